@@ -1,0 +1,272 @@
+"""Shared machinery: input checks, dtype policy and the derivative-rule helper.
+
+Every activation module uses these three pieces and nothing else from here:
+
+* :func:`prepare` / :func:`param` / :func:`finish` check and convert the input and
+  the numeric hyperparameters, implement the dtype policy (half precision is
+  computed in float32 and rounded once; the output dtype is the input dtype) and
+  raise errors that name the function and the argument.
+* :func:`rule` attaches a ``custom_jvp`` rule given closed-form partial
+  derivatives. The partial with respect to ``x`` may itself be a function with a
+  rule attached, which is how second derivatives are made stable.
+* :func:`positive` / :func:`negative` compare with zero through the sign bit so
+  that subnormal inputs take the right branch even where the CPU flushes them to
+  zero (XLA:CPU treats subnormal operands as 0 in float comparisons).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+from jax.custom_derivatives import SymbolicZero
+
+Array = jax.Array
+ArrayLike = jax.typing.ArrayLike
+
+_HALF = (jnp.dtype(jnp.bfloat16), jnp.dtype(jnp.float16))
+
+
+def _float_dtype() -> np.dtype:
+    return jnp.dtype(jnp.result_type(float))
+
+
+def _describe(value: Any) -> str:
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None:
+        return f"{type(value).__name__} of dtype {dtype}"
+    return type(value).__name__
+
+
+def as_array(value: Any, fn: str, arg: str = "x") -> Array:
+    """Converts ``value`` to a floating jax array or raises naming ``fn`` and ``arg``.
+
+    Accepts jax and numpy arrays and Python/numpy scalars. Integer input is
+    promoted to the default float dtype (float32, or float64 under x64). Lists,
+    tuples, strings, booleans and complex numbers raise ``TypeError``.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (jax.Array, np.ndarray, np.generic, int, float)
+    ):
+        raise TypeError(
+            f"jaxact.{fn}: argument '{arg}' must be a real floating or integer array "
+            f"or scalar, got {_describe(value)}"
+        )
+    dtype = jnp.dtype(getattr(value, "dtype", None) or jnp.result_type(value))
+    if jnp.issubdtype(dtype, jnp.floating):
+        return jnp.asarray(value)
+    if jnp.issubdtype(dtype, jnp.integer) and dtype != jnp.dtype(bool):
+        return jnp.asarray(value, _float_dtype())
+    raise TypeError(
+        f"jaxact.{fn}: argument '{arg}' must be a real floating or integer array or "
+        f"scalar, got {_describe(value)}"
+    )
+
+
+def compute_dtype(dtype: Any) -> np.dtype:
+    """The dtype arithmetic is done in: float32 for bfloat16/float16, else ``dtype``."""
+    dtype = jnp.dtype(dtype)
+    return jnp.dtype(jnp.float32) if dtype in _HALF else dtype
+
+
+def prepare(x: Any, fn: str, arg: str = "x") -> tuple[Array, np.dtype]:
+    """Checks ``x`` and returns it in its compute dtype, plus the output dtype."""
+    x = as_array(x, fn, arg)
+    return x.astype(compute_dtype(x.dtype)), jnp.dtype(x.dtype)
+
+
+def finish(y: Array, dtype: np.dtype) -> Array:
+    """Rounds a result once to the output dtype."""
+    return y.astype(dtype)
+
+
+def is_concrete(value: Any) -> bool:
+    """True when ``value`` holds known numbers (not a tracer under jit/grad)."""
+    return not isinstance(value, jax.core.Tracer)
+
+
+def param(
+    value: Any,
+    fn: str,
+    arg: str,
+    x: Array,
+    *,
+    positive: bool = False,
+    nonnegative: bool = False,
+    scalar: bool = False,
+) -> Any:
+    """Checks a numeric hyperparameter of an elementwise activation.
+
+    Python numbers stay Python numbers (weakly typed, so they never change the
+    result dtype). Arrays must broadcast to ``x``'s shape (or be scalars when
+    ``scalar``) and are cast to ``x``'s compute dtype, so they stay
+    differentiable. Sign constraints are checked whenever the value is concrete;
+    under ``jit`` a traced parameter cannot be checked and out-of-range values
+    give NaN.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (jax.Array, np.ndarray, np.generic, int, float)
+    ):
+        raise TypeError(
+            f"jaxact.{fn}: argument '{arg}' must be a real number or array, got "
+            f"{_describe(value)}"
+        )
+    if isinstance(value, (int, float)):
+        out: Any = float(value)
+        shape: tuple[int, ...] = ()
+    else:
+        arr = as_array(value, fn, arg)
+        shape = arr.shape
+        out = arr.astype(x.dtype)
+    if scalar and shape != ():
+        raise ValueError(f"jaxact.{fn}: argument '{arg}' must be a scalar, got shape {shape}")
+    try:
+        broadcast = np.broadcast_shapes(shape, x.shape)
+    except ValueError:
+        broadcast = None
+    if broadcast != tuple(x.shape):
+        raise ValueError(
+            f"jaxact.{fn}: argument '{arg}' of shape {shape} does not broadcast to the "
+            f"input shape {tuple(x.shape)}"
+        )
+    if (positive or nonnegative) and is_concrete(value):
+        v = np.asarray(value, dtype=np.float64)
+        bad = np.any(v <= 0) if positive else np.any(v < 0)
+        if bad or np.any(np.isnan(v)):
+            need = "positive" if positive else "non-negative"
+            raise ValueError(f"jaxact.{fn}: argument '{arg}' must be {need}, got {value!r}")
+    return out
+
+
+def positive(x: Array) -> Array:
+    """``x > 0`` decided on the sign bit, so positive subnormals count (NaN: False)."""
+    bits = _bits(x)
+    return (bits > 0) & ~jnp.isnan(x)
+
+
+def negative(x: Array) -> Array:
+    """``x < 0`` decided on the sign bit, so negative subnormals count (NaN: False)."""
+    bits = _bits(x)
+    return (bits < 0) & (bits != jnp.iinfo(bits.dtype).min) & ~jnp.isnan(x)
+
+
+def _bits(x: Array) -> Array:
+    itype = {2: jnp.int16, 4: jnp.int32, 8: jnp.int64}[jnp.dtype(x.dtype).itemsize]
+    return lax.bitcast_convert_type(x, itype)
+
+
+def nan_like(x: Array, d: Array) -> Array:
+    """``d``, but NaN wherever ``x`` is NaN (derivatives of piecewise rules)."""
+    return jnp.where(jnp.isnan(x), x, d)
+
+
+def _is_zero(t: Any) -> bool:
+    return isinstance(t, SymbolicZero)
+
+
+def rule(
+    fun: Callable[..., Array],
+    dx: Callable[..., Array] | None,
+    dparams: Callable[..., Sequence[Array]] | None = None,
+) -> Callable[..., Array]:
+    """Attaches a JVP rule to ``f(x, *params)`` from closed-form partials.
+
+    Args:
+      fun: the forward formula, an elementwise function of ``x`` and numeric
+        params (plain, no rule of its own).
+      dx: ``dx(x, *params)``, the partial derivative with respect to ``x``. Make
+        it a function with its own rule (built by this helper) when its plain
+        autodiff would not be stable; that is the second derivative.
+      dparams: ``dparams(x, *params)`` returning one partial per parameter. When
+        omitted, parameter tangents are handled by autodiff of ``f``'s formula.
+
+    Only the partials whose tangents are non-zero are computed (symbolic zeros),
+    so an activation differentiated only in ``x`` saves one array for the
+    backward pass: ``dx(x)``. Returns the jitted ``custom_jvp`` function.
+    """
+    f = jax.custom_jvp(fun)
+
+    def jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Array, Array]:
+        x, *ps = primals
+        tx, *tps = tangents
+        y = f(*primals)
+        terms = []
+        if not _is_zero(tx) and dx is not None:
+            terms.append(dx(x, *ps) * tx)
+        live = [i for i, t in enumerate(tps) if not _is_zero(t)]
+        if live:
+            if dparams is not None:
+                parts = dparams(x, *ps)
+                terms.extend(parts[i] * tps[i] for i in live)
+            else:
+
+                def of_params(*q: Any) -> Array:
+                    return fun(x, *q)
+
+                tps_full = [
+                    jnp.zeros(jnp.shape(p), jnp.result_type(p)) if _is_zero(t) else t
+                    for p, t in zip(ps, tps)
+                ]
+                terms.append(jax.jvp(of_params, tuple(ps), tuple(tps_full))[1])
+        if not terms:
+            return y, jnp.zeros_like(y)
+        out = terms[0]
+        for term in terms[1:]:
+            out = out + term
+        return y, jnp.broadcast_to(out, y.shape).astype(y.dtype)
+
+    f.defjvp(jvp, symbolic_zeros=True)
+    return jax.jit(f)
+
+
+@dataclasses.dataclass(frozen=True)
+class Kink:
+    """A pinned derivative value where the formula has a corner or a jump.
+
+    ``order``-th derivative at ``x`` equals ``value`` exactly (with the
+    activation's default parameters). Tests check every pinned value.
+    """
+
+    x: float
+    order: int
+    value: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    """One row of the name table: an activation and what is known about it.
+
+    Attributes:
+      name: jaxact's canonical name (also the attribute name in ``jaxact``).
+      fn: the function.
+      family: family module name ("relu", "sigmoid", ...).
+      params: numeric hyperparameters with their defaults (differentiable).
+      kind: "elementwise", "vector" (acts along an axis) or "random" (needs a key).
+      monotonic, bounded (below and above), bounded_below, smooth (C-infinity
+      at every finite x), zero_centred (f(0) = 0 and f takes both signs),
+      self_normalizing: properties of the function with default parameters.
+      gain: recommended init gain (torch's ``calculate_gain`` where it has one);
+        ``None`` means computed as 1/sqrt(E[f(z)^2]), z ~ N(0, 1).
+      kinks: pinned derivative values at corners (the kink policy).
+      paper: reference ("Authors year, Title, arXiv id or URL").
+    """
+
+    name: str
+    fn: Callable[..., Array]
+    family: str
+    params: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    kind: str = "elementwise"
+    monotonic: bool = False
+    bounded: bool = False
+    bounded_below: bool = False
+    smooth: bool = True
+    zero_centred: bool = False
+    self_normalizing: bool = False
+    gain: float | None = None
+    kinks: tuple[Kink, ...] = ()
+    paper: str = ""

@@ -1,0 +1,239 @@
+"""Accuracy harness: jaxact against 50-digit mpmath references, counted in ulps.
+
+Used by the per-family tests (each defines ``MP_REFS``) and by
+``benchmarks/accuracy_report.py``. For every elementwise activation and dtype it
+evaluates f, f' and f'' (``jit(vmap(grad(...)))``) on a grid of nasty inputs and
+counts, against the mpmath truth:
+
+* ``nonfinite``: inf/NaN where the truth is a finite number of the dtype;
+* ``lost``: 0 where the truth is a normal number of the dtype;
+* ``sign``: a non-zero result of the wrong sign;
+* ``ulp``: the largest error in ulps of the truth (rounded to the dtype). A
+  truth below the smallest normal may come back flushed to zero (XLA:CPU
+  flushes subnormals); near roots of a quantity the ulp is taken at
+  ``Ref.scale`` (the size of the O(1) terms) instead of at the truth.
+
+The exhaustive half-precision sweep compares every one of the 65,536 bit
+patterns of bfloat16 and float16 (f and f') against the float64 computation of
+the same function, which the mpmath grid itself checks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import mpmath as mp
+import numpy as np
+
+from tests import mpjet
+
+mp.mp.dps = 50
+
+# Bounds in ulps for f, f', f'' (float32 and float64), and for the half sweeps.
+BOUNDS = {"f": 2.0, "d1": 4.0, "d2": 16.0}
+HALF_BOUND = 1.0
+ORDERS = ("f", "d1", "d2")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Ref:
+    """An mpmath reference for one elementwise activation.
+
+    Attributes:
+      f: ``f(x, **params)`` written with ``tests.mpjet`` functions, so that
+        called on a jet it gives f, f' and f'' exactly (50 digits).
+      params: the parameter values used for the check (defaults of jaxact's function).
+      kinks: x positions where f or a derivative is not smooth (points exactly
+        there are skipped here; the kink policy is tested on its own).
+      scale: optional ``scale(x, order) -> mpf``, the magnitude of the O(1)
+        terms of that quantity, for an absolute bound near its roots.
+      periodic: the limit at +-inf does not exist (NaN expected there).
+    """
+
+    f: Callable[..., Any]
+    params: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    kinks: Sequence[float] = ()
+    scale: Callable[[Any, str], Any] | None = None
+    periodic: bool = False
+
+
+def grid(dtype: Any) -> np.ndarray:
+    """The nasty inputs for a dtype (values exactly representable in it)."""
+    info = np.finfo(dtype)
+    tiny, big = float(info.tiny), float(info.max)
+    sub = float(info.smallest_subnormal)
+    mags = [0.0, sub, tiny / 2, tiny, 1e-30, 1e-20, 1e-12]
+    mags += list(np.geomspace(1e-8, 1e4, 12 * 12 + 1))
+    # Overflow thresholds of exp, x^2 and x^3 for this dtype, and around them.
+    for t in (math.log(big), math.sqrt(big), big ** (1 / 3)):
+        mags += [t * (1 + k * 2.0**-8) for k in (-2, -1, 0, 1, 2)]
+    mags += [1e6, 1e10, 1e20, 1e30, big / 2, big]
+    lin = list(np.arange(-10, 10.01, 0.25))
+    vals = sorted({*mags, *(-m for m in mags), *lin})
+    out = np.array([v for v in vals if abs(v) <= big], dtype=np.float64).astype(dtype)
+    out = np.unique(out[np.isfinite(out)])
+    return np.concatenate([out, np.array([np.inf, -np.inf, np.nan], dtype)]).astype(dtype)
+
+
+def _mp(v: float) -> Any:
+    if math.isinf(v):
+        return mp.mpf("1e1000") if v > 0 else mp.mpf("-1e1000")
+    return mp.mpf(float(v))
+
+
+@functools.lru_cache(maxsize=None)
+def _truths(ref: Ref, x: float) -> tuple[Any, Any, Any]:
+    if math.isnan(x) or (math.isinf(x) and ref.periodic):
+        return (mp.nan, mp.nan, mp.nan)
+    xm = _mp(x)
+    out = ref.f(mpjet.Jet(xm, 1, 0), **ref.params)
+    out = mpjet.lift(out)
+    if any(xm == k for k in ref.kinks):
+        return (out.v, None, None)
+    return (out.v, out.d, out.dd)
+
+
+def truth(ref: Ref, x: float, order: str) -> Any:
+    """The mpmath value of f, f' or f'' at x (None at a kink)."""
+    return _truths(ref, x)[ORDERS.index(order)]
+
+
+def evaluate(fn: Callable[..., Any], xs: np.ndarray, params: Mapping[str, float]) -> dict:
+    """f, f' and f'' of a scalar activation over xs, in xs's dtype."""
+
+    def f(x: Any) -> Any:
+        return fn(x, **params)
+
+    d1 = jax.grad(f)
+    d2 = jax.grad(d1)
+    x = jnp.asarray(xs)
+    return {
+        "f": np.asarray(jax.jit(jax.vmap(f))(x)),
+        "d1": np.asarray(jax.jit(jax.vmap(d1))(x)),
+        "d2": np.asarray(jax.jit(jax.vmap(d2))(x)),
+    }
+
+
+@dataclasses.dataclass
+class Score:
+    """What the grid found for one activation, dtype and order."""
+
+    nonfinite: int = 0
+    lost: int = 0
+    sign: int = 0
+    nan_missing: int = 0
+    ulp: float = 0.0
+    worst_x: float = 0.0
+    points: int = 0
+
+    @property
+    def bad(self) -> int:
+        return self.nonfinite + self.lost + self.sign + self.nan_missing
+
+
+def _ulp(dtype: Any, mag: Any) -> float:
+    info = np.finfo(dtype)
+    m = min(float(abs(mag)), float(info.max))
+    return float(np.spacing(np.asarray(m, dtype)))
+
+
+def score(ref: Ref, xs: np.ndarray, got: np.ndarray, order: str) -> Score:
+    """Compares one quantity (f, d1 or d2) over the grid with the truth."""
+    dtype = xs.dtype
+    info = np.finfo(dtype)
+    tiny, big = mp.mpf(float(info.tiny)), mp.mpf(float(info.max))
+    s = Score()
+    for x, g in zip(xs.tolist(), got.astype(np.float64).tolist()):
+        t = truth(ref, x, order)
+        if t is None:
+            continue
+        s.points += 1
+        if mp.isnan(t):
+            s.nan_missing += not math.isnan(g)
+            continue
+        if abs(t) > big * (1 + mp.mpf(float(info.eps)) / 2):
+            ok = math.isinf(g) and (g > 0) == (t > 0)
+            s.nonfinite += not ok
+            continue
+        if not math.isfinite(g):
+            s.nonfinite += 1
+            continue
+        if abs(t) >= tiny and g == 0:
+            s.lost += 1
+            continue
+        if t != 0 and g != 0 and (g > 0) != (t > 0) and abs(t) >= tiny:
+            s.sign += 1
+            continue
+        mag = abs(t)
+        if ref.scale is not None:
+            mag = max(mag, abs(ref.scale(_mp(x), order)))
+        diff = abs(mp.mpf(g) - t)
+        if mag < tiny:
+            err = 0.0 if diff <= tiny else float(diff / _ulp(dtype, tiny))
+        else:
+            err = float(diff / _ulp(dtype, mag))
+        if err > s.ulp:
+            s.ulp, s.worst_x = err, x
+    return s
+
+
+def run_grid(fn: Callable[..., Any], ref: Ref, dtype: Any) -> dict[str, Score]:
+    """Scores f, f', f'' of ``fn`` on the grid of ``dtype`` (float32 or float64)."""
+    with jax.enable_x64(np.dtype(dtype) == np.float64):
+        xs = grid(dtype)
+        got = evaluate(fn, xs, ref.params)
+    return {order: score(ref, xs, got[order], order) for order in ORDERS}
+
+
+def half_sweep(
+    fn: Callable[..., Any], dtype: Any, params: Mapping[str, float]
+) -> dict[str, tuple[int, float, float]]:
+    """Every bit pattern of a 16-bit dtype, f and f', against the float64 result.
+
+    Returns, per order, (bad count, max ulp, worst x): bad counts results that are
+    non-finite where the float64 result rounds to a finite number, and NaN
+    mismatches.
+    """
+    bits = np.arange(1 << 16, dtype=np.uint16)
+    xs = bits.view(jnp.dtype(dtype))
+    got = evaluate(fn, xs, params)
+    with jax.enable_x64(True):
+        ref = evaluate(fn, xs.astype(np.float64), params)
+    out = {}
+    info = jnp.finfo(dtype)
+    tiny, big = float(info.tiny), float(info.max)
+    for order in ("f", "d1"):
+        g = got[order].astype(np.float64)
+        t = ref[order]
+        bad = 0
+        worst, worst_x = 0.0, 0.0
+        tn, gn = np.isnan(t), np.isnan(g)
+        bad += int(np.sum(tn != gn))
+        fin = ~tn & ~gn
+        t_over = np.abs(t) > big * (1 + float(info.eps) / 2)
+        inf_ok = np.isinf(g) & (np.sign(g) == np.sign(t))
+        bad += int(np.sum(fin & t_over & ~inf_ok))
+        rest = fin & ~t_over
+        bad += int(np.sum(rest & ~np.isfinite(g)))
+        rest &= np.isfinite(g)
+        mag = np.maximum(np.abs(t[rest]), tiny)
+        # ulp of |t| in the 16-bit dtype, computed from its exponent.
+        exp = np.floor(np.log2(mag))
+        ulp = np.exp2(np.maximum(exp, math.log2(tiny)) - (info.nmant))
+        err = np.abs(g[rest] - t[rest]) / ulp
+        err[np.abs(t[rest]) < tiny] = np.where(
+            np.abs(g[rest] - t[rest])[np.abs(t[rest]) < tiny] <= tiny,
+            0.0,
+            err[np.abs(t[rest]) < tiny],
+        )
+        if err.size:
+            i = int(np.argmax(err))
+            worst, worst_x = float(err[i]), float(xs[rest][i])
+        out[order] = (bad, worst, worst_x)
+    return out
