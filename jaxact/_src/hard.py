@@ -1,0 +1,603 @@
+"""Hard (piecewise-polynomial) and shrink activations.
+
+hard_sigmoid, hard_tanh, hard_silu (= hard_swish), hard_mish, sparse_sigmoid,
+hard_shrink, soft_shrink, tanh_shrink and threshold. The piecewise ones select
+their pieces with ``jnp.where`` on ``x`` and have closed-form first and second
+derivatives (masks of ``x``), so no branch can leak an inf/NaN derivative, the
+backward pass keeps only ``x``, NaN propagates through values and derivatives,
+and the kink values are pinned in ``SPECS`` (see each docstring).
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxact._src import _math
+from jaxact._src.core import (
+    ArrayLike,
+    Kink,
+    Spec,
+    finish,
+    is_concrete,
+    nan_like,
+    negative,
+    param,
+    prepare,
+    rule,
+)
+from jaxact._src.relu import _twice
+from jaxact._src.sigmoid import _tanh, tanh_prime
+
+Array = jax.Array
+
+
+def _zero(x: Array, *params: Array) -> Array:
+    """The derivative of a piecewise-constant quantity: 0, NaN at NaN."""
+    return nan_like(x, jnp.zeros_like(x))
+
+
+def _mask(x: Array, cond: Array, inside: float | Array = 1.0) -> Array:
+    """``inside`` where ``cond``, else 0; NaN where ``x`` is NaN."""
+    return nan_like(x, jnp.where(cond, inside * jnp.ones_like(x), jnp.zeros_like(x)))
+
+
+# hard_sigmoid = relu6(x + 3) / 6; f' = 1/6 on the open interval (jax.nn, torch).
+def _hard_sigmoid_value(x: Array) -> Array:
+    mid = (x + 3.0) / 6.0
+    return jnp.where(x <= -3.0, jnp.zeros_like(x), jnp.where(x >= 3.0, jnp.ones_like(x), mid))
+
+
+def _hard_sigmoid_d1(x: Array) -> Array:
+    return _mask(x, (x > -3.0) & (x < 3.0), 1.0 / 6.0)
+
+
+_hard_sigmoid = rule(_hard_sigmoid_value, rule(_hard_sigmoid_d1, _zero))
+
+
+def hard_sigmoid(x: ArrayLike) -> Array:
+    r"""Hard sigmoid, ``relu6(x + 3) / 6`` (MobileNetV3).
+
+    .. math::
+      f(x) = \min\!\big(\max(\tfrac{x + 3}{6}, 0), 1\big), \qquad
+      f'(x) = \tfrac16\,\mathbb{1}[-3 < x < 3], \qquad f''(x) = 0
+
+    Kink convention (jax.nn and PyTorch): ``hard_sigmoid'(\pm 3) = 0`` (timm's
+    memory-efficient variant gives 1/6), and ``hard_sigmoid''(\pm 3) = 0``.
+    This is the ``relu6`` form used by every current library, not TF-Keras 2's
+    ``clip(0.2 x + 0.5, 0, 1)``.
+
+    Args:
+      x: input array.
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact
+      >>> jaxact.hard_sigmoid(jnp.array([-4.0, 0.0, 1.5, 4.0]))
+      Array([0.  , 0.5 , 0.75, 1.  ], dtype=float32)
+
+    References:
+      Howard et al. 2019, Searching for MobileNetV3, arXiv:1905.02244.
+    """
+    x, dtype = prepare(x, "hard_sigmoid")
+    return finish(_hard_sigmoid(x), dtype)
+
+
+# hard_tanh = clip(x, lo, hi); f' = 1 on the closed interval (jax.nn).
+def _hard_tanh_value(x: Array, lo: Array, hi: Array) -> Array:
+    lo = lo * jnp.ones_like(x)
+    hi = hi * jnp.ones_like(x)
+    return jnp.where(x < lo, lo, jnp.where(x > hi, hi, x))
+
+
+def _hard_tanh_d1(x: Array, lo: Array, hi: Array) -> Array:
+    return _mask(x, (x >= lo) & (x <= hi))
+
+
+_hard_tanh = rule(_hard_tanh_value, rule(_hard_tanh_d1, _zero))
+
+
+def hard_tanh(x: ArrayLike, min_val: ArrayLike = -1.0, max_val: ArrayLike = 1.0) -> Array:
+    r"""Hard tanh: the identity clipped to ``[min_val, max_val]``.
+
+    .. math::
+      f(x) = \min(\max(x, m), M), \qquad f'(x) = \mathbb{1}[m \le x \le M], \qquad
+      \frac{\partial f}{\partial m} = \mathbb{1}[x < m], \qquad
+      \frac{\partial f}{\partial M} = \mathbb{1}[x > M]
+
+    The default range ``[-1, 1]`` is jax.nn's (fixed there); ``min_val`` and
+    ``max_val`` are PyTorch's ``Hardtanh`` arguments. Kink convention (jax.nn):
+    ``hard_tanh'(\pm 1) = 1`` (PyTorch gives 0), ``hard_tanh''(\pm 1) = 0``.
+
+    Args:
+      x: input array.
+      min_val: lower bound ``m`` (differentiable).
+      max_val: upper bound ``M > m`` (differentiable).
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact
+      >>> jaxact.hard_tanh(jnp.array([-2.0, 0.5, 2.0]))
+      Array([-1. ,  0.5,  1. ], dtype=float32)
+
+    References:
+      Collobert 2004, Large Scale Machine Learning (PhD thesis, Universite Paris VI).
+    """
+    x, dtype = prepare(x, "hard_tanh")
+    lo = param(min_val, "hard_tanh", "min_val", x)
+    hi = param(max_val, "hard_tanh", "max_val", x)
+    if is_concrete(lo) and is_concrete(hi):
+        if np.any(np.asarray(hi, np.float64) <= np.asarray(lo, np.float64)):
+            raise ValueError(
+                f"jaxact.hard_tanh: argument 'max_val' ({max_val!r}) must be greater than "
+                f"'min_val' ({min_val!r})"
+            )
+    return finish(_hard_tanh(x, lo, hi), dtype)
+
+
+# hard_silu = x relu6(x + 3) / 6: 0 | x (x + 3) / 6 | x. At the corners the outer
+# pieces are used (jax.nn): f'(-3) = 0, f'(3) = 1, f''(+-3) = 0.
+def _hard_silu_value(x: Array) -> Array:
+    xc = jnp.clip(x, -3.0, 3.0)  # keeps the unselected quadratic finite
+    mid = xc * (xc + 3.0) / 6.0
+    return jnp.where(x <= -3.0, jnp.zeros_like(x), jnp.where(x >= 3.0, x, mid))
+
+
+def _hard_silu_d1_value(x: Array) -> Array:
+    xc = jnp.clip(x, -3.0, 3.0)
+    mid = (2.0 * xc + 3.0) / 6.0
+    d = jnp.where(x <= -3.0, jnp.zeros_like(x), jnp.where(x >= 3.0, jnp.ones_like(x), mid))
+    return nan_like(x, d)
+
+
+def _hard_silu_d2(x: Array) -> Array:
+    return _mask(x, (x > -3.0) & (x < 3.0), 1.0 / 3.0)
+
+
+_hard_silu = rule(_hard_silu_value, rule(_hard_silu_d1_value, _hard_silu_d2))
+
+
+def hard_silu(x: ArrayLike) -> Array:
+    r"""Hard SiLU (hard swish), ``x * relu6(x + 3) / 6`` (MobileNetV3).
+
+    .. math::
+      f(x) = \begin{cases} 0 & x \le -3 \\ x(x + 3)/6 & -3 < x < 3 \\ x & x \ge 3
+      \end{cases}, \qquad
+      f'(x) = \begin{cases} 0 & x \le -3 \\ (2x + 3)/6 & -3 < x < 3 \\ 1 & x \ge 3
+      \end{cases}, \qquad
+      f''(x) = \tfrac13\,\mathbb{1}[-3 < x < 3]
+
+    Kink convention (jax.nn): the outer pieces own the corners,
+    ``hard_silu'(-3) = 0``, ``hard_silu'(3) = 1``, ``hard_silu''(\pm 3) = 0``
+    (PyTorch gives -0.5 and 1.5). ``hard_silu(-inf) = 0`` (jax.nn gives NaN).
+    ``hard_swish`` is the same function.
+
+    Args:
+      x: input array.
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact
+      >>> jaxact.hard_silu(jnp.array([-4.0, 1.0, 4.0]))
+      Array([0.       , 0.6666667, 4.       ], dtype=float32)
+
+    References:
+      Howard et al. 2019, Searching for MobileNetV3, arXiv:1905.02244.
+    """
+    x, dtype = prepare(x, "hard_silu")
+    return finish(_hard_silu(x), dtype)
+
+
+hard_swish = hard_silu
+
+
+# hard_mish = x clip(x + 2, 0, 2) / 2: 0 | x (x + 2) / 2 | x; f' 0 | x + 1 | 1.
+# Constant pieces own the corners: f'(-2) = 0, f''(-2) = 0, f''(0) = 0.
+def _hard_mish_value(x: Array) -> Array:
+    xc = jnp.clip(x, -2.0, 0.0)
+    mid = xc * (xc + 2.0) * 0.5  # halving last keeps x ~ -tiny from flushing
+    return jnp.where(x <= -2.0, jnp.zeros_like(x), jnp.where(negative(x), mid, x))
+
+
+def _hard_mish_d1_value(x: Array) -> Array:
+    xc = jnp.clip(x, -2.0, 0.0)
+    d = jnp.where(x <= -2.0, jnp.zeros_like(x), jnp.where(negative(x), xc + 1.0, jnp.ones_like(x)))
+    return nan_like(x, d)
+
+
+def _hard_mish_d2(x: Array) -> Array:
+    return _mask(x, (x > -2.0) & negative(x))
+
+
+_hard_mish = rule(_hard_mish_value, rule(_hard_mish_d1_value, _hard_mish_d2))
+
+
+def hard_mish(x: ArrayLike) -> Array:
+    r"""Hard Mish (H-Mish, timm): a piecewise-quadratic Mish.
+
+    .. math::
+      f(x) = \tfrac12 x \min(\max(x + 2, 0), 2) =
+      \begin{cases} 0 & x \le -2 \\ x(x + 2)/2 & -2 < x < 0 \\ x & x \ge 0 \end{cases},
+      \qquad
+      f'(x) = \begin{cases} 0 & x \le -2 \\ x + 1 & -2 < x < 0 \\ 1 & x \ge 0 \end{cases},
+      \qquad f''(x) = \mathbb{1}[-2 < x < 0]
+
+    ``f`` is C1 at 0 and ``f'`` jumps from 0 to -1 at -2. Kink convention: the
+    constant pieces own the corners, ``hard_mish'(-2) = 0``,
+    ``hard_mish''(-2) = 0`` and ``hard_mish''(0) = 0``.
+
+    Args:
+      x: input array.
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact
+      >>> jaxact.hard_mish(jnp.array([-3.0, -1.0, 2.0]))
+      Array([ 0. , -0.5,  2. ], dtype=float32)
+
+    References:
+      Misra 2019, Mish: A Self Regularized Non-Monotonic Activation Function,
+      arXiv:1908.08681 (H-Mish: timm, ``timm.layers.activations.hard_mish``).
+    """
+    x, dtype = prepare(x, "hard_mish")
+    return finish(_hard_mish(x), dtype)
+
+
+# sparse_sigmoid = clip(x + 1, 0, 2) / 2; f' = 1/2 on the open interval (the
+# flat pieces own the corners, replacing jax.nn's 0.25 from clip's tie rule).
+def _sparse_sigmoid_value(x: Array) -> Array:
+    mid = 0.5 * (x + 1.0)
+    return jnp.where(x <= -1.0, jnp.zeros_like(x), jnp.where(x >= 1.0, jnp.ones_like(x), mid))
+
+
+def _sparse_sigmoid_d1(x: Array) -> Array:
+    return _mask(x, (x > -1.0) & (x < 1.0), 0.5)
+
+
+_sparse_sigmoid = rule(_sparse_sigmoid_value, rule(_sparse_sigmoid_d1, _zero))
+
+
+def sparse_sigmoid(x: ArrayLike) -> Array:
+    r"""Sparse sigmoid, the derivative of ``sparse_plus``.
+
+    .. math::
+      f(x) = \tfrac12 \min(\max(x + 1, 0), 2), \qquad
+      f'(x) = \tfrac12\,\mathbb{1}[-1 < x < 1], \qquad f''(x) = 0
+
+    Kink convention: ``sparse_sigmoid'(\pm 1) = 0`` (the flat pieces own the
+    corners; jax.nn returns 0.25 there from ``clip``'s tie rule) and
+    ``sparse_sigmoid''(\pm 1) = 0``.
+
+    Args:
+      x: input array.
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact
+      >>> jaxact.sparse_sigmoid(jnp.array([-2.0, 0.0, 0.5, 2.0]))
+      Array([0.  , 0.5 , 0.75, 1.  ], dtype=float32)
+
+    References:
+      Blondel, Martins, Niculae 2019, Learning with Fenchel-Young Losses,
+      arXiv:1901.02324.
+    """
+    x, dtype = prepare(x, "sparse_sigmoid")
+    return finish(_sparse_sigmoid(x), dtype)
+
+
+# Shrinkage: f' = 1[|x| > lambda] (0 at +-lambda: the flat piece owns it).
+def _hard_shrink_value(x: Array, lambd: Array) -> Array:
+    return jnp.where(jnp.abs(x) <= lambd, jnp.zeros_like(x), x)
+
+
+def _shrink_d1(x: Array, lambd: Array) -> Array:
+    return _mask(x, jnp.abs(x) > lambd)
+
+
+_shrink_d1_rule = rule(_shrink_d1, _zero)
+_hard_shrink = rule(_hard_shrink_value, _shrink_d1_rule)
+
+
+def hard_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> Array:
+    r"""Hard shrinkage: zero inside ``[-lambd, lambd]``, the identity outside.
+
+    .. math::
+      f(x) = x\,\mathbb{1}[|x| > \lambda], \qquad f'(x) = \mathbb{1}[|x| > \lambda],
+      \qquad \frac{\partial f}{\partial \lambda} = 0 \text{ (almost everywhere)}
+
+    Kink convention: the flat piece owns the corners, ``hard_shrink'(\pm\lambda) = 0``
+    (``f(\pm\lambda) = 0`` too), and ``hard_shrink''(\pm\lambda) = 0``. Default
+    ``lambd = 0.5`` (PyTorch ``Hardshrink``, Keras ``hard_shrink(threshold)``).
+
+    Args:
+      x: input array.
+      lambd: non-negative threshold.
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact
+      >>> jaxact.hard_shrink(jnp.array([-1.0, 0.5, 0.25, 2.0]))
+      Array([-1.,  0.,  0.,  2.], dtype=float32)
+    """
+    x, dtype = prepare(x, "hard_shrink")
+    lambd = param(lambd, "hard_shrink", "lambd", x, nonnegative=True)
+    return finish(_hard_shrink(x, lambd), dtype)
+
+
+def _soft_shrink_value(x: Array, lambd: Array) -> Array:
+    out = jnp.where(x > 0.0, x - lambd, x + lambd)  # NaN takes the second branch
+    return jnp.where(jnp.abs(x) <= lambd, jnp.zeros_like(x), out)
+
+
+_soft_shrink = rule(_soft_shrink_value, _shrink_d1_rule)
+
+
+def soft_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> Array:
+    r"""Soft shrinkage (soft thresholding), the proximal operator of ``lambd |x|``.
+
+    .. math::
+      f(x) = \operatorname{sign}(x) \max(|x| - \lambda, 0), \qquad
+      f'(x) = \mathbb{1}[|x| > \lambda], \qquad
+      \frac{\partial f}{\partial \lambda} = -\operatorname{sign}(x)\,\mathbb{1}[|x| > \lambda]
+
+    Kink convention: the flat piece owns the corners, ``soft_shrink'(\pm\lambda) = 0``
+    and ``soft_shrink''(\pm\lambda) = 0``. Default ``lambd = 0.5`` (PyTorch
+    ``Softshrink``, Keras ``soft_shrink(threshold)``).
+
+    Args:
+      x: input array.
+      lambd: non-negative threshold (differentiable).
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact
+      >>> jaxact.soft_shrink(jnp.array([-1.0, 0.25, 2.0]))
+      Array([-0.5,  0. ,  1.5], dtype=float32)
+
+    References:
+      Donoho 1995, De-noising by soft-thresholding, IEEE Trans. Inf. Theory 41(3).
+    """
+    x, dtype = prepare(x, "soft_shrink")
+    lambd = param(lambd, "soft_shrink", "lambd", x, nonnegative=True)
+    return finish(_soft_shrink(x, lambd), dtype)
+
+
+# tanh_shrink = x - tanh x. For |x| < 1.5 it is x^3 P(x^2) / Q(x^2), the ratio of
+# x cosh x - sinh x = sum_k 2k x^(2k+1) / (2k+1)! and cosh x = sum_k x^(2k) / (2k)!:
+# series of positive terms, so no cancellation and full relative precision down
+# to f ~ x^3/3. From 1.5 on, x - tanh x loses less than half an ulp.
+_TANH_SHRINK_SWITCH = 1.5
+_TANH_SHRINK_P = tuple(2.0 * k / math.factorial(2 * k + 1) for k in range(1, 15))
+_TANH_SHRINK_Q = tuple(1.0 / math.factorial(2 * k) for k in range(0, 15))
+
+
+def _horner(coeffs: tuple[float, ...], z: Array) -> Array:
+    acc = jnp.full_like(z, coeffs[-1])
+    for c in reversed(coeffs[:-1]):
+        acc = acc * z + c
+    return acc
+
+
+def _tanh_shrink_value(x: Array) -> Array:
+    small = jnp.abs(x) < _TANH_SHRINK_SWITCH
+    xs = jnp.where(small, x, jnp.zeros_like(x))
+    z = xs * xs
+    series = xs * (z * (_horner(_TANH_SHRINK_P, z) / _horner(_TANH_SHRINK_Q, z)))
+    return jnp.where(small, series, x - _math.tanh(x))
+
+
+def _tanh_shrink_d1_value(x: Array) -> Array:
+    t = _math.tanh(x)
+    return t * t
+
+
+def _tanh_shrink_d2(x: Array) -> Array:
+    # 2 tanh(x) tanh'(x); it is 2x to the last bit for |x| < 1e-10, doubled
+    # through the bit pattern so that subnormal x still gives 2x.
+    tiny_x = jnp.abs(x) < 1e-10
+    doubled = jnp.copysign(_twice(jnp.abs(x)), x)
+    return jnp.where(tiny_x, doubled, 2 * _tanh(x) * tanh_prime(x))
+
+
+_tanh_shrink_d1 = rule(_tanh_shrink_d1_value, _tanh_shrink_d2)
+_tanh_shrink = rule(_tanh_shrink_value, _tanh_shrink_d1)
+
+
+def tanh_shrink(x: ArrayLike) -> Array:
+    r"""Tanh shrinkage, ``x - tanh(x)``.
+
+    .. math::
+      f(x) = x - \tanh x, \qquad f'(x) = \tanh^2 x, \qquad
+      f''(x) = 2 \tanh(x) \tanh'(x)
+
+    For ``|x| < 1.5`` the value is computed as ``(x cosh x - sinh x) / cosh x``
+    with both all-positive series, so small inputs keep their
+    relative precision (``f(x) ~ x^3/3``; ``tanh_shrink(1e-3)`` is ``3.3333e-10``,
+    where ``x - tanh x`` loses every digit).
+
+    Args:
+      x: input array.
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact
+      >>> print(f"{float(jaxact.tanh_shrink(jnp.float32(1e-3))):.5e}")
+      3.33333e-10
+    """
+    x, dtype = prepare(x, "tanh_shrink")
+    return finish(_tanh_shrink(x), dtype)
+
+
+# threshold: x if x > theta else value; f' = 1[x > theta] (0 at theta).
+def _threshold_value(x: Array, theta: Array, value: Array) -> Array:
+    return jnp.where(x <= theta, value * jnp.ones_like(x), x)  # NaN passes through
+
+
+def _threshold_d1(x: Array, theta: Array, value: Array) -> Array:
+    return _mask(x, x > theta)
+
+
+_threshold = rule(_threshold_value, rule(_threshold_d1, _zero))
+
+
+def threshold(x: ArrayLike, threshold: ArrayLike, value: ArrayLike) -> Array:
+    r"""Threshold: ``x`` above ``threshold``, a constant ``value`` at or below it.
+
+    .. math::
+      f(x) = \begin{cases} x & x > \theta \\ v & x \le \theta \end{cases}, \qquad
+      f'(x) = \mathbb{1}[x > \theta], \qquad
+      \frac{\partial f}{\partial v} = \mathbb{1}[x \le \theta], \qquad
+      \frac{\partial f}{\partial \theta} = 0
+
+    PyTorch's ``Threshold(threshold, value)`` and Keras's
+    ``threshold(x, threshold, default_value)``; both arguments are required.
+    Kink convention: the flat piece owns the corner, ``threshold'(\theta) = 0``
+    and ``threshold''(\theta) = 0``.
+
+    Args:
+      x: input array.
+      threshold: ``theta``.
+      value: ``v``, the output at or below ``theta`` (differentiable).
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact
+      >>> jaxact.threshold(jnp.array([-1.0, 0.5, 2.0]), 0.5, -3.0)
+      Array([-3., -3.,  2.], dtype=float32)
+    """
+    x, dtype = prepare(x, "threshold")
+    theta = param(threshold, "threshold", "threshold", x)
+    value = param(value, "threshold", "value", x)
+    return finish(_threshold(x, theta, value), dtype)
+
+
+SPECS = (
+    Spec(
+        "hard_sigmoid",
+        hard_sigmoid,
+        "hard",
+        monotonic=True,
+        bounded=True,
+        bounded_below=True,
+        smooth=False,
+        kinks=(Kink(-3.0, 1, 0.0), Kink(3.0, 1, 0.0), Kink(-3.0, 2, 0.0), Kink(3.0, 2, 0.0)),
+        paper="Howard et al. 2019, Searching for MobileNetV3, arXiv:1905.02244",
+    ),
+    Spec(
+        "hard_tanh",
+        hard_tanh,
+        "hard",
+        params={"min_val": -1.0, "max_val": 1.0},
+        monotonic=True,
+        bounded=True,
+        bounded_below=True,
+        smooth=False,
+        zero_centred=True,
+        kinks=(Kink(-1.0, 1, 1.0), Kink(1.0, 1, 1.0), Kink(-1.0, 2, 0.0), Kink(1.0, 2, 0.0)),
+        paper="Collobert 2004, Large Scale Machine Learning (PhD thesis)",
+    ),
+    Spec(
+        "hard_silu",
+        hard_silu,
+        "hard",
+        bounded_below=True,
+        smooth=False,
+        zero_centred=True,
+        kinks=(Kink(-3.0, 1, 0.0), Kink(3.0, 1, 1.0), Kink(-3.0, 2, 0.0), Kink(3.0, 2, 0.0)),
+        paper="Howard et al. 2019, Searching for MobileNetV3, arXiv:1905.02244",
+    ),
+    Spec(
+        "hard_mish",
+        hard_mish,
+        "hard",
+        bounded_below=True,
+        smooth=False,
+        zero_centred=True,
+        kinks=(Kink(-2.0, 1, 0.0), Kink(-2.0, 2, 0.0), Kink(0.0, 2, 0.0)),
+        paper="Misra 2019, Mish: A Self Regularized Non-Monotonic Activation Function, "
+        "arXiv:1908.08681 (H-Mish variant from timm)",
+    ),
+    Spec(
+        "sparse_sigmoid",
+        sparse_sigmoid,
+        "hard",
+        monotonic=True,
+        bounded=True,
+        bounded_below=True,
+        smooth=False,
+        kinks=(Kink(-1.0, 1, 0.0), Kink(1.0, 1, 0.0), Kink(-1.0, 2, 0.0), Kink(1.0, 2, 0.0)),
+        paper="Blondel, Martins, Niculae 2019, Learning with Fenchel-Young Losses, "
+        "arXiv:1901.02324",
+    ),
+    Spec(
+        "hard_shrink",
+        hard_shrink,
+        "hard",
+        params={"lambd": 0.5},
+        monotonic=True,
+        smooth=False,
+        zero_centred=True,
+        kinks=(Kink(-0.5, 1, 0.0), Kink(0.5, 1, 0.0), Kink(-0.5, 2, 0.0), Kink(0.5, 2, 0.0)),
+        paper="",
+    ),
+    Spec(
+        "soft_shrink",
+        soft_shrink,
+        "hard",
+        params={"lambd": 0.5},
+        monotonic=True,
+        smooth=False,
+        zero_centred=True,
+        kinks=(Kink(-0.5, 1, 0.0), Kink(0.5, 1, 0.0), Kink(-0.5, 2, 0.0), Kink(0.5, 2, 0.0)),
+        paper="Donoho 1995, De-noising by soft-thresholding, IEEE Trans. Inf. Theory 41(3)",
+    ),
+    Spec(
+        "tanh_shrink",
+        tanh_shrink,
+        "hard",
+        monotonic=True,
+        zero_centred=True,
+        paper="",
+    ),
+    Spec(
+        "threshold",
+        threshold,
+        "hard",
+        params={"threshold": 0.0, "value": 0.0},
+        monotonic=True,
+        bounded_below=True,
+        smooth=False,
+        kinks=(Kink(0.0, 1, 0.0), Kink(0.0, 2, 0.0)),
+        paper="",
+    ),
+)
