@@ -1,0 +1,580 @@
+"""Learnable and adaptive family: rational (PAU), acon_c and meta_acon.
+
+``rational`` evaluates ``P(x)/Q(x)`` by Horner's rule. For ``|x| > 4`` it uses
+the reversed polynomials in ``t = 1/x`` (``P/Q = x^(m-e) sign(x)^e P~(t)/Q~(t)``
+with ``e`` the degree of ``Q``), so no ``x^k`` is formed and the result only
+overflows where the true value does. Its derivatives (in ``x`` and in the
+coefficients) come from differentiating these stable forms.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxact._src.core import ArrayLike, Kink, Spec, as_array, finish, negative, param, prepare, rule
+from jaxact._src.sigmoid import _sigmoid
+from jaxact._src.swish import _sigmoid_prime_times, _silu, _silu_d1
+
+Array = jax.Array
+
+_VERSIONS = ("A", "B", "C", "D")
+
+# Version-A (5, 4) PAU coefficients, ``numerator`` a_0..a_5 and ``denominator``
+# b_1..b_4, made by ``fit_rational(fn)`` (least squares on 2001 points of
+# [-3, 3]: a linearised fit, then damped Gauss-Newton) and rounded to float32,
+# so that they are exact in every compute dtype. Max |error| of each fit on
+# [-3, 3] is in the comment. ``tests/test_rational.py`` refits and compares.
+RATIONAL_INIT: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
+    # max |error| 5.5e-2 (at the kink, x = 0)
+    "leaky_relu": (
+        (
+            0.05545027181506157,
+            0.5084006190299988,
+            1.0544993877410889,
+            0.8545702695846558,
+            0.27603694796562195,
+            0.03246830403804779,
+        ),
+        (0.013170566409826279, 1.6864782571792603, -2.2948624973651022e-05, 0.0645354688167572),
+    ),
+    # max |error| 5.6e-2 (at the kink, x = 0)
+    "relu": (
+        (
+            0.055999189615249634,
+            0.5034537315368652,
+            1.0654683113098145,
+            0.846360445022583,
+            0.2788831293582916,
+            0.03214815631508827,
+        ),
+        (0.013516825623810291, 1.686826467514038, -2.3520558897871524e-05, 0.06454486399888992),
+    ),
+    # max |error| 3.1e-3
+    "gelu": (
+        (
+            -0.0009618530748412013,
+            0.49946630001068115,
+            0.40669769048690796,
+            0.1097874715924263,
+            0.011536229401826859,
+            0.0006294679478742182,
+        ),
+        (
+            -0.005263759754598141,
+            0.20739209651947021,
+            -0.0071542211808264256,
+            1.1319588599789654e-09,
+        ),
+    ),
+    # max |error| 1.2e-6
+    "silu": (
+        (
+            3.0716907417627226e-07,
+            0.5000007748603821,
+            0.2499978244304657,
+            0.053265929222106934,
+            0.005802868865430355,
+            0.0002751735446508974,
+        ),
+        (4.064616859977832e-06, 0.10652834177017212, 1.2474002915041638e-06, 0.0005501911509782076),
+    ),
+    # max |error| 4.3e-6
+    "tanh": (
+        (
+            -1.7848415221107825e-18,
+            1.0000616312026978,
+            -1.7594902974924104e-18,
+            0.10545267909765244,
+            4.542159895923487e-19,
+            0.0007834715070202947,
+        ),
+        (-0.00027759847580455244, 0.438493013381958, -3.1557845635360384e-16, 0.013833998702466488),
+    ),
+    # max |error| 2.5e-8
+    "sigmoid": (
+        (
+            0.5,
+            0.25,
+            0.05544258654117584,
+            0.006887976545840502,
+            0.0004848676617257297,
+            1.5644745872123167e-05,
+        ),
+        (3.308167517701577e-09, 0.11088516563177109, 1.7295063159394886e-09, 0.0009697350906208158),
+    ),
+}
+
+
+def _abs(v: Array) -> Array:
+    """``|v|`` whose derivative at 0 is +1 (the piece ``v >= 0`` owns 0)."""
+    return jnp.where(negative(v), -v, v)
+
+
+def _recip_d1(x: Array) -> Array:
+    t = _recip(x)
+    return -(t * t)
+
+
+# 1/x with derivative -(1/x)^2 (never forms x^2, which overflows for large |x|).
+_recip = rule(lambda x: 1 / x, _recip_d1)
+
+
+def _horner(coeffs: list[Array], t: Array) -> Array:
+    """``sum_i coeffs[i] t^i``."""
+    acc = jnp.zeros_like(t) + coeffs[-1]
+    for c in reversed(coeffs[:-1]):
+        acc = acc * t + c
+    return acc
+
+
+_SWITCH = 4.0  # Horner in x for |x| <= 4, in 1/x beyond
+
+
+def _parts(a: Array, b: Array, version: str) -> tuple[list[Array], list[Array], int, int]:
+    av = [a[j] for j in range(a.shape[0])]
+    bv = [b[k] for k in range(b.shape[0])]
+    bq = [_abs(c) for c in bv] if version == "A" else bv
+    e = len(bv) - 1 if version == "C" else len(bv)
+    return av, bq, len(av) - 1, e
+
+
+def _inner(x: Array, a: Array, b: Array, version: str) -> Array:
+    """P(x)/Q(x) by Horner's rule (used for |x| <= 4)."""
+    av, bq, _, _ = _parts(a, b, version)
+    p = _horner(av, x)
+    if version == "A":
+        q = 1 + _abs(x) * _horner(bq, _abs(x))
+    elif version == "C":
+        q = 0.1 + _abs(_horner(bq, x))
+    else:
+        q = 1 + _abs(x * _horner(bq, x))
+    return p / q
+
+
+def _reversed(t: Array, a: Array, b: Array, version: str) -> Array:
+    """R(t) = P~(t)/Q~(t), with P/Q = x^(m-e) sign(x)^e R(1/x) (used for |x| > 4)."""
+    av, bq, _, e = _parts(a, b, version)
+    at = _abs(t)
+    p = _horner(av[::-1], t)
+    if version == "A":
+        q = _horner(bq[::-1] + [jnp.ones_like(t)], at)
+    elif version == "C":
+        q = 0.1 * at**e + _abs(_horner(bq[::-1], t))
+    else:
+        q = at**e + _abs(_horner(bq[::-1], t))
+    return p / q
+
+
+def _power(x: Array, t: Array, n: int) -> Array:
+    return x**n if n >= 0 else t ** (-n)
+
+
+def _outer_sign(x: Array, y: Array, e: int) -> Array:
+    return jnp.where(negative(x), -y, y) if e % 2 else y
+
+
+def _make_rational(version: str) -> Callable[..., Array]:
+    def value(x: Array, a: Array, b: Array) -> Array:
+        _, _, m, e = _parts(a, b, version)
+        big = jnp.abs(x) > _SWITCH
+        inner = _inner(jnp.where(big, 0.0, x), a, b, version)
+        xo = jnp.where(big, x, 2.0)
+        t = _recip(xo)
+        outer = _outer_sign(xo, _power(xo, t, m - e) * _reversed(t, a, b, version), e)
+        return jnp.where(big, outer, inner)
+
+    def dx(x: Array, a: Array, b: Array) -> Array:
+        # d/dx [x^k R(1/x)] = k x^(k-1) R(t) - x^(k-2) R'(t), written so that no
+        # intermediate overflows where the result does not (k = m - e).
+        _, _, m, e = _parts(a, b, version)
+        k = m - e
+        big = jnp.abs(x) > _SWITCH
+        xi = jnp.where(big, 0.0, x)
+        inner = jax.jvp(lambda u: _inner(u, a, b, version), (xi,), (jnp.ones_like(xi),))[1]
+        xo = jnp.where(big, x, 2.0)
+        t = _recip(xo)
+        r, r1 = jax.jvp(lambda u: _reversed(u, a, b, version), (t,), (jnp.ones_like(t),))
+        outer = k * _power(xo, t, k - 1) * r - _power(xo, t, k - 2) * r1
+        return jnp.where(big, _outer_sign(xo, outer, e), inner)
+
+    def d2(x: Array, a: Array, b: Array) -> Array:
+        # d2/dx2 [x^k R(1/x)] = k(k-1) x^(k-2) R - 2(k-1) x^(k-3) R' + x^(k-4) R''
+        # (for k = 1 it is t^3 R''(t): no cancellation of the x^(k-3) R' terms).
+        _, _, m, e = _parts(a, b, version)
+        k = m - e
+        big = jnp.abs(x) > _SWITCH
+        xi = jnp.where(big, 0.0, x)
+
+        def inner_d1(u: Array) -> Array:
+            return jax.jvp(lambda v: _inner(v, a, b, version), (u,), (jnp.ones_like(u),))[1]
+
+        inner = jax.jvp(inner_d1, (xi,), (jnp.ones_like(xi),))[1]
+        xo = jnp.where(big, x, 2.0)
+        t = _recip(xo)
+
+        def r_d1(u: Array) -> Array:
+            return jax.jvp(lambda v: _reversed(v, a, b, version), (u,), (jnp.ones_like(u),))[1]
+
+        r = _reversed(t, a, b, version)
+        r1, r2 = jax.jvp(r_d1, (t,), (jnp.ones_like(t),))
+        outer = (
+            k * (k - 1) * _power(xo, t, k - 2) * r
+            - 2 * (k - 1) * _power(xo, t, k - 3) * r1
+            + _power(xo, t, k - 4) * r2
+        )
+        return jnp.where(big, _outer_sign(xo, outer, e), inner)
+
+    return rule(value, rule(dx, d2))
+
+
+_RATIONAL = {v: _make_rational(v) for v in ("A", "B", "C")}
+
+
+def _rational_value(x: Array, a: Array, b: Array, version: str) -> Array:
+    return _RATIONAL[version](x, a, b)
+
+
+def _coeffs(value: ArrayLike, arg: str, x: Array, min_len: int) -> Array:
+    arr = as_array(value, "rational", arg)
+    if arr.ndim != 1 or arr.shape[0] < min_len:
+        raise ValueError(
+            f"jaxact.rational: argument '{arg}' must be a 1-D array of length >= {min_len}, "
+            f"got shape {tuple(arr.shape)}"
+        )
+    return arr.astype(x.dtype)
+
+
+def rational(
+    x: ArrayLike,
+    numerator: ArrayLike | None = None,
+    denominator: ArrayLike | None = None,
+    version: str = "A",
+    key: Array | None = None,
+    training: bool = False,
+) -> Array:
+    r"""Rational activation (Padé activation unit), ``P(x) / Q(x)``.
+
+    With numerator coefficients ``a_0..a_m`` and denominator coefficients
+    ``b_1..b_n`` (version C: ``b_0..b_{n-1}``):
+
+    .. math::
+      P(x) = \sum_{j=0}^{m} a_j x^j, \qquad
+      Q_A = 1 + \sum_{k=1}^{n} |b_k|\,|x|^k, \qquad
+      Q_B = 1 + \Big|\sum_{k=1}^{n} b_k x^k\Big|, \qquad
+      Q_C = 0.1 + \Big|\sum_{k=0}^{n-1} b_k x^k\Big|,
+
+    .. math::
+      f = \frac{P}{Q}, \qquad f' = \frac{P'Q - PQ'}{Q^2}, \qquad
+      \frac{\partial f}{\partial a_j} = \frac{x^j}{Q}, \qquad
+      \frac{\partial f}{\partial b_k}\Big|_A = -\frac{P\,\mathrm{sign}(b_k)|x|^k}{Q^2}
+
+    Version D is B with training noise: when ``training=True`` each numerator
+    coefficient is multiplied by an independent ``U(0.9, 1.1)`` factor drawn with
+    ``key`` (as in the reference ``rational_activations`` code; its docstrings say
+    the denominator); in evaluation D equals B. ``Q_A >= 1`` and ``Q_C >= 0.1``
+    never vanish; ``Q_B >= 1`` too.
+
+    Kinks: ``|.|`` takes the derivative of its ``>= 0`` piece at 0, so in
+    version A ``f'(0) = a_1 - a_0 |b_1|`` (the right-hand derivative), and a zero
+    coefficient ``b_k`` gets the gradient of ``+b_k``.
+
+    For ``|x| > 4`` the reversed polynomials in ``1/x`` are used, so nothing
+    overflows unless the result does. Half precision is computed in float32.
+
+    Args:
+      x: input array.
+      numerator: 1-D array ``a_0..a_m`` (differentiable). ``None`` (with
+        ``denominator=None``, version A): the (5, 4) fit of ``leaky_relu``
+        (slope 0.01), PAU's default, from ``RATIONAL_INIT``.
+      denominator: 1-D array of length ``n >= 1`` (differentiable).
+      version: "A", "B", "C" or "D" (static).
+      key: PRNG key for version D's training noise.
+      training: apply version D's noise (static).
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jaxact
+      >>> round(float(jaxact.rational(2.0)), 2)
+      2.0
+
+    References:
+      Molina, Schramowski, Kersting 2020, Padé Activation Units: End-to-end
+      Learning of Flexible Activation Functions in Deep Networks, arXiv:1907.06732.
+    """
+    x, dtype = prepare(x, "rational")
+    if version not in _VERSIONS:
+        raise ValueError(f"jaxact.rational: argument 'version' must be one of {_VERSIONS}")
+    if numerator is None or denominator is None:
+        if numerator is not None or denominator is not None or version != "A":
+            missing = "numerator" if numerator is None else "denominator"
+            raise ValueError(
+                f"jaxact.rational: argument '{missing}' is required (defaults exist only "
+                "for version 'A' with both coefficient arrays omitted)"
+            )
+        numerator, denominator = (np.array(c) for c in RATIONAL_INIT["leaky_relu"])
+    a = _coeffs(numerator, "numerator", x, 1)
+    b = _coeffs(denominator, "denominator", x, 1)
+    if version == "D" and training:
+        if key is None:
+            raise ValueError("jaxact.rational: argument 'key' is required when training version D")
+        noise = jax.random.uniform(key, a.shape, a.dtype, 0.9, 1.1)
+        a = a * noise
+    v = "B" if version == "D" else version
+    return finish(_rational_value(x, a, b, v), dtype)
+
+
+# ----------------------------------------------------------------------------
+# Fitting the initial coefficients.
+
+
+def _targets() -> dict[str, Callable[[np.ndarray], np.ndarray]]:
+    erf = np.vectorize(math.erf)
+    return {
+        "leaky_relu": lambda x: np.where(x >= 0, x, 0.01 * x),
+        "relu": lambda x: np.maximum(x, 0.0),
+        "gelu": lambda x: 0.5 * x * (1 + erf(x / math.sqrt(2))),
+        "silu": lambda x: x / (1 + np.exp(-x)),
+        "tanh": np.tanh,
+        "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
+    }
+
+
+def fit_rational(
+    fn: Callable[[np.ndarray], np.ndarray],
+    degrees: tuple[int, int] = (5, 4),
+    version: str = "A",
+    lo: float = -3.0,
+    hi: float = 3.0,
+    steps: int = 100,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares rational fit of ``fn`` on ``[lo, hi]`` (float64, 2001 points).
+
+    First the linearised problem ``min ||P - fn * Q||`` (with ``|x|^k`` as the
+    denominator basis for version A, ``x^k`` otherwise, assuming the sum inside
+    ``|.|`` positive), then damped Gauss-Newton (Levenberg-Marquardt) steps on
+    ``||P/Q - fn||`` with the Jacobian from ``jax.jacfwd`` of :func:`rational`.
+    Returns ``(numerator, denominator)`` as float64 numpy arrays.
+    """
+    m, n = degrees
+    xs = np.linspace(lo, hi, 2001)
+    y = np.asarray(fn(xs), np.float64)
+    pcols = [xs**j for j in range(m + 1)]
+    if version == "C":
+        qbase, qcols = 0.1, [xs**k for k in range(n)]
+    else:
+        qbase = 1.0
+        base = np.abs(xs) if version == "A" else xs
+        qcols = [base**k for k in range(1, n + 1)]
+    mat = np.stack(pcols + [-y * c for c in qcols], axis=1)
+    sol = np.linalg.lstsq(mat, qbase * y, rcond=None)[0]
+    theta = sol.copy()
+    if version == "C":
+        theta[m + 1 :] = theta[m + 1 :]  # Q = 0.1 + S, S > 0 assumed
+
+    with jax.enable_x64(True):
+        xj = jnp.asarray(xs)
+        yj = jnp.asarray(y)
+
+        def resid(th: Array) -> Array:
+            return _rational_value(xj, th[: m + 1], th[m + 1 :], version) - yj
+
+        jac_fn = jax.jit(jax.jacfwd(resid))
+        res_fn = jax.jit(resid)
+        th = jnp.asarray(theta)
+        lam = 1e-3
+        cost = float(jnp.sum(res_fn(th) ** 2))
+        for _ in range(steps):
+            r = res_fn(th)
+            jm = jac_fn(th)
+            g = jm.T @ r
+            h = jm.T @ jm
+            step = jnp.linalg.solve(h + lam * jnp.diag(jnp.diag(h) + 1e-12), -g)
+            new = th + step
+            new_cost = float(jnp.sum(res_fn(new) ** 2))
+            if new_cost < cost:
+                th, cost, lam = new, new_cost, lam / 3
+            else:
+                lam *= 4
+        out = np.asarray(th)
+    return out[: m + 1], out[m + 1 :]
+
+
+# ----------------------------------------------------------------------------
+# ACON.
+
+
+def _acon_value(x: Array, p1: Array, p2: Array, beta: Array) -> Array:
+    d = (p1 - p2) * x
+    # p2 = 0 contributes exactly 0 (not 0 * inf = NaN at x = +-inf).
+    linear = jnp.where(p2 == 0, 0.0, p2 * jnp.where(p2 == 0, 0.0, x))
+    return _silu(beta * d) / beta + linear
+
+
+def _acon_dx(x: Array, p1: Array, p2: Array, beta: Array) -> Array:
+    return (p1 - p2) * _silu_d1(beta * (p1 - p2) * x) + p2
+
+
+def _acon_dparams(x: Array, p1: Array, p2: Array, beta: Array) -> tuple[Array, Array, Array]:
+    d = (p1 - p2) * x
+    z = beta * d
+    dp1 = x * _silu_d1(z)
+    # x (1 - silu'(z)) = x sigma(-z) (1 - z sigma(z)), without cancellation for large z.
+    dp2 = x * _sigmoid(-z) * (1 - _silu(z))
+    dbeta = _sigmoid_prime_times(d * d, z)
+    return dp1, dp2, dbeta
+
+
+_acon = rule(_acon_value, _acon_dx, _acon_dparams)
+
+
+def acon_c(x: ArrayLike, p1: ArrayLike = 1.0, p2: ArrayLike = 0.0, beta: ArrayLike = 1.0) -> Array:
+    r"""ACON-C, a learnable switch between linear and non-linear.
+
+    With ``d = (p1 - p2) x``:
+
+    .. math::
+      f(x) = d\,\sigma(\beta d) + p_2 x, \qquad
+      f'(x) = (p_1 - p_2)\big(\sigma(\beta d) + \beta d\,\sigma(\beta d)\sigma(-\beta d)\big) + p_2,
+
+    .. math::
+      \frac{\partial f}{\partial p_1} = x\big(\sigma(\beta d) + \beta d\,\sigma'(\beta d)\big),
+      \quad \frac{\partial f}{\partial p_2} = x - \frac{\partial f}{\partial p_1}, \quad
+      \frac{\partial f}{\partial \beta} = d^2 \sigma'(\beta d)
+
+    ``p1 = 1, p2 = 0`` is ``swish_beta``. All parameters are differentiable and
+    may be arrays broadcastable to ``x`` (per channel). ``beta`` must be positive
+    when concrete; ``p1 == p2`` gives the linear map ``p2 x``.
+
+    Args:
+      x: input array.
+      p1: upper slope (differentiable).
+      p2: lower slope (differentiable).
+      beta: switching factor (differentiable, positive).
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jaxact
+      >>> round(float(jaxact.acon_c(1.0)), 6)
+      0.731059
+
+    References:
+      Ma, Zhang, Liu, Zhang, Sun 2021, Activate or Not: Learning Customized
+      Activation, arXiv:2009.04759.
+    """
+    x, dtype = prepare(x, "acon_c")
+    p1 = param(p1, "acon_c", "p1", x)
+    p2 = param(p2, "acon_c", "p2", x)
+    beta = param(beta, "acon_c", "beta", x, positive=True)
+    return finish(_acon(x, p1, p2, beta), dtype)
+
+
+def meta_acon(
+    x: ArrayLike,
+    p1: ArrayLike,
+    p2: ArrayLike,
+    w1: ArrayLike,
+    w2: ArrayLike,
+    axis: int = -1,
+) -> Array:
+    r"""Meta-ACON: ACON-C with ``beta`` computed from the input, per sample and channel.
+
+    ``x`` has shape ``(batch, ..., C)`` with the channel axis ``axis`` (default
+    last). With ``g`` the mean of ``x`` over every axis except the batch axis (0)
+    and the channel axis, shape ``(batch, C)``:
+
+    .. math::
+      \beta = \sigma\big(W_2 (W_1 g)\big), \qquad
+      f = \mathrm{acon\_c}(x, p_1, p_2, \beta)
+
+    ``w1`` has shape ``(hidden, C)`` and ``w2`` ``(C, hidden)`` (the paper uses
+    ``hidden = max(16, C / 16)``, 1x1 convolutions and batch normalisation after
+    each; the normalisations are left to the caller's layer). ``p1`` and ``p2``
+    broadcast against one channel vector ``(C,)``. Gradients flow through
+    ``beta`` into ``x``, ``w1`` and ``w2``.
+
+    Args:
+      x: input of shape ``(batch, ..., C)``, at least 2-D.
+      p1: upper slopes, shape ``(C,)`` or scalar.
+      p2: lower slopes, shape ``(C,)`` or scalar.
+      w1: first projection ``(hidden, C)``.
+      w2: second projection ``(C, hidden)``.
+      axis: channel axis (static, not 0).
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jaxact
+      >>> x = jnp.ones((2, 3, 4))
+      >>> jaxact.meta_acon(x, 1.0, 0.0, jnp.zeros((2, 4)), jnp.zeros((4, 2))).shape
+      (2, 3, 4)
+
+    References:
+      Ma, Zhang, Liu, Zhang, Sun 2021, Activate or Not: Learning Customized
+      Activation, arXiv:2009.04759.
+    """
+    x, dtype = prepare(x, "meta_acon")
+    if x.ndim < 2:
+        raise ValueError(f"jaxact.meta_acon: argument 'x' must be at least 2-D, got {x.shape}")
+    if not isinstance(axis, int) or not -x.ndim <= axis < x.ndim or axis % x.ndim == 0:
+        raise ValueError(
+            f"jaxact.meta_acon: argument 'axis' {axis!r} must be a non-batch axis of an input of "
+            f"shape {tuple(x.shape)}"
+        )
+    axis = axis % x.ndim
+    c = x.shape[axis]
+    w1 = as_array(w1, "meta_acon", "w1").astype(x.dtype)
+    w2 = as_array(w2, "meta_acon", "w2").astype(x.dtype)
+    if w1.ndim != 2 or w1.shape[1] != c:
+        raise ValueError(
+            f"jaxact.meta_acon: argument 'w1' must have shape (hidden, {c}), got {w1.shape}"
+        )
+    if w2.shape != (c, w1.shape[0]):
+        raise ValueError(
+            f"jaxact.meta_acon: argument 'w2' must have shape ({c}, {w1.shape[0]}), got {w2.shape}"
+        )
+    xc = jnp.moveaxis(x, axis, -1)
+    chan = jnp.zeros((c,), x.dtype)
+    p1 = param(p1, "meta_acon", "p1", chan)
+    p2 = param(p2, "meta_acon", "p2", chan)
+    g = jnp.mean(xc, axis=tuple(range(1, xc.ndim - 1)))  # (batch, C)
+    beta = _sigmoid((g @ w1.T) @ w2.T)  # (batch, C)
+    beta = beta.reshape(beta.shape[0], *([1] * (xc.ndim - 2)), c)
+    y = _acon(xc, p1, p2, beta)
+    return finish(jnp.moveaxis(y, -1, axis), dtype)
+
+
+SPECS = (
+    Spec(
+        "rational",
+        rational,
+        "rational",
+        smooth=False,
+        kinks=(Kink(0.0, 1, 0.5076703075426156), Kink(0.0, 2, 1.9085948089410412)),
+        paper="Molina, Schramowski, Kersting 2020, Padé Activation Units, arXiv:1907.06732",
+    ),
+    Spec(
+        "acon_c",
+        acon_c,
+        "rational",
+        params={"p1": 1.0, "p2": 0.0, "beta": 1.0},
+        bounded_below=True,
+        paper="Ma et al. 2021, Activate or Not: Learning Customized Activation, arXiv:2009.04759",
+    ),
+    Spec(
+        "meta_acon",
+        meta_acon,
+        "rational",
+        kind="vector",
+        paper="Ma et al. 2021, Activate or Not: Learning Customized Activation, arXiv:2009.04759",
+    ),
+)

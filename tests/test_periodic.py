@@ -1,0 +1,174 @@
+"""Tests for the periodic family: sine, snake, snake_beta, gcu."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import mpmath as mp
+import numpy as np
+import pytest
+
+from jaxact._src import periodic
+from tests import mpjet
+from tests.accuracy import BOUNDS, HALF_BOUND, Ref, half_sweep, run_grid
+
+# (name, dtype, order) -> (measured max ulp, reason). Filled from measurements only.
+_OVER = (
+    "only where w0 * x overflows (|x| > max/30): angle halved 5 times, then doubled "
+    "(ulps at scale w0^order)"
+)
+ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {
+    ("sine", "float32", "f"): (8.5, _OVER),
+    ("sine", "float32", "d1"): (9.0, _OVER),
+    ("sine", "float64", "f"): (9.8, _OVER),
+    ("sine", "float64", "d1"): (12.8, _OVER),
+    ("sine", "float64", "d2"): (17.1, _OVER),
+}
+
+
+def _snake_scale(x, order):
+    # f' = 1 + sin(2x) has double roots; its terms are O(1). f'' = 2 cos(2x).
+    return mp.mpf(1) if order != "f" else abs(x) + 1
+
+
+def _gcu_scale(x, order):
+    return abs(x) + 1
+
+
+MP_REFS = {
+    "sine": Ref(
+        f=lambda x, w0: mpjet.sin(w0 * x),
+        params={"w0": 30.0},
+        scale=lambda x, order: mp.mpf(30) ** ("f", "d1", "d2").index(order),
+        periodic=True,
+    ),
+    "snake": Ref(
+        f=lambda x, alpha: x + mpjet.sin(alpha * x) ** 2 / alpha,
+        params={"alpha": 1.0},
+        scale=_snake_scale,
+        periodic=True,
+    ),
+    "snake_beta": Ref(
+        f=lambda x, alpha, beta: x + mpjet.sin(alpha * x) ** 2 / beta,
+        params={"alpha": 1.0, "beta": 1.0},
+        scale=_snake_scale,
+        periodic=True,
+    ),
+    "gcu": Ref(
+        f=lambda x: x * mpjet.cos(x),
+        scale=_gcu_scale,
+        periodic=True,
+    ),
+}
+
+FLOATS = (np.float32, np.float64)
+
+
+def _bound(name, dtype, order):
+    key = (name, np.dtype(dtype).name, order)
+    return ULP_EXCEPTIONS[key][0] if key in ULP_EXCEPTIONS else BOUNDS[order]
+
+
+@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("name", sorted(MP_REFS))
+def test_accuracy_grid(name, dtype):
+    ref = MP_REFS[name]
+    scores = run_grid(getattr(periodic, name), ref, dtype)
+    for order, s in scores.items():
+        assert s.bad == 0, (order, s)
+        assert s.ulp <= _bound(name, dtype, order), (order, s)
+
+
+@pytest.mark.parametrize("dtype", (jnp.bfloat16, jnp.float16), ids=("bfloat16", "float16"))
+@pytest.mark.parametrize("name", sorted(MP_REFS))
+def test_half_sweep(name, dtype):
+    out = half_sweep(getattr(periodic, name), dtype, MP_REFS[name].params)
+    for order, (bad, ulp, worst_x) in out.items():
+        assert bad == 0, (order, bad)
+        assert ulp <= HALF_BOUND, (order, ulp, worst_x)
+
+
+@pytest.mark.parametrize("name", sorted(MP_REFS))
+def test_nan_and_inf(name):
+    fn = getattr(periodic, name)
+    d1 = jax.grad(fn)
+    d2 = jax.grad(d1)
+    for g in (fn, d1, d2):
+        assert np.isnan(g(jnp.float32(np.nan)))
+        assert np.isnan(g(jnp.float32(np.inf)))
+        assert np.isnan(g(jnp.float32(-np.inf)))
+
+
+def _check_param_derivs(name, params, points):
+    fn = getattr(periodic, name)
+    ref = MP_REFS[name]
+    with jax.enable_x64(True):
+        for p in params:
+            for x in points:
+                rest = {k: v for k, v in params.items() if k != p}
+
+                def g(v, x=x, rest=rest, p=p):
+                    return fn(jnp.float64(x), **{p: v}, **rest)
+
+                got = float(jax.grad(g)(jnp.float64(params[p])))
+                mp_params = {k: mp.mpf(v) for k, v in params.items()}
+                mp_params[p] = mpjet.Jet(params[p], 1, 0)
+                want = mpjet.lift(ref.f(mp.mpf(x), **mp_params)).d
+                assert abs(got - want) <= 1e-13 * (1 + abs(want)), (p, x, got, want)
+
+
+def test_param_derivatives():
+    pts = (-3.7, -0.2, 1e-3, 0.5, 2.25, 40.0)
+    _check_param_derivs("sine", {"w0": 30.0}, pts)
+    _check_param_derivs("sine", {"w0": 1.5}, pts)
+    _check_param_derivs("snake", {"alpha": 1.0}, pts)
+    _check_param_derivs("snake", {"alpha": 0.3}, pts)
+    _check_param_derivs("snake", {"alpha": 1e-6}, pts)
+    _check_param_derivs("snake_beta", {"alpha": 0.7, "beta": 1.9}, pts)
+
+
+def test_snake_alpha_zero_limit():
+    with jax.enable_x64(True):
+        x = jnp.array([-2.0, 0.5, 3.0])
+        np.testing.assert_allclose(periodic.snake(x, 0.0), x, rtol=0, atol=0)
+        da = jax.grad(lambda a: periodic.snake(x, a).sum())(0.0)
+        np.testing.assert_allclose(da, float(jnp.sum(x * x)), rtol=1e-15)
+        # Second derivative in alpha at 0: d2/da2 of sin^2(ax)/a -> 0 (odd terms vanish).
+        dda = jax.grad(jax.grad(lambda a: periodic.snake(jnp.float64(2.0), a)))(0.0)
+        assert abs(float(dda)) < 1e-12
+        # At alpha = 1e-3: -(2/3) * 2 x^4 * a ... check against mpmath.
+        a, xv = 1e-3, 2.0
+        dda = float(jax.grad(jax.grad(lambda a: periodic.snake(jnp.float64(xv), a)))(a))
+        ja = mpjet.Jet(a, 1, 0)
+        want = mpjet.lift(xv + mpjet.sin(ja * xv) ** 2 / ja).dd
+        assert abs(dda - want) <= 1e-10 * abs(want)
+
+
+def test_per_channel_alpha():
+    x = jnp.linspace(-2.0, 2.0, 12, dtype=jnp.float32).reshape(3, 4)
+    alpha = jnp.array([0.5, 1.0, 2.0, 4.0], jnp.float32)
+    got = periodic.snake(x, alpha)
+    want = x + jnp.sin(alpha * x) ** 2 / alpha
+    np.testing.assert_allclose(got, want, rtol=2e-6, atol=1e-6)
+    g = jax.grad(lambda a: periodic.snake(x, a).sum())(alpha)
+    assert g.shape == (4,)
+    gb = jax.grad(lambda b: periodic.snake_beta(x, alpha, b).sum())(jnp.ones(4, jnp.float32))
+    assert gb.shape == (4,)
+
+
+def test_dtypes():
+    for dt in (jnp.bfloat16, jnp.float16, jnp.float32):
+        for name in MP_REFS:
+            assert getattr(periodic, name)(jnp.ones(3, dt)).dtype == dt
+    assert periodic.gcu(jnp.arange(3)).dtype == jnp.float32
+
+
+def test_bad_input():
+    with pytest.raises(TypeError, match="sine.*'x'"):
+        periodic.sine([1.0])
+    with pytest.raises(ValueError, match="snake_beta.*'beta'"):
+        periodic.snake_beta(1.0, beta=0.0)
+    with pytest.raises(ValueError, match="snake.*'alpha'"):
+        periodic.snake(jnp.ones(3), jnp.ones(4))
+    with pytest.raises(TypeError, match="sine.*'w0'"):
+        periodic.sine(1.0, w0="30")
