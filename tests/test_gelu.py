@@ -1,0 +1,223 @@
+"""Tests for the GELU family against 50-digit mpmath references."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import mpmath as mp
+import numpy as np
+import pytest
+
+from jaxact._src import gelu as G
+from tests import mpjet
+from tests.accuracy import BOUNDS, HALF_BOUND, Ref, half_sweep, run_grid
+
+# Filled only where a bound cannot be met after a real effort: {(name, dtype, order): (ulp, why)}.
+ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {}
+
+_C = mp.sqrt(2 / mp.pi)
+_A = mp.mpf("0.044715")
+_K = mp.mpf("1.702")
+
+
+def _phi(x):
+    return mp.exp(-(x**2) / 2) / mp.sqrt(2 * mp.pi)
+
+
+def _gelu_erf(x, **_):
+    if abs(mpjet.value(x)) > 1e100:
+        # mpmath's erfc overflows its own series test there; the limits are exact:
+        # f = x (x > 0) or 0 (x < 0) to far below the smallest subnormal.
+        big = mpjet.value(x) > 0
+        return mpjet.Jet(mpjet.value(x) if big else 0, 1 if big else 0, 0)
+    return x * mpjet.erfc(-x / mp.sqrt(2)) / 2
+
+
+def _gelu_erf_scale(x, order):
+    if abs(x) > 1e100:
+        return 0
+    cdf = mp.erfc(-x / mp.sqrt(2)) / 2
+    if order == "d1":
+        return cdf + abs(x) * _phi(x)
+    if order == "d2":
+        return _phi(x) * (2 + x**2)
+    return 0
+
+
+def _gelu_tanh(x, **_):
+    return x * mpjet.sigmoid(2 * _C * x * (1 + _A * x**2))
+
+
+def _gate_scale(x, z, dz, ddz, order):
+    s = 1 / (1 + mp.exp(-z))
+    e = mp.exp(-abs(z))
+    p = e / (1 + e) ** 2
+    if order == "d1":
+        return s + abs(x * dz) * p
+    if order == "d2":
+        return p * (abs(2 * dz) + abs(x * ddz) + abs(x * dz**2 * mp.tanh(z / 2)))
+    return 0
+
+
+def _gelu_tanh_scale(x, order):
+    z = 2 * _C * x * (1 + _A * x**2)
+    dz = 2 * _C * (1 + 3 * _A * x**2)
+    return _gate_scale(x, z, dz, 12 * _C * _A * x, order)
+
+
+def _quick_gelu(x, **_):
+    return x * mpjet.sigmoid(_K * x)
+
+
+def _quick_gelu_scale(x, order):
+    return _gate_scale(x, _K * x, _K, mp.mpf(0), order)
+
+
+def _gelu_clipped(x, min_val=-10.0, max_val=10.0):
+    g = _gelu_erf(x)
+    if mpjet.value(g) > mpjet.value(max_val):
+        return mpjet.lift(max_val)
+    if mpjet.value(g) < mpjet.value(min_val):
+        return mpjet.lift(min_val)
+    return g
+
+
+MP_REFS = {
+    "gelu_erf": Ref(f=_gelu_erf, scale=_gelu_erf_scale),
+    "gelu_tanh": Ref(f=_gelu_tanh, scale=_gelu_tanh_scale),
+    "quick_gelu": Ref(f=_quick_gelu, scale=_quick_gelu_scale),
+    "gelu_clipped": Ref(
+        f=_gelu_clipped, params={"min_val": -10.0, "max_val": 10.0}, scale=_gelu_erf_scale
+    ),
+}
+FNS = {
+    "gelu_erf": G.gelu_erf,
+    "gelu_tanh": G.gelu_tanh,
+    "quick_gelu": G.quick_gelu,
+    "gelu_clipped": G.gelu_clipped,
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(MP_REFS))
+def test_accuracy(name, dtype):
+    scores = run_grid(FNS[name], MP_REFS[name], dtype)
+    for order, s in scores.items():
+        bound = BOUNDS[order]
+        key = (name, np.dtype(dtype).name, order)
+        if key in ULP_EXCEPTIONS:
+            bound = ULP_EXCEPTIONS[key][0]
+        assert s.bad == 0, (order, s)
+        assert s.ulp <= bound, (order, s)
+
+
+@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16], ids=["bfloat16", "float16"])
+@pytest.mark.parametrize("name", sorted(MP_REFS))
+def test_half_sweep(name, dtype):
+    out = half_sweep(FNS[name], dtype, MP_REFS[name].params)
+    for order, (bad, ulp, worst_x) in out.items():
+        assert bad == 0, (order, bad, worst_x)
+        assert ulp <= HALF_BOUND, (order, ulp, worst_x)
+
+
+def _derivs(fn, x, dtype, **params):
+    f = lambda v: fn(v, **params)  # noqa: E731
+    v = jnp.asarray(x, dtype)
+    return float(f(v)), float(jax.grad(f)(v)), float(jax.grad(jax.grad(f))(v))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_gelu_clipped_kink(dtype):
+    # The clip binds from x = 10 (gelu_erf(10) rounds to 10); like torch.clamp the
+    # gradient passes on the closed interval: f'(10) = gelu'(10) = 1, f' = 0 above.
+    with jax.enable_x64(dtype == np.float64):
+        for spec in G.SPECS:
+            for k in spec.kinks:
+                got = _derivs(spec.fn, k.x, dtype)[k.order]
+                assert got == k.value, (spec.name, k, got)
+        above = float(np.nextafter(dtype(10), dtype(11)))
+        assert _derivs(G.gelu_clipped, above, dtype) == (10.0, 0.0, 0.0)
+        assert _derivs(G.gelu_clipped, 9.5, dtype)[1] == pytest.approx(
+            _derivs(G.gelu_erf, 9.5, dtype)[1]
+        )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(MP_REFS))
+def test_special_values(name, dtype):
+    fn = FNS[name]
+    top = 10.0 if name == "gelu_clipped" else np.inf
+    with jax.enable_x64(dtype == np.float64):
+        assert _derivs(fn, np.inf, dtype) == (top, 0.0 if top == 10.0 else 1.0, 0.0)
+        f, d1, d2 = _derivs(fn, -np.inf, dtype)
+        assert (f, d1, d2) == (0.0, 0.0, 0.0)
+        assert all(np.isnan(_derivs(fn, np.nan, dtype)))
+        big = float(np.finfo(dtype).max)
+        f, d1, d2 = _derivs(fn, big, dtype)
+        assert f == min(big, top) and d1 == (0.0 if top == 10.0 else 1.0) and d2 == 0.0
+        assert _derivs(fn, -big, dtype)[1:] == (0.0, 0.0)
+
+
+def test_tails_against_textbook_failures():
+    # jax.nn's gelu(approximate=True) is 100 % wrong at -5 in float32; the erf form flushes at -13.
+    assert float(G.gelu_tanh(jnp.float32(-5.0))) == pytest.approx(
+        float(_gelu_tanh(mp.mpf(-5))), rel=3e-7
+    )
+    assert float(G.gelu_erf(jnp.float32(-13.0))) == pytest.approx(
+        float(_gelu_erf(mp.mpf(-13))), rel=3e-7
+    )
+
+
+def test_gelu_dispatch():
+    x = jnp.linspace(-4, 4, 9)
+    np.testing.assert_array_equal(G.gelu(x), G.gelu_tanh(x))
+    np.testing.assert_array_equal(G.gelu(x, approximate=False), G.gelu_erf(x))
+    np.testing.assert_allclose(G.gelu(x), jax.nn.gelu(x), rtol=2e-6, atol=1e-6)  # jax.nn cancels
+    np.testing.assert_allclose(
+        G.gelu(x, approximate=False), jax.nn.gelu(x, approximate=False), rtol=2e-6, atol=1e-7
+    )
+    with pytest.raises(TypeError, match="gelu.*approximate"):
+        G.gelu(x, approximate="tanh")
+    with pytest.raises(TypeError, match="gelu.*approximate"):
+        G.gelu(x, approximate=1)
+
+
+@pytest.mark.parametrize("x", [-12.0, 3.0, 9.99, 10.5, 20.0])
+def test_gelu_clipped_param_derivatives(x):
+    with jax.enable_x64(True):
+        ref = MP_REFS["gelu_clipped"].f
+        for i, arg in enumerate(("min_val", "max_val")):
+            p = {"min_val": -10.0, "max_val": 10.0}
+            jet = dict(p)
+            jet[arg] = mpjet.Jet(p[arg], 1, 0)
+            want = float(mpjet.lift(ref(mp.mpf(x), **jet)).d)
+            got = jax.grad(G.gelu_clipped, argnums=1 + i)(
+                jnp.float64(x), jnp.float64(p["min_val"]), jnp.float64(p["max_val"])
+            )
+            assert float(got) == want, (arg, x)
+        # A bound that binds below: min_val = 0.1 for negative inputs.
+        g = jax.grad(G.gelu_clipped, argnums=(0, 1))(jnp.float64(-1.0), 0.1, 10.0)
+        assert g == (0.0, 1.0)
+
+
+@pytest.mark.parametrize("name", sorted(FNS))
+def test_bad_input(name):
+    with pytest.raises(TypeError, match=f"{name}.*'x'"):
+        FNS[name]([1.0, 2.0])
+    with pytest.raises(TypeError, match=f"{name}.*'x'"):
+        FNS[name](jnp.array([1 + 1j]))
+
+
+def test_gelu_clipped_bad_params():
+    with pytest.raises(ValueError, match="gelu_clipped.*min_val"):
+        G.gelu_clipped(1.0, min_val=5.0, max_val=1.0)
+    with pytest.raises(TypeError, match="gelu_clipped.*max_val"):
+        G.gelu_clipped(1.0, max_val="10")
+
+
+@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16, jnp.float32, jnp.int32])
+def test_dtypes(dtype):
+    x = jnp.arange(-3, 4).astype(dtype)
+    want = jnp.float32 if dtype == jnp.int32 else dtype
+    for fn in FNS.values():
+        assert fn(x).dtype == want
