@@ -1,0 +1,483 @@
+"""Exponential family: elu, selu, celu, pelu, xielu.
+
+The negative branch is ``alpha * expm1(x)`` and its derivative ``alpha * exp(x)``,
+formed from ``x`` (never ``y + alpha`` or ``expm1(x) + 1``, which are 0 in the tail
+once ``expm1`` rounds to -1). The exponential branch is evaluated on
+``min(x, 0)`` so that the unselected branch never overflows (no NaN gradients at
+large positive ``x``). Kinks at 0 follow the package's policy, stated per function.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxact._src import _math
+from jaxact._src.core import (
+    ArrayLike,
+    Kink,
+    Spec,
+    finish,
+    is_concrete,
+    nan_like,
+    negative,
+    param,
+    positive,
+    prepare,
+    rule,
+)
+
+Array = jax.Array
+
+# Klambauer et al. 2017, to full double precision (as jax.nn, torch and Keras).
+SELU_LAMBDA = 1.0507009873554804934193349852946
+SELU_ALPHA = 1.6732632423543772848170429916717
+
+
+def _scaled_exp(c: Array, u: Array) -> Array:
+    """c * e^u for u <= 0 without e^u underflowing first (e^u is subnormal below -87 in
+    float32, where c * e^u may still be normal): (c e^{u/2}) e^{u/2} there."""
+    h = _math.exp(0.5 * u)
+    return jnp.where(u < -60, (c * h) * h, c * _math.exp(u))
+
+
+# ELU (and SELU = lambda * ELU(alpha)): the x <= 0 branch owns x = 0 (jax.nn's
+# elu'(0) = alpha, elu''(0) = alpha).
+
+
+def _elu_value(x: Array, alpha: Array, scale: Array) -> Array:
+    pos = positive(x)
+    xn = jnp.where(pos, 0.0, x)
+    return jnp.where(pos, scale * x, (scale * alpha) * _math.expm1(xn))
+
+
+def _elu_d2(x: Array, alpha: Array, scale: Array) -> Array:
+    pos = positive(x)
+    xn = jnp.where(pos, 0.0, x)
+    return nan_like(x, jnp.where(pos, 0.0, _scaled_exp(scale * alpha, xn)))
+
+
+def _elu_d1_value(x: Array, alpha: Array, scale: Array) -> Array:
+    pos = positive(x)
+    xn = jnp.where(pos, 0.0, x)
+    return nan_like(x, jnp.where(pos, scale + jnp.zeros_like(x), _scaled_exp(scale * alpha, xn)))
+
+
+def _elu_d1_dparams(x: Array, alpha: Array, scale: Array) -> tuple[Array, Array]:
+    pos = positive(x)
+    xn = jnp.where(pos, 0.0, x)
+    e = jnp.where(pos, 0.0, _math.exp(xn))
+    return scale * e, jnp.where(pos, 1.0, alpha * e)
+
+
+def _elu_dparams(x: Array, alpha: Array, scale: Array) -> tuple[Array, Array]:
+    pos = positive(x)
+    xn = jnp.where(pos, 0.0, x)
+    em = _math.expm1(xn)
+    return jnp.where(pos, 0.0, scale * em), jnp.where(pos, x, alpha * em)
+
+
+_elu_d1 = rule(_elu_d1_value, _elu_d2, _elu_d1_dparams)
+_elu = rule(_elu_value, _elu_d1, _elu_dparams)
+
+
+def elu(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
+    r"""Exponential linear unit.
+
+    .. math::
+      f(x) = \begin{cases} x & x > 0 \\ \alpha (e^x - 1) & x \le 0 \end{cases}, \qquad
+      f'(x) = \begin{cases} 1 & x > 0 \\ \alpha e^x & x \le 0 \end{cases}, \qquad
+      \frac{\partial f}{\partial \alpha} = e^x - 1\ (x \le 0)
+
+    Kink: ``x = 0`` belongs to the exponential branch, as in jax.nn:
+    ``f'(0) = alpha`` and ``f''(0) = alpha`` (the right-hand values are 1 and 0).
+    ``f'`` keeps its relative precision in the negative tail (``alpha e^x``).
+
+    Args:
+      x: input array.
+      alpha: scale of the negative branch (differentiable).
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jaxact
+      >>> round(float(jaxact.elu(-1.0)), 6)
+      -0.632121
+
+    References:
+      Clevert, Unterthiner, Hochreiter 2015, Fast and Accurate Deep Network Learning
+      by Exponential Linear Units (ELUs), arXiv:1511.07289.
+    """
+    x, dtype = prepare(x, "elu")
+    alpha = param(alpha, "elu", "alpha", x)
+    return finish(_elu(x, alpha, 1.0), dtype)
+
+
+def selu(x: ArrayLike) -> Array:
+    r"""Scaled exponential linear unit, ``lambda * elu(x, alpha)`` with fixed constants.
+
+    .. math::
+      f(x) = \lambda \begin{cases} x & x > 0 \\ \alpha (e^x - 1) & x \le 0 \end{cases},
+      \qquad f'(x) = \lambda \begin{cases} 1 & x > 0 \\ \alpha e^x & x \le 0 \end{cases}
+
+    with :math:`\lambda = 1.0507009873554804934\ldots`,
+    :math:`\alpha = 1.6732632423543772848\ldots` (``SELU_LAMBDA``, ``SELU_ALPHA``).
+    Kink: ``f'(0) = f''(0) = lambda * alpha`` (the exponential branch, as jax.nn).
+
+    Args:
+      x: input array.
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jaxact
+      >>> round(float(jaxact.selu(1.0)), 6)
+      1.050701
+
+    References:
+      Klambauer, Unterthiner, Mayr, Hochreiter 2017, Self-Normalizing Neural Networks,
+      arXiv:1706.02515.
+    """
+    x, dtype = prepare(x, "selu")
+    return finish(_elu(x, SELU_ALPHA, SELU_LAMBDA), dtype)
+
+
+# CELU / PELU: a * expm1(x / b) for x < 0, (a / b) x for x >= 0. The linear piece owns
+# x = 0, so f''(0) = 0 (jax.nn's celu''(0) = 0.25 is a tie-rule accident); f' is
+# continuous there.
+
+
+def _pelu_value(x: Array, a: Array, b: Array) -> Array:
+    neg = negative(x)
+    xn = jnp.where(neg, x, 0.0)
+    return jnp.where(neg, a * _math.expm1(xn / b), (a / b) * x)
+
+
+def _pelu_d2(x: Array, a: Array, b: Array) -> Array:
+    neg = negative(x)
+    xn = jnp.where(neg, x, 0.0)
+    return nan_like(x, jnp.where(neg, _scaled_exp((a / b) / b, xn / b), 0.0))
+
+
+def _pelu_d1_value(x: Array, a: Array, b: Array) -> Array:
+    neg = negative(x)
+    xn = jnp.where(neg, x, 0.0)
+    return nan_like(x, jnp.where(neg, _scaled_exp(a / b, xn / b), a / b + jnp.zeros_like(x)))
+
+
+def _pelu_d1_dparams(x: Array, a: Array, b: Array) -> tuple[Array, Array]:
+    neg = negative(x)
+    xn = jnp.where(neg, x, 0.0)
+    e = jnp.where(neg, _math.exp(xn / b), 1.0)
+    u = jnp.where(neg, xn / b, 0.0)
+    # d/db (a/b) e^{x/b} = -(a/b^2) e^{x/b} (1 + x/b)
+    return e / b, -(a / b) / b * e * (1 + u)
+
+
+def _pelu_dparams(x: Array, a: Array, b: Array) -> tuple[Array, Array]:
+    neg = negative(x)
+    xn = jnp.where(neg, x, 0.0)
+    u = xn / b
+    da = jnp.where(neg, _math.expm1(u), x / b)
+    db = jnp.where(neg, -a * (u / b) * _math.exp(u), -(a / b) * (x / b))
+    return da, db
+
+
+_pelu_d1 = rule(_pelu_d1_value, _pelu_d2, _pelu_d1_dparams)
+_pelu = rule(_pelu_value, _pelu_d1, _pelu_dparams)
+
+
+def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
+    r"""Continuously differentiable exponential linear unit.
+
+    .. math::
+      f(x) = \begin{cases} x & x \ge 0 \\ \alpha (e^{x/\alpha} - 1) & x < 0 \end{cases},
+      \qquad f'(x) = \begin{cases} 1 & x \ge 0 \\ e^{x/\alpha} & x < 0 \end{cases},
+      \qquad f''(x) = \begin{cases} 0 & x \ge 0 \\ e^{x/\alpha}/\alpha & x < 0 \end{cases}
+
+    ``f'`` is continuous (``f'(0) = 1``); ``f''`` jumps at 0 and ``f''(0) = 0`` (the
+    linear piece; jax.nn gives 0.25 through its ``max``/``min`` tie rules).
+    :math:`\partial f/\partial\alpha = e^{x/\alpha}(1 - x/\alpha) - 1` for ``x < 0``.
+
+    Args:
+      x: input array.
+      alpha: positive scale (differentiable).
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jaxact
+      >>> round(float(jaxact.celu(-1.0, alpha=2.0)), 6)
+      -0.786939
+
+    References:
+      Barron 2017, Continuously Differentiable Exponential Linear Units,
+      arXiv:1704.07483.
+    """
+    x, dtype = prepare(x, "celu")
+    alpha = param(alpha, "celu", "alpha", x, positive=True)
+    return finish(_celu(x, alpha), dtype)
+
+
+def _celu_value(x: Array, alpha: Array) -> Array:
+    return _pelu(x, alpha, alpha)
+
+
+def _celu_d1(x: Array, alpha: Array) -> Array:
+    return _pelu_d1(x, alpha, alpha)
+
+
+def _celu_dparams(x: Array, alpha: Array) -> tuple[Array]:
+    # d/dalpha alpha expm1(x/alpha) = expm1(u) - u e^u = (expm1(u) - u) - u expm1(u),
+    # u = x / alpha: the series for expm1(u) - u keeps it accurate for small |u|.
+    neg = negative(x)
+    u = jnp.where(neg, x, 0.0) / alpha
+    return (jnp.where(neg, _expm1_minus_x(u) - u * _math.expm1(u), 0.0),)
+
+
+_celu = rule(_celu_value, _celu_d1, _celu_dparams)
+
+
+def pelu(x: ArrayLike, a: ArrayLike = 1.0, b: ArrayLike = 1.0) -> Array:
+    r"""Parametric exponential linear unit.
+
+    .. math::
+      f(x) = \begin{cases} \frac{a}{b} x & x \ge 0 \\ a (e^{x/b} - 1) & x < 0 \end{cases},
+      \qquad f'(x) = \frac{a}{b} \begin{cases} 1 & x \ge 0 \\ e^{x/b} & x < 0 \end{cases}
+
+    ``a, b > 0`` (learnable per channel in the paper; differentiable here). ``f'`` is
+    continuous; ``f''`` jumps at 0 and ``f''(0) = 0`` (the linear piece).
+
+    Args:
+      x: input array.
+      a: positive scale of the negative saturation (differentiable).
+      b: positive scale of the exponential decay (differentiable).
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jaxact
+      >>> float(jaxact.pelu(2.0, a=1.0, b=2.0))
+      1.0
+
+    References:
+      Trottier, Giguere, Chaib-draa 2017, Parametric Exponential Linear Unit for Deep
+      Convolutional Neural Networks, arXiv:1605.09332.
+    """
+    x, dtype = prepare(x, "pelu")
+    a = param(a, "pelu", "a", x, positive=True)
+    b = param(b, "pelu", "b", x, positive=True)
+    return finish(_pelu(x, a, b), dtype)
+
+
+# xIELU. With g(x) = expm1(min(x, eps)) - x, written as h(m) + (m - x), m = min(x, eps),
+# h(u) = expm1(u) - u; h cancels for small |u| and is summed as a series there.
+
+
+def _expm1_minus_x(u: Array) -> Array:
+    """expm1(u) - u for u <= 0, without cancellation (series for |u| < 1)."""
+    n = 12 if u.dtype == jnp.float32 else 20
+    us = jnp.clip(u, -1.0, 0.0)
+    acc = jnp.zeros_like(u) + 1.0 / _fact(n)
+    for k in range(n - 1, 1, -1):
+        acc = acc * us + 1.0 / _fact(k)
+    series = acc * us * us
+    return jnp.where(u > -1, series, _math.expm1(jnp.minimum(u, -1.0)) - u)
+
+
+def _fact(k: int) -> float:
+    out = 1.0
+    for i in range(2, k + 1):
+        out *= i
+    return out
+
+
+def _xielu_pieces(x: Array, eps: Array) -> tuple[Array, Array, Array]:
+    """(is x > 0, is x < eps, m = min(x, eps)) for the x <= 0 branch."""
+    pos = positive(x)
+    eps = jnp.asarray(eps, x.dtype)
+    below = (x < eps) & ~pos
+    m = jnp.where(pos, eps, jnp.minimum(x, eps))
+    return pos, below, m
+
+
+def _xielu_value(x: Array, ap: Array, an: Array, beta: Array, eps: Array) -> Array:
+    pos, below, m = _xielu_pieces(x, eps)
+    xn = jnp.where(pos, 0.0, x)
+    g = _expm1_minus_x(m) + jnp.where(below, 0.0, m - xn)
+    near = an * g + beta * x
+    # For x < -1 no cancellation threatens expm1(x) - x; regroup so that -inf gives +inf.
+    xf = jnp.where(x < -1, x, -1.0)
+    far = an * _math.expm1(xf) + (beta - an) * xf
+    return jnp.where(pos, x * (ap * x + beta), jnp.where(x < -1, far, near))
+
+
+def _xielu_d2(x: Array, ap: Array, an: Array, beta: Array, eps: Array) -> Array:
+    pos, below, m = _xielu_pieces(x, eps)
+    d = jnp.where(pos, 2 * ap, jnp.where(below, an * _math.exp(m), 0.0))
+    return nan_like(x, d + jnp.zeros_like(x))
+
+
+def _xielu_d1_value(x: Array, ap: Array, an: Array, beta: Array, eps: Array) -> Array:
+    pos, below, m = _xielu_pieces(x, eps)
+    xp = jnp.where(pos, x, 0.0)
+    neg = jnp.where(below, an * _math.expm1(m) + beta, beta - an)
+    return nan_like(x, jnp.where(pos, 2 * ap * xp + beta, neg))
+
+
+def _xielu_d1_dparams(x, ap, an, beta, eps):
+    pos, below, m = _xielu_pieces(x, eps)
+    one = jnp.ones_like(x)
+    d_ap = jnp.where(pos, 2 * x, 0.0)
+    d_an = jnp.where(pos, 0.0, jnp.where(below, _math.expm1(m), -1.0))
+    return d_ap, d_an, one, jnp.zeros_like(x)
+
+
+def _xielu_dparams(x, ap, an, beta, eps):
+    pos, below, m = _xielu_pieces(x, eps)
+    xn = jnp.where(pos, 0.0, x)
+    g = _expm1_minus_x(m) + jnp.where(below, 0.0, m - xn)
+    mid = ~pos & ~below & ~jnp.isnan(x)
+    d_eps = jnp.where(mid, an * _math.exp(jnp.asarray(eps, x.dtype)), 0.0)
+    return jnp.where(pos, x * x, 0.0), jnp.where(pos, 0.0, g), x, d_eps
+
+
+_xielu_d1 = rule(_xielu_d1_value, _xielu_d2, _xielu_d1_dparams)
+_xielu = rule(_xielu_value, _xielu_d1, _xielu_dparams)
+
+
+def xielu(
+    x: ArrayLike,
+    alpha_p: ArrayLike = 0.8,
+    alpha_n: ArrayLike = 0.8,
+    beta: ArrayLike = 0.5,
+    eps: ArrayLike = -1e-6,
+) -> Array:
+    r"""xIELU, the integrated-ELU activation of the Apertus LLMs.
+
+    .. math::
+      f(x) = \begin{cases} \alpha_p x^2 + \beta x & x > 0 \\
+        \alpha_n\,(e^{\min(x, \epsilon)} - 1 - x) + \beta x & x \le 0 \end{cases}
+
+    .. math::
+      f'(x) = \begin{cases} 2\alpha_p x + \beta & x > 0 \\
+        \beta - \alpha_n & \epsilon \le x \le 0 \\
+        \alpha_n (e^x - 1) + \beta & x < \epsilon \end{cases}, \qquad
+      f''(x) = 2\alpha_p,\ 0,\ \alpha_n e^x
+
+    ``alpha_p`` and ``alpha_n`` are the effective (positive) coefficients. The
+    transformers module stores raw parameters and uses
+    ``alpha_p = softplus(raw_p)``, ``alpha_n = beta + softplus(raw_n)``; its init
+    (0.8, 0.8, beta 0.5, eps -1e-6) gives the defaults here. To reproduce a trained
+    module, pass ``alpha_p=softplus(raw_p)``, ``alpha_n=beta + softplus(raw_n)``.
+    ``e^m - 1 - m`` is summed as a series for ``|m| < 1`` (no cancellation).
+    Kinks (the piece whose differentiated quantity is constant owns the corner):
+    ``x = 0`` belongs to the middle piece, so ``f(0) = alpha_n expm1(eps)`` (a jump
+    of ``-8e-7`` at the default, as in the reference code),
+    ``f'(0) = beta - alpha_n`` and ``f''(0) = 0``; at ``x = eps``,
+    ``f'(eps) = beta - alpha_n`` and ``f''(eps) = 0``. All five numbers are
+    differentiable; ``d f / d eps = alpha_n e^eps`` on ``[eps, 0]``.
+
+    Args:
+      x: input array.
+      alpha_p: positive coefficient of the quadratic (x > 0) piece.
+      alpha_n: positive coefficient of the exponential (x <= 0) piece.
+      beta: linear coefficient.
+      eps: non-positive clamp point of the exponential.
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jaxact
+      >>> round(float(jaxact.xielu(1.0)), 6)
+      1.3
+
+    References:
+      Huang, Schlag 2024, Deriving Activation Functions Using Integration,
+      arXiv:2411.13010.
+    """
+    x, dtype = prepare(x, "xielu")
+    alpha_p = param(alpha_p, "xielu", "alpha_p", x, positive=True)
+    alpha_n = param(alpha_n, "xielu", "alpha_n", x, positive=True)
+    beta = param(beta, "xielu", "beta", x)
+    eps = param(eps, "xielu", "eps", x)
+    if is_concrete(eps) and not np.all(np.asarray(eps, np.float64) <= 0):
+        raise ValueError(f"jaxact.xielu: argument 'eps' must be non-positive, got {eps!r}")
+    return finish(_xielu(x, alpha_p, alpha_n, beta, eps), dtype)
+
+
+SPECS = (
+    Spec(
+        "elu",
+        elu,
+        "exponential",
+        params={"alpha": 1.0},
+        monotonic=True,
+        bounded_below=True,
+        smooth=False,
+        zero_centred=True,
+        kinks=(Kink(0.0, 1, 1.0), Kink(0.0, 2, 1.0)),
+        paper="Clevert, Unterthiner, Hochreiter 2015, Fast and Accurate Deep Network Learning "
+        "by Exponential Linear Units (ELUs), arXiv:1511.07289",
+    ),
+    Spec(
+        "selu",
+        selu,
+        "exponential",
+        monotonic=True,
+        bounded_below=True,
+        smooth=False,
+        zero_centred=True,
+        self_normalizing=True,
+        gain=0.75,
+        kinks=(Kink(0.0, 1, SELU_LAMBDA * SELU_ALPHA), Kink(0.0, 2, SELU_LAMBDA * SELU_ALPHA)),
+        paper="Klambauer et al. 2017, Self-Normalizing Neural Networks, arXiv:1706.02515",
+    ),
+    Spec(
+        "celu",
+        celu,
+        "exponential",
+        params={"alpha": 1.0},
+        monotonic=True,
+        bounded_below=True,
+        smooth=False,
+        zero_centred=True,
+        kinks=(Kink(0.0, 1, 1.0), Kink(0.0, 2, 0.0)),
+        paper="Barron 2017, Continuously Differentiable Exponential Linear Units, arXiv:1704.07483",
+    ),
+    Spec(
+        "pelu",
+        pelu,
+        "exponential",
+        params={"a": 1.0, "b": 1.0},
+        monotonic=True,
+        bounded_below=True,
+        smooth=False,
+        zero_centred=True,
+        kinks=(Kink(0.0, 1, 1.0), Kink(0.0, 2, 0.0)),
+        paper="Trottier, Giguere, Chaib-draa 2017, Parametric Exponential Linear Unit for Deep "
+        "Convolutional Neural Networks, arXiv:1605.09332",
+    ),
+    Spec(
+        "xielu",
+        xielu,
+        "exponential",
+        params={"alpha_p": 0.8, "alpha_n": 0.8, "beta": 0.5, "eps": -1e-6},
+        smooth=False,
+        zero_centred=True,
+        kinks=(
+            Kink(0.0, 1, 0.5 - 0.8),
+            Kink(0.0, 2, 0.0),
+            Kink(-1e-6, 1, 0.5 - 0.8),
+            Kink(-1e-6, 2, 0.0),
+        ),
+        paper="Huang, Schlag 2024, Deriving Activation Functions Using Integration, "
+        "arXiv:2411.13010",
+    ),
+)
