@@ -104,20 +104,21 @@ def truth(ref: Ref, x: float, order: str) -> Any:
     return _truths(ref, x)[ORDERS.index(order)]
 
 
-def evaluate(fn: Callable[..., Any], xs: np.ndarray, params: Mapping[str, float]) -> dict:
-    """f, f' and f'' of a scalar activation over xs, in xs's dtype."""
+def evaluate(
+    fn: Callable[..., Any],
+    xs: np.ndarray,
+    params: Mapping[str, float],
+    orders: Sequence[str] = ORDERS,
+) -> dict:
+    """f, f' and f'' (those in ``orders``) of a scalar activation over xs, in xs's dtype."""
 
     def f(x: Any) -> Any:
         return fn(x, **params)
 
     d1 = jax.grad(f)
-    d2 = jax.grad(d1)
+    funcs = {"f": f, "d1": d1, "d2": jax.grad(d1)}
     x = jnp.asarray(xs)
-    return {
-        "f": np.asarray(jax.jit(jax.vmap(f))(x)),
-        "d1": np.asarray(jax.jit(jax.vmap(d1))(x)),
-        "d2": np.asarray(jax.jit(jax.vmap(d2))(x)),
-    }
+    return {o: np.asarray(jax.jit(jax.vmap(funcs[o]))(x)) for o in orders}
 
 
 @dataclasses.dataclass
@@ -139,8 +140,10 @@ class Score:
 
 def _ulp(dtype: Any, mag: Any) -> float:
     info = np.finfo(dtype)
-    m = min(float(abs(mag)), float(info.max))
-    return float(np.spacing(np.asarray(m, dtype)))
+    m = np.asarray(min(float(abs(mag)), float(info.max)), dtype)
+    if m == info.max:  # the spacing above max would be inf
+        return float(m - np.nextafter(m, np.asarray(0, dtype)))
+    return float(np.spacing(m))
 
 
 def score(ref: Ref, xs: np.ndarray, got: np.ndarray, order: str) -> Score:
@@ -157,7 +160,7 @@ def score(ref: Ref, xs: np.ndarray, got: np.ndarray, order: str) -> Score:
         if mp.isnan(t):
             s.nan_missing += not math.isnan(g)
             continue
-        if abs(t) > big * (1 + mp.mpf(float(info.eps)) / 2):
+        if abs(t) >= big + mp.mpf(_ulp(dtype, big)) / 2:  # rounds to inf
             ok = math.isinf(g) and (g > 0) == (t > 0)
             s.nonfinite += not ok
             continue
@@ -202,9 +205,14 @@ def half_sweep(
     """
     bits = np.arange(1 << 16, dtype=np.uint16)
     xs = bits.view(jnp.dtype(dtype))
-    got = evaluate(fn, xs, params)
-    with jax.enable_x64(True):
-        ref = evaluate(fn, xs.astype(np.float64), params)
+    got = evaluate(fn, xs, params, ("f", "d1"))
+    with jax.enable_x64(True), np.errstate(all="ignore"):
+        ref = evaluate(fn, xs.astype(np.float64), params, ("f", "d1"))
+    with np.errstate(all="ignore"):
+        return _half_scores(xs, got, ref, dtype)
+
+
+def _half_scores(xs: np.ndarray, got: dict, ref: dict, dtype: Any) -> dict:
     out = {}
     info = jnp.finfo(dtype)
     tiny, big = float(info.tiny), float(info.max)
@@ -216,7 +224,7 @@ def half_sweep(
         tn, gn = np.isnan(t), np.isnan(g)
         bad += int(np.sum(tn != gn))
         fin = ~tn & ~gn
-        t_over = np.abs(t) > big * (1 + float(info.eps) / 2)
+        t_over = np.abs(t) >= big + 2.0 ** (np.log2(big) // 1 - info.nmant) / 2  # rounds to inf
         inf_ok = np.isinf(g) & (np.sign(g) == np.sign(t))
         bad += int(np.sum(fin & t_over & ~inf_ok))
         rest = fin & ~t_over

@@ -113,8 +113,7 @@ def param(
         value, (jax.Array, np.ndarray, np.generic, int, float)
     ):
         raise TypeError(
-            f"jaxact.{fn}: argument '{arg}' must be a real number or array, got "
-            f"{_describe(value)}"
+            f"jaxact.{fn}: argument '{arg}' must be a real number or array, got {_describe(value)}"
         )
     if isinstance(value, (int, float)):
         out: Any = float(value)
@@ -158,6 +157,23 @@ def negative(x: Array) -> Array:
 def _bits(x: Array) -> Array:
     itype = {2: jnp.int16, 4: jnp.int32, 8: jnp.int64}[jnp.dtype(x.dtype).itemsize]
     return lax.bitcast_convert_type(x, itype)
+
+
+def unflushed_times(c: Array, x: Array) -> Array:
+    """c * x also where x is subnormal (XLA:CPU reads subnormal operands as 0).
+
+    For |c| >= 1 the product of a subnormal x can be a normal number; it is formed
+    from x's significand bits, scaled up by 2^k and back down.
+    """
+    finfo = jnp.finfo(x.dtype)
+    itype = jnp.int32 if x.dtype == jnp.float32 else jnp.int64
+    k = 64 if x.dtype == jnp.float32 else 600
+    bits = lax.bitcast_convert_type(x, itype)
+    mag = bits & jnp.asarray(jnp.iinfo(itype).max, itype)
+    sub = (mag > 0) & (mag < lax.bitcast_convert_type(jnp.asarray(finfo.tiny, x.dtype), itype))
+    m = jnp.where(bits < 0, -mag, mag).astype(x.dtype)
+    low = float(finfo.smallest_subnormal) * 2.0**k  # the subnormal unit times 2^k
+    return jnp.where(sub, (c * (m * low)) * 2.0**-k, c * x)
 
 
 def nan_like(x: Array, d: Array) -> Array:
@@ -210,7 +226,7 @@ def rule(
 
                 tps_full = [
                     jnp.zeros(jnp.shape(p), jnp.result_type(p)) if _is_zero(t) else t
-                    for p, t in zip(ps, tps)
+                    for p, t in zip(ps, tps, strict=True)
                 ]
                 terms.append(jax.jvp(of_params, tuple(ps), tuple(tps_full))[1])
         if not terms:

@@ -21,9 +21,9 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
 from jaxact._src import _math
+from jaxact._src._exact import split, two_prod, two_sum
 from jaxact._src.core import ArrayLike, Kink, Spec, finish, is_concrete, param, prepare, rule
 
 Array = jax.Array
@@ -49,42 +49,6 @@ def _pair(value: str | decimal.Decimal, dtype: np.dtype) -> tuple[np.generic, np
 def _const(value: str, x: Array) -> tuple[Array, Array]:
     hi, lo = _pair(value, x.dtype)
     return jnp.asarray(hi, x.dtype), jnp.asarray(lo, x.dtype)
-
-
-def _split(a: Array) -> tuple[Array, Array]:
-    """a = hi + lo exactly, hi with at most half the significand bits.
-
-    The low bits are masked off (not Veltkamp's ``c - (c - a)``, which XLA may
-    contract into an FMA), so every product of two halves is exact.
-    """
-    if a.dtype == jnp.float32:
-        itype, mask = jnp.uint32, np.uint32(0xFFFFF000)
-    else:
-        itype, mask = jnp.uint64, np.uint64(0xFFFFFFFFF8000000)
-    hi = lax.bitcast_convert_type(lax.bitcast_convert_type(a, itype) & mask, a.dtype)
-    return hi, a - hi
-
-
-def _two_prod(a: Array, b: Array) -> tuple[Array, Array]:
-    """a * b = p + e to about twice the working precision (far from overflow).
-
-    Built from the exact products of halves only, so that XLA's FMA contraction
-    (which rounds ``a * b`` differently in different consumers) cannot change it.
-    """
-    ah, al = _split(a)
-    bh, bl = _split(b)
-    hh = ah * bh
-    t = ah * bl + al * bh
-    p = hh + t
-    e = (t - (p - hh)) + al * bl
-    return p, e
-
-
-def _two_sum(a: Array, b: Array) -> tuple[Array, Array]:
-    """a + b = s + e exactly (Knuth); neither may be a constant (see _tanh_z)."""
-    s = a + b
-    bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
 
 
 def _log_tiny(x: Array) -> float:
@@ -128,7 +92,7 @@ def _erf_tail(x: Array) -> float:
 
 def _phi_parts(x: Array) -> tuple[Array, Array]:
     """phi(x) = c * b with the rounding of x^2 corrected; b as in :func:`_gate`."""
-    xh, xl = _split(x)
+    xh, xl = split(x)
     g = -0.5 * (xh * xh)  # exact
     gl = -0.5 * (xl * (x + xh))
     deep = g < _log_tiny(x) + 10
@@ -151,7 +115,7 @@ def _mills_series(x: Array) -> Array:
 def _upper_phi(x: Array, phi: Array) -> Array:
     """Phi(x) = erfc(-x/sqrt2)/2, the argument's rounding error corrected to first order."""
     rh, rl = _const(_INV_SQRT2, x)
-    p, e = _two_prod(x, rh)
+    p, e = two_prod(x, rh)
     e = e + x * rl
     return 0.5 * _math.erfc(-p) + math.sqrt(2.0) * e * phi
 
@@ -184,7 +148,7 @@ def _gelu_erf_d1_value(x: Array) -> Array:
 def _gelu_erf_d2_value(x: Array) -> Array:
     xc = jnp.clip(x, -_ERF_CLIP, _ERF_CLIP)
     phi, b = _phi_parts(xc)
-    q, qe = _two_prod(xc, xc)
+    q, qe = two_prod(xc, xc)
     return (((2 - q) - qe) * phi) * b
 
 
@@ -239,14 +203,14 @@ def _tanh_z(x: Array) -> tuple[Array, Array, Array, Array]:
     ah, _ = _const(_TANH_A, x)
     kh, kl = _const(_TANH_K, x)
     kah, kal = _const(_TANH_KA, x)
-    q, qe = _two_prod(x, x)
-    c3, c3e = _two_prod(x, q)
+    q, qe = two_prod(x, x)
+    c3, c3e = two_prod(x, q)
     c3e = c3e + x * qe
-    u, ue = _two_prod(kah, c3)
+    u, ue = two_prod(kah, c3)
     ue = ue + kah * c3e + kal * c3
-    v, ve = _two_prod(kh, x)
+    v, ve = two_prod(kh, x)
     ve = ve + kl * x
-    z, ze = _two_sum(v, u)
+    z, ze = two_sum(v, u)
     ze = ze + (ue + ve)
     dz = kh * (1 + 3 * ah * q)
     ddz = 6 * kah * x
@@ -349,7 +313,7 @@ _QUICK_CLIP = 1000.0  # |1.702 x| > 1700: the gate is exactly 0 or 1 in float64
 
 def _quick_z(x: Array) -> tuple[Array, Array, Array]:
     kh, kl = _const(_QUICK, x)
-    z, ze = _two_prod(kh, x)
+    z, ze = two_prod(kh, x)
     return z, ze + kl * x, kh
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax import lax
 
 from jaxact._src import _math
 from jaxact._src.core import (
@@ -23,6 +22,7 @@ from jaxact._src.core import (
     param,
     prepare,
     rule,
+    unflushed_times,
 )
 
 Array = jax.Array
@@ -133,28 +133,11 @@ def _isru_d1_value(x: Array, alpha: Array) -> Array:
     return jnp.where(big, (t * t * t) / (v * jnp.sqrt(v)), 1 / (w * jnp.sqrt(w)))
 
 
-def _unflushed_times(c: Array, x: Array) -> Array:
-    """c * x also where x is subnormal (XLA:CPU reads subnormal operands as 0).
-
-    For |c| >= 1 the product of a subnormal x can be a normal number; it is formed
-    from x's significand bits, scaled up by 2^k and back down.
-    """
-    finfo = jnp.finfo(x.dtype)
-    itype = jnp.int32 if x.dtype == jnp.float32 else jnp.int64
-    k = 64 if x.dtype == jnp.float32 else 600
-    bits = lax.bitcast_convert_type(x, itype)
-    mag = bits & jnp.asarray(jnp.iinfo(itype).max, itype)
-    sub = (mag > 0) & (mag < lax.bitcast_convert_type(jnp.asarray(finfo.tiny, x.dtype), itype))
-    m = jnp.where(bits < 0, -mag, mag).astype(x.dtype)
-    low = float(finfo.smallest_subnormal) * 2.0**k  # the subnormal unit times 2^k
-    return jnp.where(sub, (c * (m * low)) * 2.0**-k, c * x)
-
-
 def _isru_d2(x: Array, alpha: Array) -> Array:
     f, r, _ = _isru_parts(x, alpha)
     # -3 alpha x r^5 = -3 alpha f r^4 (and -3 alpha x where x is subnormal, r = 1)
     d2 = -3 * alpha * f * (r * r) * (r * r)
-    return jnp.where(jnp.abs(x) < 1, _unflushed_times(-3 * alpha * (r * r) * (r * r) * r, x), d2)
+    return jnp.where(jnp.abs(x) < 1, unflushed_times(-3 * alpha * (r * r) * (r * r) * r, x), d2)
 
 
 def _isru_dalpha(x: Array, alpha: Array) -> tuple[Array]:

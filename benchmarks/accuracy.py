@@ -1,0 +1,139 @@
+"""Accuracy of jaxact and jax.nn on the same grid of nasty inputs.
+
+For every elementwise activation with an mpmath reference (the ``MP_REFS`` of
+the family tests), evaluates f, f' and f'' on the grid of ``tests/accuracy.py``
+in float32 and float64, and sweeps all 65,536 bfloat16 and float16 bit
+patterns (f, f'); then does the same for jax.nn's version where jax.nn has
+one. Prints a Markdown table and writes it (and JSON) to the output folder.
+
+    python -m benchmarks.accuracy [--out jaxact-out/accuracy] [--only relu,silu]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import pathlib
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+
+from jaxact._src import table  # noqa: E402
+from tests.accuracy import half_sweep, run_grid  # noqa: E402
+
+FAMILIES = ("relu", "sigmoid", "softplus", "gelu", "swish", "exponential", "hard", "periodic")
+FAMILIES += ("rational", "misc")
+
+
+def _jax_nn(name: str) -> Callable[..., Any] | None:
+    """jax.nn's version of a jaxact activation, taking the same keyword params."""
+    nn = jax.nn
+    special: dict[str, Callable[..., Any]] = {
+        "gelu_erf": lambda x: nn.gelu(x, approximate=False),
+        "gelu_tanh": lambda x: nn.gelu(x, approximate=True),
+        "softplus": lambda x, beta=1.0: nn.softplus(beta * x) / beta,
+        "squareplus": lambda x, b=4.0: nn.squareplus(x, b),
+    }
+    if name in special:
+        return special[name]
+    return getattr(nn, name, None)
+
+
+def refs() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for family in FAMILIES:
+        out.update(importlib.import_module(f"tests.test_{family}").MP_REFS)
+    return out
+
+
+def measure(fn: Callable[..., Any], ref: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for dtype in (np.float32, np.float64):
+        scores = run_grid(fn, ref, dtype)
+        for order, s in scores.items():
+            row[f"{np.dtype(dtype).name}.{order}"] = {
+                "bad": s.bad,
+                "nonfinite": s.nonfinite,
+                "lost": s.lost,
+                "sign": s.sign,
+                "ulp": s.ulp,
+                "worst_x": s.worst_x,
+            }
+    for dtype in ("bfloat16", "float16"):
+        sweep = half_sweep(fn, jax.numpy.dtype(dtype), ref.params)
+        for order, (bad, ulp, worst) in sweep.items():
+            row[f"{dtype}.{order}"] = {"bad": bad, "ulp": ulp, "worst_x": worst}
+    return row
+
+
+COLUMNS = [f"{d}.{o}" for d in ("float32", "float64") for o in ("f", "d1", "d2")]
+COLUMNS += [f"{d}.{o}" for d in ("bfloat16", "float16") for o in ("f", "d1")]
+
+
+def _cell(c: dict[str, Any]) -> str:
+    ulp = c["ulp"]
+    text = f"{ulp:.2f}" if ulp < 1e4 else f"{ulp:.1e}"
+    return text if c["bad"] == 0 else f"**{c['bad']} bad**, {text}"
+
+
+def markdown(results: dict[str, dict[str, Any]]) -> str:
+    head = "| function | impl | " + " | ".join(COLUMNS) + " |"
+    lines = [head, "|" + "---|" * (len(COLUMNS) + 2)]
+    for name, impls in results.items():
+        for impl, row in impls.items():
+            lines.append(f"| {name} | {impl} | " + " | ".join(_cell(row[c]) for c in COLUMNS) + " |")
+    return "\n".join(lines)
+
+
+def summary(results: dict[str, dict[str, Any]], impl: str) -> str:
+    lines = []
+    for col in COLUMNS:
+        rows = [(n, r[impl][col]) for n, r in results.items() if impl in r]
+        if not rows:
+            continue
+        bad = sum(c["bad"] for _, c in rows)
+        worst_name, worst = max(rows, key=lambda nc: nc[1]["ulp"])
+        lines.append(
+            f"{impl:8} {col:14} functions={len(rows):3d} bad={bad:5d} "
+            f"max_ulp={worst['ulp']:.3g} ({worst_name} at x={worst['worst_x']:.4g})"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="jaxact-out/accuracy")
+    parser.add_argument("--only", default="", help="comma-separated names")
+    args = parser.parse_args(argv)
+    only = {n for n in args.only.split(",") if n}
+    results: dict[str, dict[str, Any]] = {}
+    start = time.time()
+    for name, ref in refs().items():
+        if only and name not in only:
+            continue
+        results[name] = {"jaxact": measure(table.SPECS[name].fn, ref)}
+        theirs = _jax_nn(name)
+        if theirs is not None:
+            results[name]["jax.nn"] = measure(theirs, ref)
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "accuracy.json").write_text(json.dumps(results, indent=1))
+    text = markdown(results)
+    summ = summary(results, "jaxact") + "\n" + summary(results, "jax.nn")
+    (out / "accuracy.md").write_text(text + "\n\n```\n" + summ + "\n```\n")
+    print(text)
+    print()
+    print(summ)
+    print(f"\n{len(results)} functions in {time.time() - start:.0f} s; written to {out}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""Generic tests run for every row of the name table.
+
+Shapes and dtypes, agreement of jit/vmap/grad/jacfwd/jacrev/hessian/checkpoint/
+scan, single tracing, no tracer leaks, abstract evaluation of huge inputs,
+second-order gradient checks in float64, the pinned kink values, NaN
+propagation and bad-input errors.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from absl.testing import parameterized
+from jax import lax
+from jax.test_util import check_grads
+
+import jaxact
+from jaxact._src import rational, table
+
+SPECS = table.SPECS
+NAMES = list(SPECS)
+ELEMENTWISE = [n for n, s in SPECS.items() if s.kind == "elementwise"]
+SMOOTH = [n for n in ELEMENTWISE if SPECS[n].smooth]
+DTYPES = [jnp.float32, jnp.bfloat16, jnp.float16]
+
+
+def _extra(name: str, dtype: Any = jnp.float32) -> dict[str, Any]:
+    """Arguments a function needs beyond its numeric defaults."""
+    if name == "rational":
+        num, den = rational.RATIONAL_INIT["leaky_relu"]
+        return {"numerator": jnp.asarray(num, dtype), "denominator": jnp.asarray(den, dtype)}
+    if name == "gumbel_softmax":
+        return {"key": jax.random.key(0)}
+    if name == "meta_acon":
+        c = 6
+        return {
+            "p1": jnp.ones((c,), dtype),
+            "p2": jnp.zeros((c,), dtype),
+            "w1": jnp.full((2, c), 0.1, dtype),
+            "w2": jnp.full((c, 2), 0.1, dtype),
+        }
+    return {}
+
+
+def call(name: str, x: jax.Array, **kw: Any) -> jax.Array:
+    spec = SPECS[name]
+    return spec.fn(x, **{**spec.params, **_extra(name, x.dtype), **kw})
+
+
+def sample(shape: tuple[int, ...] = (4, 6), dtype: Any = jnp.float32, seed: int = 0) -> jax.Array:
+    # Values in [-4, 4] that avoid every kink of the table (kinks sit at
+    # multiples of 0.5); shape (4, 6) has an even last axis for the GLU family.
+    x = jax.random.uniform(jax.random.key(seed), shape, jnp.float32, -4.0, 4.0)
+    x = jnp.where(jnp.abs(x - jnp.round(2 * x) / 2) < 0.02, x + 0.1, x)
+    return x.astype(dtype)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: jnp.dtype(d).name)
+def test_shape_and_dtype(name: str, dtype: Any) -> None:
+    x = sample(dtype=dtype)
+    y = call(name, x)
+    chex.assert_type(y, dtype)
+    if name == "crelu":
+        chex.assert_shape(y, (4, 12))
+    elif SPECS[name].kind == "elementwise" or name in ("softmax", "log_softmax", "softmin"):
+        chex.assert_shape(y, x.shape)
+    chex.assert_tree_all_finite(y.astype(jnp.float32))
+
+
+def test_float64_kept() -> None:
+    with jax.enable_x64(True):
+        for name in NAMES:
+            y = call(name, sample().astype(jnp.float64))
+            chex.assert_type(y, jnp.float64)
+
+
+def test_integer_input_promoted() -> None:
+    for name in ELEMENTWISE:
+        y = call(name, jnp.arange(-3, 3))
+        assert jnp.issubdtype(y.dtype, jnp.floating), name
+
+
+def _scalar_fn(name: str):
+    return lambda v: call(name, v)
+
+
+class TransformsTest(chex.TestCase):
+    @chex.variants(with_jit=True, without_jit=True)
+    @parameterized.named_parameters((n, n) for n in NAMES)
+    def test_variants_agree(self, name: str) -> None:
+        x = sample()
+        f = self.variant(lambda v: call(name, v))
+        np.testing.assert_allclose(f(x), call(name, x), rtol=2e-6, atol=1e-7)
+
+    @chex.variants(with_jit=True, without_jit=True)
+    @parameterized.named_parameters((n, n) for n in ELEMENTWISE)
+    def test_grad_variants(self, name: str) -> None:
+        x = sample().ravel()
+        g = self.variant(jax.vmap(jax.grad(_scalar_fn(name))))
+        expected = jnp.diagonal(jax.jacfwd(_scalar_fn(name))(x))
+        np.testing.assert_allclose(g(x), expected, rtol=2e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_transforms_elementwise(name: str) -> None:
+    f = _scalar_fn(name)
+    x = sample().ravel()[:8]
+    d1 = jax.vmap(jax.grad(f))(x)
+    d2 = jax.vmap(jax.grad(jax.grad(f)))(x)
+    tol = {"rtol": 1e-5, "atol": 1e-6}
+    np.testing.assert_allclose(jnp.diagonal(jax.jacfwd(f)(x)), d1, **tol)
+    np.testing.assert_allclose(jnp.diagonal(jax.jacrev(f)(x)), d1, **tol)
+    np.testing.assert_allclose(jax.vmap(jax.grad(jax.checkpoint(f)))(x), d1, **tol)
+    hess = jax.vmap(jax.hessian(f))(x)
+    fwdfwd = jax.vmap(jax.jacfwd(jax.jacfwd(f)))(x)
+    revfwd = jax.vmap(jax.jacrev(jax.jacfwd(f)))(x)
+    for other in (hess, fwdfwd, revfwd):
+        np.testing.assert_allclose(other, d2, **tol)
+
+    def body(carry: jax.Array, v: jax.Array) -> tuple[jax.Array, jax.Array]:
+        return carry + f(v), jax.grad(f)(v)
+
+    total, scanned = lax.scan(body, jnp.float32(0), x)
+    np.testing.assert_allclose(scanned, d1, **tol)
+    np.testing.assert_allclose(total, jnp.sum(jax.vmap(f)(x)), rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n not in ELEMENTWISE])
+def test_transforms_vector(name: str) -> None:
+    x = sample((2, 6))
+    w = jnp.linspace(-1.0, 1.0, x.size).reshape(x.shape)
+
+    def loss(v: jax.Array) -> jax.Array:
+        return jnp.sum(call(name, v) * w[..., : call(name, v).shape[-1]])
+
+    g = jax.grad(loss)(x)
+    np.testing.assert_allclose(jax.jacfwd(loss)(x), g, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(jax.grad(jax.checkpoint(loss))(x), g, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(jax.jit(jax.grad(loss))(x), g, rtol=1e-5, atol=1e-6)
+    vm = jax.vmap(lambda r: call(name, r))(x)
+    np.testing.assert_allclose(vm, call(name, x), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_traced_once_no_leaks(name: str) -> None:
+    traced = chex.assert_max_traces(lambda v: call(name, v), n=1)
+    f = jax.jit(traced)
+    with jax.checking_leaks():
+        for seed in range(3):
+            f(sample(seed=seed)).block_until_ready()
+        jax.grad(lambda v: jnp.sum(call(name, v)))(sample())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_huge_input_is_abstract(name: str) -> None:
+    # A 10^12-element input: tracing must not allocate it (it would need 4 TB).
+    big = jax.ShapeDtypeStruct((10**6, 10**6), jnp.float32)
+    jaxpr = jax.make_jaxpr(lambda v: call(name, v))(big)
+    assert jaxpr.out_avals[0].size >= 10**12 or name in ("maxout",)
+
+
+@pytest.mark.parametrize("name", SMOOTH)
+def test_check_grads_order2_float64(name: str) -> None:
+    with jax.enable_x64(True):
+        x = sample((5,), seed=3).astype(jnp.float64)
+        check_grads(lambda v: call(name, v), (x,), order=2, modes=("fwd", "rev"), eps=1e-4)
+
+
+KINKS = [(n, k) for n, s in SPECS.items() for k in s.kinks]
+
+
+@pytest.mark.parametrize("name,kink", KINKS, ids=[f"{n}-{k.x}-d{k.order}" for n, k in KINKS])
+@pytest.mark.parametrize("x64", [False, True])
+def test_kink_policy(name: str, kink: Any, x64: bool) -> None:
+    with jax.enable_x64(x64):
+        dtype = jnp.float64 if x64 else jnp.float32
+        f = _scalar_fn(name)
+        for _ in range(kink.order):
+            f = jax.grad(f)
+        got = float(f(jnp.asarray(kink.x, dtype)))
+        want = float(np.asarray(kink.value, dtype))
+        assert got == want, (name, kink, got)
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_nan_in_nan_out(name: str) -> None:
+    f = _scalar_fn(name)
+    nan = jnp.float32(jnp.nan)
+    for g in (f, jax.grad(f), jax.grad(jax.grad(f))):
+        assert jnp.isnan(g(nan)), name
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(
+    "bad", [[1.0, 2.0], (1.0,), "x", None, np.array([True]), np.array([1 + 2j])], ids=repr
+)
+def test_bad_input_names_function_and_argument(name: str, bad: Any) -> None:
+    with pytest.raises(TypeError) as err:
+        call(name, bad)
+    assert name in str(err.value) and "'x'" in str(err.value)
+
+
+def test_every_function_documented_with_example() -> None:
+    for name, fn in table.FUNCTIONS.items():
+        doc = inspect.getdoc(fn) or ""
+        assert ">>>" in doc and "Args:" in doc and "Returns:" in doc, name

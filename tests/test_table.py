@@ -1,0 +1,153 @@
+"""The name table, library names and the jax.nn drop-in promise."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxact
+from jaxact._src import table
+from jaxact.cli import main
+
+JAX_ACTIVATIONS = list(table.LIBRARY_NAMES["jax"])
+FAMILY_TESTS = [
+    "relu",
+    "sigmoid",
+    "softplus",
+    "gelu",
+    "swish",
+    "exponential",
+    "hard",
+    "periodic",
+    "rational",
+    "misc",
+]
+
+
+def test_catalogue_size() -> None:
+    assert len(table.SPECS) >= 73
+    assert len({s.fn for s in table.SPECS.values()}) == len(table.SPECS)
+
+
+def test_every_row_is_exported_and_listed_in_all() -> None:
+    for name in table.FUNCTIONS:
+        assert getattr(jaxact, name) is table.FUNCTIONS[name], name
+        assert name in jaxact.__all__, name
+
+
+@pytest.mark.parametrize("name", JAX_ACTIVATIONS)
+def test_jax_nn_signature(name: str) -> None:
+    ours = inspect.signature(getattr(jaxact, name)).parameters
+    theirs = inspect.signature(getattr(jax.nn, name)).parameters
+    for pname, p in theirs.items():
+        assert pname in ours, (name, pname)
+        assert ours[pname].default == p.default, (name, pname)
+        assert ours[pname].kind == p.kind, (name, pname)
+    extra = [p for p in ours if p not in theirs]
+    assert all(ours[p].default is not inspect.Parameter.empty for p in extra), (name, extra)
+
+
+@pytest.mark.parametrize("name", JAX_ACTIVATIONS)
+def test_jax_nn_values_on_ordinary_inputs(name: str) -> None:
+    x = jnp.linspace(-6.0, 6.0, 50).reshape(5, 10) + 0.013
+    ours = getattr(jaxact, name)(x)
+    theirs = getattr(jax.nn, name)(x)
+    np.testing.assert_allclose(ours, theirs, rtol=2e-5, atol=1e-6)
+
+
+def test_drop_in_module() -> None:
+    nn = jaxact
+    for name in ("one_hot", "logsumexp", "standardize", "initializers", "dot_product_attention"):
+        assert getattr(nn, name) is getattr(jax.nn, name)
+
+
+@pytest.mark.parametrize("library", table.LIBRARIES)
+def test_every_library_name_resolves(library: str) -> None:
+    for name in table.LIBRARY_NAMES[library]:
+        fn = jaxact.get(name, library=library)
+        assert callable(fn)
+        assert jaxact.get(f"{library}:{name}") is not None
+
+
+def test_library_math() -> None:
+    x = jnp.array([-3.0, -0.5, 0.5, 3.0])
+    erf = 0.5 * x * (1 + jax.scipy.special.erf(x / math.sqrt(2)))
+    c = math.sqrt(2 / math.pi)
+    tanh_form = 0.5 * x * (1 + jnp.tanh(c * (x + 0.044715 * x**3)))
+    for name, lib in [("gelu", "torch"), ("GELU", "torch"), ("gelu", "transformers")]:
+        np.testing.assert_allclose(jaxact.get(name, lib)(x), erf, rtol=1e-6)
+    np.testing.assert_allclose(jaxact.get("gelu", "keras")(x), erf, rtol=1e-6)
+    for name in ("gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu_accurate"):
+        np.testing.assert_allclose(jaxact.get(name, "transformers")(x), tanh_form, rtol=1e-6)
+    np.testing.assert_allclose(jaxact.get("gelu")(x), tanh_form, rtol=1e-6)
+    np.testing.assert_allclose(
+        jaxact.get("quick_gelu", "transformers")(x), x * jax.nn.sigmoid(1.702 * x), rtol=1e-6
+    )
+    neg = jnp.array([-2.0])
+    assert float(jaxact.get("keras:leaky_relu")(neg)[0]) == pytest.approx(-0.4)
+    assert float(jaxact.get("LeakyReLU", "keras")(neg)[0]) == pytest.approx(-0.6)
+    assert float(jaxact.get("leaky_relu")(neg)[0]) == pytest.approx(-0.02)
+    assert float(jaxact.get("torch:PReLU")(neg)[0]) == pytest.approx(-0.5)
+    # torch's Softplus switches to the identity above threshold 20.
+    assert float(jaxact.get("torch:Softplus")(jnp.array([25.0]))[0]) == 25.0
+    big = jnp.array([15.0])
+    clipped = jaxact.get("transformers:gelu_10")(big)
+    assert float(clipped[0]) == 10.0
+    assert jaxact.get("silu") is jaxact.silu
+    assert jaxact.get("swish") is jaxact.silu
+
+
+def test_unknown_names_suggest() -> None:
+    with pytest.raises(ValueError, match="gelu"):
+        jaxact.get("gelu_nwe")
+    with pytest.raises(ValueError, match="LeakyReLU"):
+        jaxact.get("LeakyRelu_", "torch")
+    with pytest.raises(ValueError, match="library"):
+        jaxact.get("relu", "caffe")
+    with pytest.raises(TypeError, match="name"):
+        jaxact.get(3)  # type: ignore[arg-type]
+    assert jaxact.get(jnp.tanh) is jnp.tanh
+
+
+def test_metadata() -> None:
+    assert table.gain("relu") == pytest.approx(math.sqrt(2))
+    assert table.gain("tanh") == pytest.approx(5 / 3)
+    assert table.gain("selu") == pytest.approx(0.75)
+    assert table.gain("leaky_relu") == pytest.approx(math.sqrt(2 / (1 + 0.01**2)))
+    # computed gains keep E[f(z)^2] * gain^2 = 1 for z ~ N(0, 1)
+    z = np.random.default_rng(0).standard_normal(400_000).astype(np.float32)
+    for name in ("silu", "gelu_erf", "mish", "softplus"):
+        g = table.gain(name)
+        assert g is not None
+        m2 = float(np.mean(np.asarray(jaxact.get(name)(z), np.float64) ** 2))
+        assert g * g * m2 == pytest.approx(1.0, rel=0.02), name
+    assert table.gain("softmax") is None
+    selu = table.info("selu")
+    assert selu.self_normalizing and selu.monotonic and not selu.smooth
+    assert table.info("sigmoid").bounded and not table.info("relu").bounded
+    for spec in table.SPECS.values():
+        assert spec.family in {m.__name__.rsplit(".", 1)[1] for m in table.FAMILIES}
+        assert spec.kind in ("elementwise", "vector", "random")
+
+
+def test_every_elementwise_function_has_an_mpmath_reference() -> None:
+    refs = {}
+    for family in FAMILY_TESTS:
+        refs.update(importlib.import_module(f"tests.test_{family}").MP_REFS)
+    missing = [n for n, s in table.SPECS.items() if s.kind == "elementwise" and n not in refs]
+    assert not missing
+
+
+def test_cli_list(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in table.SPECS:
+        assert name in out
+    assert main(["list", "--library", "torch"]) == 0
+    assert "GELU" in capsys.readouterr().out
