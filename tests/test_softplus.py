@@ -88,24 +88,9 @@ _EDGE = (
     "harness edge: the truth lies between the 16-bit max and the float64 overflow threshold used "
     "by tests/accuracy.half_sweep (max*(1+eps/2)); the correctly rounded result IS inf there"
 )
-_SPB = (
-    "softplus(x, beta) (existing code, kept as is per the brief): softplus(beta*x)/beta rounds "
-    "beta*x before exp (error ~|beta x| ulp in the tail) and overflows beta*x at +-max"
-)
-ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {
-    ("softplus_beta", "float32", "f"): (25.2, _SPB),
-    ("softplus_beta", "float32", "d1"): (31.3, _SPB),
-    ("softplus_beta", "float32", "d2"): (19.3, _SPB),
-    ("softplus_beta", "float64", "f"): (307.4, _SPB),
-    ("softplus_beta", "float64", "d1"): (384.0, _SPB),
-    ("softplus_beta", "float64", "d2"): (480.0, _SPB),
-}
+ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {}
 # (name, dtype, order) -> (measured count of bad points, reason).
-BAD_EXCEPTIONS: dict[tuple[str, str, str], tuple[int, str]] = {
-    ("softplus_beta", "float32", "f"): (2, _SPB),
-    ("softplus_beta", "float64", "f"): (2, _SPB),
-    ("softplus_beta", "bfloat16", "f"): (179, _SPB),
-}
+BAD_EXCEPTIONS: dict[tuple[str, str, str], tuple[int, str]] = {}
 
 CASES = [(n, d) for n in MP_REFS for d in ("float32", "float64")]
 
@@ -211,16 +196,9 @@ PARAM_CASES = [
 ]
 
 
-_NO_DPARAMS = pytest.mark.xfail(
-    strict=True,
-    reason="softplus's _softplus rule (kept as is) has no dparams; autodiff of the forward-only "
-    "_math.softplus gives a wrong d/dbeta. Needs dparams: (x sigma(beta x) - f) / beta",
-)
-
-
 @pytest.mark.parametrize(
     "name,pname,pval,ref",
-    [pytest.param(*c, marks=_NO_DPARAMS) if c[0] == "softplus" else c for c in PARAM_CASES],
+    PARAM_CASES,
 )
 @pytest.mark.parametrize("x", [-30.0, -1.2, -0.3, 0.4, 1.1, 7.0])
 def test_param_derivatives(name, pname, pval, ref, x):

@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxact._src import _math
+from jaxact._src._exact import two_prod, two_sum
 from jaxact._src.core import (
     ArrayLike,
     Kink,
@@ -20,20 +21,53 @@ from jaxact._src.core import (
     prepare,
     rule,
 )
-from jaxact._src.sigmoid import _sigmoid, _two_prod, _two_sum
+from jaxact._src.sigmoid import _sigmoid
 
 Array = jax.Array
 
 
+def _scaled(x: Array, beta: Array) -> tuple[Array, Array]:
+    """beta * x as z + dz exactly (dz = 0 where z is not finite)."""
+    p, e = two_prod(beta, x)
+    ok = jnp.isfinite(p) & jnp.isfinite(e)
+    return jnp.where(ok, p, beta * x), jnp.where(ok, e, jnp.zeros_like(e))
+
+
 def _softplus_value(x: Array, beta: Array) -> Array:
-    return _math.softplus(beta * x) / beta
+    # relu(x) + softplus(-beta |x|) / beta: no overflow of beta x at large |x|;
+    # the rounding error dz of beta |x| is put back to first order, so the tail
+    # e^{beta x} keeps its relative precision for any beta.
+    z, dz = _scaled(jnp.abs(x), beta)
+    tail = _math.softplus(-z) - _math.logistic(-z) * dz
+    return jnp.maximum(x, 0) + tail / beta
 
 
-def _softplus_d1(x: Array, beta: Array) -> Array:
-    return _sigmoid(beta * x)
+def _softplus_d1_value(x: Array, beta: Array) -> Array:
+    z, dz = _scaled(x, beta)
+    return _math.logistic(z) + _math.logistic_prime(z) * dz
 
 
-_softplus = rule(_softplus_value, _softplus_d1)
+def _softplus_d2(x: Array, beta: Array) -> Array:
+    z, dz = _scaled(x, beta)
+    p = _math.logistic_prime(z)
+    return beta * (p - p * _math.tanh(0.5 * z) * dz)
+
+
+def _softplus_d1_dparams(x: Array, beta: Array) -> tuple[Array]:
+    return (x * _softplus_d2(x, beta) / beta,)
+
+
+def _softplus_dparams(x: Array, beta: Array) -> tuple[Array]:
+    # d/dbeta softplus(beta x)/beta = (z sigma(z) - softplus(z)) / beta^2, z = beta x,
+    # with both terms of one sign: -z sigma(-z) - softplus(-z) for z > 0.
+    z = beta * x
+    az = jnp.abs(z)
+    g = -az * _math.logistic(-az) - _math.softplus(-az)
+    return (jnp.where(z > 0, g, z * _math.logistic(z) - _math.softplus(z)) / (beta * beta),)
+
+
+_softplus_d1 = rule(_softplus_d1_value, _softplus_d2, _softplus_d1_dparams)
+_softplus = rule(_softplus_value, _softplus_d1, _softplus_dparams)
 
 
 def _softplus_threshold_value(x: Array, beta: Array, threshold: Array) -> Array:
@@ -175,11 +209,11 @@ def _squareplus_value(x: Array, b: Array) -> Array:
     ok = (a < 2.0**60) & (s > 0)
     a_s = jnp.where(ok, a, 0.0)
     s_s = jnp.where(ok, s, 1.0)
-    p1, e1 = _two_prod(a_s, a_s)
-    p2, e2 = _two_prod(s_s, s_s)
+    p1, e1 = two_prod(a_s, a_s)
+    p2, e2 = two_prod(s_s, s_s)
     r = jnp.where(p1 >= b, b - (p2 - p1), (b - p2) + p1) + (e1 - e2)
     s_lo = jnp.where(ok, r / (2 * s_s), 0.0)
-    den, den_lo = _two_sum(s, a)
+    den, den_lo = two_sum(s, a)
     den_lo = jnp.where(jnp.isfinite(den_lo), den_lo + s_lo, 0.0)
     den_s = jnp.where(den > 0, den, 1.0)
     neg = jnp.where(den > 0, 0.5 * (b / den_s) * (1 - den_lo / den_s), 0.0)

@@ -1,0 +1,436 @@
+"""Tests for the normalizing family against 50-digit mpmath references.
+
+Values, Jacobians (forward and reverse mode) and alpha-derivatives are compared
+with references computed in mpmath; the Jacobian references are central
+differences at 60 digits with step 1e-20 (error ~1e-30), so they do not share
+any formula with the rules under test.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import mpmath as mp
+import numpy as np
+import pytest
+
+from jaxact._src import normalizing as nz
+
+INF = math.inf
+DPS = 100
+STEP = mp.mpf("1e-30")
+
+
+# ---------------------------------------------------------------------------
+# mpmath references (lists of mpf in, lists of mpf out).
+# ---------------------------------------------------------------------------
+
+
+def mp_softmax(xs: list, mask: list | None = None) -> list:
+    mask = mask or [True] * len(xs)
+    live = [x for x, w in zip(xs, mask, strict=True) if w and x != -mp.inf]
+    if not live:
+        return [mp.mpf(0)] * len(xs)
+    m = max(live)
+    e = [mp.exp(x - m) if w and x != -mp.inf else mp.mpf(0) for x, w in zip(xs, mask, strict=True)]
+    s = mp.fsum(e)
+    return [v / s for v in e]
+
+
+def mp_log_softmax(xs: list, mask: list | None = None) -> list:
+    mask = mask or [True] * len(xs)
+    live = [x for x, w in zip(xs, mask, strict=True) if w and x != -mp.inf]
+    m = max(live)
+    lse = m + mp.log(mp.fsum(mp.exp(x - m) for x in live))
+    return [x - lse if w else -mp.inf for x, w in zip(xs, mask, strict=True)]
+
+
+def mp_softmax1(xs: list) -> list:
+    return mp_softmax([mp.mpf(0)] + list(xs))[1:]
+
+
+def mp_sparsemax(xs: list) -> list:
+    zs = sorted(xs, reverse=True)
+    cs, k_best, c_best = mp.mpf(0), 1, zs[0]
+    for k, z in enumerate(zs, 1):
+        cs += z
+        if 1 + k * z > cs:
+            k_best, c_best = k, cs
+    tau = (c_best - 1) / k_best
+    return [max(x - tau, mp.mpf(0)) for x in xs]
+
+
+def mp_entmax(xs: list, alpha: Any) -> list:
+    """alpha-entmax: bisection to 1e-13, then Newton on the found support."""
+    eps = alpha - 1
+    m = max(xs)
+    z = [eps * (x - m) for x in xs]
+
+    def total(tau: Any) -> Any:
+        return mp.fsum(mp.power(v - tau, 1 / eps) for v in z if v > tau) - 1
+
+    lo, hi = mp.mpf(-1), mp.mpf(0)
+    for _ in range(45):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if total(mid) >= 0 else (lo, mid)
+    support = [v for v in z if v > lo]
+
+    def f(tau: Any) -> Any:
+        return mp.fsum(mp.power(max(v - tau, 0), 1 / eps) for v in support) - 1
+
+    tau = mp.findroot(f, lo)
+    return [mp.power(v - tau, 1 / eps) if v > tau else mp.mpf(0) for v in z]
+
+
+REFS = {
+    "softmax": mp_softmax,
+    "log_softmax": mp_log_softmax,
+    "softmin": lambda xs: mp_softmax([-x for x in xs]),
+    "softmax1": mp_softmax1,
+    "sparsemax": mp_sparsemax,
+    "entmax15": lambda xs: mp_entmax(xs, mp.mpf("1.5")),
+    "entmax_bisect": lambda xs: mp_entmax(xs, mp.mpf("1.5")),
+}
+FNS = {
+    "softmax": nz.softmax,
+    "log_softmax": nz.log_softmax,
+    "softmin": nz.softmin,
+    "softmax1": nz.softmax1,
+    "sparsemax": nz.sparsemax,
+    "entmax15": nz.entmax15,
+    "entmax_bisect": nz.entmax_bisect,
+}
+# Sparse maps compute y_i = z_i - tau: absolute errors of order eps.
+SPARSE = ("sparsemax", "entmax15", "entmax_bisect")
+
+VECTORS = {
+    "plain": [1.0, 2.1, 3.0, -1.5, 0.25, -0.7],
+    "margin": [37.43, 0.0, -3.0, -5.0, -40.0, -2.5],
+    "spread": [-30.0, 10.0, 0.0, 5.0, 9.5, -12.0],
+    "ties": [2.0, 2.0, -1.0, 0.5, 2.0, -0.25],
+    "neginf": [1.0, -INF, 0.3, -INF, 0.9, -2.0],
+    "small": [0.1, -0.2, 0.05, 0.0, 0.15, -0.1],
+}
+
+
+def _mp(xs: list) -> list:
+    return [mp.mpf(x) for x in xs]
+
+
+def mp_jacobian(f: Any, xs: list) -> list:
+    """J[i][j] = d f_i / d x_j by 60-digit central differences (skipping -inf inputs)."""
+    n = len(xs)
+    cols = []
+    for j in range(n):
+        if xs[j] == -mp.inf:
+            cols.append([mp.mpf(0)] * n)
+            continue
+        up = list(xs)
+        dn = list(xs)
+        up[j] += STEP
+        dn[j] -= STEP
+        fu, fd = f(up), f(dn)
+        cols.append(
+            [(a - b) / (2 * STEP) if a != -mp.inf else 0 for a, b in zip(fu, fd, strict=True)]
+        )
+    return [[cols[j][i] for j in range(n)] for i in range(n)]
+
+
+REF_OF = {"entmax_bisect": "entmax15"}
+
+
+@functools.cache
+def _reference(name: str, vec: str) -> tuple[np.ndarray, np.ndarray]:
+    with mp.workdps(DPS):
+        xs = _mp(VECTORS[vec])
+        ref = np.asarray(REFS[name](xs), np.float64)
+        jac = np.asarray(mp_jacobian(REFS[name], xs), np.float64)
+    return ref, jac
+
+
+def _check(got: Any, ref: Any, dtype: Any, rel: Any, absolute: float, what: str) -> None:
+    """|got - ref| <= eps (rel |ref| + absolute); infinities must match exactly."""
+    eps = float(jnp.finfo(dtype).eps)
+    ref = np.asarray(ref, dtype=np.float64)
+    got = np.asarray(got, dtype=np.float64)
+    inf = np.isinf(ref)
+    assert np.array_equal(got[inf], ref[inf]), (what, got, ref)
+    err = np.abs(got[~inf] - ref[~inf])
+    rel = np.broadcast_to(rel, ref.shape)[~inf]
+    # Results below the smallest normal may be flushed to zero (XLA:CPU).
+    tol = np.maximum(eps * (rel * np.abs(ref[~inf]) + absolute), float(jnp.finfo(dtype).tiny))
+    assert np.all(err <= tol), (what, got, ref, np.max(err / np.maximum(tol, 1e-300)))
+
+
+DTYPES = [jnp.float32, jnp.float64]
+
+
+def _x64(dtype: Any) -> Any:
+    return jax.enable_x64(jnp.dtype(dtype) == jnp.float64)
+
+
+@pytest.mark.parametrize("name", list(REFS))
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: jnp.dtype(d).name)
+def test_values_and_jacobians_vs_mpmath(name: str, dtype: Any) -> None:
+    fn = FNS[name]
+    sparse = name in SPARSE
+
+    @jax.jit
+    def all_of(x: jax.Array) -> tuple[jax.Array, ...]:
+        return fn(x), jax.vmap(jax.jacfwd(fn))(x), jax.vmap(jax.jacrev(fn))(x)
+
+    vecs = [v for v in VECTORS if not (name == "softmin" and v == "neginf")]
+    with _x64(dtype):
+        x = jnp.asarray([VECTORS[v] for v in vecs], dtype)
+        y, fwd, rev = all_of(x)
+        assert y.dtype == dtype
+        for row, vec in enumerate(vecs):
+            ref, jac = _reference(REF_OF.get(name, name), vec)
+            keep = np.isfinite(np.asarray(VECTORS[vec]))
+            jac = jac[keep][:, keep]
+            scale = np.max(np.abs(jac))
+            # Conditioning: rounding x_i - max costs |x_i - max| ulp in e^{x_i - max}.
+            xv = np.asarray(VECTORS[vec])
+            fin = np.isfinite(xv)
+            c = 1 + np.abs(xv - np.max(xv))
+            if name in ("softmin", "softmax1"):
+                c = 1 + np.abs(xv) + np.max(np.abs(xv[fin]))
+            c = np.where(fin, c, 1)
+            # Values: 8 ulp relative; sparse maps (y = z - tau) also 2 ulp of the unit scale.
+            _check(y[row], ref, dtype, rel=8 * c, absolute=2 if sparse else 0, what=vec)
+            # Jacobians in both modes: 16 ulp relative (rows/columns of finite inputs).
+            for what, got in (("jacfwd", fwd[row]), ("jacrev", rev[row])):
+                got = np.asarray(got, np.float64)
+                assert np.all(np.isfinite(got)), (vec, what, got)
+                got = got[keep][:, keep]
+                ck = c[keep]
+                _check(
+                    got,
+                    jac,
+                    dtype,
+                    16 * (ck[:, None] + ck[None, :]),
+                    2 * scale if sparse else 0,
+                    f"{vec} {what}",
+                )
+
+
+def _grad_row(fn: Any, i: int) -> Any:
+    return jax.grad(lambda v: fn(v)[i])
+
+
+@pytest.mark.parametrize(
+    "dtype,x", [(jnp.float64, 37.43), (jnp.float32, 16.5), (jnp.float32, 20.0)]
+)
+def test_log_softmax_saturated_top_logit(dtype: Any, x: float) -> None:
+    with _x64(dtype), mp.workdps(50):
+        v = jnp.asarray([x, 0.0], dtype)
+        s = float(1 / (1 + mp.exp(mp.mpf(x))))  # sigma(-x)
+        y = nz.log_softmax(v)
+        _check(y[0], -s, dtype, 2, 0, "top value")
+        assert y[0] < 0
+        g = _grad_row(nz.log_softmax, 0)(v)
+        _check(g, [s, -s], dtype, 4, 0, "top gradient")
+        assert abs(float(g[0] + g[1])) <= 4 * float(jnp.finfo(dtype).eps) * s
+        gs = _grad_row(nz.softmax, 0)(v)  # sigma(x) sigma(-x)
+        _check(gs, [s * (1 - s), -s * (1 - s)], dtype, 4, 0, "softmax gradient")
+
+
+def test_infinite_rows() -> None:
+    x = jnp.asarray([[INF, 0.0, 1.0], [-INF, -INF, -INF], [INF, INF, 0.0]])
+    np.testing.assert_allclose(nz.softmax(x), [[1, 0, 0], [1 / 3] * 3, [0.5, 0.5, 0]], rtol=1e-7)
+    ls = nz.log_softmax(x)
+    np.testing.assert_array_equal(ls[0], [0, -INF, -INF])
+    np.testing.assert_allclose(ls[1], [-math.log(3)] * 3, rtol=1e-6)
+    for fn in (nz.softmax, nz.log_softmax, nz.entmax15):
+        g = jax.grad(lambda v, fn=fn: jnp.sum(fn(v)[:, 0] * 2 + fn(v)[:, 1]))(x)
+        assert np.all(np.isfinite(g)), (fn, g)
+    np.testing.assert_array_equal(nz.softmax1(x[1]), [0, 0, 0])
+    np.testing.assert_array_equal(nz.sparsemax(x[0]), [1, 0, 0])
+
+
+def test_masks() -> None:
+    with jax.enable_x64(True):
+        x = jnp.asarray([[0.5, -1.0, 100.0, jnp.nan], [1.0, 2.0, 3.0, 4.0]], jnp.float64)
+        m = jnp.asarray([[True, True, False, False], [False, False, False, False]])
+        y = nz.softmax(x, where=m)
+        ly = nz.log_softmax(x, where=m)
+        with mp.workdps(50):
+            ref = mp_softmax(_mp([0.5, -1.0]))
+            lref = mp_log_softmax(_mp([0.5, -1.0]))
+        _check(y[0, :2], ref, jnp.float64, 4, 0, "masked softmax")
+        _check(ly[0, :2], lref, jnp.float64, 4, 0, "masked log_softmax")
+        np.testing.assert_array_equal(y[0, 2:], [0, 0])
+        np.testing.assert_array_equal(y[1], [0, 0, 0, 0])
+        np.testing.assert_array_equal(ly[0, 2:], [-INF, -INF])
+        np.testing.assert_array_equal(ly[1], [-INF] * 4)
+        p = np.asarray(ref, np.float64)
+        w = jnp.asarray([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+        g = jax.grad(lambda v: jnp.sum(jnp.where(m, nz.log_softmax(v, where=m), 0) * w))(x)
+        np.testing.assert_allclose(g[0, :2], 1 - 2 * p, rtol=1e-14)
+        np.testing.assert_array_equal(g[0, 2:], [0, 0])
+        np.testing.assert_array_equal(g[1], [0, 0, 0, 0])
+        g = jax.grad(lambda v: jnp.sum(nz.softmax(v, where=m)))(x)
+        np.testing.assert_allclose(g, 0, atol=1e-16)
+        g = jax.grad(lambda v: jnp.sum(nz.softmax(v, where=m) * jnp.arange(4.0)))(x)
+        assert np.all(np.isfinite(g)) and np.all(g[:, 2:] == 0) and np.all(g[1] == 0)
+        np.testing.assert_allclose(g[0, :2], [-p[0] * p[1], p[0] * p[1]], rtol=1e-14)
+        # softmin with a mask equals softmax of -x with the same mask.
+        np.testing.assert_array_equal(nz.softmin(x, where=m), nz.softmax(-x, where=m))
+
+
+@pytest.mark.parametrize("name", list(FNS))
+def test_nan_propagates_per_row(name: str) -> None:
+    x = jnp.asarray([[1.0, jnp.nan, 0.0], [1.0, 2.0, 0.5]])
+    fn = FNS[name]
+    y = fn(x)
+    assert np.all(np.isnan(y[0])) and np.all(np.isfinite(y[1]))
+    g = jax.grad(lambda v: jnp.sum(fn(v) * jnp.asarray([1.0, 2.0, 3.0])))(x)
+    assert np.all(np.isnan(g[0])) and np.all(np.isfinite(g[1]))
+
+
+def test_log_softmax_hessian_symmetric() -> None:
+    with jax.enable_x64(True):
+        x = jnp.asarray([1.0, 2.1, 3.0, -1.5, 0.25, -40.0])
+        w = jnp.asarray([0.3, -1.0, 2.0, 0.5, 1.0, -0.7])
+        h = jax.hessian(lambda v: jnp.sum(w * nz.log_softmax(v)))(x)
+        p = np.asarray(nz.softmax(x))
+        ref = -float(jnp.sum(w)) * (np.diag(p) - np.outer(p, p))
+        assert np.all(np.isfinite(h))
+        np.testing.assert_allclose(h, h.T, rtol=1e-13, atol=1e-300)
+        np.testing.assert_allclose(h, ref, rtol=1e-13, atol=1e-300)
+
+
+def test_sums_to_one() -> None:
+    x = 5 * jax.random.normal(jax.random.key(1), (64, 33))
+    for name in ("softmax", "sparsemax", "entmax15", "entmax_bisect"):
+        np.testing.assert_allclose(jnp.sum(FNS[name](x), axis=-1), 1, atol=4e-6)
+    assert np.all(jnp.sum(nz.softmax1(x), axis=-1) <= 1)
+    np.testing.assert_allclose(jax.nn.logsumexp(nz.log_softmax(x), axis=-1), 0, atol=4e-6)
+
+
+def test_sparsity_patterns() -> None:
+    x = jnp.asarray([1.0, 0.5, -1.0, 0.7, -3.0])
+    np.testing.assert_array_equal(nz.sparsemax(x) > 0, [True, True, False, True, False])
+    np.testing.assert_allclose(nz.sparsemax(x), [0.6, 0.1, 0.0, 0.3, 0.0], atol=1e-7)
+    y = nz.entmax15(x)
+    out, inn = np.array([2, 4]), np.array([0, 1, 3])
+    assert np.all(y[out] == 0) and np.all(y[inn] > 0)
+    yb = nz.entmax_bisect(x)
+    np.testing.assert_array_equal(yb == 0, y == 0)
+    # Gradients vanish exactly outside the support.
+    for fn in (nz.sparsemax, nz.entmax15, nz.entmax_bisect):
+        j = jax.jacrev(fn)(x)
+        assert np.all(j[out] == 0) and np.all(j[:, out] == 0)
+
+
+def test_float16_large_rows_finite_gradients() -> None:
+    x = jax.random.normal(jax.random.key(0), (2**16,), jnp.float32)
+    for fn in (nz.log_softmax, nz.softmax, nz.entmax15):
+        g = jax.grad(lambda v, fn=fn: jnp.sum(fn(v)))(x.astype(jnp.float16))
+        assert g.dtype == jnp.float16 and np.all(np.isfinite(g.astype(np.float32))), fn
+        y16 = fn(x.astype(jnp.float16))
+        want = fn(x.astype(jnp.float16).astype(jnp.float32)).astype(jnp.float16)
+        np.testing.assert_array_equal(y16, want)
+    for dtype in (jnp.bfloat16, jnp.float16):
+        assert nz.softmax(jnp.zeros(3, dtype)).dtype == dtype
+
+
+def test_axis_forms_and_errors() -> None:
+    x = jax.random.normal(jax.random.key(2), (3, 4, 5))
+    for fn in (nz.log_softmax, nz.sparsemax):
+        a = fn(x, axis=(0, 2))
+        moved = jnp.moveaxis(x, 1, 0).reshape(4, 15)
+        want = jnp.moveaxis(fn(moved).reshape(4, 3, 5), 0, 1)
+        np.testing.assert_allclose(a, want, rtol=1e-6)
+        np.testing.assert_allclose(fn(x, axis=None), fn(x.ravel()).reshape(x.shape), rtol=1e-6)
+        for bad in (3, -4, (0, 0)):
+            with pytest.raises(ValueError, match=rf"{fn.__name__}.*'axis'"):
+                fn(x, axis=bad)
+    np.testing.assert_allclose(nz.softmax(x, axis=1), jax.nn.softmax(x, axis=1), rtol=2e-6)
+    with pytest.raises(ValueError, match="softmax.*'where'"):
+        nz.softmax(x, where=jnp.ones((2, 5), bool))
+    with pytest.raises(TypeError, match="log_softmax.*'x'"):
+        nz.log_softmax([1.0, 2.0])
+
+
+def test_entmax_bisect_limits_and_alpha_derivative() -> None:
+    with jax.enable_x64(True):
+        x = jnp.asarray([1.0, 2.1, 3.0, -1.5, 0.25, 2.6])
+        np.testing.assert_allclose(nz.entmax_bisect(x, alpha=2.0), nz.sparsemax(x), atol=1e-14)
+        np.testing.assert_allclose(nz.entmax_bisect(x, 1.5), nz.entmax15(x), atol=1e-14)
+        np.testing.assert_allclose(nz.entmax_bisect(x, 1.0001), nz.softmax(x), atol=2e-4)
+        np.testing.assert_allclose(nz.entmax_bisect(x, 1.001), nz.softmax(x), atol=2e-3)
+        assert np.max(np.abs(nz.entmax_bisect(x, 1.001) - nz.softmax(x))) > 1e-5
+        for alpha in ("1.25", "1.5", "2.0", "3.0"):
+            with mp.workdps(DPS):
+                xs = _mp(x.tolist())
+                a = mp.mpf(alpha)
+                up, dn = mp_entmax(xs, a + STEP), mp_entmax(xs, a - STEP)
+                ref = [(u - d) / (2 * STEP) for u, d in zip(up, dn, strict=True)]
+            jac = jax.jacfwd(nz.entmax_bisect, argnums=1)(x, jnp.float64(float(alpha)))
+            jr = jax.jacrev(nz.entmax_bisect, argnums=1)(x, jnp.float64(float(alpha)))
+            scale = max(abs(float(r)) for r in ref)
+            _check(jac, ref, jnp.float64, 64, 64 * scale, f"d/dalpha {alpha}")
+            _check(jr, ref, jnp.float64, 64, 64 * scale, f"d/dalpha rev {alpha}")
+        # One alpha per row (size 1 along the axis).
+        xx = jnp.stack([x, -x])
+        al = jnp.asarray([[1.5], [2.0]])
+        yy = nz.entmax_bisect(xx, al)
+        np.testing.assert_allclose(yy[1], nz.sparsemax(-x), atol=1e-14)
+        with pytest.raises(ValueError, match="entmax_bisect.*'alpha'"):
+            nz.entmax_bisect(x, 1.0)
+        with pytest.raises(ValueError, match="entmax_bisect.*'alpha'"):
+            nz.entmax_bisect(xx, jnp.ones((2, 6)) * 1.5)
+        with pytest.raises(ValueError, match="entmax_bisect.*'n_iter'"):
+            nz.entmax_bisect(x, n_iter=0)
+
+
+def test_gumbel_softmax() -> None:
+    key = jax.random.key(3)
+    logits = jnp.log(jnp.asarray([0.1, 0.2, 0.3, 0.4]))
+    with pytest.raises(ValueError, match="gumbel_softmax.*'key'"):
+        nz.gumbel_softmax(logits)
+    with pytest.raises(TypeError, match="gumbel_softmax.*'key'"):
+        nz.gumbel_softmax(logits, key=jnp.ones(3))
+    with pytest.raises(TypeError, match="gumbel_softmax"):
+        nz.gumbel_softmax(key, logits)
+    with pytest.raises(ValueError, match="gumbel_softmax.*'tau'"):
+        nz.gumbel_softmax(logits, tau=0.0, key=key)
+    y = nz.gumbel_softmax(logits, key=key)
+    np.testing.assert_allclose(jnp.sum(y), 1, rtol=1e-6)
+    # The Gumbel-max trick: argmax frequencies follow softmax(logits).
+    batch = jnp.broadcast_to(logits, (20000, 4))
+    hard = nz.gumbel_softmax(batch, tau=0.5, hard=True, key=key)
+    assert set(np.unique(np.asarray(hard)).tolist()) == {0.0, 1.0}
+    np.testing.assert_array_equal(jnp.sum(hard, axis=-1), 1)
+    np.testing.assert_allclose(jnp.mean(hard, axis=0), [0.1, 0.2, 0.3, 0.4], atol=0.015)
+    # Straight-through: the hard sample has the soft sample's gradient.
+    w = jnp.asarray([1.0, -2.0, 0.5, 3.0])
+
+    def loss(v: jax.Array, tau: Any, hard: bool) -> jax.Array:
+        return jnp.sum(w.astype(v.dtype) * nz.gumbel_softmax(v, tau, hard, key=key))
+
+    gs = jax.grad(loss)(logits, 0.7, False)
+    np.testing.assert_allclose(jax.grad(loss)(logits, 0.7, True), gs, rtol=1e-6)
+    assert abs(float(jnp.sum(gs))) < 1e-6
+    # tau derivative against a central difference (float64).
+    with jax.enable_x64(True):
+        lg = logits.astype(jnp.float64)
+        gt = jax.grad(loss, argnums=1)(lg, jnp.float64(0.7), False)
+        h = 1e-6
+        fd = (loss(lg, 0.7 + h, False) - loss(lg, 0.7 - h, False)) / (2 * h)
+        np.testing.assert_allclose(gt, fd, rtol=1e-7)
+
+
+def test_specs() -> None:
+    specs = {s.name: s for s in nz.SPECS}
+    assert set(specs) == set(FNS) | {"gumbel_softmax"}
+    for name, spec in specs.items():
+        assert spec.family == "normalizing"
+        assert spec.kind == ("random" if name == "gumbel_softmax" else "vector")
+    assert specs["entmax_bisect"].params == {"alpha": 1.5}
+    assert specs["gumbel_softmax"].params == {"tau": 1.0}
