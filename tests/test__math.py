@@ -176,3 +176,30 @@ def test_nan_and_jit(name, dtype):
     # within the accuracy bound, so allow one ulp between them.
     np.testing.assert_array_max_ulp(np.asarray(a), np.asarray(b), maxulp=1)
     np.testing.assert_array_max_ulp(np.asarray(v), np.asarray(b), maxulp=1)
+
+
+def _loop_fusions(f, shape, dtype):
+    with _with_x64(dtype):
+        hlo = jax.jit(f).lower(jax.ShapeDtypeStruct(shape, dtype)).compile().as_text()
+    entry = hlo[hlo.index("\nENTRY"):]
+    return hlo.count("kind=kLoop"), entry.count(" fusion(")
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="fusion structure of XLA:CPU")
+@pytest.mark.parametrize("shape", [(1000,), (1 << 22,)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(REF))
+def test_one_loop_fusion(name, dtype, shape):
+    # Every function must compile to a single elementwise loop: a split
+    # materialises full-size intermediates (XLA:CPU will not duplicate a
+    # producer with several users into several fusions when its cost model
+    # says recomputing it is dearer; see the implementation notes in _math).
+    assert _loop_fusions(getattr(M, name), shape, dtype) == (1, 1)
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="fusion structure of XLA:CPU")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(REF))
+def test_one_loop_fusion_in_expression(name, dtype):
+    f = getattr(M, name)
+    assert _loop_fusions(lambda x: x * f(x) + 1.0, (1 << 22,), dtype) == (1, 1)

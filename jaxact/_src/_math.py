@@ -278,6 +278,14 @@ class _C:
         self.mbits = 52 if f64 else 23          # stored mantissa bits
         self.prec = self.mbits + 1              # significand precision
         self.bias = 1023 if f64 else 127
+        # Rounding shifter 1.5 * 2**mbits: y + magic has round(y) in its low bits.
+        self.magic = 1.5 * 2.0**self.mbits
+        self.magic_bits = (self.bias + self.mbits) << self.mbits | (1 << (self.mbits - 1))
+        # _head keeps `half` leading significand bits, so that the product of
+        # two heads is exact (12 + 12 <= 24, 26 + 26 <= 53).
+        self.half = 26 if f64 else 12
+        self.head_mask = -(1 << (self.prec - self.half))
+        self.sign_bit = -(1 << (63 if f64 else 31))
         self.ln2_hi = _LN2_HI_F64 if f64 else _LN2_HI_F32  # few bits: k*ln2_hi exact
         self.ln2_lo = _LN2_LO_F64 if f64 else _LN2_LO_F32
         self.expq = _EXPQ_F64 if f64 else _EXPQ_F32
@@ -290,10 +298,10 @@ class _C:
         # subnormal under exp_lo; expm1(x) rounds to -1 below m1_lo.
         self.exp_hi = 710.0 if f64 else 89.0
         self.exp_lo = -746.0 if f64 else -104.0
-        self.m1_lo = -40.0 if f64 else -20.0
+        self.m1_lo = -38.0 if f64 else -17.5
+        self.tanh_hi = 19.5 if f64 else 9.5      # tanh(x) rounds to 1 beyond
         self.erfc_hi = 28.0 if f64 else 11.0     # erfc underflows beyond this
-        self.sp_hi = 37.0 if f64 else 16.0       # softplus(x) = x + exp(-x) beyond
-        self.split = 134217729.0 if f64 else 4097.0  # Dekker splitter 2^s + 1
+        self.sp_hi = 37.0 if f64 else 16.0       # softplus(x) rounds to x beyond
 
 
 def _c(x):
@@ -311,10 +319,17 @@ def _poly(coeffs, t):
     return acc
 
 
+def _bits(v, c):
+    return jax.lax.bitcast_convert_type(v, c.idt)
+
+
+def _float(b, c):
+    return jax.lax.bitcast_convert_type(b, c.dt)
+
+
 def _pow2(n, c):
     """2**n for integer n inside the normal exponent range, built from bits."""
-    bits = (n.astype(c.idt) + c.bias) << c.mbits
-    return jax.lax.bitcast_convert_type(bits, c.dt)
+    return _float((n + c.bias) << c.mbits, c)
 
 
 def _scale(y, k, c):
@@ -323,79 +338,81 @@ def _scale(y, k, c):
     return y * _pow2(k1, c) * _pow2(k - k1, c)
 
 
-def _two_prod(a, b, c):
-    """Dekker's exact product: a*b = p + e."""
-    p = a * b
-    sa = a * c.split
-    ah = sa - (sa - a)
-    al = a - ah
-    sb = b * c.split
-    bh = sb - (sb - b)
-    bl = b - bh
-    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
-    return p, e
+def _head(v, c):
+    """v with its trailing significand bits cleared (c.half bits kept): v - head is exact."""
+    return _float(_bits(v, c) & c.head_mask, c)
 
 
-def _exp_core(x, c):
-    """exp(x) = 2**k * (1 + ph + pl) for moderate x, with |pl| <= ulp(ph).
+def _head_const(v, c):
+    """_head of a Python float constant (rounded to the working dtype first)."""
+    if c.dt == jnp.float64:
+        b = np.array(v, np.float64).view(np.int64) & np.int64(c.head_mask)
+        return float(b.view(np.float64))
+    b = np.array(v, np.float32).view(np.int32) & np.int32(c.head_mask)
+    return float(b.view(np.float32))
 
-    Cody-Waite reduction x = k ln2 + r (the reduced argument kept as r + rlo)
-    and r + r^2/2 + r^3 Q(r) with a fitted Q on |r| <= ln2/2.
+
+def _copysign(v, x, c):
+    """v (sign bit clear) with the sign bit of x."""
+    return _float(_bits(v, c) | (_bits(x, c) & c.sign_bit), c)
+
+
+def _clamp(x, lo, hi):
+    """Clamp with compare-and-select (cheaper than min/max on CPU); NaN passes through."""
+    x = jnp.where(x < lo, lo, x)
+    return jnp.where(x > hi, hi, x)
+
+
+# Implementation notes.
+# * XLA:CPU does not contract a*b + c into a fused multiply-add, so exact
+#   products are obtained from operands with at most c.half significant bits
+#   (_head), never from Dekker splitting.
+# * Error-free sums are written as (a - s) + b, never as b - (s - a) with a
+#   constant a: XLA's algebraic simplifier rewrites (c + x) - c to x.
+# * Everything is one elementwise expression that XLA fuses into a single
+#   loop; regimes are chosen with jnp.where (both sides are evaluated), so
+#   branches are few and the expensive pieces are shared.
+
+
+def _exp_parts(x, c):
+    """exp(x) = 2**k * (1 + r + w) for moderate x, r the reduced argument and w small.
+
+    Cody-Waite reduction x = k ln2 + r + rlo (k by the rounding shifter),
+    exp(r + rlo) = 1 + r + r^2/2 + r^3 Q(r) + rlo (1 + r) with a fitted Q on
+    |r| <= ln2/2; w gathers all but r.
     """
-    y = x * float(1.0 / np.log(2.0))
-    # Round to nearest by truncating y +- 1/2 (a vectorised conversion on every
-    # backend, unlike round-half-even which can become a scalar libm call).
-    k = (y + jnp.where(y < 0, -0.5, 0.5)).astype(c.idt)
-    kf = k.astype(c.dt)
-    t = x - kf * c.ln2_hi                   # exact
-    r = t - kf * c.ln2_lo
-    rlo = (t - r) - kf * c.ln2_lo
-    w = r * r * (0.5 + r * _poly(c.expq, r))
-    w = w + rlo * (1.0 + (r + w))           # exp(r + rlo) = exp(r) (1 + rlo)
-    ph = r + w
-    pl = (r - ph) + w                       # |r| >= |w|: exact error
-    return k, ph, pl
-
-
-def _one_plus(ph, pl):
-    """1 + ph + pl as a rounded value plus the exact remainder."""
-    s = 1.0 + ph
-    return s, ((1.0 - s) + ph) + pl
-
-
-# Note: error-free sums are written as (a - s) + b, never as b - (s - a) with a
-# constant a: XLA's algebraic simplifier rewrites (c + x) - c to x.
-
-
-def _finish(x, res):
-    return jnp.where(jnp.isnan(x), x, res)
+    s = x * float(1.0 / np.log(2.0)) + c.magic
+    kn = c.magic - s                        # -k, exact
+    k = _bits(s, c) - c.magic_bits
+    t = x + kn * c.ln2_hi                   # exact
+    lo = kn * c.ln2_lo
+    r = t + lo
+    rlo = (t - r) + lo
+    w = (r * r) * (0.5 + r * _poly(c.expq, r)) + (rlo + rlo * r)
+    return k, r, w
 
 
 def exp(x: Array) -> Array:
-    """exp(x): Cody-Waite reduction, fitted polynomial, 1 + p summed with its error."""
+    """exp(x): Cody-Waite reduction, fitted polynomial, 1 + r summed with its error."""
     c = _c(x)
-    xc = jnp.clip(x, c.exp_lo, c.exp_hi)
-    k, ph, pl = _exp_core(xc, c)
-    s, e = _one_plus(ph, pl)
-    return _finish(x, _scale(s + e, k, c))
+    k, r, w = _exp_parts(_clamp(x, c.exp_lo, c.exp_hi), c)
+    s = 1.0 + r
+    return _scale(s + (((1.0 - s) + r) + w), k, c)
 
 
 def expm1(x: Array) -> Array:
-    """expm1(x) = 2**k (1 - 2**-k + p) with the leading terms added exactly."""
+    """expm1(x) = 2**k (1 - 2**-k + r + w) with the leading terms added exactly."""
     c = _c(x)
-    xc = jnp.clip(x, c.m1_lo, c.exp_hi)
-    k, ph, pl = _exp_core(xc, c)
-    tk = _pow2(-jnp.clip(k, -c.prec, 100), c)
-    big = k > c.prec
-    a = jnp.where(big, 1.0, 1.0 - tk)       # exact for |k| <= prec
-    s = a + ph
-    e = ((a - s) + ph) + pl                 # |a| >= |ph| or a == 0
-    e = jnp.where(big, e - tk, e)
+    k, r, w = _exp_parts(_clamp(x, c.m1_lo, c.exp_hi), c)
+    lim = c.prec
+    tk = _pow2(-jnp.minimum(k, 100), c)
+    mid = jnp.abs(k) <= lim                 # 1 - 2**-k exact
+    a = jnp.where(mid, 1.0 - tk, 1.0)
+    s = a + r
+    e = ((a - s) + r) + (w - jnp.where(k > lim, tk, 0.0))
     res = _scale(s + e, k, c)
-    s1, e1 = _one_plus(ph, pl)
-    res_tiny = _scale(s1 + e1, k, c) - 1.0  # k < -prec: result is -1 + tiny
-    res = jnp.where(k < -c.prec, res_tiny, res)
-    return _finish(x, jnp.where(x == 0, x, res))
+    res = jnp.where(k < -lim, res - 1.0, res)  # -1 + tiny
+    return jnp.where(x == 0, x, res)
 
 
 def _log1p_dw(x, xl, c):
@@ -403,24 +420,23 @@ def _log1p_dw(x, xl, c):
 
     u = 1 + x rounded, its rounding error kept in cu; u = 2**k m with m in
     [sqrt(1/2), sqrt(2)); log(m) = f - f^2/2 + s (f^2/2 + R(s^2)) with
-    f = m - 1, s = f / (2 + f); the lost part adds cu / u.
+    f = m - 1, s = f / (2 + f); the lost part adds cu / u, with
+    1/m = (1 - s)/(1 + s) ~ 1 - 2 s (1 - s) (only a few bits are needed).
     """
     u = 1.0 + x
     cu = jnp.where(x > 1.0, (x - u) + 1.0, (1.0 - u) + x) + xl
-    bits = jax.lax.bitcast_convert_type(u, c.idt)
-    k = (bits >> c.mbits) - c.bias
-    mant = bits & ((1 << c.mbits) - 1)
-    m = jax.lax.bitcast_convert_type(mant | (c.bias << c.mbits), c.dt)
-    hi = m > float(np.sqrt(2.0))
-    m = jnp.where(hi, 0.5 * m, m)
-    k = jnp.where(hi, k + 1, k)
+    d = _bits(u, c) - _bits(jnp.asarray(np.sqrt(0.5), c.dt), c)
+    k = d >> c.mbits
+    m = _float(_bits(u, c) - (k << c.mbits), c)
     kf = k.astype(c.dt)
     f = m - 1.0
-    s = f / (2.0 + f)
+    s = f * (1.0 / (2.0 + f))
     z = s * s
     hfsq = 0.5 * f * f
     rr = z * _poly(c.logs, z)
-    return kf * c.ln2_hi + (f - (hfsq - (s * (hfsq + rr) + (kf * c.ln2_lo + cu / u))))
+    cu = cu * _pow2(-jnp.minimum(k, 120), c)
+    corr = cu - cu * (2.0 * (s - z))
+    return kf * c.ln2_hi + (f - (hfsq - (s * (hfsq + rr) + (kf * c.ln2_lo + corr))))
 
 
 def log1p(x: Array) -> Array:
@@ -428,31 +444,29 @@ def log1p(x: Array) -> Array:
     c = _c(x)
     xs = jnp.where(x >= -1.0, x, 0.0)
     xs = jnp.where(xs == jnp.inf, 1.0, xs)
-    res = _log1p_dw(xs, jnp.zeros_like(x), c)
+    res = _log1p_dw(xs, 0.0, c)
     res = jnp.where(x == 0, x, res)
     res = jnp.where(x == -1.0, -jnp.inf, res)
     res = jnp.where(x == jnp.inf, jnp.inf, res)
-    return _finish(x, jnp.where(x < -1.0, jnp.nan, res))
+    return jnp.where(x >= -1.0, res, jnp.nan + x)
 
 
-def _g(a, c):
-    """1 / (1 + exp(a)) for a >= 0 as 2**-k * (q + ql), q + ql a double-word.
+def _recip1pexp(a, c):
+    """1 / (1 + exp(a)) for a >= 0 as 2**-k * (q0 + q1), q0 a head, q1 small.
 
-    exp(a) = 2**k (1 + p); 1/(1 + exp(a)) = 2**-k / D with D = 1 + p + 2**-k
-    held as a double-word Dh + Dl; q = 1/Dh is then corrected by the exact
-    residual 1 - q Dh (Dekker product) and by Dl.
+    exp(a) = 2**k (1 + r + w), so 1/(1 + exp(a)) = 2**-k / D with
+    D = 1 + 2**-k + r + w = dh + dl (dh a head); q0 = head(1/dh) makes
+    eps = 1 - q0 D exact up to the tiny q0 dl term, and 1/D = q0 (1 + eps + eps^2).
     """
-    ac = jnp.minimum(a, c.exp_lo * -1.0)
-    k, ph, pl = _exp_core(ac, c)
+    k, r, w = _exp_parts(jnp.minimum(a, -c.exp_lo), c)
     tk = _pow2(-jnp.minimum(k, 120), c)
     sh = 1.0 + tk
     sl = (1.0 - sh) + tk
-    dh = sh + ph
-    dl = ((sh - dh) + ph) + (sl + pl)
-    q0 = 1.0 / dh
-    p, e = _two_prod(q0, dh, c)
-    resid = (1.0 - p) - e                    # exact 1 - q0*dh
-    return k, q0, q0 * (resid - q0 * dl)
+    dh = _head(sh + (r + w), c)
+    dl = ((sh - dh) + r) + (sl + w)
+    q0 = _head(1.0 / dh, c)
+    eps = (1.0 - q0 * dh) - q0 * dl
+    return k, q0, q0 * (eps + eps * eps)
 
 
 def _tanh_poly(x, c):
@@ -464,45 +478,44 @@ def tanh(x: Array) -> Array:
     """tanh(x): odd fitted polynomial for |x| < 0.55, else 1 - 2/(1 + exp(2|x|))."""
     c = _c(x)
     a = jnp.abs(x)
-    small = a < 0.55
-    k, q, ql = _g(2.0 * jnp.where(small, 1.0, a), c)
-    big = 1.0 - _scale(q + ql, 1 - k, c)
-    res = jnp.where(small, _tanh_poly(jnp.where(small, x, 0.0), c),
-                    jnp.where(x < 0, -big, big))
-    return _finish(x, jnp.where(x == 0, x, res))
+    k, q0, q1 = _recip1pexp(2.0 * jnp.minimum(a, c.tanh_hi), c)
+    f = _pow2(1 - k, c)
+    h0 = q0 * f                             # exact
+    h1 = q1 * f
+    # 1 - h0 is exact while h0 has no bits below ulp(1/2).
+    big = jnp.where(k <= c.prec - c.half, (1.0 - h0) - h1, 1.0 - (h0 + h1))
+    return _copysign(jnp.where(a < 0.55, _tanh_poly(a, c), big), x, c)
 
 
 def logistic(x: Array) -> Array:
     """sigma(x) = 1/(1 + exp(-x)): g = 1/(1 + exp(|x|)) accurately; sigma = g or 1 - g."""
     c = _c(x)
-    k, q, ql = _g(jnp.abs(x), c)
-    g = _scale(q + ql, -k, c)
-    return _finish(x, jnp.where(x < 0, g, 1.0 - g))
+    k, q0, q1 = _recip1pexp(jnp.abs(x), c)
+    g = _scale(q0 + q1, -k, c)
+    return jnp.where(x < 0, g, 1.0 - g)
 
 
 def logistic_prime(x: Array) -> Array:
-    """sigma(x) sigma(-x) = g (1 - g), g = 1/(1 + exp(|x|)), both factors and the product double-word."""
+    """sigma(x) sigma(-x) = g (1 - g), g = 1/(1 + exp(|x|)) = 2**-k (q0 + q1), 1 - g = t + tl."""
     c = _c(x)
-    k, q, ql = _g(jnp.abs(x), c)
-    gh = _scale(q, -k, c)
-    gl = _scale(ql, -k, c)
-    hh = 1.0 - gh                            # 1 - g as hh + hl
-    hl = ((1.0 - hh) - gh) - gl
-    p, pe = _two_prod(q, hh, c)
-    return _finish(x, _scale(p + (pe + (q * hl + ql * hh)), -k, c))
+    k, q0, q1 = _recip1pexp(jnp.abs(x), c)
+    f = _pow2(-jnp.minimum(k, 100), c)
+    g0 = q0 * f
+    t = 1.0 - g0
+    th = _head(t, c)
+    tl = (t - th) + (((1.0 - t) - g0) - q1 * f)
+    return _scale(q0 * th + (q0 * tl + q1 * (th + tl)), -k, c)
 
 
 def softplus(x: Array) -> Array:
-    """log(1 + exp(x)): log1p of a double-word exp(x); x + exp(-x) for large x."""
+    """log(1 + exp(x)): log1p of a double-word exp(x); x itself for large x."""
     c = _c(x)
-    xe = jnp.clip(x, c.exp_lo, c.sp_hi)
-    k, ph, pl = _exp_core(xe, c)
-    s, e = _one_plus(ph, pl)
-    eh = _scale(s, k, c)
-    el = _scale(e, k, c)
-    mid = _log1p_dw(eh, el, c)
-    large = x + exp(-jnp.maximum(x, c.sp_hi))
-    return _finish(x, jnp.where(x > c.sp_hi, large, mid))
+    k, r, w = _exp_parts(_clamp(x, c.exp_lo, c.sp_hi), c)
+    s = 1.0 + r
+    e = ((1.0 - s) + r) + w
+    eh = s + e
+    mid = _log1p_dw(_scale(eh, k, c), _scale((s - eh) + e, k, c), c)
+    return jnp.where(x > c.sp_hi, x, mid)
 
 
 def log_logistic(x: Array) -> Array:
@@ -517,44 +530,56 @@ def _erf_small(x, c):
 def _erfc_pos(a, c):
     """erfc(a) for a >= 0.5: exp(-a^2) erfcx(a) with a^2 split exactly, erfcx
     from piecewise fits (coefficients chosen per element), and the product,
-    the constant term and the division by a (far pieces) carried double-word."""
+    the constant term and the division by a (far pieces) carried double-word.
+    One division (1/den) serves both v = 1/a - c and the final quotient."""
     a = jnp.clip(a, 0.5, c.erfc_hi)
     pieces = c.erfc
     idx = sum((a >= e).astype(c.idt) for e in c.erfc_edges)
     recip = idx >= sum(1 for p in pieces if not p[3])
     den = jnp.where(recip, a, 1.0)
+    inv = 1.0 / den
+    sel = [idx == i for i in range(len(pieces) - 1)]
 
-    def pick(j):
-        if j == "lo":
-            vals = [p[1] for p in pieces]
-        elif j == "ctr":
-            vals = [p[2] for p in pieces]
-        else:
-            vals = [p[0][j] for p in pieces]
+    def pick(vals):
         out = jnp.asarray(vals[-1], c.dt)
         for i in range(len(pieces) - 2, -1, -1):
-            out = jnp.where(idx == i, vals[i], out)
+            out = jnp.where(sel[i], vals[i], out)
         return out
 
-    v = jnp.where(recip, 1.0 / a, a) - pick("ctr")
+    v = jnp.where(recip, inv, a) - pick([p[2] for p in pieces])
     deg = len(pieces[0][0])
-    acc = pick(deg - 1)
+    acc = pick([p[0][deg - 1] for p in pieces])
     for j in range(deg - 2, 1, -1):
-        acc = acc * v + pick(j)
-    # erfcx piece = c0 + c1 v + v^2 acc, the first two terms summed exactly.
-    c0 = pick(0)
-    m1, m1e = _two_prod(pick(1), v, c)
+        acc = acc * v + pick([p[0][j] for p in pieces])
+    # erfcx piece = c0 + c1 v + v^2 acc, c0 + c1 v summed with its error.
+    c0 = pick([p[0][0] for p in pieces])
+    # c1 v = c1h vh + (c1h vl + c1l v) with c1h vh exact (c1h, vh heads).
+    c1h = [_head_const(p[0][1], c) for p in pieces]
+    vh = _head(v, c)
+    c1h_v = pick(c1h)
+    m1 = c1h_v * vh
+    m1e = c1h_v * (v - vh) + pick([p[0][1] - h for p, h in zip(pieces, c1h, strict=True)]) * v
     fh = c0 + m1                             # |c0| > |c1 v| on every piece
-    fl = ((c0 - fh) + m1) + (m1e + pick("lo") + (v * v) * acc)
-    hi, lo = _two_prod(a, a, c)
-    k, ph, pl = _exp_core(-hi, c)
+    fl = ((c0 - fh) + m1) + ((m1e + pick([p[1] for p in pieces])) + (v * v) * acc)
+    # a^2 = hi + lo exactly (a = head + tail, products of heads and tails exact).
+    hi = a * a
+    ah = _head(a, c)
+    al = a - ah
+    lo = ((ah * ah - hi) + 2.0 * ah * al) + al * al
+    k, r, w = _exp_parts(-hi, c)
     # exp(-hi - lo) = exp(-hi) (1 - lo) to the precision needed.
-    s, e = _one_plus(ph, pl - lo * (1.0 + ph))
-    nh, ne = _two_prod(s, fh, c)
-    nl = ne + (s * fl + e * (fh + fl))
-    q = nh / den
-    p2, e2 = _two_prod(q, den, c)
-    q = q + (((nh - p2) - e2) + nl) / den
+    s = 1.0 + r
+    e = ((1.0 - s) + r) + (w - lo * (s + w))
+    sh = _head(s + e, c)
+    e = (s - sh) + e
+    fhh = _head(fh, c)
+    fl = (fh - fhh) + fl
+    nh = sh * fhh                            # exact
+    nl = sh * fl + e * (fhh + fl)
+    # (nh + nl) / den: q0 = head(nh / den), nh - q0 den exact (den = head + tail).
+    q0 = _head(nh * inv, c)
+    dh = _head(den, c)
+    q = q0 + (((nh - q0 * dh) - q0 * (den - dh)) + nl) * inv
     return _scale(q, k, c)
 
 
@@ -564,9 +589,7 @@ def erf(x: Array) -> Array:
     a = jnp.abs(x)
     small = a < 1.0
     big = 1.0 - _erfc_pos(a, c)
-    res = jnp.where(small, _erf_small(jnp.where(small, x, 0.0), c),
-                    jnp.where(x < 0, -big, big))
-    return _finish(x, res)
+    return jnp.where(small, _erf_small(x, c), jnp.where(x < 0, -big, big))
 
 
 def erfc(x: Array) -> Array:
@@ -575,10 +598,7 @@ def erfc(x: Array) -> Array:
     a = jnp.abs(x)
     small = a < 0.5
     t = _erfc_pos(a, c)
-    xs = jnp.where(small, x, 0.0)
-    one_m = 1.0 - xs                         # 1 - x - x Q(x^2), 1 - x exactly split
-    one_m_lo = (1.0 - one_m) - xs
-    res_small = one_m + (one_m_lo - xs * _poly(c.erfq, xs * xs))
-    res = jnp.where(small, res_small,
-                    jnp.where(x < 0, 2.0 - t, t))
-    return _finish(x, res)
+    one_m = 1.0 - x                          # 1 - x - x Q(x^2), 1 - x exactly split
+    one_m_lo = (1.0 - one_m) - x
+    res_small = one_m + (one_m_lo - x * _poly(c.erfq, x * x))
+    return jnp.where(small, res_small, jnp.where(x < 0, 2.0 - t, t))
