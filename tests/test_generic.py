@@ -21,7 +21,7 @@ from jax import lax
 from jax.test_util import check_grads
 
 import jaxact
-from jaxact._src import rational, table
+from jaxact._src import table
 
 SPECS = table.SPECS
 NAMES = list(SPECS)
@@ -30,15 +30,13 @@ SMOOTH = [n for n in ELEMENTWISE if SPECS[n].smooth]
 DTYPES = [jnp.float32, jnp.bfloat16, jnp.float16]
 
 
-def _extra(name: str, dtype: Any = jnp.float32) -> dict[str, Any]:
+def _extra(name: str, x: Any) -> dict[str, Any]:
     """Arguments a function needs beyond its numeric defaults."""
-    if name == "rational":
-        num, den = rational.RATIONAL_INIT["leaky_relu"]
-        return {"numerator": jnp.asarray(num, dtype), "denominator": jnp.asarray(den, dtype)}
     if name == "gumbel_softmax":
         return {"key": jax.random.key(0)}
     if name == "meta_acon":
-        c = 6
+        dtype = getattr(x, "dtype", jnp.float32)
+        c = x.shape[-1] if getattr(x, "ndim", 0) else 6
         return {
             "p1": jnp.ones((c,), dtype),
             "p2": jnp.zeros((c,), dtype),
@@ -50,7 +48,7 @@ def _extra(name: str, dtype: Any = jnp.float32) -> dict[str, Any]:
 
 def call(name: str, x: jax.Array, **kw: Any) -> jax.Array:
     spec = SPECS[name]
-    return spec.fn(x, **{**spec.params, **_extra(name, x.dtype), **kw})
+    return spec.fn(x, **{**spec.params, **_extra(name, x), **kw})
 
 
 def sample(shape: tuple[int, ...] = (4, 6), dtype: Any = jnp.float32, seed: int = 0) -> jax.Array:
@@ -135,10 +133,11 @@ def test_transforms_elementwise(name: str) -> None:
 @pytest.mark.parametrize("name", [n for n in NAMES if n not in ELEMENTWISE])
 def test_transforms_vector(name: str) -> None:
     x = sample((2, 6))
-    w = jnp.linspace(-1.0, 1.0, x.size).reshape(x.shape)
+    out = jax.eval_shape(lambda v: call(name, v), x)
+    w = jnp.linspace(-1.0, 1.0, out.size).reshape(out.shape)
 
     def loss(v: jax.Array) -> jax.Array:
-        return jnp.sum(call(name, v) * w[..., : call(name, v).shape[-1]])
+        return jnp.sum(call(name, v) * w)
 
     g = jax.grad(loss)(x)
     np.testing.assert_allclose(jax.jacfwd(loss)(x), g, rtol=1e-5, atol=1e-6)
@@ -163,14 +162,14 @@ def test_huge_input_is_abstract(name: str) -> None:
     # A 10^12-element input: tracing must not allocate it (it would need 4 TB).
     big = jax.ShapeDtypeStruct((10**6, 10**6), jnp.float32)
     jaxpr = jax.make_jaxpr(lambda v: call(name, v))(big)
-    assert jaxpr.out_avals[0].size >= 10**12 or name in ("maxout",)
+    assert jaxpr.out_avals[0].shape[0] == 10**6
 
 
 @pytest.mark.parametrize("name", SMOOTH)
 def test_check_grads_order2_float64(name: str) -> None:
     with jax.enable_x64(True):
         x = sample((5,), seed=3).astype(jnp.float64)
-        check_grads(lambda v: call(name, v), (x,), order=2, modes=("fwd", "rev"), eps=1e-4)
+        check_grads(lambda v: call(name, v), (x,), order=2, modes=("fwd", "rev"), eps=1e-6)
 
 
 KINKS = [(n, k) for n, s in SPECS.items() for k in s.kinks]

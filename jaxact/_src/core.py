@@ -159,21 +159,25 @@ def _bits(x: Array) -> Array:
     return lax.bitcast_convert_type(x, itype)
 
 
-def unflushed_times(c: Array, x: Array) -> Array:
-    """c * x also where x is subnormal (XLA:CPU reads subnormal operands as 0).
+def unflushed_times(c: Any, x: Array) -> Array:
+    """``c x``, also where ``x`` is subnormal (XLA:CPU reads subnormal operands as 0).
 
-    For |c| >= 1 the product of a subnormal x can be a normal number; it is formed
-    from x's significand bits, scaled up by 2^k and back down.
+    For subnormal ``x = m 2^-s`` the product is formed as ``(c m) 2^-s`` with the
+    scaling done on the exponent bits (scaling by a constant 2^-s would be folded
+    by XLA into a subnormal constant, itself flushed under jit).
+    Products that are themselves subnormal come back as 0, like a flushed result.
     """
-    finfo = jnp.finfo(x.dtype)
-    itype = jnp.int32 if x.dtype == jnp.float32 else jnp.int64
-    k = 64 if x.dtype == jnp.float32 else 600
+    f64 = x.dtype == jnp.float64
+    itype = jnp.int64 if f64 else jnp.int32
+    mbits, shift = (52, 1074) if f64 else (23, 149)
     bits = lax.bitcast_convert_type(x, itype)
     mag = bits & jnp.asarray(jnp.iinfo(itype).max, itype)
-    sub = (mag > 0) & (mag < lax.bitcast_convert_type(jnp.asarray(finfo.tiny, x.dtype), itype))
-    m = jnp.where(bits < 0, -mag, mag).astype(x.dtype)
-    low = float(finfo.smallest_subnormal) * 2.0**k  # the subnormal unit times 2^k
-    return jnp.where(sub, (c * (m * low)) * 2.0**-k, c * x)
+    sub = (mag > 0) & (mag < (1 << mbits))
+    y = c * jnp.where(bits < 0, -mag, mag).astype(x.dtype)  # c m, m exact
+    scaled = lax.bitcast_convert_type(
+        lax.bitcast_convert_type(y, itype) - jnp.asarray(shift << mbits, itype), x.dtype
+    )
+    return jnp.where(sub, jnp.where(jnp.abs(y) >= 2.0**mbits, scaled, 0.0 * y), c * x)
 
 
 def nan_like(x: Array, d: Array) -> Array:
