@@ -23,6 +23,11 @@ gives the fitted function, the interval and the maximum error of the fit.
 
 from __future__ import annotations
 
+import functools
+import math
+from collections.abc import Callable
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -602,3 +607,30 @@ def erfc(x: Array) -> Array:
     one_m_lo = (1.0 - one_m) - x
     res_small = one_m + (one_m_lo - x * _poly(c.erfq, x * x))
     return jnp.where(small, res_small, jnp.where(x < 0, 2.0 - t, t))
+
+
+# Derivatives, so that formulas built from these functions can also be
+# differentiated by autodiff (e.g. for a parameter whose partial the activation
+# leaves to autodiff). The implementations above work on bits and double words
+# and are not themselves meant to be differentiated. Each rule is a closed form
+# in terms of the (differentiable) functions here, so higher orders work too.
+
+
+def _differentiable(fun: Callable[[Array], Array], deriv: Callable[[Array], Array]) -> Any:
+    f = jax.custom_jvp(fun)
+    f.defjvps(lambda g, ans, x: g * deriv(x))
+    return functools.wraps(fun)(f)
+
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+exp = _differentiable(exp, lambda x: exp(x))
+expm1 = _differentiable(expm1, lambda x: exp(x))
+log1p = _differentiable(log1p, lambda x: 1 / (1 + x))
+tanh = _differentiable(tanh, lambda x: 4 * logistic_prime(2 * x))
+logistic = _differentiable(logistic, lambda x: logistic_prime(x))
+logistic_prime = _differentiable(logistic_prime, lambda x: -logistic_prime(x) * tanh(0.5 * x))
+softplus = _differentiable(softplus, lambda x: logistic(x))
+log_logistic = _differentiable(log_logistic, lambda x: logistic(-x))
+erf = _differentiable(erf, lambda x: _TWO_OVER_SQRT_PI * exp(-(x * x)))
+erfc = _differentiable(erfc, lambda x: -_TWO_OVER_SQRT_PI * exp(-(x * x)))
