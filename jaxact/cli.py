@@ -64,7 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 names = table.LIBRARY_NAMES[args.library]
             except KeyError:
-                parser.error(f"unknown library {args.library!r}; choose from {', '.join(table.LIBRARIES)}")
+                parser.error(
+                    f"unknown library {args.library!r}; choose from {', '.join(table.LIBRARIES)}"
+                )
             for n, (target, presets) in names.items():
                 extra = ", ".join(f"{k}={v!r}" for k, v in presets.items())
                 print(f"{n:24} -> jaxact.{target}" + (f"({extra})" if extra else ""))

@@ -87,7 +87,7 @@ def _mp(v: float) -> Any:
     return mp.mpf(float(v))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _truths(ref: Ref, x: float) -> tuple[Any, Any, Any]:
     if math.isnan(x) or (math.isinf(x) and ref.periodic):
         return (mp.nan, mp.nan, mp.nan)
@@ -152,7 +152,7 @@ def score(ref: Ref, xs: np.ndarray, got: np.ndarray, order: str) -> Score:
     info = np.finfo(dtype)
     tiny, big = mp.mpf(float(info.tiny)), mp.mpf(float(info.max))
     s = Score()
-    for x, g in zip(xs.tolist(), got.astype(np.float64).tolist()):
+    for x, g in zip(xs.tolist(), got.astype(np.float64).tolist(), strict=True):
         t = truth(ref, x, order)
         if t is None:
             continue

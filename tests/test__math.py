@@ -17,16 +17,26 @@ mp.mp.dps = 50
 # Max error in ulp, rounded up from what was measured (on this grid and on a
 # larger random one) for the implementation in _math.py.  None above 1.0.
 ULP_BOUND = {
-    ("exp", "float32"): 0.6, ("exp", "float64"): 0.6,
-    ("expm1", "float32"): 0.85, ("expm1", "float64"): 0.8,
-    ("log1p", "float32"): 0.8, ("log1p", "float64"): 0.8,
-    ("tanh", "float32"): 0.8, ("tanh", "float64"): 0.8,
-    ("logistic", "float32"): 0.8, ("logistic", "float64"): 0.8,
-    ("logistic_prime", "float32"): 0.6, ("logistic_prime", "float64"): 0.6,
-    ("softplus", "float32"): 1.0, ("softplus", "float64"): 0.95,
-    ("log_logistic", "float32"): 1.0, ("log_logistic", "float64"): 0.95,
-    ("erf", "float32"): 0.9, ("erf", "float64"): 0.9,
-    ("erfc", "float32"): 0.75, ("erfc", "float64"): 0.85,
+    ("exp", "float32"): 0.6,
+    ("exp", "float64"): 0.6,
+    ("expm1", "float32"): 0.85,
+    ("expm1", "float64"): 0.8,
+    ("log1p", "float32"): 0.8,
+    ("log1p", "float64"): 0.8,
+    ("tanh", "float32"): 0.8,
+    ("tanh", "float64"): 0.8,
+    ("logistic", "float32"): 0.8,
+    ("logistic", "float64"): 0.8,
+    ("logistic_prime", "float32"): 0.6,
+    ("logistic_prime", "float64"): 0.6,
+    ("softplus", "float32"): 1.0,
+    ("softplus", "float64"): 0.95,
+    ("log_logistic", "float32"): 1.0,
+    ("log_logistic", "float64"): 0.95,
+    ("erf", "float32"): 0.9,
+    ("erf", "float64"): 0.9,
+    ("erfc", "float32"): 0.75,
+    ("erfc", "float64"): 0.85,
 }
 
 
@@ -53,10 +63,45 @@ REF = {
 
 # Thresholds (overflow / underflow / saturation) probed per dtype.
 _EDGES = {
-    "float32": [88.72, 88.7228, -87.33, -103.97, -104.0, 9.01, 10.05, 16.0, 20.0, 3.92, 0.55, 0.5, 1.0,
-                1.5, 3.0, 0.3466, 17.3],
-    "float64": [709.78, 709.7827, -708.39, -745.13, -745.2, 19.06, 26.55, 27.3, 37.0, 5.93, 0.55, 0.5, 1.0,
-                1.5, 3.0, 6.0, 0.3466, 36.7],
+    "float32": [
+        88.72,
+        88.7228,
+        -87.33,
+        -103.97,
+        -104.0,
+        9.01,
+        10.05,
+        16.0,
+        20.0,
+        3.92,
+        0.55,
+        0.5,
+        1.0,
+        1.5,
+        3.0,
+        0.3466,
+        17.3,
+    ],
+    "float64": [
+        709.78,
+        709.7827,
+        -708.39,
+        -745.13,
+        -745.2,
+        19.06,
+        26.55,
+        27.3,
+        37.0,
+        5.93,
+        0.55,
+        0.5,
+        1.0,
+        1.5,
+        3.0,
+        6.0,
+        0.3466,
+        36.7,
+    ],
 }
 
 
@@ -64,7 +109,7 @@ def _with_x64(dtype):
     return jax.enable_x64(dtype == "float64")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def grid(dtype):
     dt = np.dtype(dtype)
     fi = np.finfo(dt)
@@ -79,7 +124,7 @@ def grid(dtype):
     return np.unique(np.concatenate([a, -a]))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def truth(name, dtype):
     return [REF[name](mp.mpf(float(x))) for x in grid(dtype)]
 
@@ -89,7 +134,7 @@ def ulp_errors(got, ref, dtype):
     fi = np.finfo(dt)
     out = np.zeros(len(got))
     big = mp.mpf(float(fi.max)) * (1 + mp.mpf(2) ** (-fi.nmant - 1))
-    for i, (g, t) in enumerate(zip(got, ref)):
+    for i, (g, t) in enumerate(zip(got, ref, strict=True)):
         if t is None:
             out[i] = 0.0 if np.isnan(g) else np.inf
         elif abs(t) >= big:
@@ -117,21 +162,45 @@ def test_max_ulp(name, dtype):
         assert got.dtype == np.dtype(dtype)
     err = ulp_errors(got, truth(name, dtype), dtype)
     i = int(np.argmax(err))
-    assert err[i] <= ULP_BOUND[(name, dtype)], f"{name} {dtype}: {err[i]:.3f} ulp at x={xs[i]!r}, got {got[i]!r}"
+    assert err[i] <= ULP_BOUND[(name, dtype)], (
+        f"{name} {dtype}: {err[i]:.3f} ulp at x={xs[i]!r}, got {got[i]!r}"
+    )
 
 
 SPECIAL = [
-    ("exp", -np.inf, 0.0), ("exp", np.inf, np.inf), ("exp", 0.0, 1.0),
-    ("expm1", -np.inf, -1.0), ("expm1", np.inf, np.inf), ("expm1", -0.0, -0.0), ("expm1", 0.0, 0.0),
-    ("tanh", np.inf, 1.0), ("tanh", -np.inf, -1.0), ("tanh", -0.0, -0.0), ("tanh", 0.0, 0.0),
-    ("logistic", -np.inf, 0.0), ("logistic", np.inf, 1.0), ("logistic", 0.0, 0.5),
-    ("logistic_prime", -np.inf, 0.0), ("logistic_prime", np.inf, 0.0), ("logistic_prime", 0.0, 0.25),
-    ("erf", np.inf, 1.0), ("erf", -np.inf, -1.0), ("erf", -0.0, -0.0), ("erf", 0.0, 0.0),
-    ("erfc", -np.inf, 2.0), ("erfc", np.inf, 0.0), ("erfc", 0.0, 1.0),
-    ("log1p", -1.0, -np.inf), ("log1p", -2.0, np.nan), ("log1p", -np.inf, np.nan),
-    ("log1p", np.inf, np.inf), ("log1p", -0.0, -0.0),
-    ("softplus", -np.inf, 0.0), ("softplus", np.inf, np.inf),
-    ("log_logistic", np.inf, -0.0), ("log_logistic", -np.inf, -np.inf),
+    ("exp", -np.inf, 0.0),
+    ("exp", np.inf, np.inf),
+    ("exp", 0.0, 1.0),
+    ("expm1", -np.inf, -1.0),
+    ("expm1", np.inf, np.inf),
+    ("expm1", -0.0, -0.0),
+    ("expm1", 0.0, 0.0),
+    ("tanh", np.inf, 1.0),
+    ("tanh", -np.inf, -1.0),
+    ("tanh", -0.0, -0.0),
+    ("tanh", 0.0, 0.0),
+    ("logistic", -np.inf, 0.0),
+    ("logistic", np.inf, 1.0),
+    ("logistic", 0.0, 0.5),
+    ("logistic_prime", -np.inf, 0.0),
+    ("logistic_prime", np.inf, 0.0),
+    ("logistic_prime", 0.0, 0.25),
+    ("erf", np.inf, 1.0),
+    ("erf", -np.inf, -1.0),
+    ("erf", -0.0, -0.0),
+    ("erf", 0.0, 0.0),
+    ("erfc", -np.inf, 2.0),
+    ("erfc", np.inf, 0.0),
+    ("erfc", 0.0, 1.0),
+    ("log1p", -1.0, -np.inf),
+    ("log1p", -2.0, np.nan),
+    ("log1p", -np.inf, np.nan),
+    ("log1p", np.inf, np.inf),
+    ("log1p", -0.0, -0.0),
+    ("softplus", -np.inf, 0.0),
+    ("softplus", np.inf, np.inf),
+    ("log_logistic", np.inf, -0.0),
+    ("log_logistic", -np.inf, -np.inf),
 ]
 
 
@@ -139,8 +208,12 @@ SPECIAL = [
 def test_special_values(dtype):
     names = sorted({n for n, _, _ in SPECIAL})
     with _with_x64(dtype):
-        outs = {n: np.asarray(jax.jit(getattr(M, n))(jnp.asarray([x for m, x, _ in SPECIAL if m == n], dtype)))
-                for n in names}
+        outs = {
+            n: np.asarray(
+                jax.jit(getattr(M, n))(jnp.asarray([x for m, x, _ in SPECIAL if m == n], dtype))
+            )
+            for n in names
+        }
     pos = {n: 0 for n in names}
     for name, x, want in SPECIAL:
         got = outs[name][pos[name]]
@@ -181,7 +254,7 @@ def test_nan_and_jit(name, dtype):
 def _loop_fusions(f, shape, dtype):
     with _with_x64(dtype):
         hlo = jax.jit(f).lower(jax.ShapeDtypeStruct(shape, dtype)).compile().as_text()
-    entry = hlo[hlo.index("\nENTRY"):]
+    entry = hlo[hlo.index("\nENTRY") :]
     return hlo.count("kind=kLoop"), entry.count(" fusion(")
 
 

@@ -20,7 +20,6 @@ from absl.testing import parameterized
 from jax import lax
 from jax.test_util import check_grads
 
-import jaxact
 from jaxact._src import table
 
 SPECS = table.SPECS
@@ -143,12 +142,15 @@ def test_transforms_vector(name: str) -> None:
     np.testing.assert_allclose(jax.jacfwd(loss)(x), g, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(jax.grad(jax.checkpoint(loss))(x), g, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(jax.jit(jax.grad(loss))(x), g, rtol=1e-5, atol=1e-6)
-    vm = jax.vmap(lambda r: call(name, r))(x)
-    np.testing.assert_allclose(vm, call(name, x), rtol=1e-6, atol=1e-7)
+    stacked = jnp.stack([x, x + 0.5])
+    vm = jax.vmap(lambda r: call(name, r))(stacked)
+    for i in range(2):
+        np.testing.assert_allclose(vm[i], call(name, stacked[i]), rtol=1e-6, atol=1e-7)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_traced_once_no_leaks(name: str) -> None:
+    chex.clear_trace_counter()
     traced = chex.assert_max_traces(lambda v: call(name, v), n=1)
     f = jax.jit(traced)
     with jax.checking_leaks():
@@ -185,7 +187,9 @@ def test_kink_policy(name: str, kink: Any, x64: bool) -> None:
             f = jax.grad(f)
         got = float(f(jnp.asarray(kink.x, dtype)))
         want = float(np.asarray(kink.value, dtype))
-        assert got == want, (name, kink, got)
+        # Exact, up to the rounding of a pinned value that is itself computed
+        # (rational's f''(0)); the branches a policy chooses between differ by O(1).
+        assert abs(got - want) <= 2 * np.spacing(np.asarray(abs(want), dtype)), (name, kink, got)
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)

@@ -8,6 +8,8 @@ splitter constant, and products are formed only from exact half products.
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -22,6 +24,8 @@ def split(a: Array) -> tuple[Array, Array]:
     The low bits are masked off (not Veltkamp's ``c - (c - a)``, which XLA may
     contract into an FMA), so every product of two halves is exact.
     """
+    itype: Any
+    mask: Any
     if a.dtype == jnp.float32:
         itype, mask = jnp.uint32, np.uint32(0xFFFFF000)
     else:

@@ -255,6 +255,7 @@ _ERFC2_F64_C0LO = -8.552044580331892e-18
 _ERFC3_F64_C0LO = 2.8786272556634877e-17
 _ERFC4_F64_C0LO = -1.5521916532854634e-18
 
+
 # Centres of the erfc pieces (see ERFCk above) and their upper ends in x.
 # Entries: (coefficients, low part of c0 in the working dtype, centre, v = 1/x - c?).
 # For float32 the low part of c0 is what float64 c0 loses when rounded to float32.
@@ -262,14 +263,18 @@ def _lo32(c0):
     return c0 - float(np.float32(c0))
 
 
-_ERFC_F32 = ((_ERFC1_F32, _lo32(_ERFC1_F32[0]), 1.0, False),
-             (_ERFC2_F32, _lo32(_ERFC2_F32[0]), 2.25, False),
-             (_ERFC3_F32, _lo32(_ERFC3_F32[0]), 0.21617161716171618, True))
+_ERFC_F32 = (
+    (_ERFC1_F32, _lo32(_ERFC1_F32[0]), 1.0, False),
+    (_ERFC2_F32, _lo32(_ERFC2_F32[0]), 2.25, False),
+    (_ERFC3_F32, _lo32(_ERFC3_F32[0]), 0.21617161716171618, True),
+)
 _ERFC_EDGES_F32 = (1.5, 3.0)
-_ERFC_F64 = ((_ERFC1_F64, _ERFC1_F64_C0LO, 1.0, False),
-             (_ERFC2_F64, _ERFC2_F64_C0LO, 0.5, True),
-             (_ERFC3_F64, _ERFC3_F64_C0LO, 0.25, True),
-             (_ERFC4_F64, _ERFC4_F64_C0LO, 0.10151515151515152, True))
+_ERFC_F64 = (
+    (_ERFC1_F64, _ERFC1_F64_C0LO, 1.0, False),
+    (_ERFC2_F64, _ERFC2_F64_C0LO, 0.5, True),
+    (_ERFC3_F64, _ERFC3_F64_C0LO, 0.25, True),
+    (_ERFC4_F64, _ERFC4_F64_C0LO, 0.10151515151515152, True),
+)
 _ERFC_EDGES_F64 = (1.5, 3.0, 6.0)
 
 
@@ -280,8 +285,8 @@ class _C:
         f64 = dt == jnp.float64
         self.dt = dt
         self.idt = jnp.int64 if f64 else jnp.int32
-        self.mbits = 52 if f64 else 23          # stored mantissa bits
-        self.prec = self.mbits + 1              # significand precision
+        self.mbits = 52 if f64 else 23  # stored mantissa bits
+        self.prec = self.mbits + 1  # significand precision
         self.bias = 1023 if f64 else 127
         # Rounding shifter 1.5 * 2**mbits: y + magic has round(y) in its low bits.
         self.magic = 1.5 * 2.0**self.mbits
@@ -304,9 +309,9 @@ class _C:
         self.exp_hi = 710.0 if f64 else 89.0
         self.exp_lo = -746.0 if f64 else -104.0
         self.m1_lo = -38.0 if f64 else -17.5
-        self.tanh_hi = 19.5 if f64 else 9.5      # tanh(x) rounds to 1 beyond
-        self.erfc_hi = 28.0 if f64 else 11.0     # erfc underflows beyond this
-        self.sp_hi = 37.0 if f64 else 16.0       # softplus(x) rounds to x beyond
+        self.tanh_hi = 19.5 if f64 else 9.5  # tanh(x) rounds to 1 beyond
+        self.erfc_hi = 28.0 if f64 else 11.0  # erfc underflows beyond this
+        self.sp_hi = 37.0 if f64 else 16.0  # softplus(x) rounds to x beyond
 
 
 def _c(x):
@@ -387,9 +392,9 @@ def _exp_parts(x, c):
     |r| <= ln2/2; w gathers all but r.
     """
     s = x * float(1.0 / np.log(2.0)) + c.magic
-    kn = c.magic - s                        # -k, exact
+    kn = c.magic - s  # -k, exact
     k = _bits(s, c) - c.magic_bits
-    t = x + kn * c.ln2_hi                   # exact
+    t = x + kn * c.ln2_hi  # exact
     lo = kn * c.ln2_lo
     r = t + lo
     rlo = (t - r) + lo
@@ -411,7 +416,7 @@ def expm1(x: Array) -> Array:
     k, r, w = _exp_parts(_clamp(x, c.m1_lo, c.exp_hi), c)
     lim = c.prec
     tk = _pow2(-jnp.minimum(k, 100), c)
-    mid = jnp.abs(k) <= lim                 # 1 - 2**-k exact
+    mid = jnp.abs(k) <= lim  # 1 - 2**-k exact
     a = jnp.where(mid, 1.0 - tk, 1.0)
     s = a + r
     e = ((a - s) + r) + (w - jnp.where(k > lim, tk, 0.0))
@@ -485,7 +490,7 @@ def tanh(x: Array) -> Array:
     a = jnp.abs(x)
     k, q0, q1 = _recip1pexp(2.0 * jnp.minimum(a, c.tanh_hi), c)
     f = _pow2(1 - k, c)
-    h0 = q0 * f                             # exact
+    h0 = q0 * f  # exact
     h1 = q1 * f
     # 1 - h0 is exact while h0 has no bits below ulp(1/2).
     big = jnp.where(k <= c.prec - c.half, (1.0 - h0) - h1, 1.0 - (h0 + h1))
@@ -564,7 +569,7 @@ def _erfc_pos(a, c):
     c1h_v = pick(c1h)
     m1 = c1h_v * vh
     m1e = c1h_v * (v - vh) + pick([p[0][1] - h for p, h in zip(pieces, c1h, strict=True)]) * v
-    fh = c0 + m1                             # |c0| > |c1 v| on every piece
+    fh = c0 + m1  # |c0| > |c1 v| on every piece
     fl = ((c0 - fh) + m1) + ((m1e + pick([p[1] for p in pieces])) + (v * v) * acc)
     # a^2 = hi + lo exactly (a = head + tail, products of heads and tails exact).
     hi = a * a
@@ -579,7 +584,7 @@ def _erfc_pos(a, c):
     e = (s - sh) + e
     fhh = _head(fh, c)
     fl = (fh - fhh) + fl
-    nh = sh * fhh                            # exact
+    nh = sh * fhh  # exact
     nl = sh * fl + e * (fhh + fl)
     # (nh + nl) / den: q0 = head(nh / den), nh - q0 den exact (den = head + tail).
     q0 = _head(nh * inv, c)
@@ -603,7 +608,7 @@ def erfc(x: Array) -> Array:
     a = jnp.abs(x)
     small = a < 0.5
     t = _erfc_pos(a, c)
-    one_m = 1.0 - x                          # 1 - x - x Q(x^2), 1 - x exactly split
+    one_m = 1.0 - x  # 1 - x - x Q(x^2), 1 - x exactly split
     one_m_lo = (1.0 - one_m) - x
     res_small = one_m + (one_m_lo - x * _poly(c.erfq, x * x))
     return jnp.where(small, res_small, jnp.where(x < 0, 2.0 - t, t))

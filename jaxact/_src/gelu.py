@@ -120,7 +120,9 @@ def _upper_phi(x: Array, phi: Array) -> Array:
     return 0.5 * _math.erfc(-p) + math.sqrt(2.0) * e * phi
 
 
-def _gelu_erf_parts(x: Array) -> tuple[Array, Array, Array, Array, Array]:
+def _gelu_erf_parts(
+    x: Array,
+) -> tuple[Array, Array, Array, Array, tuple[Array, Array, Array]]:
     xc = jnp.clip(x, -_ERF_CLIP, _ERF_CLIP)
     tail = xc < _erf_tail(x)
     xm = jnp.where(tail, 0.0, xc)

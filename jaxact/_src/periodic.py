@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from jaxact._src._exact import split
 from jaxact._src.core import ArrayLike, Spec, finish, param, prepare, rule
 
 Array = jax.Array
@@ -45,20 +46,13 @@ def _sign_bit(x: Array) -> Array:
     return lax.bitcast_convert_type(x, itype) < 0
 
 
-def _two_prod(w: Array, x: Array) -> tuple[Array, Array]:
+def _two_prod(w: Array | float, x: Array) -> tuple[Array, Array]:
     """``p + e == w * x`` exactly (Dekker's product; ``p`` may overflow to inf)."""
     dtype = jnp.result_type(x)
-    split = 4097.0 if dtype == jnp.float32 else 134217729.0
-
-    def halves(a: Array) -> tuple[Array, Array]:
-        c = split * a
-        hi = c - (c - a)
-        return hi, a - hi
-
     w = jnp.broadcast_to(w, x.shape).astype(dtype)
     m, s, t = _exact_parts(x)
-    wh, wl = halves(w)
-    mh, ml = halves(m)
+    wh, wl = split(w)
+    mh, ml = split(m)
     ps = w * m
     es = ((wh * mh - ps) + wh * ml + wl * mh) + wl * ml
     return ps * s * t, es * s * t
@@ -187,7 +181,7 @@ def _snake_value(x: Array, alpha: Array) -> Array:
     return x + jnp.where(tiny, x * s * _sinc_value(u), s * s / safe)
 
 
-def _one_plus(r: Array, x: Array, alpha: Array) -> Array:
+def _one_plus(r: Array | float, x: Array, alpha: Array) -> Array:
     """``1 + r sin(2 alpha x)`` without cancellation at its double roots (``r = 1``).
 
     Where ``r s < 0`` it is ``((1 - r^2) + r^2 c^2) / (1 - r s)`` (``c = cos(2 alpha x)``,

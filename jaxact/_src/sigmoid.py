@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxact._src import _math
+from jaxact._src._exact import two_prod, two_sum
 from jaxact._src.core import ArrayLike, Kink, Spec, finish, negative, param, prepare, rule
 
 Array = jax.Array
@@ -49,9 +50,11 @@ def sigmoid(x: ArrayLike) -> Array:
       An array of the same shape and dtype as ``x``.
 
     Example:
-      >>> import jaxact
-      >>> jaxact.sigmoid(0.0)
-      Array(0.5, dtype=float32, weak_type=True)
+      >>> import jax, jax.numpy as jnp, jaxact
+      >>> jaxact.sigmoid(jnp.array([-1.0, 0.0, 20.0]))
+      Array([0.26894143, 0.5       , 1.        ], dtype=float32)
+      >>> float(jax.grad(jaxact.sigmoid)(20.0))  # s(1-s) would give 0.0
+      2.06115369216775e-09
 
     References:
       Verhulst's logistic function; used as a unit since Rumelhart, Hinton and
@@ -131,9 +134,9 @@ def tanh(x: ArrayLike) -> Array:
       An array of the same shape and dtype as ``x``.
 
     Example:
-      >>> import jaxact
-      >>> jaxact.tanh(0.0)
-      Array(0., dtype=float32, weak_type=True)
+      >>> import jax.numpy as jnp, jaxact
+      >>> jaxact.tanh(jnp.array([-1.0, 0.0, 0.5]))
+      Array([-0.7615942 ,  0.        ,  0.46211717], dtype=float32)
     """
     x, dtype = prepare(x, "tanh")
     return finish(_tanh(x), dtype)
@@ -206,26 +209,6 @@ _INV_SQRT_PI = 1 / math.sqrt(math.pi)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 
 
-def _split(a: Array) -> tuple[Array, Array]:
-    bits = np.finfo(a.dtype).nmant + 1
-    c = a * float(2 ** ((bits + 1) // 2) + 1)
-    hi = c - (c - a)
-    return hi, a - hi
-
-
-def _two_prod(a: Array, b: Array) -> tuple[Array, Array]:
-    p = a * b
-    ah, al = _split(a)
-    bh, bl = _split(b)
-    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
-
-
-def _two_sum(a: Array, b: Array) -> tuple[Array, Array]:
-    s = a + b
-    bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
-
-
 def _inv_sqrt2_words(dtype: np.dtype) -> tuple[float, float]:
     """1/sqrt(2) as an unevaluated sum hi + lo of two numbers of ``dtype``."""
     hi = np.asarray(_INV_SQRT2, dtype)
@@ -245,12 +228,12 @@ def _laplace_arg(x: Array, mu: Array, sigma: Array) -> tuple[Array, Array, Array
     # The low word only matters where erfc(w) or exp(-w^2) is not yet 0 or 2.
     safe = jnp.abs(w) < 64
     xs = jnp.where(safe, x, mu)
-    d_hi, d_lo = _two_sum(mu, -xs)
+    d_hi, d_lo = two_sum(mu, -xs)
     q_hi = d_hi / sigma
-    p, pe = _two_prod(q_hi, sigma)
+    p, pe = two_prod(q_hi, sigma)
     q_lo = (((d_hi - p) - pe) + d_lo) / sigma
     c_hi, c_lo = _inv_sqrt2_words(dt)
-    w_hi, e1 = _two_prod(q_hi, jnp.asarray(c_hi, dt))
+    w_hi, e1 = two_prod(q_hi, jnp.asarray(c_hi, dt))
     w_lo = e1 + (q_hi * c_lo + q_lo * c_hi)
     w_hi = jnp.where(safe, w_hi, w)
     w_lo = jnp.where(safe & jnp.isfinite(w_lo), w_lo, 0.0)
@@ -272,10 +255,10 @@ def _laplace_value(x: Array, mu: Array, sigma: Array) -> Array:
 def _gauss(x: Array, mu: Array, sigma: Array) -> tuple[Array, Array, Array]:
     """(e_hi, corr, q): f'(x) = exp(e_hi) * corr to a few ulp, e_hi exact input to exp."""
     w_hi, w_lo, q = _laplace_arg(x, mu, sigma)
-    s_hi, s_lo = _two_prod(w_hi, w_hi)
+    s_hi, s_lo = two_prod(w_hi, w_hi)
     # log(sigma sqrt(2 pi)) goes into the exponent so that no intermediate underflows.
     c = jnp.log(jnp.asarray(sigma, x.dtype)) + 0.5 * math.log(2 * math.pi)
-    e_hi, e_lo = _two_sum(-s_hi, -c)
+    e_hi, e_lo = two_sum(-s_hi, -c)
     delta = e_lo - s_lo - 2 * w_hi * w_lo
     delta = jnp.where(jnp.isfinite(delta), delta, 0.0)
     e_hi = jnp.where(jnp.isnan(e_hi) & ~jnp.isnan(x), -jnp.inf, e_hi)

@@ -261,10 +261,12 @@ def info(name: str) -> Spec:
 
 def libraries_of(name: str) -> list[str]:
     """The libraries that offer the activation ``name`` under some name."""
-    return [lib for lib, table in LIBRARY_NAMES.items() if any(t == name for t, _ in table.values())]
+    return [
+        lib for lib, table in LIBRARY_NAMES.items() if any(t == name for t, _ in table.values())
+    ]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def gain(name: str) -> float | None:
     """Recommended init gain: torch's ``calculate_gain`` value where torch has one,
     else ``1/sqrt(E[f(z)^2])`` for z ~ N(0, 1) (the factor that keeps the second
@@ -276,6 +278,6 @@ def gain(name: str) -> float | None:
     if spec.kind != "elementwise":
         return None
     nodes, weights = np.polynomial.hermite_e.hermegauss(80)
-    values = np.asarray(spec.fn(nodes.astype(np.float32)), dtype=np.float64)
+    values = np.asarray(spec.fn(nodes.astype(np.float32), **spec.params), dtype=np.float64)
     second = float(np.sum(weights * values**2) / math.sqrt(2 * math.pi))
     return 1.0 / math.sqrt(second) if second > 0 else None
