@@ -1,7 +1,7 @@
 """Accuracy harness: jaxact against 50-digit mpmath references, counted in ulps.
 
-Used by the per-family tests (each defines ``MP_REFS``) and by
-``benchmarks/accuracy_report.py``. For every elementwise activation and dtype it
+Used by ``tests/test_accuracy.py`` (over the ``MP_REFS`` of the family tests) and
+by ``benchmarks/accuracy.py``. For every elementwise activation and dtype it
 evaluates f, f' and f'' (``jit(vmap(grad(...)))``) on a grid of nasty inputs and
 counts, against the mpmath truth:
 
@@ -16,6 +16,10 @@ counts, against the mpmath truth:
 The exhaustive half-precision sweep compares every one of the 65,536 bit
 patterns of bfloat16 and float16 (f and f') against the float64 computation of
 the same function, which the mpmath grid itself checks.
+
+``check_grid`` and ``check_half`` hold the pass/fail rule of both (used by
+``tests/test_accuracy.py``); the small derivative and error helpers at the end are
+shared by the family tests.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import jax
 import jax.numpy as jnp
 import mpmath as mp
 import numpy as np
+import pytest
 
 from tests import mpjet
 
@@ -245,3 +250,85 @@ def _half_scores(xs: np.ndarray, got: dict, ref: dict, dtype: Any) -> dict:
             worst, worst_x = float(err[i]), float(xs[rest][i])
         out[order] = (bad, worst, worst_x)
     return out
+
+
+# (name, dtype name, order) -> (recorded value, reason): a measured max ulp or bad count
+# that is allowed in place of the bound (the family modules' ULP_EXCEPTIONS and
+# BAD_EXCEPTIONS).
+Exceptions = Mapping[tuple[str, str, str], tuple[float, str]]
+
+
+def _allowed(exceptions: Exceptions | None, key: tuple[str, str, str], default: float) -> float:
+    return (exceptions or {}).get(key, (default,))[0]
+
+
+def check_grid(
+    fn: Callable[..., Any],
+    ref: Ref,
+    dtype: Any,
+    ulp_exceptions: Exceptions | None = None,
+    bad_exceptions: Exceptions | None = None,
+    name: str = "",
+) -> None:
+    """Asserts the grid of ``dtype`` (float32 or float64) for f, f' and f''.
+
+    Every order must have points, exactly the recorded number of bad points (0
+    unless in ``bad_exceptions``) and a max ulp within ``BOUNDS`` (or the
+    recorded value in ``ulp_exceptions``).
+    """
+    dt = jnp.dtype(dtype)
+    for order, s in run_grid(fn, ref, dt).items():
+        key = (name, dt.name, order)
+        assert s.points > 0, (name, order)
+        assert s.bad == _allowed(bad_exceptions, key, 0), (name, order, s)
+        assert s.ulp <= _allowed(ulp_exceptions, key, BOUNDS[order]), (name, order, s)
+
+
+def check_half(
+    fn: Callable[..., Any],
+    ref: Ref,
+    dtype: Any,
+    ulp_exceptions: Exceptions | None = None,
+    bad_exceptions: Exceptions | None = None,
+    name: str = "",
+) -> None:
+    """Asserts the sweep of every bit pattern of ``dtype`` (bfloat16 or float16).
+
+    f and f' must have exactly the recorded number of bad points (0 unless in
+    ``bad_exceptions``) and a max ulp within ``HALF_BOUND`` (or the recorded value
+    in ``ulp_exceptions``).
+    """
+    dt = jnp.dtype(dtype)
+    for order, (bad, ulp, worst_x) in half_sweep(fn, dt, ref.params).items():
+        key = (name, dt.name, order)
+        assert bad == _allowed(bad_exceptions, key, 0), (name, order, bad, worst_x)
+        assert ulp <= _allowed(ulp_exceptions, key, HALF_BOUND), (name, order, ulp, worst_x)
+
+
+def nth_grad(fn: Callable[..., Any], n: int, **params: Any) -> Callable[..., Any]:
+    """The n-th derivative in x of ``fn(x, **params)`` (n = 0: the function)."""
+    g = lambda x: fn(x, **params)  # noqa: E731
+    for _ in range(n):
+        g = jax.grad(g)
+    return g
+
+
+def derivs(fn: Callable[..., Any], x: float, dtype: Any, **params: Any) -> tuple[float, ...]:
+    """f, f' and f'' of ``fn(x, **params)`` at x in ``dtype``, as Python floats."""
+    f = lambda v: fn(v, **params)  # noqa: E731
+    v = jnp.asarray(x, dtype)
+    return float(f(v)), float(jax.grad(f)(v)), float(jax.grad(jax.grad(f))(v))
+
+
+def param_grad(fn: Callable[..., Any], name: str, x: float, p: float, **fixed: Any) -> float:
+    """d/dp of ``fn(x, name=p, **fixed)`` in float64."""
+    with jax.enable_x64(True):
+        return float(jax.grad(lambda q: fn(jnp.float64(x), **{name: q}, **fixed))(jnp.float64(p)))
+
+
+def raises_named(exc: type[BaseException], fn_name: str, arg: str, call: Callable[[], Any]) -> None:
+    """``call()`` raises ``exc`` with a message naming ``jaxact.<fn_name>`` and ``arg``."""
+    with pytest.raises(exc) as info:
+        call()
+    msg = str(info.value)
+    assert f"jaxact.{fn_name}" in msg and arg in msg, msg

@@ -12,7 +12,7 @@ import pytest
 
 from jaxact._src import exponential as E
 from tests import mpjet
-from tests.accuracy import BOUNDS, HALF_BOUND, Ref, half_sweep, run_grid
+from tests.accuracy import Ref, nth_grad
 
 LAM = mp.mpf("1.0507009873554804934193349852946")
 ALP = mp.mpf("1.6732632423543772848170429916717")
@@ -74,58 +74,15 @@ MP_REFS = {
 FNS = {n: getattr(E, n.split("_")[0]) for n in MP_REFS}
 
 # (name, dtype, order) -> (measured max ulp, reason).
-_FTZ = (
-    "subnormal input x whose result (slope > 1 times x) is a normal number: XLA:CPU flushes "
-    "subnormal operands to 0 (DAZ), so the result is 0; needs a subnormal-safe scaling helper "
-    "in core/_math (shared)"
-)
-_EDGE = (
-    "harness edge: the truth lies between the 16-bit max and the float64 overflow threshold used "
-    "by tests/accuracy.half_sweep (max*(1+eps/2)); the correctly rounded result IS inf there"
-)
 ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {
-    ("selu", "float64", "f"): (2.05, "(lambda*alpha) rounded once, times expm1 (~1 ulp)"),
-    ("elu_alpha", "bfloat16", "f"): (255.0, _FTZ),
-    ("selu", "bfloat16", "f"): (223.28, _FTZ),
-    ("pelu_ab", "bfloat16", "f"): (255.0, _FTZ),
+    ("selu", "float64", "f"): (
+        2.05,
+        "the float64 constants lambda and alpha are each rounded (0.5 ulp); with expm1 "
+        "the product reaches 2.05 ulp of the true SELU near x = -0.07",
+    ),
 }
 # (name, dtype, order) -> (measured count of bad points, reason).
-BAD_EXCEPTIONS: dict[tuple[str, str, str], tuple[int, str]] = {
-    ("elu_alpha", "float32", "f"): (1, _FTZ),
-    ("elu_alpha", "float64", "f"): (1, _FTZ),
-    ("pelu_ab", "float32", "f"): (2, _FTZ),
-    ("pelu_ab", "float64", "f"): (2, _FTZ),
-    ("selu", "float16", "f"): (1, _EDGE),
-    ("pelu_ab", "float16", "f"): (1, _EDGE),
-    ("xielu", "bfloat16", "f"): (1, _EDGE),
-}
-
-CASES = [(n, d) for n in MP_REFS for d in ("float32", "float64")]
-
-
-@pytest.mark.parametrize("name,dtype", CASES)
-def test_accuracy_grid(name, dtype):
-    scores = run_grid(FNS[name], MP_REFS[name], np.dtype(dtype))
-    for order, s in scores.items():
-        bound = ULP_EXCEPTIONS.get((name, dtype, order), (BOUNDS[order],))[0]
-        assert s.bad == BAD_EXCEPTIONS.get((name, dtype, order), (0,))[0], (order, s)
-        assert s.ulp <= bound, (order, s)
-
-
-@pytest.mark.parametrize("name,dtype", [(n, d) for n in MP_REFS for d in ("bfloat16", "float16")])
-def test_half_sweep(name, dtype):
-    out = half_sweep(FNS[name], jnp.dtype(dtype), MP_REFS[name].params)
-    for order, (bad, ulp, worst_x) in out.items():
-        assert bad == BAD_EXCEPTIONS.get((name, dtype, order), (0,))[0], (order, bad, worst_x)
-        bound = ULP_EXCEPTIONS.get((name, dtype, order), (HALF_BOUND,))[0]
-        assert ulp <= bound, (order, ulp, worst_x)
-
-
-def _d(fn, n, **p):
-    g = lambda x: fn(x, **p)  # noqa: E731
-    for _ in range(n):
-        g = jax.grad(g)
-    return g
+BAD_EXCEPTIONS: dict[tuple[str, str, str], tuple[int, str]] = {}
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -133,16 +90,16 @@ def test_kinks(dtype):
     with jax.enable_x64(dtype == "float64"):
         for spec in E.SPECS:
             for k in spec.kinks:
-                got = _d(spec.fn, k.order)(jnp.asarray(k.x, dtype))
+                got = nth_grad(spec.fn, k.order)(jnp.asarray(k.x, dtype))
                 assert float(got) == float(np.asarray(k.value, dtype)), (spec.name, k, got)
         x0 = jnp.asarray(0.0, dtype)
         # elu with alpha = 2: f'(0) = f''(0) = alpha (jax.nn's values).
-        assert float(_d(E.elu, 1, alpha=2.0)(x0)) == 2.0
-        assert float(_d(E.elu, 2, alpha=2.0)(x0)) == 2.0
+        assert float(nth_grad(E.elu, 1, alpha=2.0)(x0)) == 2.0
+        assert float(nth_grad(E.elu, 2, alpha=2.0)(x0)) == 2.0
         # celu'' and pelu'' at 0 are the linear piece's 0 for other parameters too.
-        assert float(_d(E.celu, 2, alpha=0.5)(x0)) == 0.0
-        assert float(_d(E.pelu, 2, a=1.5, b=0.5)(x0)) == 0.0
-        assert float(_d(E.pelu, 1, a=1.5, b=0.5)(x0)) == 3.0
+        assert float(nth_grad(E.celu, 2, alpha=0.5)(x0)) == 0.0
+        assert float(nth_grad(E.pelu, 2, a=1.5, b=0.5)(x0)) == 0.0
+        assert float(nth_grad(E.pelu, 1, a=1.5, b=0.5)(x0)) == 3.0
         # xielu: x = 0 is in the middle piece.
         want = float(np.asarray(0.8, dtype) * np.expm1(np.asarray(-1e-6, dtype)))
         assert float(E.xielu(x0)) == pytest.approx(want, rel=4 * float(np.finfo(dtype).eps))
@@ -181,7 +138,7 @@ def test_special_values(name, dtype):
     with jax.enable_x64(dtype == "float64"):
         want = LIMITS[name]
         for order in range(3):
-            g = jax.jit(_d(fn, order))
+            g = jax.jit(nth_grad(fn, order))
             for i, x in enumerate((-INF, INF)):
                 got = float(g(jnp.asarray(x, dtype)))
                 w = want[2 * order + i]

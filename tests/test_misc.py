@@ -10,7 +10,7 @@ import pytest
 
 from jaxact._src import misc as M
 from tests import mpjet
-from tests.accuracy import BOUNDS, HALF_BOUND, Ref, half_sweep, run_grid
+from tests.accuracy import Ref, derivs
 
 # Filled only where a bound cannot be met after a real effort: {(name, dtype, order): (ulp, why)}.
 ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {}
@@ -56,44 +56,16 @@ FNS = {
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-@pytest.mark.parametrize("name", sorted(MP_REFS))
-def test_accuracy(name, dtype):
-    scores = run_grid(FNS[name], MP_REFS[name], dtype)
-    for order, s in scores.items():
-        bound = BOUNDS[order]
-        key = (name, np.dtype(dtype).name, order)
-        if key in ULP_EXCEPTIONS:
-            bound = ULP_EXCEPTIONS[key][0]
-        assert s.bad == 0, (order, s)
-        assert s.ulp <= bound, (order, s)
-
-
-@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16], ids=["bfloat16", "float16"])
-@pytest.mark.parametrize("name", sorted(MP_REFS))
-def test_half_sweep(name, dtype):
-    out = half_sweep(FNS[name], dtype, MP_REFS[name].params)
-    for order, (bad, ulp, worst_x) in out.items():
-        assert bad == 0, (order, bad, worst_x)
-        assert ulp <= HALF_BOUND, (order, ulp, worst_x)
-
-
-def _derivs(fn, x, dtype, **params):
-    f = lambda v: fn(v, **params)  # noqa: E731
-    v = jnp.asarray(x, dtype)
-    return float(f(v)), float(jax.grad(f)(v)), float(jax.grad(jax.grad(f))(v))
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 def test_kinks(dtype):
     with jax.enable_x64(dtype == np.float64):
         for spec in M.SPECS:
             for k in spec.kinks:
                 for x in (k.x, -k.x):  # +0 and -0
-                    got = _derivs(spec.fn, x, dtype)[k.order]
+                    got = derivs(spec.fn, x, dtype)[k.order]
                     assert got == k.value, (spec.name, k, got)
         # just below 0 the negative piece is used, and agrees to first and second order
         tiny = -float(np.finfo(dtype).tiny)
-        assert _derivs(M.isrlu, tiny, dtype)[1:] == (1.0, pytest.approx(3 * float(-tiny)))
+        assert derivs(M.isrlu, tiny, dtype)[1:] == (1.0, pytest.approx(3 * float(-tiny)))
 
 
 LIMITS = {
@@ -111,13 +83,13 @@ LIMITS = {
 def test_special_values(name, dtype):
     fn = FNS[name]
     with jax.enable_x64(dtype == np.float64):
-        assert _derivs(fn, np.inf, dtype) == LIMITS[name][:3]
-        assert _derivs(fn, -np.inf, dtype) == LIMITS[name][3:]
-        assert all(np.isnan(_derivs(fn, np.nan, dtype)))
+        assert derivs(fn, np.inf, dtype) == LIMITS[name][:3]
+        assert derivs(fn, -np.inf, dtype) == LIMITS[name][3:]
+        assert all(np.isnan(derivs(fn, np.nan, dtype)))
         big = float(np.finfo(dtype).max)
-        assert all(np.isfinite(_derivs(fn, -big, dtype)))
+        assert all(np.isfinite(derivs(fn, -big, dtype)))
         if name != "exponential":  # e^max and 1.5 max (bent_identity) overflow: the truth
-            f, d1, d2 = _derivs(fn, big, dtype)
+            f, d1, d2 = derivs(fn, big, dtype)
             assert np.isfinite(d1) and np.isfinite(d2)
             assert np.isfinite(f) == (name != "bent_identity")
 

@@ -10,7 +10,7 @@ import pytest
 
 from jaxact._src import periodic
 from tests import mpjet
-from tests.accuracy import BOUNDS, HALF_BOUND, Ref, half_sweep, run_grid
+from tests.accuracy import Ref
 
 # (name, dtype, order) -> (measured max ulp, reason). Filled from measurements only.
 _OVER = (
@@ -60,32 +60,7 @@ MP_REFS = {
         periodic=True,
     ),
 }
-
-FLOATS = (np.float32, np.float64)
-
-
-def _bound(name, dtype, order):
-    key = (name, np.dtype(dtype).name, order)
-    return ULP_EXCEPTIONS[key][0] if key in ULP_EXCEPTIONS else BOUNDS[order]
-
-
-@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
-@pytest.mark.parametrize("name", sorted(MP_REFS))
-def test_accuracy_grid(name, dtype):
-    ref = MP_REFS[name]
-    scores = run_grid(getattr(periodic, name), ref, dtype)
-    for order, s in scores.items():
-        assert s.bad == 0, (order, s)
-        assert s.ulp <= _bound(name, dtype, order), (order, s)
-
-
-@pytest.mark.parametrize("dtype", (jnp.bfloat16, jnp.float16), ids=("bfloat16", "float16"))
-@pytest.mark.parametrize("name", sorted(MP_REFS))
-def test_half_sweep(name, dtype):
-    out = half_sweep(getattr(periodic, name), dtype, MP_REFS[name].params)
-    for order, (bad, ulp, worst_x) in out.items():
-        assert bad == 0, (order, bad)
-        assert ulp <= HALF_BOUND, (order, ulp, worst_x)
+FNS = {name: getattr(periodic, name) for name in MP_REFS}
 
 
 @pytest.mark.parametrize("name", sorted(MP_REFS))

@@ -10,7 +10,7 @@ import pytest
 
 from jaxact._src import rational
 from tests import mpjet
-from tests.accuracy import BOUNDS, HALF_BOUND, Ref, half_sweep, run_grid
+from tests.accuracy import Ref
 
 ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {}
 
@@ -78,29 +78,7 @@ MP_REFS = {
     "rational": Ref(f=_rational_ref, kinks=(0.0,), scale=_rational_scale),
     "acon_c": Ref(f=_acon_ref, params={"p1": 1.0, "p2": 0.0, "beta": 1.0}, scale=_acon_scale),
 }
-
-
-def _bound(name, dtype, order):
-    key = (name, np.dtype(dtype).name, order)
-    return ULP_EXCEPTIONS[key][0] if key in ULP_EXCEPTIONS else BOUNDS[order]
-
-
-@pytest.mark.parametrize("dtype", (np.float32, np.float64), ids=("float32", "float64"))
-@pytest.mark.parametrize("name", sorted(MP_REFS))
-def test_accuracy_grid(name, dtype):
-    scores = run_grid(getattr(rational, name), MP_REFS[name], dtype)
-    for order, s in scores.items():
-        assert s.bad == 0, (order, s)
-        assert s.ulp <= _bound(name, dtype, order), (order, s)
-
-
-@pytest.mark.parametrize("dtype", (jnp.bfloat16, jnp.float16), ids=("bfloat16", "float16"))
-@pytest.mark.parametrize("name", sorted(MP_REFS))
-def test_half_sweep(name, dtype):
-    out = half_sweep(getattr(rational, name), dtype, MP_REFS[name].params)
-    for order, (bad, ulp, worst_x) in out.items():
-        assert bad == 0, (order, bad)
-        assert ulp <= HALF_BOUND, (order, ulp, worst_x)
+FNS = {name: getattr(rational, name) for name in MP_REFS}
 
 
 A3 = (0.3, -1.2, 0.7, 0.25)

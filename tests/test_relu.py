@@ -10,7 +10,7 @@ import pytest
 
 from jaxact._src import relu as R
 from tests import mpjet
-from tests.accuracy import BOUNDS, HALF_BOUND, Ref, half_sweep, run_grid
+from tests.accuracy import Ref, nth_grad, param_grad, raises_named
 
 _EVAL_SLOPE = (mp.mpf(1) / 8 + mp.mpf(1) / 3) / 2
 
@@ -47,33 +47,6 @@ FNS = {name: getattr(R, name) for name in MP_REFS}
 # (name, dtype, order) -> (measured max ulp, reason).
 ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {}
 
-CASES = [(n, d) for n in MP_REFS for d in ("float32", "float64")]
-
-
-@pytest.mark.parametrize("name,dtype", CASES)
-def test_accuracy_grid(name, dtype):
-    scores = run_grid(FNS[name], MP_REFS[name], np.dtype(dtype))
-    for order, s in scores.items():
-        bound = ULP_EXCEPTIONS.get((name, dtype, order), (BOUNDS[order],))[0]
-        assert s.points > 0, order
-        assert s.bad == 0, (order, s)
-        assert s.ulp <= bound, (order, s)
-
-
-@pytest.mark.parametrize("name,dtype", [(n, d) for n in MP_REFS for d in ("bfloat16", "float16")])
-def test_half_sweep(name, dtype):
-    out = half_sweep(FNS[name], jnp.dtype(dtype), MP_REFS[name].params)
-    for order, (bad, ulp, worst_x) in out.items():
-        assert bad == 0, (order, bad, worst_x)
-        assert ulp <= HALF_BOUND, (order, ulp, worst_x)
-
-
-def _d(fn, n, **p):
-    g = lambda x: fn(x, **p)  # noqa: E731
-    for _ in range(n):
-        g = jax.grad(g)
-    return g
-
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_kinks(dtype):
@@ -85,7 +58,7 @@ def test_kinks(dtype):
                 if not ks:
                     continue
                 xs = jnp.asarray([k.x for k in ks], dtype)
-                got = jax.vmap(_d(spec.fn, order, **spec.params))(xs)
+                got = jax.vmap(nth_grad(spec.fn, order, **spec.params))(xs)
                 assert got.dtype == jnp.dtype(dtype)
                 for k, g in zip(ks, got.tolist(), strict=True):
                     assert g == k.value, (spec.name, k, g)
@@ -93,16 +66,16 @@ def test_kinks(dtype):
         assert pinned == 16
         # The masks read the sign bit: subnormals are not zero, -0.0 is.
         sub = float(np.finfo(dtype).smallest_subnormal)
-        assert float(_d(R.relu, 1)(jnp.asarray(sub, dtype))) == 1.0
-        assert float(_d(R.relu, 1)(jnp.asarray(-0.0, dtype))) == 0.0
-        assert float(_d(R.leaky_relu, 1)(jnp.asarray(-sub, dtype))) == float(
+        assert float(nth_grad(R.relu, 1)(jnp.asarray(sub, dtype))) == 1.0
+        assert float(nth_grad(R.relu, 1)(jnp.asarray(-0.0, dtype))) == 0.0
+        assert float(nth_grad(R.leaky_relu, 1)(jnp.asarray(-sub, dtype))) == float(
             np.asarray(0.01, dtype)
         )
-        assert float(_d(R.leaky_relu, 1)(jnp.asarray(-0.0, dtype))) == 1.0
-        assert float(_d(R.relu6, 1)(jnp.asarray(sub, dtype))) == 1.0
+        assert float(nth_grad(R.leaky_relu, 1)(jnp.asarray(-0.0, dtype))) == 1.0
+        assert float(nth_grad(R.relu6, 1)(jnp.asarray(sub, dtype))) == 1.0
         # prelu follows leaky_relu (right piece) with any slope.
-        assert float(_d(R.prelu, 1, negative_slope=0.25)(jnp.asarray(0.0, dtype))) == 1.0
-        assert float(_d(R.rrelu, 1)(jnp.asarray(0.0, dtype))) == 1.0
+        assert float(nth_grad(R.prelu, 1, negative_slope=0.25)(jnp.asarray(0.0, dtype))) == 1.0
+        assert float(nth_grad(R.rrelu, 1)(jnp.asarray(0.0, dtype))) == 1.0
 
 
 @pytest.mark.parametrize("name", list(MP_REFS))
@@ -112,7 +85,7 @@ def test_nan_and_inf(name):
         with jax.enable_x64(dtype == "float64"):
             xs = jnp.asarray([np.nan, np.inf, -np.inf], dtype)
             for order in range(3):
-                got = jax.vmap(_d(fn, order, **p))(xs)
+                got = jax.vmap(nth_grad(fn, order, **p))(xs)
                 assert jnp.isnan(got[0]), (name, order)
                 if order:
                     assert not jnp.any(jnp.isnan(got[1:])), (name, order, got)
@@ -126,11 +99,6 @@ def test_nan_through_crelu():
     np.testing.assert_array_equal(np.isnan(np.asarray(y)), [True, False, True, False])
     g = jax.grad(lambda v: jnp.sum(R.crelu(v)))(jnp.array([jnp.nan, 1.0]))
     assert jnp.isnan(g[0]) and float(g[1]) == 1.0
-
-
-def _param_grad(fn, name, x, p, **fixed):
-    with jax.enable_x64(True):
-        return float(jax.grad(lambda q: fn(jnp.float64(x), **{name: q}, **fixed))(jnp.float64(p)))
 
 
 @pytest.mark.parametrize("x", [-3.5, -0.25, 0.75, 2.0])
@@ -147,7 +115,7 @@ def test_param_derivatives(x):
     ]
     for fn, name, p, fixed, ref in checks:
         want = float(mpjet.lift(ref).d)
-        got = _param_grad(fn, name, x, p, **fixed)
+        got = param_grad(fn, name, x, p, **fixed)
         assert got == pytest.approx(want, rel=1e-15, abs=1e-300), (fn.__name__, name, x)
 
 
@@ -212,28 +180,21 @@ def test_dtypes():
     assert float(R.relu2(jnp.float16(300.0))) == np.inf
 
 
-def _raises(exc, fn_name, arg, call):
-    with pytest.raises(exc) as info:
-        call()
-    msg = str(info.value)
-    assert f"jaxact.{fn_name}" in msg and arg in msg, msg
-
-
 def test_bad_input():
     x = jnp.ones((2, 3))
     for name, fn in FNS.items():
-        _raises(
+        raises_named(
             TypeError, name, "'x'", lambda fn=fn, name=name: fn([1.0, 2.0], **MP_REFS[name].params)
         )
-    _raises(TypeError, "crelu", "'x'", lambda: R.crelu("a"))
-    _raises(TypeError, "leaky_relu", "negative_slope", lambda: R.leaky_relu(x, "0.1"))
-    _raises(ValueError, "prelu", "negative_slope", lambda: R.prelu(x, jnp.ones(4)))
-    _raises(TypeError, "prelu", "negative_slope", lambda: R.prelu(x, None))
-    _raises(ValueError, "star_relu", "scale", lambda: R.star_relu(x, scale=jnp.ones((5,))))
-    _raises(ValueError, "rrelu", "key", lambda: R.rrelu(x, training=True))
-    _raises(TypeError, "rrelu", "key", lambda: R.rrelu(x, key=3, training=True))
-    _raises(ValueError, "rrelu", "lower", lambda: R.rrelu(x, lower=0.5, upper=0.25))
-    _raises(TypeError, "rrelu", "training", lambda: R.rrelu(x, training="yes"))
-    _raises(ValueError, "crelu", "axis", lambda: R.crelu(x, axis=2))
-    _raises(TypeError, "crelu", "axis", lambda: R.crelu(x, axis=1.0))
-    _raises(ValueError, "crelu", "'x'", lambda: R.crelu(1.0))
+    raises_named(TypeError, "crelu", "'x'", lambda: R.crelu("a"))
+    raises_named(TypeError, "leaky_relu", "negative_slope", lambda: R.leaky_relu(x, "0.1"))
+    raises_named(ValueError, "prelu", "negative_slope", lambda: R.prelu(x, jnp.ones(4)))
+    raises_named(TypeError, "prelu", "negative_slope", lambda: R.prelu(x, None))
+    raises_named(ValueError, "star_relu", "scale", lambda: R.star_relu(x, scale=jnp.ones((5,))))
+    raises_named(ValueError, "rrelu", "key", lambda: R.rrelu(x, training=True))
+    raises_named(TypeError, "rrelu", "key", lambda: R.rrelu(x, key=3, training=True))
+    raises_named(ValueError, "rrelu", "lower", lambda: R.rrelu(x, lower=0.5, upper=0.25))
+    raises_named(TypeError, "rrelu", "training", lambda: R.rrelu(x, training="yes"))
+    raises_named(ValueError, "crelu", "axis", lambda: R.crelu(x, axis=2))
+    raises_named(TypeError, "crelu", "axis", lambda: R.crelu(x, axis=1.0))
+    raises_named(ValueError, "crelu", "'x'", lambda: R.crelu(1.0))

@@ -12,7 +12,7 @@ import pytest
 
 from jaxact._src import sigmoid as S
 from tests import mpjet
-from tests.accuracy import BOUNDS, HALF_BOUND, Ref, half_sweep, run_grid
+from tests.accuracy import Ref, nth_grad
 
 # Parameter values exactly representable in float32 (the defaults rounded), so the
 # float32 computation and the mpmath truth see the same parameters.
@@ -61,40 +61,7 @@ FNS = {name: getattr(S, name) for name in MP_REFS}
 # (name, dtype, order) -> (measured max ulp, reason).
 ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {}
 # (name, dtype, order) -> (measured count of bad points, reason).
-_FTZ = (
-    "tanh'' at x = tiny/2 (a subnormal input whose true tanh'' = -2x is normal): XLA:CPU "
-    "flushes the subnormal input to 0; needs a fix in tanh/_math, not owned here"
-)
-BAD_EXCEPTIONS: dict[tuple[str, str, str], tuple[int, str]] = {
-    ("tanh", "float32", "d2"): (2, _FTZ),
-    ("tanh", "float64", "d2"): (2, _FTZ),
-}
-
-CASES = [(n, d) for n in MP_REFS for d in ("float32", "float64")]
-
-
-@pytest.mark.parametrize("name,dtype", CASES)
-def test_accuracy_grid(name, dtype):
-    scores = run_grid(FNS[name], MP_REFS[name], np.dtype(dtype))
-    for order, s in scores.items():
-        bound = ULP_EXCEPTIONS.get((name, dtype, order), (BOUNDS[order],))[0]
-        assert s.bad == BAD_EXCEPTIONS.get((name, dtype, order), (0,))[0], (order, s)
-        assert s.ulp <= bound, (order, s)
-
-
-@pytest.mark.parametrize("name,dtype", [(n, d) for n in MP_REFS for d in ("bfloat16", "float16")])
-def test_half_sweep(name, dtype):
-    out = half_sweep(FNS[name], jnp.dtype(dtype), MP_REFS[name].params)
-    for order, (bad, ulp, worst_x) in out.items():
-        assert bad == BAD_EXCEPTIONS.get((name, dtype, order), (0,))[0], (order, bad, worst_x)
-        assert ulp <= HALF_BOUND, (order, ulp, worst_x)
-
-
-def _d(fn, n, **p):
-    g = lambda x: fn(x, **p)  # noqa: E731
-    for _ in range(n):
-        g = jax.grad(g)
-    return g
+BAD_EXCEPTIONS: dict[tuple[str, str, str], tuple[int, str]] = {}
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -102,14 +69,14 @@ def test_kinks(dtype):
     with jax.enable_x64(dtype == "float64"):
         for spec in S.SPECS:
             for k in spec.kinks:
-                got = _d(spec.fn, k.order)(jnp.asarray(k.x, dtype))
+                got = nth_grad(spec.fn, k.order)(jnp.asarray(k.x, dtype))
                 assert got.dtype == jnp.dtype(dtype)
                 assert float(got) == k.value, (spec.name, k, got)
         # soft_sign'' at -0.0 is also the right-limit value; at a negative subnormal
         # it is the left limit.
-        assert float(_d(S.soft_sign, 2)(jnp.asarray(-0.0, dtype))) == -2.0
+        assert float(nth_grad(S.soft_sign, 2)(jnp.asarray(-0.0, dtype))) == -2.0
         tiny = -float(np.finfo(dtype).smallest_subnormal)
-        assert float(_d(S.soft_sign, 2)(jnp.asarray(tiny, dtype))) == 2.0
+        assert float(nth_grad(S.soft_sign, 2)(jnp.asarray(tiny, dtype))) == 2.0
 
 
 def test_soft_sign_kink_in_spec():
@@ -134,7 +101,7 @@ def test_special_values(name, dtype):
     with jax.enable_x64(dtype == "float64"):
         want = LIMITS[name]
         for order in range(3):
-            g = jax.jit(_d(fn, order))
+            g = jax.jit(nth_grad(fn, order))
             for i, x in enumerate((-math.inf, math.inf)):
                 got = float(g(jnp.asarray(x, dtype)))
                 assert got == want[2 * order + i], (name, order, x, got)

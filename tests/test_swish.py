@@ -12,7 +12,7 @@ import pytest
 
 from jaxact._src import swish as S
 from tests import mpjet
-from tests.accuracy import BOUNDS, HALF_BOUND, Ref, half_sweep, run_grid
+from tests.accuracy import Ref, nth_grad
 
 _K = 2 / mp.sqrt(mp.pi)
 # Parameter defaults rounded to float32, so both computations see the same numbers.
@@ -196,46 +196,20 @@ ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {}
 # (name, dtype, order) -> (measured count of bad points, reason). Empty: none.
 BAD_EXCEPTIONS: dict[tuple[str, str, str], tuple[int, str]] = {}
 
-CASES = [(n, d) for n in MP_REFS for d in ("float32", "float64")]
-
-
-@pytest.mark.parametrize("name,dtype", CASES)
-def test_accuracy_grid(name, dtype):
-    scores = run_grid(FNS[name], MP_REFS[name], np.dtype(dtype))
-    for order, s in scores.items():
-        bound = ULP_EXCEPTIONS.get((name, dtype, order), (BOUNDS[order],))[0]
-        assert s.bad == BAD_EXCEPTIONS.get((name, dtype, order), (0,))[0], (order, s)
-        assert s.ulp <= bound, (order, s)
-
-
-@pytest.mark.parametrize("name,dtype", [(n, d) for n in MP_REFS for d in ("bfloat16", "float16")])
-def test_half_sweep(name, dtype):
-    out = half_sweep(FNS[name], jnp.dtype(dtype), MP_REFS[name].params)
-    for order, (bad, ulp, worst_x) in out.items():
-        assert bad == 0, (order, bad, worst_x)
-        assert ulp <= HALF_BOUND, (order, ulp, worst_x)
-
-
-def _d(fn, n, **p):
-    g = lambda x: fn(x, **p)  # noqa: E731
-    for _ in range(n):
-        g = jax.grad(g)
-    return g
-
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_kinks(dtype):
     with jax.enable_x64(dtype == "float64"):
         for spec in S.SPECS:
             for k in spec.kinks:
-                got = _d(spec.fn, k.order)(jnp.asarray(k.x, dtype))
+                got = nth_grad(spec.fn, k.order)(jnp.asarray(k.x, dtype))
                 assert got.dtype == jnp.dtype(dtype)
                 assert float(got) == k.value, (spec.name, k, got)
         # elish: f' is continuous (1/2); f'' is 1 on the left, 1/2 from 0 on.
-        assert float(_d(S.elish, 1)(jnp.asarray(0.0, dtype))) == 0.5
+        assert float(nth_grad(S.elish, 1)(jnp.asarray(0.0, dtype))) == 0.5
         tiny = float(np.finfo(dtype).smallest_subnormal)
-        assert float(_d(S.elish, 2)(jnp.asarray(-tiny, dtype))) == 1.0
-        assert float(_d(S.elish, 2)(jnp.asarray(-0.0, dtype))) == 0.5
+        assert float(nth_grad(S.elish, 2)(jnp.asarray(-tiny, dtype))) == 1.0
+        assert float(nth_grad(S.elish, 2)(jnp.asarray(-0.0, dtype))) == 0.5
 
 
 def test_elish_kink_in_spec():
@@ -266,7 +240,7 @@ def test_special_values(name, dtype):
     with jax.enable_x64(dtype == "float64"):
         want = LIMITS[name]
         for order in range(3):
-            g = jax.jit(_d(fn, order))
+            g = jax.jit(nth_grad(fn, order))
             for i, x in enumerate((-math.inf, math.inf)):
                 got = float(g(jnp.asarray(x, dtype)))
                 w = float(np.asarray(want[2 * order + i], dtype))

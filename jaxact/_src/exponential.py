@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxact._src import _math
+from jaxact._src._exact import two_prod
 from jaxact._src.core import (
     ArrayLike,
     Kink,
@@ -26,6 +27,7 @@ from jaxact._src.core import (
     positive,
     prepare,
     rule,
+    unflushed_times,
 )
 
 Array = jax.Array
@@ -33,6 +35,10 @@ Array = jax.Array
 # Klambauer et al. 2017, to full double precision (as jax.nn, torch and Keras).
 SELU_LAMBDA = 1.0507009873554804934193349852946
 SELU_ALPHA = 1.6732632423543772848170429916717
+
+
+# Below this |x| the exponential branches equal slope * x to the last bit.
+_TINY_X = 1e-30
 
 
 def _scaled_exp(c: Array, u: Array) -> Array:
@@ -49,7 +55,13 @@ def _scaled_exp(c: Array, u: Array) -> Array:
 def _elu_value(x: Array, alpha: Array, scale: Array) -> Array:
     pos = positive(x)
     xn = jnp.where(pos, 0.0, x)
-    return jnp.where(pos, scale * x, (scale * alpha) * _math.expm1(xn))
+    # Near 0 the result is slope * x; formed so a subnormal x keeps a normal result.
+    tiny = unflushed_times(jnp.where(pos, scale, scale * alpha), x)
+    # scale * alpha kept as a double word: its rounding would add an ulp (selu).
+    ch, cl = two_prod(jnp.broadcast_to(scale, x.shape), jnp.broadcast_to(alpha, x.shape))
+    e = _math.expm1(xn)
+    big = jnp.where(pos, scale * x, ch * e + cl * e)
+    return jnp.where(jnp.abs(x) < _TINY_X, tiny, big)
 
 
 def _elu_d2(x: Array, alpha: Array, scale: Array) -> Array:
@@ -153,7 +165,8 @@ def selu(x: ArrayLike) -> Array:
 def _pelu_value(x: Array, a: Array, b: Array) -> Array:
     neg = negative(x)
     xn = jnp.where(neg, x, 0.0)
-    return jnp.where(neg, a * _math.expm1(xn / b), (a / b) * x)
+    big = jnp.where(neg, a * _math.expm1(xn / b), (a / b) * x)
+    return jnp.where(jnp.abs(x) < _TINY_X, unflushed_times(a / b, x), big)
 
 
 def _pelu_d2(x: Array, a: Array, b: Array) -> Array:

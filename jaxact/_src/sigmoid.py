@@ -18,7 +18,17 @@ import numpy as np
 
 from jaxact._src import _math
 from jaxact._src._exact import two_prod, two_sum
-from jaxact._src.core import ArrayLike, Kink, Spec, finish, negative, param, prepare, rule
+from jaxact._src.core import (
+    ArrayLike,
+    Kink,
+    Spec,
+    finish,
+    negative,
+    param,
+    prepare,
+    rule,
+    unflushed_times,
+)
 
 Array = jax.Array
 
@@ -109,7 +119,9 @@ def _tanh_d1_value(x: Array) -> Array:
 
 
 def _tanh_d2(x: Array) -> Array:
-    return -2 * _math.tanh(x) * _tanh_d1_value(x)
+    # -2x near 0, formed so that a subnormal x still gives its normal result.
+    small = unflushed_times(-2.0, x)
+    return jnp.where(jnp.abs(x) < 1e-30, small, -2 * _math.tanh(x) * _tanh_d1_value(x))
 
 
 tanh_prime = rule(_tanh_d1_value, _tanh_d2)

@@ -1,0 +1,62 @@
+"""The mpmath grid and the half-precision sweep of every elementwise activation.
+
+One test of each, parametrized over every (family, name) of the family test
+modules ``tests.test_<family>``. Each module gives ``MP_REFS`` (name -> Ref),
+``FNS`` (name -> jaxact function, called with the Ref's params) and optionally
+``ULP_EXCEPTIONS`` and ``BAD_EXCEPTIONS``, keyed by (name, dtype name, order).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from tests.accuracy import check_grid, check_half
+
+FAMILIES = (
+    "relu",
+    "hard",
+    "sigmoid",
+    "softplus",
+    "exponential",
+    "gelu",
+    "misc",
+    "swish",
+    "periodic",
+    "rational",
+)
+MODULES = {family: importlib.import_module(f"tests.test_{family}") for family in FAMILIES}
+_NAMES = [name for module in MODULES.values() for name in module.MP_REFS]
+assert len(_NAMES) == len(set(_NAMES)), "MP_REFS names must be unique across families"
+
+
+def _cases(dtypes):
+    return [
+        pytest.param(family, name, dtype, id=f"{name}-{dtype}")
+        for family, module in MODULES.items()
+        for name in module.MP_REFS
+        for dtype in dtypes
+    ]
+
+
+def _check(check, family, name, dtype):
+    module = MODULES[family]
+    check(
+        module.FNS[name],
+        module.MP_REFS[name],
+        dtype,
+        getattr(module, "ULP_EXCEPTIONS", None),
+        getattr(module, "BAD_EXCEPTIONS", None),
+        name,
+    )
+
+
+@pytest.mark.parametrize("family,name,dtype", _cases(("float32", "float64")))
+def test_grid(family, name, dtype):
+    _check(check_grid, family, name, dtype)
+
+
+@pytest.mark.parametrize("family,name,dtype", _cases(("bfloat16", "float16")))
+def test_half_sweep(family, name, dtype):
+    _check(check_half, family, name, dtype)
