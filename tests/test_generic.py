@@ -38,6 +38,8 @@ def _extra(name: str, x: Any) -> dict[str, Any]:
         return {"key": jax.random.key(0)}
     if name == "meta_acon":
         dtype = getattr(x, "dtype", jnp.float32)
+        if not jnp.issubdtype(dtype, jnp.floating):
+            dtype = jnp.float32
         c = x.shape[-1] if getattr(x, "ndim", 0) else 6
         return {
             "p1": jnp.ones((c,), dtype),
