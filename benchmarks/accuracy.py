@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
 import pathlib
 import sys
@@ -25,7 +26,6 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from jaxact._src import table  # noqa: E402
 from tests.accuracy import half_sweep, run_grid  # noqa: E402
 
 FAMILIES = ("relu", "sigmoid", "softplus", "gelu", "swish", "exponential", "hard", "periodic")
@@ -43,13 +43,25 @@ def _jax_nn(name: str) -> Callable[..., Any] | None:
     }
     if name in special:
         return special[name]
-    return getattr(nn, name, None)
+    fn = getattr(nn, name, None)
+    if fn is None:
+        return None
+    accepted = set(inspect.signature(fn).parameters)
+
+    def call(x: Any, **params: Any) -> Any:
+        # jax.nn's fixed constants (hard_tanh's bounds) are jaxact's defaults.
+        return fn(x, **{k: v for k, v in params.items() if k in accepted})
+
+    call.__name__ = name
+    return call
 
 
-def refs() -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def refs() -> dict[str, tuple[Callable[..., Any], Any]]:
+    """name -> (jaxact function, mpmath reference), from the family tests."""
+    out: dict[str, tuple[Callable[..., Any], Any]] = {}
     for family in FAMILIES:
-        out.update(importlib.import_module(f"tests.test_{family}").MP_REFS)
+        mod = importlib.import_module(f"tests.test_{family}")
+        out.update({name: (mod.FNS[name], ref) for name, ref in mod.MP_REFS.items()})
     return out
 
 
@@ -88,7 +100,9 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
     lines = [head, "|" + "---|" * (len(COLUMNS) + 2)]
     for name, impls in results.items():
         for impl, row in impls.items():
-            lines.append(f"| {name} | {impl} | " + " | ".join(_cell(row[c]) for c in COLUMNS) + " |")
+            lines.append(
+                f"| {name} | {impl} | " + " | ".join(_cell(row[c]) for c in COLUMNS) + " |"
+            )
     return "\n".join(lines)
 
 
@@ -115,11 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     only = {n for n in args.only.split(",") if n}
     results: dict[str, dict[str, Any]] = {}
     start = time.time()
-    for name, ref in refs().items():
+    for name, (fn, ref) in refs().items():
         if only and name not in only:
             continue
-        results[name] = {"jaxact": measure(table.SPECS[name].fn, ref)}
-        theirs = _jax_nn(name)
+        results[name] = {"jaxact": measure(fn, ref)}
+        theirs = _jax_nn(fn.__name__)
         if theirs is not None:
             results[name]["jax.nn"] = measure(theirs, ref)
     out = pathlib.Path(args.out)

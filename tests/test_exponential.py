@@ -74,13 +74,7 @@ MP_REFS = {
 FNS = {n: getattr(E, n.split("_")[0]) for n in MP_REFS}
 
 # (name, dtype, order) -> (measured max ulp, reason).
-ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {
-    ("selu", "float64", "f"): (
-        2.05,
-        "the float64 constants lambda and alpha are each rounded (0.5 ulp); with expm1 "
-        "the product reaches 2.05 ulp of the true SELU near x = -0.07",
-    ),
-}
+ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {}
 # (name, dtype, order) -> (measured count of bad points, reason).
 BAD_EXCEPTIONS: dict[tuple[str, str, str], tuple[int, str]] = {}
 

@@ -87,15 +87,7 @@ MP_REFS = {
 FNS = {name: getattr(H, name) for name in MP_REFS}
 
 # (name, dtype, order) -> (measured max ulp, reason).
-_TS_REASON = (
-    "x^3 P(x^2)/Q(x^2) for |x| < 1.5 chains about five roundings (x^2, two Horner sums, "
-    "the quotient, two products) and the cancellation-free form has no cheaper split; "
-    "a double-word evaluation would be needed for <= 2 ulp"
-)
-ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {
-    ("tanh_shrink", "float32", "f"): (2.72, _TS_REASON),
-    ("tanh_shrink", "float64", "f"): (2.93, _TS_REASON),
-}
+ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {}
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

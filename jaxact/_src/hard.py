@@ -10,13 +10,12 @@ and the kink values are pinned in ``SPECS`` (see each docstring).
 
 from __future__ import annotations
 
-import math
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from jaxact._src import _math
+from jaxact._src._exact import two_prod, two_sum
 from jaxact._src.core import (
     ArrayLike,
     Kink,
@@ -386,28 +385,264 @@ def soft_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> Array:
     return finish(_soft_shrink(x, lambd), dtype)
 
 
-# tanh_shrink = x - tanh x. For |x| < 1.5 it is x^3 P(x^2) / Q(x^2), the ratio of
-# x cosh x - sinh x = sum_k 2k x^(2k+1) / (2k+1)! and cosh x = sum_k x^(2k) / (2k)!:
-# series of positive terms, so no cancellation and full relative precision down
-# to f ~ x^3/3. From 1.5 on, x - tanh x loses less than half an ulp.
-_TANH_SHRINK_SWITCH = 1.5
-_TANH_SHRINK_P = tuple(2.0 * k / math.factorial(2 * k + 1) for k in range(1, 15))
-_TANH_SHRINK_Q = tuple(1.0 / math.factorial(2 * k) for k in range(0, 15))
+# tanh_shrink = x - tanh x, odd, f ~ x^3/3 near 0. On a = |x|, in three ranges:
+# * a < 1/2: x^3/3 + x^5 S(x^2). x^3 and x^3/3 are carried as double words
+#   (two_prod), so only the tail x^5 S (under 0.11 f) carries rounding errors.
+#   Below 2^-30 (tail negligible) a is scaled by 2^_TS_SCALE first, so that the low
+#   words stay normal, and the result is scaled back.
+# * 1/2 <= a < 2: six pieces [a_k, a_k + 1/4), f = c0 + t (c1 + t Q_k(t)) with
+#   t = a - a_k (exact); c0, c1 are double words and the last two Horner steps
+#   are error-free (two_prod, two_sum), so only t^2 Q_k (under 0.25 f) is rounded.
+# * a >= 2: a - tanh a (tanh a <= a/2 there: under an ulp).
+# Coefficients: mpmath.chebyfit at 60 digits (Chebyshev interpolation) of
+# S(z) = (f(x)/x^3 - 1/3)/z on z in [0, 1/4] (6 / 11 terms, float32 / float64) and
+# of f(a_k + t) on t in [0, 1/4] (8 / 13 terms), rounded to the dtype; c0, c1 as
+# hi, lo pairs. Fit errors: below 4e-10 (float32) and 9e-18 (float64) of f.
+# Rows of _TS_P_*: c0 hi, c0 lo, c1 hi, c1 lo, c2, c3, ...
+_TS_S_F32 = (
+    -0.13333334028720856,
+    0.053968239575624466,
+    -0.02186877653002739,
+    0.008850911632180214,
+    -0.0034942864440381527,
+    0.0010860584443435073,
+)
+_TS_P_F32 = (
+    (
+        0.03788284212350845,
+        6.14907846863133e-10,
+        0.21355226635932922,
+        1.4761120104012093e-09,
+        0.363430917263031,
+        0.09420351684093475,
+        -0.1647035926580429,
+        0.027412932366132736,
+        0.049888934940099716,
+        -0.02952186018228531,
+    ),
+    (
+        0.11485105007886887,
+        -2.4709214674345503e-09,
+        0.40341418981552124,
+        4.3436481078629186e-09,
+        0.37892064452171326,
+        -0.04180265963077545,
+        -0.09985575824975967,
+        0.0649280846118927,
+        -0.0032515311613678932,
+        -0.011089722625911236,
+    ),
+    (
+        0.23840583860874176,
+        5.433739236337942e-09,
+        0.5800256729125977,
+        -1.3627154515916118e-08,
+        0.3198499381542206,
+        -0.10360197722911835,
+        -0.027751941233873367,
+        0.046660859137773514,
+        -0.020708486437797546,
+        0.002557140775024891,
+    ),
+    (
+        0.40171635150909424,
+        8.533564965773621e-09,
+        0.719585120677948,
+        1.3053931269269015e-08,
+        0.23787134885787964,
+        -0.10831096768379211,
+        0.01259088609367609,
+        0.01917238160967827,
+        -0.015130525454878807,
+        0.004752844572067261,
+    ),
+    (
+        0.5948517322540283,
+        1.4101595446902593e-08,
+        0.8192933797836304,
+        -1.8958379754963062e-08,
+        0.16356632113456726,
+        -0.08781687915325165,
+        0.024975217878818512,
+        0.0025688146706670523,
+        -0.00666385842487216,
+        0.002909092465415597,
+    ),
+    (
+        0.8086244463920593,
+        1.511096314743554e-08,
+        0.8861879110336304,
+        -6.710925148922797e-09,
+        0.1071399375796318,
+        -0.06292196363210678,
+        0.023526303470134735,
+        -0.00375508819706738,
+        -0.0016923542134463787,
+        0.0011909987078979611,
+    ),
+)
+_TS_S_F64 = (
+    -0.13333333333333333,
+    0.053968253968253554,
+    -0.02186948853608865,
+    0.008863235525732788,
+    -0.0035921279023247246,
+    0.0014558318582275247,
+    -0.0005899976228565356,
+    0.00023890187148381905,
+    -9.579052341928215e-05,
+    3.5744412631158804e-05,
+    -9.302623983870165e-06,
+)
+_TS_P_F64 = (
+    (
+        0.03788284273999024,
+        -1.3799710877847318e-18,
+        0.21355226703407296,
+        1.1495283092793505e-17,
+        0.36343099069170914,
+        0.09420154805068554,
+        -0.16467581548991797,
+        0.02722239624892741,
+        0.05038809661638893,
+        -0.028599848077253427,
+        -0.008020840267611764,
+        0.013542267313673808,
+        -0.0022386175621988648,
+        -0.0038010960583171704,
+        0.0021008488505801673,
+    ),
+    (
+        0.11485104761271268,
+        -3.31450585182195e-18,
+        0.4034141917186688,
+        -7.642723566833145e-18,
+        0.3789208511389562,
+        -0.04180924554004585,
+        -0.09975185209373122,
+        0.06403624309363709,
+        0.0009984237092913843,
+        -0.021644818403302107,
+        0.010386405086606263,
+        0.002057400947370107,
+        -0.004657170443917215,
+        0.0021458259692740465,
+        -0.00029517005308494777,
+    ),
+    (
+        0.23840584404423512,
+        -9.270781560046758e-18,
+        0.5800256583859739,
+        -1.9214355857842028e-17,
+        0.31985000422463156,
+        -0.10360444679691456,
+        -0.027712126787102373,
+        0.04630744421836985,
+        -0.01892229045563048,
+        -0.0024385929961310174,
+        0.006874947708721954,
+        -0.003279401827055273,
+        -3.532145320487101e-05,
+        0.0008507366592689375,
+        -0.00037223109732897934,
+    ),
+    (
+        0.4017163600424871,
+        -1.7073659611488306e-17,
+        0.7195851338195673,
+        -8.937754229587589e-18,
+        0.2378713433817441,
+        -0.10831074694599004,
+        0.012587786903164437,
+        0.019194126305902712,
+        -0.015191947771952178,
+        0.004675433641893954,
+        0.0008755312054232383,
+        -0.0017120176962670149,
+        0.0008727040279069876,
+        -0.00018281397195418498,
+        -1.2401135646857557e-05,
+    ),
+    (
+        0.5948517463551336,
+        -4.1993923648312614e-17,
+        0.8192933610763514,
+        4.902277955246912e-17,
+        0.16356629864377334,
+        -0.08781620326463402,
+        0.024964583476586158,
+        0.0026597155884226483,
+        -0.0070941590613072735,
+        0.003965680855077926,
+        -0.0010162861841973507,
+        -0.0001949594489552817,
+        0.00033854074203184484,
+        -0.0001732701660935246,
+        4.182562050442119e-05,
+    ),
+    (
+        0.8086244615027126,
+        2.7366205762800303e-17,
+        0.8861879044810578,
+        -1.0589253196956234e-17,
+        0.107139922706648,
+        -0.06292153725946505,
+        0.023519488448071325,
+        -0.0036959829271074407,
+        -0.0019796361274308947,
+        0.0019382109525753989,
+        -0.0008689554188284299,
+        0.00019969686768225593,
+        2.779392262665592e-05,
+        -4.694075182954689e-05,
+        1.676518836192988e-05,
+    ),
+)
+_TS_THIRD = {
+    jnp.float32: (0.3333333432674408, -9.934107758624577e-09),
+    jnp.float64: (0.3333333333333333, 1.850371707708594e-17),
+}
+_TS_SCALE = {jnp.float32: 40, jnp.float64: 300}
 
 
-def _horner(coeffs: tuple[float, ...], z: Array) -> Array:
-    acc = jnp.full_like(z, coeffs[-1])
+def _horner(coeffs: tuple[float, ...] | list[Array], z: Array) -> Array:
+    acc = coeffs[-1] * jnp.ones_like(z)
     for c in reversed(coeffs[:-1]):
         acc = acc * z + c
     return acc
 
 
 def _tanh_shrink_value(x: Array) -> Array:
-    small = jnp.abs(x) < _TANH_SHRINK_SWITCH
-    xs = jnp.where(small, x, jnp.zeros_like(x))
-    z = xs * xs
-    series = xs * (z * (_horner(_TANH_SHRINK_P, z) / _horner(_TANH_SHRINK_Q, z)))
-    return jnp.where(small, series, x - _math.tanh(x))
+    f64 = x.dtype == jnp.float64
+    key = jnp.float64 if f64 else jnp.float32
+    s_coeffs, p_rows = (_TS_S_F64, _TS_P_F64) if f64 else (_TS_S_F32, _TS_P_F32)
+    a = jnp.abs(x)
+    # a < 1/2: x^3/3 as q + corr, tail x^5 S(x^2).
+    tiny = a < 2.0**-30
+    scale = _TS_SCALE[key]
+    b = jnp.where(tiny, a * 2.0**scale, jnp.minimum(a, 0.5))
+    zh, zl = two_prod(b, b)
+    ch, cl = two_prod(zh, b)
+    cl = cl + zl * b
+    th, tl = _TS_THIRD[key]
+    q, qe = two_prod(ch, jnp.full_like(b, th))
+    corr = qe + (ch * tl + cl * th)
+    tail = jnp.where(tiny, 0.0, ch * (zh * _horner(s_coeffs, zh)))
+    small = (q + (corr + tail)) * jnp.where(tiny, 2.0 ** (-3 * scale), 1.0)
+    # 1/2 <= a < 2: piece k, t = a - a_k.
+    k = jnp.clip(jnp.floor((a - 0.5) * 4.0), 0, len(p_rows) - 1)
+    t = jnp.clip(a - (0.5 + 0.25 * k), 0.0, 0.25)
+    ki = k.astype(jnp.int32)
+    cols = [jnp.take(jnp.asarray(col, x.dtype), ki) for col in zip(*p_rows, strict=True)]
+    v = t * _horner(cols[4:], t)
+    ih, il = two_sum(cols[2], v)
+    ph, pl = two_prod(t, ih)
+    pl = pl + t * (il + cols[3])
+    s, e = two_sum(cols[0], ph)
+    mid = s + (e + (pl + cols[1]))
+    big = a - _math.tanh(a)
+    r = jnp.where(a < 0.5, small, jnp.where(a < 2.0, mid, big))
+    return jnp.copysign(r, x)
 
 
 def _tanh_shrink_d1_value(x: Array) -> Array:
@@ -434,8 +669,8 @@ def tanh_shrink(x: ArrayLike) -> Array:
       f(x) = x - \tanh x, \qquad f'(x) = \tanh^2 x, \qquad
       f''(x) = 2 \tanh(x) \tanh'(x)
 
-    For ``|x| < 1.5`` the value is computed as ``(x cosh x - sinh x) / cosh x``
-    with both all-positive series, so small inputs keep their
+    For ``|x| < 2`` the value comes from fitted polynomials (``x^3/3 + x^5 S(x^2)``
+    below 1/2, with ``x^3/3`` carried as a double word), so small inputs keep their
     relative precision (``f(x) ~ x^3/3``; ``tanh_shrink(1e-3)`` is ``3.3333e-10``,
     where ``x - tanh x`` loses every digit).
 
