@@ -13,17 +13,7 @@ from tests import mpjet
 from tests.accuracy import Ref
 
 # (name, dtype, order) -> (measured max ulp, reason). Filled from measurements only.
-_OVER = (
-    "only where w0 * x overflows (|x| > max/30): angle halved 5 times, then doubled "
-    "(ulps at scale w0^order)"
-)
-ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {
-    ("sine", "float32", "f"): (8.5, _OVER),
-    ("sine", "float32", "d1"): (9.0, _OVER),
-    ("sine", "float64", "f"): (9.8, _OVER),
-    ("sine", "float64", "d1"): (12.8, _OVER),
-    ("sine", "float64", "d2"): (17.1, _OVER),
-}
+ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {}
 
 
 def _snake_scale(x, order):

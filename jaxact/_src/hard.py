@@ -10,6 +10,9 @@ and the kink values are pinned in ``SPECS`` (see each docstring).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -27,8 +30,8 @@ from jaxact._src.core import (
     param,
     prepare,
     rule,
+    unflushed_times,
 )
-from jaxact._src.relu import _twice
 from jaxact._src.sigmoid import _tanh, tanh_prime
 
 Array = jax.Array
@@ -605,7 +608,7 @@ _TS_THIRD = {
 _TS_SCALE = {jnp.float32: 40, jnp.float64: 300}
 
 
-def _horner(coeffs: tuple[float, ...] | list[Array], z: Array) -> Array:
+def _horner(coeffs: Sequence[Any], z: Array) -> Array:
     acc = coeffs[-1] * jnp.ones_like(z)
     for c in reversed(coeffs[:-1]):
         acc = acc * z + c
@@ -654,7 +657,7 @@ def _tanh_shrink_d2(x: Array) -> Array:
     # 2 tanh(x) tanh'(x); it is 2x to the last bit for |x| < 1e-10, doubled
     # through the bit pattern so that subnormal x still gives 2x.
     tiny_x = jnp.abs(x) < 1e-10
-    doubled = jnp.copysign(_twice(jnp.abs(x)), x)
+    doubled = unflushed_times(2.0, x)
     return jnp.where(tiny_x, doubled, 2 * _tanh(x) * tanh_prime(x))
 
 

@@ -11,11 +11,16 @@ None of these functions has a limit at +-inf: there the result is NaN.
 
 from __future__ import annotations
 
+import functools
+import math
+from collections.abc import Callable
+
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
-from jaxact._src._exact import split
+from jaxact._src._exact import split, two_prod, two_sum
 from jaxact._src.core import ArrayLike, Spec, finish, param, prepare, rule
 
 Array = jax.Array
@@ -63,16 +68,22 @@ def _sincos_sum(p: Array, e: Array) -> tuple[Array, Array]:
     return sp * ce + cp * se, cp * ce - sp * se
 
 
-def _sincos_prod(w: Array, x: Array) -> tuple[Array, Array]:
+def _sincos_prod(w: Array, x: Array, w0: float | None = None) -> tuple[Array, Array]:
     """``sin(w x)`` and ``cos(w x)`` from the exact product ``w x``.
 
-    Where ``w x`` overflows, ``w 2^-k x`` (``2^k >= |w|``) is used and the angle
-    doubled ``k`` times (the result is finite; its error grows like ``2^k`` ulps,
-    which hardly matters at ``|x| > max / |w|``).
+    Where ``w x`` overflows and ``w`` is the Python number ``w0``, the phase
+    ``w0 x / (2 pi) mod 1`` is reduced exactly (Payne-Hanek, see
+    ``_sincos_huge``). For an array ``w``, ``w 2^-k x`` (``2^k >= |w|``) is used
+    instead and the angle doubled ``k`` times (the result is finite; its error
+    grows like ``2^k`` ulps, which hardly matters at ``|x| > max / |w|``).
     """
     p, e = _two_prod(w, x)
     over = jnp.isinf(p) & jnp.isfinite(x)
     s, c = _sincos_sum(p, jnp.where(over, 0, e))
+    table = None if w0 is None else _phase_table(w0, jnp.dtype(jnp.result_type(x)))
+    if table is not None:
+        s2, c2 = _sincos_huge(x, w0, *table)  # type: ignore[arg-type]
+        return jnp.where(over, s2, s), jnp.where(over, c2, c)
     # Halve w by 2^k (the least k with |w| 2^-k <= 1, at most 16), then double k times.
     k = jnp.clip(jnp.ceil(jnp.log2(jnp.abs(w))), 0, 16)
     q, f = _two_prod(w * jnp.exp2(-k), jnp.where(over, x, 0))
@@ -81,6 +92,106 @@ def _sincos_prod(w: Array, x: Array) -> tuple[Array, Array]:
         live = i < k
         s2, c2 = jnp.where(live, 2 * s2 * c2, s2), jnp.where(live, (c2 - s2) * (c2 + s2), c2)
     return jnp.where(over, s2, s), jnp.where(over, c2, c)
+
+
+# Payne-Hanek reduction with w0 folded in. |x| = M 2^E with M an integer of p bits;
+# the phase is frac(M frac(2^E w0 / (2 pi))). frac(2^E w0 / (2 pi)) is stored as
+# _NCHUNK chunks of h bits (h = p // 2 rounded so that every product of a chunk with
+# either half of M is exact), computed once per (w0, dtype) with integer arithmetic.
+_NCHUNK = 6
+
+
+@functools.cache
+def _pi_fixed(bits: int) -> int:
+    """floor(pi 2^bits) (to within a couple of units), by Machin's formula."""
+    guard = bits + 32
+
+    def atan_inv(n: int) -> int:
+        total, term, k, n2 = 0, (1 << guard) // n, 1, n * n
+        while term:
+            total += term // k if (k // 2) % 2 == 0 else -(term // k)
+            term //= n2
+            k += 2
+        return total
+
+    return (16 * atan_inv(5) - 4 * atan_inv(239)) >> 32
+
+
+def _halves(dtype: np.dtype) -> tuple[int, int]:
+    """(p, h): significand bits and the chunk / low-half width."""
+    return (24, 12) if dtype == np.float32 else (53, 26)
+
+
+@functools.cache
+def _phase_table(w0: float, dtype: np.dtype) -> tuple[int, np.ndarray] | None:
+    """(e_min, chunks[e - e_min, j]) for the exponents where ``w0 x`` may overflow."""
+    if dtype not in (np.float32, np.float64):
+        return None
+    w = float(np.asarray(abs(w0), dtype))
+    info = np.finfo(dtype)
+    if not (1.0 < w < math.inf):
+        return None
+    p, h = _halves(dtype)
+    emax = int(info.maxexp) - 1
+    e_min = max(int(info.minexp), math.floor(math.log2(float(info.max) / w)) - 2)
+    num, den = w.as_integer_ratio()
+    nbits, guard = _NCHUNK * h, 64
+    s = nbits + guard
+    rows = []
+    for e in range(e_min, emax + 1):
+        big_e = e - (p - 1)
+        g = max(big_e, 0) + s + num.bit_length() + 64
+        pi_f = _pi_fixed(g)
+        # floor(2^(E + s) w / (2 pi)) = floor(num 2^(E + s + g) / (2 den pi_f)).
+        shift = big_e + s + g
+        top = num << shift if shift >= 0 else num >> -shift
+        q = top // (2 * den * pi_f)
+        frac = (q & ((1 << s) - 1)) >> guard
+        rows.append(
+            [
+                math.ldexp((frac >> (nbits - (j + 1) * h)) & ((1 << h) - 1), -(j + 1) * h)
+                for j in range(_NCHUNK)
+            ]
+        )
+    return e_min, np.asarray(rows, dtype)
+
+
+def _sincos_huge(x: Array, w0: float, e_min: int, chunks: np.ndarray) -> tuple[Array, Array]:
+    """``sin(w0 x)``, ``cos(w0 x)`` for normal ``|x|`` with exponent >= ``e_min``."""
+    dtype = jnp.result_type(x)
+    p, h = _halves(np.dtype(dtype))
+    itype = jnp.int32 if dtype == jnp.float32 else jnp.int64
+    bits = lax.bitcast_convert_type(x, itype)
+    mbits = p - 1
+    expo = ((bits >> mbits) & ((1 << (8 if p == 24 else 11)) - 1)) - (127 if p == 24 else 1023)
+    mant = (bits & ((1 << mbits) - 1)) | (1 << mbits)
+    lo_mask = (1 << h) - 1
+    m_hi = (mant & ~lo_mask).astype(dtype)
+    m_lo = (mant & lo_mask).astype(dtype)
+    idx = jnp.clip(expo - e_min, 0, chunks.shape[0] - 1)
+    cs = jnp.asarray(chunks)[idx]  # (..., _NCHUNK)
+    # Every product is exact; its fractional part is exact too.
+    terms = []
+    for j in range(_NCHUNK):
+        for m in (m_hi, m_lo):
+            t = m * cs[..., j]
+            terms.append(t - jnp.floor(t))
+    hi, lo = terms[0], jnp.zeros_like(terms[0])
+    for t in terms[1:]:
+        hi, err = two_sum(hi, t)
+        lo = lo + err
+    hi = hi - jnp.round(hi)  # exact
+    hi, lo = two_sum(hi, lo)
+    # r = 2 pi (hi + lo), |r| <= pi (+ an ulp).
+    two_pi_hi = float(np.asarray(2 * math.pi, dtype))
+    two_pi_lo = math.ldexp(2 * _pi_fixed(200) - int(math.ldexp(two_pi_hi, 200)), -200)
+    rh, rl = two_prod(hi, jnp.full_like(hi, two_pi_hi))
+    rl = rl + (hi * two_pi_lo + lo * two_pi_hi)
+    sr, cr = jnp.sin(rh), jnp.cos(rh)
+    sn = sr + rl * cr
+    cs_ = cr - rl * sr
+    neg = _sign_bit(x) != (w0 < 0)
+    return jnp.where(neg, -sn, sn), cs_
 
 
 def _sin_prod_value(x: Array, w: Array) -> Array:
@@ -112,6 +223,34 @@ _sin_prod = rule(_sin_prod_value, _sin_prod_dx, _sin_prod_dw)
 _cos_prod = rule(_cos_prod_value, _cos_prod_dx, _cos_prod_dw)
 
 
+@functools.cache
+def _const_prods(w0: float) -> tuple[Callable[..., Array], Callable[..., Array]]:
+    """``_sin_prod`` and ``_cos_prod`` for the Python number ``w0`` (exact reduction
+    where ``w0 x`` overflows)."""
+
+    def sin_value(x: Array, w: Array) -> Array:
+        return _sincos_prod(w, x, w0)[0]
+
+    def cos_value(x: Array, w: Array) -> Array:
+        return _sincos_prod(w, x, w0)[1]
+
+    def sin_dx(x: Array, w: Array) -> Array:
+        return w * cos_(x, w)
+
+    def sin_dw(x: Array, w: Array) -> tuple[Array]:
+        return (x * cos_(x, w),)
+
+    def cos_dx(x: Array, w: Array) -> Array:
+        return -w * sin_(x, w)
+
+    def cos_dw(x: Array, w: Array) -> tuple[Array]:
+        return (-x * sin_(x, w),)
+
+    sin_ = rule(sin_value, sin_dx, sin_dw)
+    cos_ = rule(cos_value, cos_dx, cos_dw)
+    return sin_, cos_
+
+
 def sine(x: ArrayLike, w0: ArrayLike = 30.0) -> Array:
     r"""Sine activation of SIREN, ``sin(w0 x)``.
 
@@ -121,8 +260,10 @@ def sine(x: ArrayLike, w0: ArrayLike = 30.0) -> Array:
 
     The product ``w0 x`` is carried exactly (as an unevaluated sum of two
     floats), so the result is as accurate as the ``sin`` of an exact argument.
-    Where ``w0 x`` overflows, the value is still finite but only a few hundred
-    ulps accurate. ``sine(+-inf)`` is NaN.
+    Where ``w0 x`` overflows, the phase ``w0 x / (2 pi)`` is reduced exactly
+    (Payne-Hanek, with ``w0`` folded into the table of ``1 / (2 pi)``) when
+    ``w0`` is a Python number; for an array ``w0`` the value there is still
+    finite but only a few hundred ulps accurate. ``sine(+-inf)`` is NaN.
 
     Args:
       x: input array.
@@ -142,7 +283,8 @@ def sine(x: ArrayLike, w0: ArrayLike = 30.0) -> Array:
     """
     x, dtype = prepare(x, "sine")
     w0 = param(w0, "sine", "w0", x)
-    return finish(_sin_prod(x, jnp.asarray(w0, x.dtype)), dtype)
+    sin_prod = _const_prods(w0)[0] if isinstance(w0, float) else _sin_prod
+    return finish(sin_prod(x, jnp.asarray(w0, x.dtype)), dtype)
 
 
 def _sinc_value(u: Array) -> Array:

@@ -15,7 +15,6 @@ import operator
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
 from jaxact._src.core import (
     ArrayLike,
@@ -29,6 +28,7 @@ from jaxact._src.core import (
     positive,
     prepare,
     rule,
+    unflushed_times,
 )
 
 Array = jax.Array
@@ -298,22 +298,8 @@ def _relu2_value(x: Array) -> Array:
     return r * r
 
 
-def _twice(r: Array) -> Array:
-    """``2 r`` for ``r >= 0``, exact also for subnormal ``r``.
-
-    XLA:CPU reads subnormal operands as 0, so ``2 * r`` would lose a result
-    that is a normal number; doubling a subnormal is doubling its bit pattern.
-    """
-    itype = {4: jnp.int32, 8: jnp.int64}[jnp.dtype(r.dtype).itemsize]
-    bits = lax.bitcast_convert_type(r, itype)
-    tiny_bits = lax.bitcast_convert_type(jnp.asarray(jnp.finfo(r.dtype).tiny, r.dtype), itype)
-    sub = (bits >= 0) & (bits < tiny_bits)  # not -0.0 or a NaN with the sign bit set
-    doubled = lax.bitcast_convert_type(2 * jnp.clip(bits, 0, tiny_bits), r.dtype)
-    return jnp.where(sub, doubled, 2 * r)
-
-
 def _relu2_d1_value(x: Array) -> Array:
-    return _twice(_relu_value(x))
+    return unflushed_times(2.0, _relu_value(x))
 
 
 def _relu2_d2(x: Array) -> Array:
