@@ -68,6 +68,19 @@ def as_array(value: Any, fn: str, arg: str = "x") -> Array:
     )
 
 
+def integer_input(value: Any) -> Array | None:
+    """``value`` as a jax array if it is an integer (not bool) array, else None.
+
+    jax.nn keeps integer dtypes in ``identity``, ``relu`` and ``hard_tanh`` (and
+    promotes elsewhere); those three call this to do the same.
+    """
+    dtype = getattr(value, "dtype", None)
+    if isinstance(value, (jax.Array, np.ndarray, np.generic)) and dtype is not None:
+        if jnp.issubdtype(dtype, jnp.integer) and not jnp.issubdtype(dtype, jnp.bool_):
+            return jnp.asarray(value)
+    return None
+
+
 def compute_dtype(dtype: Any) -> np.dtype:
     """The dtype arithmetic is done in: float32 for bfloat16/float16, else ``dtype``."""
     dtype = jnp.dtype(dtype)

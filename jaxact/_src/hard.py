@@ -24,6 +24,7 @@ from jaxact._src.core import (
     Kink,
     Spec,
     finish,
+    integer_input,
     is_concrete,
     nan_like,
     negative,
@@ -134,6 +135,9 @@ def hard_tanh(x: ArrayLike, min_val: ArrayLike = -1.0, max_val: ArrayLike = 1.0)
     References:
       Collobert 2004, Large Scale Machine Learning (PhD thesis, Universite Paris VI).
     """
+    xi = integer_input(x)
+    if xi is not None and (min_val, max_val) == (-1.0, 1.0) and isinstance(min_val, float):
+        return jnp.clip(xi, -1, 1)  # integers stay integers, as in jax.nn
     x, dtype = prepare(x, "hard_tanh")
     lo = param(min_val, "hard_tanh", "min_val", x)
     hi = param(max_val, "hard_tanh", "max_val", x)

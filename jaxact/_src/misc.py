@@ -17,6 +17,7 @@ from jaxact._src.core import (
     Kink,
     Spec,
     finish,
+    integer_input,
     nan_like,
     negative,
     param,
@@ -63,6 +64,9 @@ def identity(x: ArrayLike) -> Array:
       >>> float(jaxact.identity(2.0))
       2.0
     """
+    xi = integer_input(x)
+    if xi is not None:
+        return xi  # integers stay integers, as in jax.nn
     x, dtype = prepare(x, "identity")
     return finish(_identity(x), dtype)
 

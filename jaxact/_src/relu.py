@@ -21,6 +21,7 @@ from jaxact._src.core import (
     Kink,
     Spec,
     finish,
+    integer_input,
     is_concrete,
     nan_like,
     negative,
@@ -79,6 +80,9 @@ def relu(x: ArrayLike) -> Array:
       Machines (ICML); Glorot, Bordes, Bengio 2011, Deep Sparse Rectifier Neural
       Networks (AISTATS).
     """
+    xi = integer_input(x)
+    if xi is not None:
+        return jnp.maximum(xi, 0)  # integers stay integers, as in jax.nn
     x, dtype = prepare(x, "relu")
     return finish(_relu(x), dtype)
 
