@@ -173,7 +173,9 @@ def test_dtypes():
         x = jnp.array([-2.0, 0.5, 3.0], dtype)
         for name, fn in FNS.items():
             assert fn(x, **MP_REFS[name].params).dtype == dtype, name
-    assert R.relu(jnp.arange(-2, 2)).dtype == jnp.float32
+    # Integers: relu keeps them (as jax.nn does); the others promote.
+    assert R.relu(jnp.arange(-2, 2)).dtype == jnp.int32
+    assert R.leaky_relu(jnp.arange(-2, 2)).dtype == jnp.float32
     with jax.enable_x64(True):
         assert R.leaky_relu(jnp.ones(2, jnp.float64)).dtype == jnp.float64
     # relu2 overflows where x*x does, to +inf (not NaN).
