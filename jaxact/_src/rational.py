@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxact._src import _exact
 from jaxact._src.core import ArrayLike, Kink, Spec, as_array, finish, negative, param, prepare, rule
 from jaxact._src.sigmoid import _sigmoid
 from jaxact._src.swish import _sigmoid_prime_times, _silu, _silu_d1
@@ -26,86 +27,86 @@ _VERSIONS = ("A", "B", "C", "D")
 
 # Version-A (5, 4) PAU coefficients, ``numerator`` a_0..a_5 and ``denominator``
 # b_1..b_4, made by ``fit_rational(fn)`` (least squares on 2001 points of
-# [-3, 3]: a linearised fit, then damped Gauss-Newton) and rounded to float32,
+# [-5, 5]: a linearised fit, then damped Gauss-Newton) and rounded to float32,
 # so that they are exact in every compute dtype. Max |error| of each fit on
-# [-3, 3] is in the comment. ``tests/test_rational.py`` refits and compares.
+# [-5, 5] is in the comment. ``tests/test_rational.py`` refits and compares.
 RATIONAL_INIT: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
-    # max |error| 5.5e-2 (at the kink, x = 0)
+    # max |error| 9.2e-02 on [-5, 5] (at x = 0)
     "leaky_relu": (
         (
-            0.05545027181506157,
+            0.09241712093353271,
             0.5084006190299988,
-            1.0544993877410889,
-            0.8545702695846558,
-            0.27603694796562195,
-            0.03246830403804779,
+            0.6326996684074402,
+            0.3076452910900116,
+            0.05962398275732994,
+            0.004207892343401909,
         ),
-        (0.013170566409826279, 1.6864782571792603, -2.2948624973651022e-05, 0.0645354688167572),
+        (0.007902340032160282, 0.6071321368217468, -4.956903012498515e-06, 0.008363796398043633),
     ),
-    # max |error| 5.6e-2 (at the kink, x = 0)
+    # max |error| 9.3e-02 on [-5, 5] (at x = 0)
     "relu": (
         (
-            0.055999189615249634,
+            0.09333198517560959,
             0.5034537315368652,
-            1.0654683113098145,
-            0.846360445022583,
-            0.2788831293582916,
-            0.03214815631508827,
+            0.6392809748649597,
+            0.30468976497650146,
+            0.060238759964704514,
+            0.004166400991380215,
         ),
-        (0.013516825623810291, 1.686826467514038, -2.3520558897871524e-05, 0.06454486399888992),
+        (-0.008110095746815205, 0.6072575449943542, 5.080440587335033e-06, 0.00836501456797123),
     ),
-    # max |error| 3.1e-3
+    # max |error| 4.3e-03 on [-5, 5] (at x = -0.922)
     "gelu": (
         (
-            -0.0009618530748412013,
-            0.49946630001068115,
-            0.40669769048690796,
-            0.1097874715924263,
-            0.011536229401826859,
-            0.0006294679478742182,
+            -0.003794415621086955,
+            0.49761930108070374,
+            0.4191233217716217,
+            0.12613056600093842,
+            0.015916451811790466,
+            0.000694790156558156,
         ),
-        (
-            -0.005263759754598141,
-            0.20739209651947021,
-            -0.0071542211808264256,
-            1.1319588599789654e-09,
-        ),
+        (2.0610300452972297e-06, 0.24691557884216309, -0.002499323571100831, 0.001087935408577323),
     ),
-    # max |error| 1.2e-6
+    # max |error| 6.4e-05 on [-5, 5] (at x = -5)
     "silu": (
         (
-            3.0716907417627226e-07,
-            0.5000007748603821,
-            0.2499978244304657,
-            0.053265929222106934,
-            0.005802868865430355,
-            0.0002751735446508974,
+            1.630872066016309e-05,
+            0.5000484585762024,
+            0.24995386600494385,
+            0.05266815051436424,
+            0.00554330600425601,
+            0.00024374622444156557,
         ),
-        (4.064616859977832e-06, 0.10652834177017212, 1.2474002915041638e-06, 0.0005501911509782076),
+        (
+            0.00017303094500675797,
+            0.10523573309183121,
+            2.3562861315440387e-05,
+            0.00048556600813753903,
+        ),
     ),
-    # max |error| 4.3e-6
+    # max |error| 1.4e-04 on [-5, 5] (at x = -0.184)
     "tanh": (
         (
-            -1.7848415221107825e-18,
-            1.0000616312026978,
-            -1.7594902974924104e-18,
-            0.10545267909765244,
-            4.542159895923487e-19,
-            0.0007834715070202947,
+            -1.1902329751371189e-18,
+            1.0017368793487549,
+            1.5279102282626506e-18,
+            0.09438634663820267,
+            -9.909264431806694e-20,
+            0.0005031495820730925,
         ),
-        (-0.00027759847580455244, 0.438493013381958, -3.1557845635360384e-16, 0.013833998702466488),
+        (-0.0060001858510077, 0.4231794476509094, 4.75978145786371e-09, 0.010837510228157043),
     ),
-    # max |error| 2.5e-8
+    # max |error| 4.2e-07 on [-5, 5] (at x = 5)
     "sigmoid": (
         (
-            0.5,
-            0.25,
-            0.05544258654117584,
-            0.006887976545840502,
-            0.0004848676617257297,
-            1.5644745872123167e-05,
+            0.5000000596046448,
+            0.24999965727329254,
+            0.05525309592485428,
+            0.006793767213821411,
+            0.0004669406043831259,
+            1.4354749509948306e-05,
         ),
-        (3.308167517701577e-09, 0.11088516563177109, 1.7295063159394886e-09, 0.0009697350906208158),
+        (3.1867506322669215e-07, 0.11050593852996826, 7.224394238392051e-08, 0.0009338744566775858),
     ),
 }
 
@@ -170,6 +171,31 @@ def _reversed(t: Array, a: Array, b: Array, version: str) -> Array:
     return p / q
 
 
+def _abs2(h: Array, l: Array) -> tuple[Array, Array]:
+    return jnp.where(negative(h), -h, h), jnp.where(negative(h), -l, l)
+
+
+def _quotient(x: Array, a: Array, b: Array, version: str, flip: bool) -> Array:
+    """The value of :func:`_inner` (``flip=False``, ``x``) or :func:`_reversed`
+    (``flip=True``, ``x = t``), with compensated sums: within about one ulp."""
+    av, bq, _, e = _parts(a, b, version)
+    one = jnp.ones_like(x)
+    ax = _abs(x)
+    ph, pl = _exact.horner(av[::-1] if flip else av, x)
+    if version == "A":
+        qh, ql = _exact.horner(bq[::-1] + [one] if flip else [one, *bq], ax)
+    else:
+        base = one if version == "B" else 0.1 * one
+        if version == "C":
+            hh, hl = _exact.horner(bq[::-1] if flip else bq, x)
+        else:
+            hh, hl = _exact.horner(bq[::-1] + [0 * one] if flip else [0 * one, *bq], x)
+        hh, hl = _abs2(hh, hl)
+        qh, se = _exact.two_sum(base * ax**e if flip else base, hh)
+        ql = hl + se
+    return _exact.divide(ph, pl, qh, ql)
+
+
 def _power(x: Array, t: Array, n: int) -> Array:
     return x**n if n >= 0 else t ** (-n)
 
@@ -182,10 +208,10 @@ def _make_rational(version: str) -> Callable[..., Array]:
     def value(x: Array, a: Array, b: Array) -> Array:
         _, _, m, e = _parts(a, b, version)
         big = jnp.abs(x) > _SWITCH
-        inner = _inner(jnp.where(big, 0.0, x), a, b, version)
+        inner = _quotient(jnp.where(big, 0.0, x), a, b, version, flip=False)
         xo = jnp.where(big, x, 2.0)
         t = _recip(xo)
-        outer = _outer_sign(xo, _power(xo, t, m - e) * _reversed(t, a, b, version), e)
+        outer = _outer_sign(xo, _power(xo, t, m - e) * _quotient(t, a, b, version, flip=True), e)
         return jnp.where(big, outer, inner)
 
     def dx(x: Array, a: Array, b: Array) -> Array:
@@ -301,7 +327,7 @@ def rational(
 
     Example:
       >>> import jaxact
-      >>> round(float(jaxact.rational(2.0)), 2)
+      >>> round(float(jaxact.rational(2.0)), 1)
       2.0
 
     References:
@@ -350,8 +376,8 @@ def fit_rational(
     fn: Callable[[np.ndarray], np.ndarray],
     degrees: tuple[int, int] = (5, 4),
     version: str = "A",
-    lo: float = -3.0,
-    hi: float = 3.0,
+    lo: float = -5.0,
+    hi: float = 5.0,
     steps: int = 100,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Least-squares rational fit of ``fn`` on ``[lo, hi]`` (float64, 2001 points).
@@ -559,7 +585,7 @@ SPECS = (
         rational,
         "rational",
         smooth=False,
-        kinks=(Kink(0.0, 1, 0.5076703075426156), Kink(0.0, 2, 1.9085948089410412)),
+        kinks=(Kink(0.0, 1, 0.5076703075155887), Kink(0.0, 2, 1.1451569618038622)),
         paper="Molina, Schramowski, Kersting 2020, Padé Activation Units, arXiv:1907.06732",
     ),
     Spec(
