@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import math
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -159,3 +160,45 @@ def test_cli_list(capsys: pytest.CaptureFixture[str]) -> None:
         assert name in out
     assert main(["list", "--library", "torch"]) == 0
     assert "GELU" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "selu", "tanh", "silu", "gelu", "elu"])
+def test_init_for_keeps_the_second_moment(name: str) -> None:
+    # 16 layers of width 512: with init_for the pre-activations' second moment
+    # stays near 1 (tanh: bounded below by its saturation); with plain LeCun
+    # scaling a ReLU network loses half of it per layer.
+    fn = jaxact.get(name)
+    keys = jax.random.split(jax.random.key(0), 17)
+    h = jax.random.normal(keys[0], (256, 512))
+    init = jaxact.init_for(name)
+    for k in keys[1:]:
+        h = fn(h) @ init(k, (512, 512))
+    moment = float(jnp.mean(h * h))
+    assert 0.3 < moment < 3.0, (name, moment)
+    if name == "relu":
+        lecun = jax.nn.initializers.lecun_normal()
+        h = jax.random.normal(keys[0], (256, 512))
+        for k in keys[1:]:
+            h = fn(h) @ lecun(k, (512, 512))
+        assert float(jnp.mean(h * h)) < 1e-3
+
+
+def test_init_for_scales_and_errors() -> None:
+    def var(init: Any) -> float:
+        return float(jnp.var(init(jax.random.key(1), (2048, 512)))) * 2048
+
+    assert abs(var(jaxact.init_for("relu")) - 2.0) < 0.05
+    assert abs(var(jaxact.init_for("torch:ReLU")) - 2.0) < 0.05
+    assert abs(var(jaxact.init_for(jaxact.relu)) - 2.0) < 0.05
+    assert abs(var(jaxact.init_for("selu")) - 1.0) < 0.03
+    assert abs(var(jaxact.init_for("sigmoid")) - 1.0) < 0.03
+    assert abs(var(jaxact.init_for("tanh")) - 25 / 9) < 0.06
+    assert abs(var(jaxact.init_for("swiglu")) - 1.0) < 0.03
+    with pytest.raises(ValueError, match="init_for.*'mode'"):
+        jaxact.init_for("relu", mode="fan")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="relu"):
+        jaxact.init_for("rleu")
+    with pytest.raises(ValueError, match="init_for.*'activation'"):
+        jaxact.init_for(lambda x: x)
+    with pytest.raises(TypeError, match="init_for.*'activation'"):
+        jaxact.init_for(3)  # type: ignore[arg-type]

@@ -12,8 +12,9 @@ import difflib
 import functools
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
+import jax
 import numpy as np
 
 from jaxact._src import (
@@ -281,3 +282,69 @@ def gain(name: str) -> float | None:
     values = np.asarray(spec.fn(nodes.astype(np.float32), **spec.params), dtype=np.float64)
     second = float(np.sum(weights * values**2) / math.sqrt(2 * math.pi))
     return 1.0 / math.sqrt(second) if second > 0 else None
+
+
+def init_for(
+    activation: str | Callable[..., Any],
+    mode: Literal["fan_in", "fan_out", "fan_avg", "fan_geo_avg"] = "fan_in",
+    distribution: Literal["truncated_normal", "normal", "uniform"] = "truncated_normal",
+    in_axis: int | tuple[int, ...] = -2,
+    out_axis: int | tuple[int, ...] = -1,
+    dtype: Any = None,
+) -> Callable[..., Any]:
+    """A variance-scaling weight initializer matched to an activation's gain.
+
+    ``scale = gain(activation) ** 2`` in ``jax.nn.initializers.variance_scaling``,
+    so that with ``mode="fan_in"`` the pre-activations of the next layer keep unit
+    second moment: He initialisation for the ReLU family (scale 2), LeCun for
+    self-normalising SELU and for sigmoid (scale 1), ``(5/3)^2`` for tanh, and
+    ``1/E[f(z)^2]`` for the others (see :func:`gain`). Vector-valued activations
+    (softmax, the GLU family, ...) get LeCun's scale 1. jax.nn's ``gelu``
+    dispatcher means its default, the tanh form. Works as a Flax ``kernel_init``.
+
+    Args:
+      activation: a name in the name table (any library's) or a jaxact function.
+      mode, distribution, in_axis, out_axis, dtype: as in
+        ``jax.nn.initializers.variance_scaling``.
+
+    Returns:
+      An initializer ``init(key, shape, dtype) -> Array``.
+
+    Example:
+      >>> import jax, jaxact
+      >>> w = jaxact.init_for("relu")(jax.random.key(0), (512, 256))
+      >>> round(float(w.var() * 512), 1)
+      2.0
+    """
+    name: str | None
+    if isinstance(activation, str):
+        name = "gelu_tanh" if activation == "gelu" else activation
+        get(name)  # raises ValueError naming the unknown name
+    elif callable(activation):
+        fn = getattr(activation, "func", activation)
+        name = next((n for n, s in SPECS.items() if s.fn is fn), None)
+        if name is None and fn is ALIASES["gelu"]:
+            name = "gelu_tanh"
+        if name is None:
+            raise ValueError(
+                f"jaxact.init_for: argument 'activation' {activation!r} is not a jaxact activation"
+            )
+    else:
+        raise TypeError(
+            "jaxact.init_for: argument 'activation' must be a name or a function, "
+            f"got {type(activation).__name__}"
+        )
+    if mode not in ("fan_in", "fan_out", "fan_avg", "fan_geo_avg"):
+        raise ValueError(f"jaxact.init_for: argument 'mode' {mode!r} is not a variance mode")
+    if distribution not in ("truncated_normal", "normal", "uniform"):
+        raise ValueError(
+            f"jaxact.init_for: argument 'distribution' {distribution!r} is not one of "
+            "'truncated_normal', 'normal', 'uniform'"
+        )
+    spec = info(name)
+    g = 1.0 if spec.self_normalizing else gain(name)
+    scale = 1.0 if g is None else g * g
+    kwargs: dict[str, Any] = {"in_axis": in_axis, "out_axis": out_axis}
+    if dtype is not None:
+        kwargs["dtype"] = dtype
+    return jax.nn.initializers.variance_scaling(scale, mode, distribution, **kwargs)
