@@ -13,6 +13,9 @@ A weight is stored *raw* and mapped to the activation's argument by its
   arguments the math needs positive;
 - ``"softplus"``: the argument is ``offset + softplus(raw)`` (xIELU's own
   reparameterisation, with the stored names of its reference code);
+
+(the positive transforms add the dtype's smallest normal number, so they stay
+positive where ``exp`` or ``softplus`` underflows).
 - ``"abs"``: the argument is ``|raw| + tiny`` (SnakeBeta's beta without log scale).
 """
 
@@ -140,12 +143,13 @@ def raw_value(w: Weight, value: float, layer: str) -> float:
 
 def natural(w: Weight, raw: Array) -> Array:
     """The activation's argument from the stored value (the transform)."""
+    tiny = jnp.finfo(raw.dtype).tiny  # keeps the result positive where exp/softplus underflow
     if w.transform == "exp":
-        return jnp.exp(raw)
+        return jnp.exp(raw) + tiny
     if w.transform == "softplus":
-        return w.offset + softplus(raw)
+        return w.offset + softplus(raw) + tiny
     if w.transform == "abs":
-        return jnp.abs(raw) + jnp.finfo(raw.dtype).tiny
+        return jnp.abs(raw) + tiny
     return raw
 
 
