@@ -246,9 +246,7 @@ def needs_key(fn: str | Callable[..., Any], params: Mapping[str, Any]) -> bool:
 @functools.lru_cache(maxsize=64)
 def _fit(approx: str, degrees: tuple[int, int], version: str) -> tuple[np.ndarray, np.ndarray]:
     with jax.ensure_compile_time_eval():
-        return _rational.fit_rational(
-            _rational._targets()[approx], degrees, "B" if version == "D" else version
-        )
+        return _rational.fit_rational(_rational._targets()[approx], degrees, version)
 
 
 def rational_init(
@@ -275,7 +273,7 @@ def rational_init(
     if degrees == (5, 4) and version == "A":
         sa, sb = _rational.RATIONAL_INIT[approx_func]
         return np.array(sa), np.array(sb)
-    fa, fb = _fit(approx_func, degrees, version)
+    fa, fb = _fit(approx_func, degrees, "B" if version == "D" else version)
     return fa.copy(), fb.copy()
 
 

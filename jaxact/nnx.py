@@ -1,0 +1,1242 @@
+"""Flax NNX layers for jaxact's activations.
+
+``Activation`` wraps any activation of the name table (jaxact's names and the
+names of torch, timm, transformers and Keras) or any callable. The learnable
+layers (``PReLU``, ``Swish``, ``StarReLU``, ``XIELU``, ``Snake``, ``SnakeBeta``,
+``ACONC``, ``SMU``, ``PELU``, ``Rational``/``PAU``, ``MetaACON``) store their
+parameters as ``nnx.Param`` attributes with the same names, shapes and initial
+values as the layers of :mod:`jaxact.linen`, and compute the same function from
+them (``jaxact._src.layers`` is the shared contract). ``GatedMLP`` is the gated
+feed-forward block of LLaMA, T5 v1.1 and PaLM; ``swap_activations`` replaces the
+activations of an existing model.
+
+Parameters are stored in ``param_dtype`` and cast to the compute dtype at call
+(``dtype``, or the input's dtype when ``dtype`` is None): bfloat16 input with
+float32 parameters gives bfloat16 output. Importing this module imports flax;
+``import jaxact`` does not.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from jaxact._src import layers, table
+from jaxact._src.rational import meta_acon, rational
+
+Array = jax.Array
+_LECUN_NORMAL = nnx.initializers.lecun_normal()
+Sharding = tuple[str | None, ...] | None
+_Args = TypeVar("_Args", bound=tuple[Any, ...])
+
+__all__ = [
+    "Activation",
+    "PReLU",
+    "Swish",
+    "StarReLU",
+    "XIELU",
+    "Snake",
+    "SnakeBeta",
+    "ACONC",
+    "SMU",
+    "PELU",
+    "Rational",
+    "PAU",
+    "MetaACON",
+    "GatedMLP",
+    "swap_activations",
+]
+
+
+# ----------------------------------------------------------------------------
+# Small helpers (argument checks and parameter creation).
+
+
+def _check_int(
+    layer: str, arg: str, value: Any, *, minimum: int = 1, optional: bool = False
+) -> None:
+    if optional and value is None:
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        need = f"an int >= {minimum}" + (" or None" if optional else "")
+        raise layers.layer_error(layer, arg, f"must be {need}, got {value!r}")
+
+
+def _check_axis(layer: str, axis: Any) -> None:
+    if not isinstance(axis, int) or isinstance(axis, bool):
+        raise layers.layer_error(layer, "axis", f"must be an int, got {axis!r}")
+
+
+def _check_bool(layer: str, arg: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise layers.layer_error(layer, arg, f"must be a bool, got {value!r}")
+
+
+def _check_sharding(layer: str, sharding: Any) -> None:
+    if sharding is None:
+        return
+    if (
+        not isinstance(sharding, tuple)
+        or len(sharding) != 1
+        or not all(s is None or isinstance(s, str) for s in sharding)
+    ):
+        raise layers.layer_error(
+            layer,
+            "sharding",
+            "must be None or a 1-tuple naming the mesh axis (str or None) of the channel "
+            f"axis, e.g. ('model',), got {sharding!r}",
+        )
+
+
+def _check_rngs(layer: str, rngs: Any, *, required: bool, why: str = "") -> None:
+    if rngs is None and not required:
+        return
+    if not isinstance(rngs, nnx.Rngs):
+        got = "nothing" if rngs is None else repr(rngs)
+        raise layers.layer_error(layer, "rngs", f"must be an nnx.Rngs{why}, got {got}")
+
+
+def _param(
+    layer: str,
+    row: str,
+    index: int,
+    init: Any,
+    num_channels: int | None,
+    param_dtype: Any,
+    sharding: Sharding,
+) -> nnx.Param:
+    """The ``index``-th weight of ``LEARNABLE[row]``, initialised to the natural ``init``."""
+    w = layers.LEARNABLE[row].weights[index]
+    shape = layers.param_shape(w, num_channels)
+    value = jnp.full(shape, layers.raw_value(w, init, layer), param_dtype)
+    if sharding is not None and shape:
+        return nnx.Param(value, out_sharding=sharding)
+    return nnx.Param(value)
+
+
+def _check_common(layer: str, num_channels: Any, axis: Any, sharding: Any) -> None:
+    """Checks the arguments every per-channel layer has."""
+    layers.check_channels(layer, num_channels)
+    _check_axis(layer, axis)
+    _check_sharding(layer, sharding)
+
+
+def _cast_to_input(args: _Args, /, *, dtype: Any = None, inexact: bool = True) -> _Args:
+    """``nnx.Linear``'s ``promote_dtype`` for GatedMLP: every array in ``dtype``, else in
+    the input's dtype (parameters follow the input, as in jaxact's other layers)."""
+    target = dtype if dtype is not None else args[0].dtype
+    return tuple(None if a is None else jnp.asarray(a, target) for a in args)  # type: ignore[return-value]
+
+
+# ----------------------------------------------------------------------------
+# The generic layer.
+
+
+class Activation(nnx.Module):
+    r"""Any activation of the name table (or any callable) as an NNX layer.
+
+    Computes ``fn(x, **params)`` in the compute dtype, ``y = f(x)``, with no
+    parameters of its own. ``fn`` is a jaxact name (``"gelu_erf"``), a library
+    name with that library's presets (``"gelu_pytorch_tanh"``,
+    ``"torch:LeakyReLU"``, ``"keras:leaky_relu"``) or a callable. Fixed keyword
+    arguments go to the function. Random activations (``gumbel_softmax``,
+    ``rrelu`` with ``training=True``) draw a fresh key from ``rngs.activation()``
+    at every call. Drops into ``nnx.Sequential``.
+
+    Args:
+      fn: an activation name or a callable; kept as ``self.fn``.
+      params: fixed keyword arguments of the function (merged with ``**kwargs``;
+        kept as ``self.params``). Static values only (numbers, strings, axes).
+      dtype: compute dtype; None means the input's dtype (integers promoted).
+      rngs: an ``nnx.Rngs`` (stream ``"activation"``, else ``"default"``),
+        required for random activations.
+      **kwargs: more fixed keyword arguments, e.g. ``alpha=0.5``, ``axis=0``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from flax import nnx
+      >>> import jaxact.nnx as jn
+      >>> model = nnx.Sequential(jn.Activation("elu", alpha=0.5), jn.Activation("torch:GELU"))
+      >>> [round(v, 4) for v in model(jnp.array([-1.0, 0.0, 1.0])).tolist()]
+      [-0.1188, 0.0, 0.8413]
+    """
+
+    def __init__(
+        self,
+        fn: str | Callable[..., Any],
+        /,
+        params: Mapping[str, Any] | None = None,
+        *,
+        dtype: Any = None,
+        rngs: nnx.Rngs | None = None,
+        **kwargs: Any,
+    ):
+        function = layers.resolve(fn, "Activation")
+        if params is not None and not isinstance(params, Mapping):
+            raise layers.layer_error(
+                "Activation", "params", f"must be a mapping of keyword arguments, got {params!r}"
+            )
+        merged = {**(params or {}), **kwargs}
+        for key, value in merged.items():
+            if nnx.is_data(value):
+                raise layers.layer_error(
+                    "Activation",
+                    key,
+                    f"must be a static value (a Python number, string or axis), got "
+                    f"{type(value).__name__}; for a trainable parameter use a learnable layer "
+                    "such as PReLU or Swish",
+                )
+        _check_keywords(function, merged, fn)
+        random = layers.needs_key(fn, merged)
+        _check_rngs("Activation", rngs, required=random, why=f" (the activation {fn!r} is random)")
+        self.fn = nnx.data(fn) if nnx.is_data(fn) else fn
+        self.params = merged
+        self.dtype = dtype
+        self.rngs = nnx.data(rngs if random else None)
+
+    def __call__(self, x: Any) -> Array:
+        x, _ = layers.compute_dtype(self.dtype, x, "Activation")
+        function = layers.resolve(self.fn, "Activation")
+        if self.rngs is not None:
+            return function(x, key=self.rngs.activation(), **self.params)
+        return function(x, **self.params)
+
+
+def _check_keywords(function: Callable[..., Any], kwargs: Mapping[str, Any], fn: Any) -> None:
+    try:
+        sig = inspect.signature(function)
+    except (TypeError, ValueError):
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()):
+        return
+    for key in kwargs:
+        if key not in sig.parameters:
+            raise layers.layer_error(
+                "Activation",
+                key,
+                f"is not an argument of {fn!r} (its arguments: {', '.join(sig.parameters)})",
+            )
+
+
+# ----------------------------------------------------------------------------
+# Learnable layers.
+
+
+class PReLU(nnx.Module):
+    r"""Parametric ReLU with a learnable negative slope (one, or one per channel).
+
+    .. math::
+      f(x) = \max(x, 0) + a \min(x, 0)
+
+    The slope ``a`` is stored as ``negative_slope`` (no transform), a scalar or
+    shape ``(num_channels,)`` along ``axis``.
+
+    Args:
+      negative_slope_init: initial slope, or a preset of ``PRELU_INIT``:
+        ``"flax"`` (0.01), ``"torch"`` (0.25), ``"keras"`` (0.0).
+      num_channels: None for one shared slope, else the size of the channel axis.
+      axis: the channel axis of the input.
+      dtype: compute dtype; None means the input's dtype.
+      param_dtype: dtype the parameters are stored in.
+      sharding: mesh axis names of the channel axis (``out_sharding`` metadata of
+        per-channel parameters; needs a mesh context at creation, as in flax).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact.nnx as jn
+      >>> layer = jn.PReLU("torch", num_channels=2)
+      >>> layer(jnp.array([[-2.0, 3.0]]))
+      Array([[-0.5,  3. ]], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        negative_slope_init: float | str = 0.01,
+        num_channels: int | None = None,
+        axis: int = -1,
+        *,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
+        sharding: Sharding = None,
+    ):
+        if isinstance(negative_slope_init, str):
+            if negative_slope_init not in layers.PRELU_INIT:
+                raise layers.layer_error(
+                    "PReLU",
+                    "negative_slope_init",
+                    f"must be a number or one of {sorted(layers.PRELU_INIT)}, "
+                    f"got {negative_slope_init!r}",
+                )
+            negative_slope_init = layers.PRELU_INIT[negative_slope_init]
+        _check_common("PReLU", num_channels, axis, sharding)
+        self.num_channels = num_channels
+        self.axis = axis
+        self.dtype = dtype
+        self.param_dtype = param_dtype
+        self.sharding = sharding
+        self.negative_slope = _param(
+            "PReLU", "PReLU", 0, negative_slope_init, num_channels, param_dtype, sharding
+        )
+
+    def __call__(self, x: Any) -> Array:
+        x, _ = layers.compute_dtype(self.dtype, x, "PReLU")
+        return layers.apply("PReLU", x, {"negative_slope": self.negative_slope[...]}, self.axis)
+
+
+class Swish(nnx.Module):
+    r"""Swish with a learnable positive ``beta`` (one, or one per channel).
+
+    .. math::
+      f(x) = x\,\sigma(\beta x), \qquad \beta = \exp(\texttt{log\_beta})
+
+    ``beta`` is stored as ``log_beta`` so it stays positive under any update.
+
+    Args:
+      beta_init: initial ``beta`` (positive); 1.0 starts as SiLU.
+      num_channels: None for one shared ``beta``, else the channel count.
+      axis: the channel axis of the input.
+      dtype: compute dtype; None means the input's dtype.
+      param_dtype: dtype the parameters are stored in.
+      sharding: mesh axis names of the channel axis (per-channel parameters).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact.nnx as jn
+      >>> round(float(jn.Swish()(1.0)), 4)
+      0.7311
+    """
+
+    def __init__(
+        self,
+        beta_init: float = 1.0,
+        num_channels: int | None = None,
+        axis: int = -1,
+        *,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
+        sharding: Sharding = None,
+    ):
+        _check_common("Swish", num_channels, axis, sharding)
+        self.num_channels = num_channels
+        self.axis = axis
+        self.dtype = dtype
+        self.param_dtype = param_dtype
+        self.sharding = sharding
+        self.log_beta = _param("Swish", "Swish", 0, beta_init, num_channels, param_dtype, sharding)
+
+    def __call__(self, x: Any) -> Array:
+        x, _ = layers.compute_dtype(self.dtype, x, "Swish")
+        return layers.apply("Swish", x, {"log_beta": self.log_beta[...]}, self.axis)
+
+
+class StarReLU(nnx.Module):
+    r"""StarReLU with a learnable scalar scale and bias (MetaFormer).
+
+    .. math::
+      f(x) = s\,\mathrm{relu}(x)^2 + b
+
+    Parameters ``scale`` and ``bias`` (scalars, no transform). The defaults are
+    timm's (1, 0); the paper's values, which make the output zero-mean and
+    unit-variance for standard normal input, are ``STAR_RELU_INIT["paper"]``
+    = (0.8944, -0.4472).
+
+    Args:
+      scale_init: initial scale ``s``.
+      bias_init: initial bias ``b``.
+      dtype: compute dtype; None means the input's dtype.
+      param_dtype: dtype the parameters are stored in.
+      sharding: accepted for a uniform API; both parameters are scalars.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact.nnx as jn
+      >>> jn.StarReLU(scale_init=0.5, bias_init=1.0)(jnp.array([-1.0, 2.0]))
+      Array([1., 3.], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        scale_init: float = 1.0,
+        bias_init: float = 0.0,
+        *,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
+        sharding: Sharding = None,
+    ):
+        _check_sharding("StarReLU", sharding)
+        self.dtype = dtype
+        self.param_dtype = param_dtype
+        self.sharding = sharding
+        self.scale = _param("StarReLU", "StarReLU", 0, scale_init, None, param_dtype, None)
+        self.bias = _param("StarReLU", "StarReLU", 1, bias_init, None, param_dtype, None)
+
+    def __call__(self, x: Any) -> Array:
+        x, _ = layers.compute_dtype(self.dtype, x, "StarReLU")
+        return layers.apply("StarReLU", x, {"scale": self.scale[...], "bias": self.bias[...]})
+
+
+class XIELU(nnx.Module):
+    r"""xIELU with learnable scalar ``alpha_p`` and ``alpha_n`` (Apertus / transformers).
+
+    .. math::
+      f(x) = \begin{cases} \alpha_p x^2 + \beta x & x > 0 \\
+        \alpha_n(\mathrm{expm1}(\min(x, \epsilon)) - x) + \beta x & x \le 0 \end{cases}
+
+    with ``alpha_p = softplus(alpha_p_raw)`` and ``alpha_n = beta +
+    softplus(alpha_n_raw)``, stored under transformers' names ``alpha_p`` and
+    ``alpha_n`` (the softplus pre-images); ``beta = 0.5`` and ``eps = -1e-6``
+    are fixed.
+
+    Args:
+      alpha_p_init: initial ``alpha_p`` (> 0).
+      alpha_n_init: initial ``alpha_n`` (> 0.5).
+      dtype: compute dtype; None means the input's dtype.
+      param_dtype: dtype the parameters are stored in.
+      sharding: accepted for a uniform API; both parameters are scalars.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact.nnx as jn
+      >>> jn.XIELU()(jnp.array([1.0])).round(4)
+      Array([1.3], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        alpha_p_init: float = 0.8,
+        alpha_n_init: float = 0.8,
+        *,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
+        sharding: Sharding = None,
+    ):
+        _check_sharding("XIELU", sharding)
+        self.dtype = dtype
+        self.param_dtype = param_dtype
+        self.sharding = sharding
+        self.alpha_p = _param("XIELU", "XIELU", 0, alpha_p_init, None, param_dtype, None)
+        self.alpha_n = _param("XIELU", "XIELU", 1, alpha_n_init, None, param_dtype, None)
+
+    def __call__(self, x: Any) -> Array:
+        x, _ = layers.compute_dtype(self.dtype, x, "XIELU")
+        raw = {"alpha_p": self.alpha_p[...], "alpha_n": self.alpha_n[...]}
+        return layers.apply("XIELU", x, raw)
+
+
+class Snake(nnx.Module):
+    r"""Snake with a learnable frequency ``alpha`` (one, or one per channel).
+
+    .. math::
+      f(x) = x + \frac{\sin^2(\alpha x)}{\alpha}
+
+    Stored as ``alpha`` (no transform), or as ``log_alpha`` with
+    ``alpha = exp(log_alpha)`` when ``logscale`` (BigVGAN's option).
+
+    Args:
+      alpha_init: initial ``alpha`` (positive when ``logscale``).
+      num_channels: None for one shared ``alpha``, else the channel count.
+      axis: the channel axis of the input.
+      logscale: store ``log_alpha`` instead of ``alpha``.
+      dtype: compute dtype; None means the input's dtype.
+      param_dtype: dtype the parameters are stored in.
+      sharding: mesh axis names of the channel axis (per-channel parameters).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact.nnx as jn
+      >>> jn.Snake(num_channels=2)(jnp.array([[0.0, 1.0]])).round(4)
+      Array([[0.    , 1.7081]], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        alpha_init: float = 1.0,
+        num_channels: int | None = None,
+        axis: int = -1,
+        logscale: bool = False,
+        *,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
+        sharding: Sharding = None,
+    ):
+        _check_bool("Snake", "logscale", logscale)
+        _check_common("Snake", num_channels, axis, sharding)
+        self.num_channels = num_channels
+        self.axis = axis
+        self.dtype = dtype
+        self.param_dtype = param_dtype
+        self.sharding = sharding
+        self.logscale = logscale
+        if logscale:
+            self.log_alpha = _param(
+                "Snake", "SnakeLog", 0, alpha_init, num_channels, param_dtype, sharding
+            )
+        else:
+            self.alpha = _param(
+                "Snake", "Snake", 0, alpha_init, num_channels, param_dtype, sharding
+            )
+
+    def __call__(self, x: Any) -> Array:
+        x, _ = layers.compute_dtype(self.dtype, x, "Snake")
+        if self.logscale:
+            return layers.apply("SnakeLog", x, {"log_alpha": self.log_alpha[...]}, self.axis)
+        return layers.apply("Snake", x, {"alpha": self.alpha[...]}, self.axis)
+
+
+class SnakeBeta(nnx.Module):
+    r"""SnakeBeta with learnable ``alpha`` (frequency) and ``beta`` (magnitude).
+
+    .. math::
+      f(x) = x + \frac{\sin^2(\alpha x)}{\beta}
+
+    Stored as ``alpha`` and ``beta`` with ``beta = |beta_raw| + tiny`` (so it
+    never vanishes), or as ``log_alpha`` and ``log_beta`` (both exponentiated)
+    when ``logscale`` (BigVGAN's option).
+
+    Args:
+      alpha_init: initial ``alpha`` (positive when ``logscale``).
+      beta_init: initial ``beta`` (positive).
+      num_channels: None for shared parameters, else the channel count.
+      axis: the channel axis of the input.
+      logscale: store ``log_alpha``, ``log_beta``.
+      dtype: compute dtype; None means the input's dtype.
+      param_dtype: dtype the parameters are stored in.
+      sharding: mesh axis names of the channel axis (per-channel parameters).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact.nnx as jn
+      >>> jn.SnakeBeta(beta_init=2.0)(jnp.array([1.0])).round(4)
+      Array([1.354], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        alpha_init: float = 1.0,
+        beta_init: float = 1.0,
+        num_channels: int | None = None,
+        axis: int = -1,
+        logscale: bool = False,
+        *,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
+        sharding: Sharding = None,
+    ):
+        _check_bool("SnakeBeta", "logscale", logscale)
+        _check_common("SnakeBeta", num_channels, axis, sharding)
+        self.num_channels = num_channels
+        self.axis = axis
+        self.dtype = dtype
+        self.param_dtype = param_dtype
+        self.sharding = sharding
+        self.logscale = logscale
+        row = "SnakeBetaLog" if logscale else "SnakeBeta"
+        alpha = _param("SnakeBeta", row, 0, alpha_init, num_channels, param_dtype, sharding)
+        beta = _param("SnakeBeta", row, 1, beta_init, num_channels, param_dtype, sharding)
+        if logscale:
+            self.log_alpha, self.log_beta = alpha, beta
+        else:
+            self.alpha, self.beta = alpha, beta
+
+    def __call__(self, x: Any) -> Array:
+        x, _ = layers.compute_dtype(self.dtype, x, "SnakeBeta")
+        if self.logscale:
+            raw = {"log_alpha": self.log_alpha[...], "log_beta": self.log_beta[...]}
+            return layers.apply("SnakeBetaLog", x, raw, self.axis)
+        return layers.apply(
+            "SnakeBeta", x, {"alpha": self.alpha[...], "beta": self.beta[...]}, self.axis
+        )
+
+
+class ACONC(nnx.Module):
+    r"""ACON-C with learnable slopes ``p1``, ``p2`` and switching factor ``beta``.
+
+    .. math::
+      f(x) = (p_1 - p_2) x\,\sigma(\beta (p_1 - p_2) x) + p_2 x,
+      \qquad \beta = \exp(\texttt{log\_beta})
+
+    Parameters ``p1``, ``p2`` (no transform) and ``log_beta``. The defaults
+    start as SiLU; the paper's random initial ``p1``/``p2`` are the user's choice.
+
+    Args:
+      p1_init: initial upper slope.
+      p2_init: initial lower slope.
+      beta_init: initial ``beta`` (positive).
+      num_channels: None for shared parameters, else the channel count.
+      axis: the channel axis of the input.
+      dtype: compute dtype; None means the input's dtype.
+      param_dtype: dtype the parameters are stored in.
+      sharding: mesh axis names of the channel axis (per-channel parameters).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact.nnx as jn
+      >>> layer = jn.ACONC(num_channels=2)
+      >>> [round(v, 4) for v in layer(jnp.array([1.0, -1.0])).tolist()]
+      [0.7311, -0.2689]
+    """
+
+    def __init__(
+        self,
+        p1_init: float = 1.0,
+        p2_init: float = 0.0,
+        beta_init: float = 1.0,
+        num_channels: int | None = None,
+        axis: int = -1,
+        *,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
+        sharding: Sharding = None,
+    ):
+        _check_common("ACONC", num_channels, axis, sharding)
+        self.num_channels = num_channels
+        self.axis = axis
+        self.dtype = dtype
+        self.param_dtype = param_dtype
+        self.sharding = sharding
+        self.p1 = _param("ACONC", "ACONC", 0, p1_init, num_channels, param_dtype, sharding)
+        self.p2 = _param("ACONC", "ACONC", 1, p2_init, num_channels, param_dtype, sharding)
+        self.log_beta = _param("ACONC", "ACONC", 2, beta_init, num_channels, param_dtype, sharding)
+
+    def __call__(self, x: Any) -> Array:
+        x, _ = layers.compute_dtype(self.dtype, x, "ACONC")
+        raw = {"p1": self.p1[...], "p2": self.p2[...], "log_beta": self.log_beta[...]}
+        return layers.apply("ACONC", x, raw, self.axis)
+
+
+class SMU(nnx.Module):
+    r"""Smooth Maximum Unit with a learnable smoothing ``mu`` (alpha fixed at 0.01).
+
+    .. math::
+      f(x) = \frac{(1 + \alpha) x + (1 - \alpha) x\,\mathrm{erf}(\mu (1 - \alpha) x)}{2},
+      \qquad \mu = \exp(\texttt{log\_mu})
+
+    Args:
+      mu_init: initial ``mu`` (positive).
+      num_channels: None for one shared ``mu``, else the channel count.
+      axis: the channel axis of the input.
+      dtype: compute dtype; None means the input's dtype.
+      param_dtype: dtype the parameters are stored in.
+      sharding: mesh axis names of the channel axis (per-channel parameters).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact.nnx as jn
+      >>> [round(v, 4) for v in jn.SMU()(jnp.array([-1.0, 1.0])).tolist()]
+      [-0.0102, 0.9998]
+    """
+
+    def __init__(
+        self,
+        mu_init: float = 2.5,
+        num_channels: int | None = None,
+        axis: int = -1,
+        *,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
+        sharding: Sharding = None,
+    ):
+        _check_common("SMU", num_channels, axis, sharding)
+        self.num_channels = num_channels
+        self.axis = axis
+        self.dtype = dtype
+        self.param_dtype = param_dtype
+        self.sharding = sharding
+        self.log_mu = _param("SMU", "SMU", 0, mu_init, num_channels, param_dtype, sharding)
+
+    def __call__(self, x: Any) -> Array:
+        x, _ = layers.compute_dtype(self.dtype, x, "SMU")
+        return layers.apply("SMU", x, {"log_mu": self.log_mu[...]}, self.axis)
+
+
+class PELU(nnx.Module):
+    r"""Parametric ELU with learnable positive ``a`` and ``b``.
+
+    .. math::
+      f(x) = \begin{cases} \frac{a}{b} x & x \ge 0 \\ a(e^{x/b} - 1) & x < 0 \end{cases},
+      \qquad a = \exp(\texttt{log\_a}),\ b = \exp(\texttt{log\_b})
+
+    Args:
+      a_init: initial ``a`` (positive).
+      b_init: initial ``b`` (positive).
+      num_channels: None for shared parameters, else the channel count.
+      axis: the channel axis of the input.
+      dtype: compute dtype; None means the input's dtype.
+      param_dtype: dtype the parameters are stored in.
+      sharding: mesh axis names of the channel axis (per-channel parameters).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact.nnx as jn
+      >>> jn.PELU(a_init=2.0)(jnp.array([-1.0, 1.0])).round(4)
+      Array([-1.2642,  2.    ], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        a_init: float = 1.0,
+        b_init: float = 1.0,
+        num_channels: int | None = None,
+        axis: int = -1,
+        *,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
+        sharding: Sharding = None,
+    ):
+        _check_common("PELU", num_channels, axis, sharding)
+        self.num_channels = num_channels
+        self.axis = axis
+        self.dtype = dtype
+        self.param_dtype = param_dtype
+        self.sharding = sharding
+        self.log_a = _param("PELU", "PELU", 0, a_init, num_channels, param_dtype, sharding)
+        self.log_b = _param("PELU", "PELU", 1, b_init, num_channels, param_dtype, sharding)
+
+    def __call__(self, x: Any) -> Array:
+        x, _ = layers.compute_dtype(self.dtype, x, "PELU")
+        raw = {"log_a": self.log_a[...], "log_b": self.log_b[...]}
+        return layers.apply("PELU", x, raw, self.axis)
+
+
+class Rational(nnx.Module):
+    r"""Rational activation (Padé activation unit) with learnable coefficients.
+
+    .. math::
+      f(x) = \frac{P(x)}{Q(x)}, \quad P(x) = \sum_{j=0}^{m} a_j x^j, \quad
+      Q_A = 1 + \sum_{k=1}^{n} |b_k|\,|x|^k, \quad Q_B = 1 + \Big|\sum_{k=1}^{n} b_k x^k\Big|,
+      \quad Q_C = 0.1 + \Big|\sum_{k=0}^{n-1} b_k x^k\Big|
+
+    Parameters ``numerator`` (shape ``(m + 1,)``) and ``denominator`` (shape
+    ``(n,)``), shared across channels, initialised to the least-squares fit of
+    ``approx_func`` on [-5, 5] (``jaxact.RATIONAL_INIT`` for degrees (5, 4)
+    version A, otherwise fitted at construction and cached). Max errors of the
+    shipped fits on [-5, 5]: leaky_relu 9.2e-2 (at the kink), relu 9.3e-2, gelu
+    4.3e-3, silu 6.4e-5, tanh 1.4e-4, sigmoid 4.2e-7. The denominator never
+    vanishes: ``Q >= 1`` (A, B, D) and ``Q >= 0.1`` (C). Version D is B with
+    training noise: while not ``deterministic``, each numerator coefficient is
+    multiplied by an independent ``U(0.9, 1.1)`` factor drawn from
+    ``rngs.dropout()``; ``model.eval()`` sets ``deterministic=True`` (then D
+    equals B and needs no ``rngs``), ``model.train()`` clears it.
+
+    Args:
+      approx_func: "leaky_relu", "relu", "gelu", "silu", "tanh" or "sigmoid".
+      degrees: ``(m, n)``, the numerator and denominator degrees.
+      version: "A", "B", "C" or "D".
+      deterministic: turn off version D's noise.
+      dtype: compute dtype; None means the input's dtype.
+      param_dtype: dtype the parameters are stored in.
+      sharding: accepted for a uniform API; the coefficients are not per channel.
+      rngs: an ``nnx.Rngs`` (stream ``"dropout"``) for version D in training.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact.nnx as jn
+      >>> layer = jn.Rational("gelu")
+      >>> layer.numerator.shape, layer.denominator.shape
+      ((6,), (4,))
+      >>> [round(v, 2) for v in layer(jnp.array([-1.0, 2.0])).tolist()]
+      [-0.15, 1.95]
+    """
+
+    def __init__(
+        self,
+        approx_func: str = "leaky_relu",
+        degrees: tuple[int, int] = (5, 4),
+        version: str = "A",
+        *,
+        deterministic: bool = False,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
+        sharding: Sharding = None,
+        rngs: nnx.Rngs | None = None,
+    ):
+        if isinstance(degrees, list):
+            degrees = tuple(degrees)  # type: ignore[assignment]
+        numerator, denominator = layers.rational_init(approx_func, degrees, version, "Rational")
+        _check_bool("Rational", "deterministic", deterministic)
+        _check_sharding("Rational", sharding)
+        _check_rngs("Rational", rngs, required=False)
+        self.approx_func = approx_func
+        self.degrees = degrees
+        self.version = version
+        self.deterministic = deterministic
+        self.dtype = dtype
+        self.param_dtype = param_dtype
+        self.sharding = sharding
+        self.rngs = nnx.data(rngs if version == "D" else None)
+        self.numerator = nnx.Param(jnp.asarray(numerator, param_dtype))
+        self.denominator = nnx.Param(jnp.asarray(denominator, param_dtype))
+
+    def __call__(self, x: Any) -> Array:
+        x, _ = layers.compute_dtype(self.dtype, x, "Rational")
+        training = self.version == "D" and not self.deterministic
+        key = None
+        if training:
+            if self.rngs is None:
+                raise layers.layer_error(
+                    "Rational",
+                    "rngs",
+                    "is required for version 'D' in training mode: pass rngs=nnx.Rngs(dropout=...) "
+                    "at construction, or call model.eval() (deterministic=True)",
+                )
+            key = self.rngs.dropout()
+        return rational(
+            x,
+            self.numerator[...].astype(x.dtype),
+            self.denominator[...].astype(x.dtype),
+            version=self.version,
+            key=key,
+            training=training,
+        )
+
+
+PAU = Rational
+
+
+class MetaACON(nnx.Module):
+    r"""Meta-ACON: ACON-C whose ``beta`` is computed from the input per sample and channel.
+
+    With ``g`` the mean of ``x`` over every axis except the batch axis (0) and the
+    channel axis:
+
+    .. math::
+      \beta = \sigma\big(W_2 (W_1 g)\big), \qquad
+      f(x) = (p_1 - p_2) x\,\sigma(\beta (p_1 - p_2) x) + p_2 x
+
+    Parameters ``p1``, ``p2`` (shape ``(C,)``), ``w1`` (``(hidden, C)``) and
+    ``w2`` (``(C, hidden)``) with ``hidden = max(ratio, C // ratio)``.
+
+    Args:
+      num_channels: the channel count ``C``.
+      ratio: the reduction ratio of the hidden width.
+      axis: the channel axis (not 0, the batch axis).
+      p1_init: initial upper slopes.
+      p2_init: initial lower slopes.
+      kernel_init: initializer of ``w1`` and ``w2`` (``init(key, shape, dtype)``).
+      dtype: compute dtype; None means the input's dtype.
+      param_dtype: dtype the parameters are stored in.
+      sharding: mesh axis names of the channel axis (``p1``, ``p2`` and the
+        channel axes of ``w1``, ``w2``).
+      rngs: an ``nnx.Rngs`` for the kernel initialisation (stream ``"params"``).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from flax import nnx
+      >>> import jaxact.nnx as jn
+      >>> layer = jn.MetaACON(8, ratio=4, rngs=nnx.Rngs(0))
+      >>> layer.w1.shape, layer(jnp.ones((2, 5, 8))).shape
+      ((4, 8), (2, 5, 8))
+    """
+
+    def __init__(
+        self,
+        num_channels: int,
+        ratio: int = 16,
+        axis: int = -1,
+        p1_init: float = 1.0,
+        p2_init: float = 0.0,
+        kernel_init: Callable[..., Any] = _LECUN_NORMAL,
+        *,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
+        sharding: Sharding = None,
+        rngs: nnx.Rngs,
+    ):
+        _check_int("MetaACON", "num_channels", num_channels)
+        _check_int("MetaACON", "ratio", ratio)
+        _check_axis("MetaACON", axis)
+        _check_sharding("MetaACON", sharding)
+        _check_rngs("MetaACON", rngs, required=True)
+        p1 = layers.raw_value(layers.Weight("p1"), p1_init, "MetaACON")
+        p2 = layers.raw_value(layers.Weight("p2"), p2_init, "MetaACON")
+        hidden = max(ratio, num_channels // ratio)
+        self.num_channels = num_channels
+        self.ratio = ratio
+        self.axis = axis
+        self.dtype = dtype
+        self.param_dtype = param_dtype
+        self.sharding = sharding
+        w1 = kernel_init(rngs.params(), (hidden, num_channels), param_dtype)
+        w2 = kernel_init(rngs.params(), (num_channels, hidden), param_dtype)
+        p1_value = jnp.full((num_channels,), p1, param_dtype)
+        p2_value = jnp.full((num_channels,), p2, param_dtype)
+        if sharding is None:
+            self.p1 = nnx.Param(p1_value)
+            self.p2 = nnx.Param(p2_value)
+            self.w1 = nnx.Param(w1)
+            self.w2 = nnx.Param(w2)
+        else:
+            self.p1 = nnx.Param(p1_value, out_sharding=sharding)
+            self.p2 = nnx.Param(p2_value, out_sharding=sharding)
+            self.w1 = nnx.Param(w1, out_sharding=(None, *sharding))
+            self.w2 = nnx.Param(w2, out_sharding=(*sharding, None))
+
+    def __call__(self, x: Any) -> Array:
+        x, _ = layers.compute_dtype(self.dtype, x, "MetaACON")
+        if x.ndim < 2 or not -x.ndim <= self.axis < x.ndim or self.axis % x.ndim == 0:
+            raise layers.layer_error(
+                "MetaACON",
+                "axis",
+                f"{self.axis} must be a non-batch axis of an at least 2-D input, got shape "
+                f"{x.shape}",
+            )
+        if x.shape[self.axis] != self.num_channels:
+            raise layers.layer_error(
+                "MetaACON",
+                "x",
+                f"has {x.shape[self.axis]} channels on axis {self.axis}, but the layer has "
+                f"num_channels={self.num_channels} (input shape {x.shape})",
+            )
+        return meta_acon(
+            x,
+            self.p1[...].astype(x.dtype),
+            self.p2[...].astype(x.dtype),
+            self.w1[...].astype(x.dtype),
+            self.w2[...].astype(x.dtype),
+            self.axis,
+        )
+
+
+# ----------------------------------------------------------------------------
+# Gated feed-forward.
+
+
+def _gate(activation: Any) -> Callable[..., Any]:
+    try:
+        return layers.gate_function(activation, "GatedMLP")
+    except ValueError as e:
+        raise layers.layer_error(
+            "GatedMLP",
+            "activation",
+            f"must be a gate variant ({', '.join(layers.GATES)}), an activation name or a "
+            f"callable, got {activation!r} ({e})",
+        ) from None
+
+
+class GatedMLP(nnx.Module):
+    r"""Gated feed-forward block (GLU variants): ``down(dropout(act(gate(x)) * up(x)))``.
+
+    .. math::
+      y = W_{down}\,\big(\phi(W_{gate} x) \odot W_{up} x\big)
+
+    ``activation`` names the variant of Shazeer 2020 ("GLU Variants Improve
+    Transformer"): "glu" (sigmoid), "reglu" (relu), "geglu" (exact GELU),
+    "geglu_tanh" (tanh GELU), "swiglu" (SiLU), "bilinear" (identity); any
+    activation name or callable is used as the gate's activation itself.
+    Configurations: LLaMA is the default (``"swiglu"``, no bias, hidden =
+    ``llama_hidden(d)``, 2/3 of 4d rounded up to 256); T5 v1.1 is
+    ``activation="geglu_tanh"``, no bias, ``dropout_rate=0.1``; PaLM is
+    ``"swiglu"`` without bias.
+
+    Submodules (``nnx.Linear``, each with ``kernel`` and, with ``use_bias``,
+    ``bias``): ``gate``, ``up`` and ``down``; with ``fused``, ``gate_up`` (one
+    projection to ``2 * hidden`` whose output columns are ``[up | gate]``, value
+    first like ``jaxact.glu``) and ``down``. With ``gate_up.kernel ==
+    concat([up.kernel, gate.kernel], axis=1)`` the fused block equals the
+    unfused one. The dropout (``dropout``, an ``nnx.Dropout``) is on while
+    training and off after ``model.eval()``. Kernels are cast to the compute
+    dtype, so bfloat16 input with float32 parameters gives bfloat16 output.
+
+    Args:
+      in_features: width of the input's last axis.
+      hidden_features: hidden width; None means ``llama_hidden(in_features)``.
+      out_features: output width; None means ``in_features``.
+      activation: gate variant, activation name or callable.
+      use_bias: add biases to the projections.
+      fused: one ``gate_up`` projection instead of ``gate`` and ``up``.
+      dropout_rate: dropout on the hidden activations.
+      kernel_init: kernel initializer of the projections.
+      bias_init: bias initializer of the projections.
+      dtype: compute dtype; None means the input's dtype.
+      param_dtype: dtype the parameters are stored in.
+      rngs: an ``nnx.Rngs`` (streams ``"params"`` and ``"dropout"``).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from flax import nnx
+      >>> import jaxact.nnx as jn
+      >>> block = jn.GatedMLP(8, 16, rngs=nnx.Rngs(0))
+      >>> block.gate.kernel.shape, block(jnp.ones((2, 8))).shape
+      ((8, 16), (2, 8))
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        hidden_features: int | None = None,
+        out_features: int | None = None,
+        *,
+        activation: str | Callable[..., Any] = "swiglu",
+        use_bias: bool = False,
+        fused: bool = False,
+        dropout_rate: float = 0.0,
+        kernel_init: Callable[..., Any] = _LECUN_NORMAL,
+        bias_init: Callable[..., Any] = nnx.initializers.zeros,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
+        rngs: nnx.Rngs,
+    ):
+        _check_int("GatedMLP", "in_features", in_features)
+        _check_int("GatedMLP", "hidden_features", hidden_features, optional=True)
+        _check_int("GatedMLP", "out_features", out_features, optional=True)
+        _check_bool("GatedMLP", "use_bias", use_bias)
+        _check_bool("GatedMLP", "fused", fused)
+        if (
+            not isinstance(dropout_rate, (int, float))
+            or isinstance(dropout_rate, bool)
+            or not 0.0 <= dropout_rate < 1.0
+        ):
+            raise layers.layer_error(
+                "GatedMLP", "dropout_rate", f"must be a number in [0, 1), got {dropout_rate!r}"
+            )
+        _gate(activation)
+        _check_rngs("GatedMLP", rngs, required=True)
+        hidden = layers.llama_hidden(in_features) if hidden_features is None else hidden_features
+        out = in_features if out_features is None else out_features
+        self.in_features = in_features
+        self.hidden_features = hidden
+        self.out_features = out
+        self.activation = nnx.data(activation) if nnx.is_data(activation) else activation
+        self.use_bias = use_bias
+        self.fused = fused
+        self.dropout_rate = dropout_rate
+        self.dtype = dtype
+        self.param_dtype = param_dtype
+
+        def linear(n_in: int, n_out: int) -> nnx.Linear:
+            return nnx.Linear(
+                n_in,
+                n_out,
+                use_bias=use_bias,
+                dtype=dtype,
+                param_dtype=param_dtype,
+                kernel_init=kernel_init,
+                bias_init=bias_init,
+                promote_dtype=_cast_to_input,
+                rngs=rngs,
+            )
+
+        if fused:
+            self.gate_up = linear(in_features, 2 * hidden)
+        else:
+            self.gate = linear(in_features, hidden)
+            self.up = linear(in_features, hidden)
+        self.down = linear(hidden, out)
+        self.dropout = nnx.Dropout(dropout_rate, rngs=rngs)
+
+    def __call__(self, x: Any) -> Array:
+        x, _ = layers.compute_dtype(self.dtype, x, "GatedMLP")
+        if x.ndim < 1 or x.shape[-1] != self.in_features:
+            raise layers.layer_error(
+                "GatedMLP",
+                "x",
+                f"must have {self.in_features} features on its last axis, got shape {x.shape}",
+            )
+        act = _gate(self.activation)
+        if self.fused:
+            up, gate = jnp.split(self.gate_up(x), 2, axis=-1)
+        else:
+            gate, up = self.gate(x), self.up(x)
+        return self.down(self.dropout(act(gate) * up))
+
+
+# ----------------------------------------------------------------------------
+# Swapping activations.
+
+_LAYER_FUNCTIONS: dict[type, str] = {
+    PReLU: "PReLU",
+    Swish: "Swish",
+    StarReLU: "StarReLU",
+    XIELU: "XIELU",
+    Snake: "Snake",
+    SnakeBeta: "SnakeBeta",
+    ACONC: "ACONC",
+    SMU: "SMU",
+    PELU: "PELU",
+}
+
+
+def _layer_function(obj: Any) -> Callable[..., Any] | None:
+    """The activation a layer computes (for matching), or None for other objects."""
+    if type(obj) in _LAYER_FUNCTIONS:
+        return table.FUNCTIONS[layers.LEARNABLE[_LAYER_FUNCTIONS[type(obj)]].fn]
+    if isinstance(obj, Rational):
+        return rational
+    if isinstance(obj, MetaACON):
+        return meta_acon
+    if isinstance(obj, nnx.PReLU):
+        return table.FUNCTIONS["prelu"]
+    return None
+
+
+class _Swapper:
+    """Walks an nnx graph and replaces the matched activations in place."""
+
+    def __init__(self, match: Callable[[Any], bool], new: Any, where: Any):
+        self.match = match
+        self.new = new
+        self.where = where
+        self.count = 0
+        self.seen: set[int] = set()
+
+    def matches(self, path: tuple[Any, ...], obj: Any) -> bool:
+        if isinstance(obj, Activation):
+            hit = self.match(obj.fn)
+        elif (fn := _layer_function(obj)) is not None:
+            hit = self.match(fn)
+        elif isinstance(obj, (nnx.Module, nnx.Variable, nnx.Pytree)):
+            hit = False
+        elif isinstance(obj, str) or callable(obj):
+            hit = self.match(obj)
+        else:
+            hit = False
+        return hit and (self.where is None or bool(self.where(path, obj)))
+
+    def replacement(self, obj: Any) -> Any:
+        self.count += 1
+        if isinstance(self.new, nnx.Module):
+            return nnx.clone(self.new)
+        if isinstance(obj, nnx.Module):  # a layer: the new activation as a layer
+            rngs = getattr(obj, "rngs", None) if isinstance(obj, Activation) else None
+            return Activation(self.new, dtype=getattr(obj, "dtype", None), rngs=rngs)
+        if isinstance(obj, str) and isinstance(self.new, str):
+            return self.new
+        return layers.resolve(self.new, "swap_activations")
+
+    def value(self, path: tuple[Any, ...], obj: Any) -> tuple[Any, bool]:
+        """(the new value, whether it changed) for an attribute or container item."""
+        if self.matches(path, obj):
+            return self.replacement(obj), True
+        if isinstance(obj, (nnx.Variable, nnx.Rngs, nnx.RngStream)):
+            return obj, False
+        if isinstance(obj, (Activation, Rational, MetaACON)) or type(obj) in _LAYER_FUNCTIONS:
+            return obj, False  # their string attributes configure them, they are not calls
+        if isinstance(obj, nnx.Pytree):
+            self.node(path, obj)
+            return obj, False
+        if isinstance(obj, (list, tuple)):
+            items = [self.value((*path, i), v) for i, v in enumerate(obj)]
+            if not any(changed for _, changed in items):
+                return obj, False
+            values = [v for v, _ in items]
+            if isinstance(obj, tuple) and hasattr(obj, "_fields"):
+                return type(obj)(*values), True
+            return type(obj)(values), True
+        if isinstance(obj, dict):
+            entries = {k: self.value((*path, k), v) for k, v in obj.items()}
+            if not any(changed for _, changed in entries.values()):
+                return obj, False
+            return type(obj)({k: v for k, (v, _) in entries.items()}), True
+        return obj, False
+
+    def node(self, path: tuple[Any, ...], node: nnx.Pytree) -> None:
+        if id(node) in self.seen:
+            return
+        self.seen.add(id(node))
+        for name, obj in list(vars(node).items()):
+            if name.startswith(("_pytree__", "_object__")):
+                continue
+            key: Any = int(name) if isinstance(node, nnx.List) and name.isdigit() else name
+            new, changed = self.value((*path, key), obj)
+            if changed:
+                wrapped = nnx.data(new) if _has_data(new) else nnx.static(new)
+                setattr(node, name, wrapped)
+
+
+def _has_data(value: Any) -> bool:
+    return any(nnx.is_data(leaf) for leaf in jax.tree.leaves(value, is_leaf=nnx.is_data))
+
+
+def swap_activations(
+    model: Any,
+    old: str | Callable[..., Any] | list[Any] | tuple[Any, ...],
+    new: str | Callable[..., Any] | nnx.Module,
+    *,
+    where: Callable[[tuple[Any, ...], Any], bool] | None = None,
+) -> Any:
+    """Returns a copy of ``model`` with the activation ``old`` replaced by ``new``.
+
+    The model is copied with ``nnx.clone`` and the copy's attributes are set in
+    place; the input model is untouched. Matched, at any depth (including the
+    entries of lists, tuples, dicts, ``nnx.List``/``nnx.Dict`` and
+    ``nnx.Sequential.layers``):
+
+    - function attributes computing ``old`` (``jax.nn.relu``, ``nnx.relu``,
+      ``jaxact.relu``, library presets, ``jnp.tanh``);
+    - string attributes naming ``old`` (configuration such as ``act="relu"``,
+      e.g. ``GatedMLP.activation``);
+    - ``Activation`` layers whose ``fn`` computes ``old``;
+    - jaxact's learnable layers computing ``old`` (``PReLU`` by ``"prelu"``,
+      ``Snake`` by ``"snake"``, ``Rational`` by ``"rational"``, ...) and flax's
+      own ``nnx.PReLU`` (by ``"prelu"``).
+
+    Each match becomes: a copy of ``new`` when ``new`` is a layer instance
+    (its parameters are fresh: train or load them); otherwise, for a string
+    attribute, the name ``new``; for a layer, ``Activation(new)`` (same
+    ``dtype``); for a function attribute, the function ``new`` resolves to.
+
+    Args:
+      model: an ``nnx.Module``.
+      old: an activation name (every function computing it matches, whatever
+        library it comes from), a callable, or a list of them.
+      new: an activation name, a callable or an ``nnx.Module`` instance.
+      where: optional filter ``where(path, obj) -> bool``; ``path`` is the tuple
+        of attribute names and indices from ``model``, ``obj`` the match.
+
+    Returns:
+      The new model.
+
+    Raises:
+      ValueError: ``old`` is not an activation, ``new`` is not one, or nothing
+        matched.
+
+    Example:
+      >>> import jax, jax.numpy as jnp
+      >>> from flax import nnx
+      >>> import jaxact.nnx as jn
+      >>> rngs = nnx.Rngs(0)
+      >>> mlp = nnx.Sequential(
+      ...     nnx.Linear(2, 4, rngs=rngs), jax.nn.relu, nnx.Linear(4, 1, rngs=rngs)
+      ... )
+      >>> new = jn.swap_activations(mlp, "relu", jn.PReLU("torch"))
+      >>> type(new.layers[1]).__name__, mlp.layers[1] is jax.nn.relu
+      ('PReLU', True)
+    """
+    if not isinstance(model, nnx.Pytree):
+        raise layers.layer_error(
+            "swap_activations", "model", f"must be an nnx.Module, got {type(model).__name__}"
+        )
+    match = layers.matcher(old)
+    if isinstance(new, str):
+        try:
+            layers.resolve(new, "swap_activations")
+        except ValueError as e:
+            raise layers.layer_error("swap_activations", "new", str(e)) from None
+    elif not callable(new):
+        raise layers.layer_error(
+            "swap_activations",
+            "new",
+            f"must be an activation name, a callable or an nnx.Module, got {new!r}",
+        )
+    if where is not None and not callable(where):
+        raise layers.layer_error(
+            "swap_activations", "where", f"must be a callable (path, obj) -> bool, got {where!r}"
+        )
+    swapper = _Swapper(match, new, where)
+    if swapper.matches((), model):
+        return swapper.replacement(model)
+    copy = nnx.clone(model)
+    swapper.node((), copy)
+    if swapper.count == 0:
+        raise layers.layer_error(
+            "swap_activations",
+            "old",
+            f"{old!r} matched no activation in the {type(model).__name__} model"
+            + (" (with the given 'where' filter)" if where is not None else ""),
+        )
+    return copy

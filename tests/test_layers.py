@@ -1,0 +1,296 @@
+"""The shared layer contract, and what linen and nnx layers must do alike.
+
+linen and nnx layers built with the same arguments and given the same parameters
+must compute the same outputs and gradients; their parameters survive
+flax.serialization and orbax round trips bit-exactly; an nnx model of jaxact
+layers sharded over 8 host devices computes what it computes on one.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import os
+import subprocess
+import sys
+import textwrap
+from typing import Any
+
+import chex
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import orbax.checkpoint as ocp
+import pytest
+from flax import nnx, serialization
+
+import jaxact
+import jaxact.linen as jl
+import jaxact.nnx as jn
+from jaxact._src import layers
+
+# (class name, constructor keyword arguments, input shape). nnx-only arguments
+# (in_features, rngs) are added by ``_nnx``.
+CASES: list[tuple[str, dict[str, Any], tuple[int, ...]]] = [
+    ("Activation", {"fn": "gelu_pytorch_tanh"}, (4, 6)),
+    ("Activation", {"fn": "torch:Softplus"}, (4, 6)),
+    ("Activation", {"fn": "softmax"}, (4, 6)),
+    ("PReLU", {}, (4, 6)),
+    ("PReLU", {"negative_slope_init": "torch", "num_channels": 6}, (4, 6)),
+    ("PReLU", {"negative_slope_init": "keras", "num_channels": 3, "axis": 1}, (2, 3, 5)),
+    ("Swish", {"num_channels": 6}, (4, 6)),
+    ("StarReLU", {"scale_init": 0.8944, "bias_init": -0.4472}, (4, 6)),
+    ("XIELU", {}, (4, 6)),
+    ("Snake", {"num_channels": 6}, (4, 6)),
+    ("Snake", {"alpha_init": 0.5, "logscale": True, "num_channels": 6}, (4, 6)),
+    ("SnakeBeta", {"num_channels": 6}, (4, 6)),
+    ("SnakeBeta", {"logscale": True}, (4, 6)),
+    ("ACONC", {"num_channels": 6}, (4, 6)),
+    ("SMU", {}, (4, 6)),
+    ("PELU", {"num_channels": 6}, (4, 6)),
+    ("Rational", {}, (4, 6)),
+    ("Rational", {"approx_func": "gelu", "version": "B"}, (4, 6)),
+    ("MetaACON", {"num_channels": 6, "ratio": 2}, (4, 3, 6)),
+    ("GatedMLP", {"hidden_features": 8}, (4, 6)),
+    ("GatedMLP", {"hidden_features": 8, "activation": "geglu", "use_bias": True}, (4, 6)),
+    ("GatedMLP", {"hidden_features": 8, "fused": True, "out_features": 5}, (4, 6)),
+]
+IDS = [f"{c}-{i}" for i, (c, _, _) in enumerate(CASES)]
+
+
+def _linen(cls: str, kwargs: dict[str, Any]) -> nn.Module:
+    kwargs = dict(kwargs)
+    if cls == "Activation":
+        return jl.Activation(kwargs.pop("fn"), **kwargs)
+    return getattr(jl, cls)(**kwargs)
+
+
+def _nnx(cls: str, kwargs: dict[str, Any], shape: tuple[int, ...]) -> nnx.Module:
+    kwargs = dict(kwargs)
+    if cls == "Activation":
+        return jn.Activation(kwargs.pop("fn"), **kwargs)
+    if cls == "GatedMLP":
+        return jn.GatedMLP(shape[-1], rngs=nnx.Rngs(0), **kwargs)
+    if cls == "MetaACON":
+        return jn.MetaACON(rngs=nnx.Rngs(0), **kwargs)
+    return getattr(jn, cls)(**kwargs)
+
+
+def _input(shape: tuple[int, ...]) -> jax.Array:
+    return 2.5 * jax.random.normal(jax.random.key(7), shape)
+
+
+def _nnx_apply(model: nnx.Module) -> tuple[Any, Any]:
+    """(pure params, f(params, x)) for an nnx model."""
+    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+
+    def f(p: Any, x: jax.Array) -> jax.Array:
+        state = jax.tree.map(lambda v: v, params)
+        nnx.replace_by_pure_dict(state, p)
+        return nnx.merge(graphdef, state, rest)(x)
+
+    return nnx.to_pure_dict(params), f
+
+
+def _linen_params(model: nn.Module, x: jax.Array) -> Any:
+    variables = model.init(jax.random.key(3), x)
+    return nn.meta.unbox(variables.get("params", {}))
+
+
+def _perturb(tree: Any) -> Any:
+    """Moves every parameter off its init value, so agreement is not by default."""
+    leaves, treedef = jax.tree.flatten(tree)
+    keys = jax.random.split(jax.random.key(11), max(len(leaves), 1))
+    out = [
+        leaf + 0.05 * jax.random.normal(k, leaf.shape, leaf.dtype)
+        for leaf, k in zip(leaves, keys, strict=False)
+    ]
+    return jax.tree.unflatten(treedef, out)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_linen_and_nnx_agree(case: tuple[str, dict[str, Any], tuple[int, ...]]) -> None:
+    cls, kwargs, shape = case
+    x = _input(shape)
+    lmod = _linen(cls, kwargs)
+    lparams = _linen_params(lmod, x)
+    nparams, nf = _nnx_apply(_nnx(cls, kwargs, shape))
+    # Same names, shapes and init values (random inits aside).
+    chex.assert_trees_all_equal_shapes_and_dtypes(lparams, nparams)
+    if cls not in ("GatedMLP", "MetaACON"):
+        chex.assert_trees_all_equal(lparams, nparams)
+    params = _perturb(lparams)
+
+    def lf(p: Any, x: jax.Array) -> jax.Array:
+        return lmod.apply({"params": p}, x)
+
+    for dtype in (jnp.float32, jnp.bfloat16):
+        xd = x.astype(dtype)
+        yl, yn = lf(params, xd), nf(params, xd)
+        chex.assert_type(yl, dtype)
+        chex.assert_trees_all_equal(yl, yn)
+
+    def loss(f: Any) -> Any:
+        return jax.grad(lambda p, x: jnp.sum(jnp.sin(f(p, x))), argnums=(0, 1))
+
+    gl, gn = loss(lf)(params, x), loss(nf)(params, x)
+    chex.assert_trees_all_close(gl, gn, rtol=1e-6, atol=1e-6)
+    chex.assert_tree_all_finite(gl)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_params_round_trip_bit_exact(
+    case: tuple[str, dict[str, Any], tuple[int, ...]], tmp_path: Any
+) -> None:
+    cls, kwargs, shape = case
+    x = _input(shape)
+    variables = _perturb(_linen(cls, kwargs).init(jax.random.key(3), x))
+    restored = serialization.from_bytes(variables, serialization.to_bytes(variables))
+    chex.assert_trees_all_equal(restored, variables, strict=True)
+
+    model = _nnx(cls, kwargs, shape)
+    state = nnx.state(model, nnx.Param)
+    pure = _perturb(nnx.to_pure_dict(state))
+    back = serialization.msgpack_restore(serialization.msgpack_serialize(pure))
+    chex.assert_trees_all_equal(back, pure)
+    if not pure:
+        return
+    with ocp.StandardCheckpointer() as ckpt:
+        ckpt.save(tmp_path / "ckpt", pure)
+        ckpt.wait_until_finished()
+        abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, pure)
+        loaded = ckpt.restore(tmp_path / "ckpt", abstract)
+    chex.assert_trees_all_equal(loaded, pure, strict=True)
+    # The restored parameters drive the model to the same outputs.
+    nnx.replace_by_pure_dict(state, loaded)
+    nnx.update(model, state)
+    _, nf = _nnx_apply(model)
+    chex.assert_trees_all_equal(model(x), nf(pure, x))
+
+
+_SHARDED = textwrap.dedent(
+    """
+    import jax, jax.numpy as jnp, numpy as np
+    from flax import nnx
+    import jaxact.nnx as jn
+    from jax.sharding import NamedSharding, PartitionSpec as P
+
+    assert jax.device_count() == 8, jax.devices()
+
+    class Net(nnx.Module):
+        def __init__(self, rngs):
+            s = ("model",)
+            self.l1 = nnx.Linear(16, 32, rngs=rngs,
+                                 kernel_init=nnx.with_partitioning(
+                                     nnx.initializers.lecun_normal(), (None, "model")))
+            self.a1 = jn.PReLU(num_channels=32, negative_slope_init="torch", sharding=s)
+            self.a2 = jn.Snake(num_channels=32, sharding=s)
+            self.a3 = jn.Swish(num_channels=32, sharding=s)
+            self.ffn = jn.GatedMLP(32, 64, rngs=rngs)
+            self.a4 = jn.Rational(approx_func="gelu")
+            self.a5 = jn.Activation("gelu_pytorch_tanh")
+            self.out = nnx.Linear(32, 4, rngs=rngs)
+
+        def __call__(self, x):
+            h = self.a3(self.a2(self.a1(self.l1(x))))
+            return self.out(self.a5(self.a4(self.ffn(h))))
+
+    x = jax.random.normal(jax.random.key(1), (64, 16))
+    mesh = jax.make_mesh((2, 4), ("data", "model"))
+    with jax.set_mesh(mesh):
+        model = Net(nnx.Rngs(0))
+        specs = nnx.get_partition_spec(nnx.state(model))
+        specs = nnx.to_pure_dict(specs)
+        assert specs["a1"]["negative_slope"] == P("model"), specs["a1"]
+        state = nnx.state(model, nnx.Param)
+        xs = jax.device_put(x, NamedSharding(mesh, P("data")))
+        y = nnx.jit(lambda m, x: m(x))(model, xs)
+        assert len(y.sharding.device_set) == 8
+    pure = jax.tree.map(np.asarray, nnx.to_pure_dict(state))
+    one = jax.make_mesh((1, 1), ("data", "model"), devices=jax.devices()[:1])
+    with jax.set_mesh(one):
+        single = Net(nnx.Rngs(0))
+        ref_state = nnx.state(single, nnx.Param)
+        nnx.replace_by_pure_dict(ref_state, pure)
+        nnx.update(single, ref_state)
+        ref = single(jnp.asarray(np.asarray(x)))
+        assert len(ref.sharding.device_set) == 1
+    err = float(jnp.max(jnp.abs(np.asarray(y) - np.asarray(ref))))
+    scale = float(jnp.max(jnp.abs(ref)))
+    print("max abs diff", err, "scale", scale)
+    assert err <= 1e-5 * scale, err
+    """
+)
+
+
+def test_sharded_nnx_model_matches_one_device() -> None:
+    env = dict(os.environ)
+    env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=8"
+    env["JAX_PLATFORMS"] = "cpu"
+    proc = subprocess.run(
+        [sys.executable, "-W", "error", "-c", _SHARDED],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "max abs diff" in proc.stdout
+
+
+# ----------------------------------------------------------------------------
+# The shared contract itself.
+
+
+@pytest.mark.parametrize("layer", sorted(layers.LEARNABLE))
+def test_transforms_invert(layer: str) -> None:
+    for w in layers.LEARNABLE[layer].weights:
+        for value in (0.3, 1.0, 2.5, 40.0):
+            if value <= w.offset:
+                continue
+            raw = layers.raw_value(w, value, layer)
+            back = float(layers.natural(w, jnp.asarray(raw, jnp.float32)))
+            assert math.isclose(back, value, rel_tol=1e-5), (layer, w, value, back)
+        fn = jaxact.get(layers.LEARNABLE[layer].fn)
+        assert w.arg in inspect.signature(fn).parameters, (layer, w.arg)
+
+
+def test_positive_transforms_stay_positive() -> None:
+    weights = (layers.Weight("b", "exp"), layers.Weight("a", "softplus", 0.5))
+    for w in (*weights, layers.Weight("c", "abs")):
+        for raw in (-1e4, -80.0, 0.0, 80.0):
+            v = layers.natural(w, jnp.float32(raw))
+            assert bool(jnp.isfinite(v)) and float(v) > 0, (w, raw, v)
+
+
+def test_contract_errors() -> None:
+    w = layers.LEARNABLE["Swish"].weights[0]
+    with pytest.raises(ValueError, match="Swish.*'beta_init'.*positive"):
+        layers.raw_value(w, -1.0, "Swish")
+    with pytest.raises(ValueError, match="Swish.*'beta_init'"):
+        layers.raw_value(w, float("nan"), "Swish")
+    with pytest.raises(ValueError, match="PReLU.*'num_channels'"):
+        layers.check_channels("PReLU", 0)
+    with pytest.raises(ValueError, match="PReLU.*'x'.*channels"):
+        layers.to_channel(jnp.ones(3), jnp.ones((2, 4)), -1, "PReLU")
+    with pytest.raises(ValueError, match="Activation.*'fn'"):
+        layers.resolve("no_such_activation")
+    with pytest.raises(ValueError, match="Rational.*'approx_func'"):
+        layers.rational_init("cosh", (5, 4), "A")
+    with pytest.raises(ValueError, match="Rational.*'degrees'"):
+        layers.rational_init("gelu", (5,), "A")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="swap_activations.*'old'"):
+        layers.matcher("no_such_activation")
+
+
+def test_activation_names_and_matching() -> None:
+    assert layers.activation_name(jax.nn.relu) == "relu"
+    assert layers.activation_name(nn.relu) == "relu"
+    assert layers.activation_name(jnp.tanh) == "tanh"
+    assert layers.activation_name(jaxact.swish) == "silu"
+    assert layers.activation_name("torch:GELU") == "gelu_erf"
+    assert layers.activation_name(lambda x: x) is None
+    m = layers.matcher(["relu", "gelu_pytorch_tanh"])
+    assert m(jax.nn.relu) and m(jaxact.gelu_tanh) and not m(jaxact.gelu_erf)
+    assert layers.llama_hidden(4096) == 11008
+    assert layers.gate_function("swiglu") is jaxact.silu

@@ -1,0 +1,757 @@
+"""jaxact.linen: the generic Activation layer over the whole name table, the
+learnable layers against the jaxact functions called with their parameters,
+Rational, GatedMLP, swap_activations and the error messages."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable
+from typing import Any
+
+import chex
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from jax.sharding import PartitionSpec
+
+import jaxact
+import jaxact.linen as jl
+from jaxact._src import layers, table
+
+DTYPES = (jnp.float32, jnp.bfloat16)
+
+
+def _x(shape: tuple[int, ...], seed: int = 7, scale: float = 2.5) -> jax.Array:
+    return scale * jax.random.normal(jax.random.key(seed), shape)
+
+
+# ----------------------------------------------------------------------------
+# Activation over every name of the table.
+
+
+def _by_function() -> dict[str, list[str]]:
+    """Every name of the table (jaxact's and "library:name"), grouped by the function it
+    resolves to, so that each function is compiled by one test (one xdist worker)."""
+    groups: dict[str, list[str]] = {n: [n] for n in jaxact.SPECS if n != "meta_acon"}
+    for lib, names in jaxact.LIBRARY_NAMES.items():
+        for name in names:
+            fn = jaxact.get(f"{lib}:{name}")
+            groups.setdefault(getattr(fn, "func", fn).__name__, []).append(f"{lib}:{name}")
+    return groups
+
+
+TABLE = _by_function()
+# Output shape of the vector activations that change it, on a last axis of 4.
+_LAST_AXIS = {"glu": 2, "swiglu": 2, "reglu": 2, "geglu": 2, "bilinear": 2, "maxout": 2}
+_LAST_AXIS["crelu"] = 8
+
+
+def _required_params(fn: Callable[..., Any]) -> dict[str, Any]:
+    """Values for the arguments without defaults (prelu's slope, threshold's value)."""
+    spec = jaxact.SPECS.get(getattr(fn, "func", fn).__name__)
+    sig = inspect.signature(fn).parameters
+    return {
+        k: spec.params[k]  # type: ignore[union-attr]
+        for k, p in list(sig.items())[1:]
+        if p.default is inspect.Parameter.empty and k != "key"
+    }
+
+
+def test_table_is_covered() -> None:
+    names = [n for group in TABLE.values() for n in group]
+    assert (
+        len(names)
+        == len(set(names))
+        == len(jaxact.SPECS) - 1 + sum(len(t) for t in jaxact.LIBRARY_NAMES.values())
+    )
+
+
+@pytest.mark.parametrize("function", list(TABLE))
+def test_activation_matches_the_function(function: str) -> None:
+    x32 = _x((2, 3, 4))
+    for name in TABLE[function]:
+        fn = jaxact.get(name)
+        params = _required_params(fn)
+        random = layers.needs_key(name, params)
+        model = nn.Sequential([jl.Activation(name, params)])
+        shape = (2, 3, _LAST_AXIS.get(function, 4))
+        for dtype in DTYPES:
+            x = x32.astype(dtype)
+            rngs = {"params": jax.random.key(0), "activation": jax.random.key(2)}
+            y, variables = model.init_with_output(rngs, x)
+            assert variables == {}, name  # no parameters
+            chex.assert_shape(y, shape, custom_message=name)
+            chex.assert_type(y, dtype, custom_message=name)
+            if random:  # a sample from the "activation" stream: a distribution per row
+                total = y.astype(jnp.float32).sum(-1)
+                chex.assert_trees_all_close(total, jnp.ones((2, 3)), atol=2e-2, custom_message=name)
+                again = model.apply({}, x, rngs={"activation": jax.random.key(2)})
+                other = model.apply({}, x, rngs={"activation": jax.random.key(3)})
+                chex.assert_trees_all_equal(y, again, custom_message=name)
+                assert not np.array_equal(np.asarray(y, np.float32), np.asarray(other, np.float32))
+            else:
+                chex.assert_trees_all_equal(y, fn(x, **params), custom_message=name)
+
+
+def test_rrelu_training_draws_from_the_activation_stream() -> None:
+    act = jl.Activation("rrelu", training=True)
+    x = -jnp.abs(_x((64,))) - 0.1
+    y = act.apply({}, x, rngs={"activation": jax.random.key(0)})
+    slopes = np.asarray(y / x)
+    assert slopes.min() >= 0.125 - 1e-6 and slopes.max() <= 1 / 3 + 1e-6
+    assert len(np.unique(slopes.round(5))) > 10  # one slope per element
+    chex.assert_trees_all_equal(
+        act.apply({}, jnp.abs(x), rngs={"activation": jax.random.key(0)}), jnp.abs(x)
+    )
+    with pytest.raises(ValueError, match="Activation.*'rngs'.*'activation'"):
+        act.apply({}, x)
+
+
+def test_activation_arguments() -> None:
+    x = _x((3, 4))
+    a = jl.Activation("elu", alpha=0.5)
+    b = jl.Activation("elu", {"alpha": 0.5})
+    assert a == b and a.params == {"alpha": 0.5}
+    chex.assert_trees_all_equal(a.apply({}, x), jaxact.elu(x, 0.5))
+    chex.assert_trees_all_equal(a.clone(params={"alpha": 2.0}).apply({}, x), jaxact.elu(x, 2.0))
+    assert a.copy(name="act").name == "act"
+    soft = jl.Activation("softmax", axis=0)
+    chex.assert_trees_all_equal(soft.apply({}, x), jaxact.softmax(x, axis=0))
+    # Library presets and callables.
+    chex.assert_trees_all_equal(
+        jl.Activation("keras:leaky_relu").apply({}, x), jaxact.leaky_relu(x, 0.2)
+    )
+    chex.assert_trees_all_equal(jl.Activation(jnp.tanh).apply({}, x), jnp.tanh(x))
+    # The compute dtype: explicit, and integers promoted.
+    y = jl.Activation("gelu_tanh", dtype=jnp.float32).apply({}, x.astype(jnp.bfloat16))
+    chex.assert_type(y, jnp.float32)
+    chex.assert_trees_all_equal(y, jaxact.gelu_tanh(x.astype(jnp.bfloat16).astype(jnp.float32)))
+    chex.assert_type(jl.Activation("relu").apply({}, jnp.arange(3)), jnp.float32)
+
+    # Inside a compact body: auto-named, or named explicitly.
+    class Net(nn.Module):
+        @nn.compact
+        def __call__(self, x: jax.Array) -> jax.Array:
+            x = jl.Activation("leaky_relu", negative_slope=0.3)(nn.Dense(3)(x))
+            return jl.Activation("elu", name="act")(x)
+
+    variables = Net().init(jax.random.key(0), x)
+    k = variables["params"]["Dense_0"]
+    expected = jaxact.elu(jaxact.leaky_relu(x @ k["kernel"] + k["bias"], 0.3))
+    chex.assert_trees_all_close(Net().apply(variables, x), expected, rtol=1e-6)
+
+
+# ----------------------------------------------------------------------------
+# Learnable layers: (layer, input shape, reference(params, x)).
+
+
+def _ch(p: jax.Array, x: jax.Array, axis: int = -1) -> jax.Array:
+    if p.ndim == 0:
+        return p
+    shape = [1] * x.ndim
+    shape[axis] = p.shape[0]
+    return p.reshape(shape)
+
+
+def _sp(v: jax.Array) -> jax.Array:
+    return jaxact.softplus(v)
+
+
+LEARNABLE_CASES: list[tuple[str, nn.Module, tuple[int, ...], Callable[[Any, jax.Array], Any]]] = [
+    ("prelu", jl.PReLU(), (8, 6), lambda p, x: jaxact.prelu(x, p["negative_slope"])),
+    (
+        "prelu_ch_axis1",
+        jl.PReLU("torch", num_channels=3, axis=1),
+        (8, 3, 5),
+        lambda p, x: jaxact.prelu(x, _ch(p["negative_slope"], x, 1)),
+    ),
+    (
+        "swish_ch",
+        jl.Swish(beta_init=1.5, num_channels=6),
+        (8, 6),
+        lambda p, x: jaxact.swish_beta(x, _ch(jnp.exp(p["log_beta"]), x)),
+    ),
+    (
+        "star_relu",
+        jl.StarReLU(*layers.STAR_RELU_INIT["paper"]),
+        (8, 6),
+        lambda p, x: jaxact.star_relu(x, p["scale"], p["bias"]),
+    ),
+    (
+        "xielu",
+        jl.XIELU(),
+        (8, 6),
+        lambda p, x: jaxact.xielu(
+            x, _sp(p["alpha_p"]), 0.5 + _sp(p["alpha_n"]), beta=0.5, eps=-1e-6
+        ),
+    ),
+    ("snake", jl.Snake(alpha_init=0.7), (8, 6), lambda p, x: jaxact.snake(x, p["alpha"])),
+    (
+        "snake_log_ch",
+        jl.Snake(alpha_init=0.7, num_channels=6, logscale=True),
+        (8, 6),
+        lambda p, x: jaxact.snake(x, _ch(jnp.exp(p["log_alpha"]), x)),
+    ),
+    (
+        "snake_beta_ch",
+        jl.SnakeBeta(beta_init=2.0, num_channels=6),
+        (8, 6),
+        lambda p, x: jaxact.snake_beta(
+            x, _ch(p["alpha"], x), _ch(jnp.abs(p["beta"]) + jnp.finfo(jnp.float32).tiny, x)
+        ),
+    ),
+    (
+        "snake_beta_log",
+        jl.SnakeBeta(alpha_init=0.5, logscale=True),
+        (8, 6),
+        lambda p, x: jaxact.snake_beta(x, jnp.exp(p["log_alpha"]), jnp.exp(p["log_beta"])),
+    ),
+    (
+        "aconc_ch",
+        jl.ACONC(p1_init=1.2, p2_init=0.1, num_channels=6),
+        (8, 6),
+        lambda p, x: jaxact.acon_c(
+            x, _ch(p["p1"], x), _ch(p["p2"], x), _ch(jnp.exp(p["log_beta"]), x)
+        ),
+    ),
+    ("smu", jl.SMU(), (8, 6), lambda p, x: jaxact.smu(x, 0.01, jnp.exp(p["log_mu"]))),
+    (
+        "pelu_ch",
+        jl.PELU(a_init=1.5, b_init=0.8, num_channels=6),
+        (8, 6),
+        lambda p, x: jaxact.pelu(x, _ch(jnp.exp(p["log_a"]), x), _ch(jnp.exp(p["log_b"]), x)),
+    ),
+    (
+        "rational",
+        jl.Rational(),
+        (8, 6),
+        lambda p, x: jaxact.rational(x, p["numerator"], p["denominator"]),
+    ),
+    (
+        "meta_acon",
+        jl.MetaACON(6, ratio=2, p1_init=1.3),
+        (8, 3, 6),
+        lambda p, x: jaxact.meta_acon(x, p["p1"], p["p2"], p["w1"], p["w2"]),
+    ),
+]
+
+# Parameter names, shapes and (natural) initial values.
+EXPECTED_INIT: dict[str, dict[str, tuple[tuple[int, ...], Any]]] = {
+    "prelu": {"negative_slope": ((), 0.01)},
+    "prelu_ch_axis1": {"negative_slope": ((3,), 0.25)},
+    "swish_ch": {"log_beta": ((6,), math.log(1.5))},
+    "star_relu": {"scale": ((), 0.8944271909999159), "bias": ((), -0.4472135954999579)},
+    "xielu": {
+        "alpha_p": ((), math.log(math.expm1(0.8))),
+        "alpha_n": ((), math.log(math.expm1(0.3))),
+    },
+    "snake": {"alpha": ((), 0.7)},
+    "snake_log_ch": {"log_alpha": ((6,), math.log(0.7))},
+    "snake_beta_ch": {"alpha": ((6,), 1.0), "beta": ((6,), 2.0)},
+    "snake_beta_log": {"log_alpha": ((), math.log(0.5)), "log_beta": ((), 0.0)},
+    "aconc_ch": {"p1": ((6,), 1.2), "p2": ((6,), 0.1), "log_beta": ((6,), 0.0)},
+    "smu": {"log_mu": ((), math.log(2.5))},
+    "pelu_ch": {"log_a": ((6,), math.log(1.5)), "log_b": ((6,), math.log(0.8))},
+    "rational": {
+        "numerator": ((6,), jaxact.RATIONAL_INIT["leaky_relu"][0]),
+        "denominator": ((4,), jaxact.RATIONAL_INIT["leaky_relu"][1]),
+    },
+    "meta_acon": {"p1": ((6,), 1.3), "p2": ((6,), 0.0), "w1": ((3, 6), None), "w2": ((6, 3), None)},
+}
+
+
+def _perturb(tree: Any, scale: float = 0.05) -> Any:
+    leaves, treedef = jax.tree.flatten(tree)
+    keys = jax.random.split(jax.random.key(11), len(leaves))
+    out = [
+        leaf + scale * jax.random.normal(k, leaf.shape)
+        for leaf, k in zip(leaves, keys, strict=True)
+    ]
+    return jax.tree.unflatten(treedef, out)
+
+
+@pytest.mark.parametrize("case", LEARNABLE_CASES, ids=[c[0] for c in LEARNABLE_CASES])
+def test_learnable_layer(case: tuple[str, nn.Module, tuple[int, ...], Callable]) -> None:
+    key, layer, shape, ref = case
+    x = _x(shape)
+    params = layer.init(jax.random.key(3), x)["params"]
+    # Names, shapes, dtypes and initial values.
+    expected = EXPECTED_INIT[key]
+    assert set(params) == set(expected)
+    for name, (pshape, value) in expected.items():
+        chex.assert_shape(params[name], pshape)
+        chex.assert_type(params[name], jnp.float32)
+        if value is not None:
+            want = jnp.broadcast_to(jnp.asarray(value, jnp.float32), pshape)
+            chex.assert_trees_all_close(params[name], want, rtol=1e-6, atol=1e-7)
+    # Output = the jaxact function with the natural parameter values.
+    params = _perturb(params)
+
+    @jax.jit  # one compilation of value and gradient (faster than op-by-op)
+    def value_and_grads(p: Any) -> tuple[jax.Array, Any]:
+        y = layer.apply({"params": p}, x)
+        return y, jax.grad(lambda q: jnp.sum(jnp.sin(layer.apply({"params": q}, x))))(p)
+
+    y, grads = value_and_grads(params)
+    chex.assert_trees_all_close(y, ref(params, x), rtol=1e-6, atol=1e-6)
+    # Gradients w.r.t. every parameter (every entry) are finite and non-zero.
+    chex.assert_tree_all_finite(grads)
+    for name, g in grads.items():
+        assert bool(jnp.all(g != 0)), (key, name, g)
+    # bfloat16 input with float32 parameters -> bfloat16 output, params cast to bf16.
+    xb = x.astype(jnp.bfloat16)
+    yb = layer.apply({"params": params}, xb)
+    chex.assert_type(yb, jnp.bfloat16)
+    pb = jax.tree.map(lambda p: p.astype(jnp.bfloat16).astype(jnp.float32), params)
+    want_b = ref(pb, xb.astype(jnp.float32))
+    chex.assert_trees_all_close(yb.astype(jnp.float32), want_b, rtol=1e-2, atol=1e-2)
+    # Integer input is promoted; the compute dtype can be forced.
+    chex.assert_type(layer.apply({"params": params}, jnp.ones(shape, jnp.int32)), jnp.float32)
+    y32 = layer.clone(dtype=jnp.float32).apply({"params": params}, xb)
+    chex.assert_type(y32, jnp.float32)
+
+
+def test_prelu_presets_and_flax_default() -> None:
+    x = -jnp.ones((2, 3))
+    for preset, slope in (("flax", 0.01), ("torch", 0.25), ("keras", 0.0)):
+        v = jl.PReLU(preset).init(jax.random.key(0), x)
+        assert float(v["params"]["negative_slope"]) == np.float32(slope), preset
+    flax_prelu = nn.PReLU()
+    chex.assert_trees_all_equal(
+        jl.PReLU().init(jax.random.key(0), x), flax_prelu.init(jax.random.key(0), x)
+    )
+    chex.assert_trees_all_close(
+        jl.PReLU().apply(flax_prelu.init(jax.random.key(0), x), 3 * x),
+        flax_prelu.apply(flax_prelu.init(jax.random.key(0), x), 3 * x),
+        rtol=1e-6,
+    )
+    scale, bias = layers.STAR_RELU_INIT["timm"]
+    v = jl.StarReLU().init(jax.random.key(0), x)
+    assert float(v["params"]["scale"]) == scale and float(v["params"]["bias"]) == bias
+
+
+def test_param_dtype() -> None:
+    layer = jl.Swish(num_channels=3, param_dtype=jnp.bfloat16)
+    x = _x((2, 3))
+    v = layer.init(jax.random.key(0), x)
+    chex.assert_type(v["params"]["log_beta"], jnp.bfloat16)
+    chex.assert_type(layer.apply(v, x), jnp.float32)
+
+
+SHARDED = [
+    (jl.PReLU(num_channels=6, sharding=("model",)), (4, 6), {"negative_slope"}),
+    (jl.Swish(num_channels=6, sharding=("model",)), (4, 6), {"log_beta"}),
+    (jl.Snake(num_channels=6, logscale=True, sharding=("model",)), (4, 6), {"log_alpha"}),
+    (jl.SnakeBeta(num_channels=6, sharding=("model",)), (4, 6), {"alpha", "beta"}),
+    (jl.ACONC(num_channels=6, sharding=("model",)), (4, 6), {"p1", "p2", "log_beta"}),
+    (jl.SMU(num_channels=6, sharding=("model",)), (4, 6), {"log_mu"}),
+    (jl.PELU(num_channels=6, sharding=("model",)), (4, 6), {"log_a", "log_b"}),
+    (jl.MetaACON(6, ratio=2, sharding=("model",)), (4, 3, 6), {"p1", "p2"}),
+    (jl.PReLU(sharding=("model",)), (4, 6), set()),  # a scalar slope stays unannotated
+    (jl.StarReLU(sharding=("model",)), (4, 6), set()),
+]
+
+
+@pytest.mark.parametrize(
+    "case", SHARDED, ids=[f"{type(c[0]).__name__}-{i}" for i, c in enumerate(SHARDED)]
+)
+def test_partitioning_metadata(case: tuple[nn.Module, tuple[int, ...], set[str]]) -> None:
+    layer, shape, channel = case
+    x = _x(shape)
+    variables = layer.init(jax.random.key(0), x)
+    specs = nn.get_partition_spec(variables)["params"]
+    for name, value in variables["params"].items():
+        if name in channel:
+            assert isinstance(value, nn.Partitioned), name
+            assert specs[name] == PartitionSpec("model"), (name, specs[name])
+        elif name in ("w1", "w2"):
+            assert isinstance(value, nn.Partitioned), name
+            want = PartitionSpec(None, "model") if name == "w1" else PartitionSpec("model", None)
+            assert specs[name] == want
+        else:
+            assert not isinstance(value, nn.Partitioned), name
+            assert specs[name] == PartitionSpec()
+    # Boxed and unboxed variables compute the same.
+    chex.assert_trees_all_equal(layer.apply(variables, x), layer.apply(nn.meta.unbox(variables), x))
+
+
+# ----------------------------------------------------------------------------
+# Rational.
+
+
+@pytest.mark.parametrize(
+    ("approx", "target", "bound"),
+    [
+        ("leaky_relu", lambda x: jaxact.leaky_relu(x, 0.01), 0.095),
+        ("gelu", jaxact.gelu_erf, 4.5e-3),
+    ],
+)
+def test_rational_init_approximates(approx: str, target: Callable, bound: float) -> None:
+    layer = jl.PAU(approx_func=approx)
+    x = jnp.linspace(-5.0, 5.0, 2001)
+    variables = layer.init(jax.random.key(0), x)
+    err = float(jnp.max(jnp.abs(layer.apply(variables, x) - target(x))))
+    assert err <= bound, err
+
+
+def test_rational_fitted_init() -> None:
+    """Degrees other than (5, 4) version A start from a fit computed at init."""
+    x = jnp.linspace(-5.0, 5.0, 101)
+    layer = jl.Rational("sigmoid", degrees=(3, 2), version="B")
+    p = layer.init(jax.random.key(0), x)["params"]
+    num, den = layers.rational_init("sigmoid", (3, 2), "B")
+    chex.assert_shape((p["numerator"], p["denominator"]), [(4,), (2,)])
+    chex.assert_trees_all_equal(p["numerator"], jnp.asarray(num, jnp.float32))
+    chex.assert_trees_all_equal(p["denominator"], jnp.asarray(den, jnp.float32))
+    y = layer.apply({"params": p}, x)
+    assert float(jnp.max(jnp.abs(y - jaxact.sigmoid(x)))) < 0.05
+
+
+def test_rational_versions_and_version_d_noise() -> None:
+    x = _x((8, 6))
+    # Coefficients of the shipped (5, 4) gelu fit (a version-D init would fit anew: slow).
+    p = jl.Rational("gelu").init(jax.random.key(0), x)["params"]
+    num, den = jaxact.RATIONAL_INIT["gelu"]
+    chex.assert_trees_all_equal(
+        p,
+        {"numerator": jnp.asarray(num, jnp.float32), "denominator": jnp.asarray(den, jnp.float32)},
+    )
+    p = _perturb(p, 0.01)
+    d = jl.Rational("gelu", version="D")
+    b = jaxact.rational(x, p["numerator"], p["denominator"], version="B")
+    # Deterministic: version B, no PRNG needed (attribute or call argument).
+    chex.assert_trees_all_equal(d.apply({"params": p}, x, deterministic=True), b)
+    chex.assert_trees_all_equal(d.clone(deterministic=True).apply({"params": p}, x), b)
+
+    # Training: numerator noise U(0.9, 1.1) from the "dropout" stream.
+    def train(key: int) -> jax.Array:
+        return d.apply({"params": p}, x, deterministic=False, rngs={"dropout": jax.random.key(key)})
+
+    y1, y2 = train(1), train(2)
+    chex.assert_trees_all_equal(y1, train(1))
+    assert not np.array_equal(y1, b) and not np.array_equal(y1, y2)
+    with pytest.raises(ValueError, match="Rational.*'rngs'.*'dropout'"):
+        d.apply({"params": p}, x, deterministic=False)
+    with pytest.raises(ValueError, match="Rational.*'deterministic'"):
+        d.apply({"params": p}, x)
+    with pytest.raises(ValueError, match="Rational.*'deterministic'"):
+        d.clone(deterministic=True).apply({"params": p}, x, deterministic=True)
+    with pytest.raises(ValueError, match="Rational.*'degrees'.*stored"):
+        jl.Rational("gelu", degrees=(4, 4)).apply({"params": p}, x)
+    # Versions A-C with the same coefficients; they ignore `deterministic`.
+    for version in ("A", "B", "C"):
+        layer = jl.Rational("gelu", version=version)
+        want = jaxact.rational(x, p["numerator"], p["denominator"], version=version)
+        chex.assert_trees_all_equal(layer.apply({"params": p}, x), want)
+        chex.assert_trees_all_equal(layer.apply({"params": p}, x, deterministic=False), want)
+
+
+# ----------------------------------------------------------------------------
+# GatedMLP.
+
+
+def _mlp_reference(p: Any, x: jax.Array, act: Callable, bias: bool) -> jax.Array:
+    def dense(q: Any, h: jax.Array) -> jax.Array:
+        return h @ q["kernel"] + (q["bias"] if bias else 0.0)
+
+    return dense(p["down"], act(dense(p["gate"], x)) * dense(p["up"], x))
+
+
+@pytest.mark.parametrize("use_bias", [False, True])
+@pytest.mark.parametrize("variant", list(layers.GATES))
+def test_gated_mlp_fused_matches_unfused(variant: str, use_bias: bool) -> None:
+    x = _x((4, 6))
+    unfused = jl.GatedMLP(8, 5, activation=variant, use_bias=use_bias)
+    fused = jl.GatedMLP(8, 5, activation=variant, use_bias=use_bias, fused=True)
+    p = _perturb(unfused.init(jax.random.key(0), x)["params"])
+    shapes = jax.tree.map(jnp.shape, p)
+    assert shapes["gate"]["kernel"] == (6, 8) and shapes["down"]["kernel"] == (8, 5)
+    assert ("bias" in shapes["up"]) == use_bias
+    fp = {
+        "gate_up": jax.tree.map(lambda u, g: jnp.concatenate([u, g], -1), p["up"], p["gate"]),
+        "down": p["down"],
+    }
+    chex.assert_trees_all_equal_shapes(fp, fused.init(jax.random.key(0), x)["params"])
+    y = unfused.apply({"params": p}, x)
+    act = table.FUNCTIONS[layers.GATES[variant]]
+    chex.assert_trees_all_close(y, _mlp_reference(p, x, act, use_bias), rtol=1e-5, atol=1e-5)
+    chex.assert_trees_all_close(fused.apply({"params": fp}, x), y, rtol=1e-6, atol=1e-6)
+    yb = unfused.apply({"params": p}, x.astype(jnp.bfloat16))
+    chex.assert_type(yb, jnp.bfloat16)
+
+
+def test_gated_mlp_defaults_dropout_and_callables() -> None:
+    x = _x((4, 6))
+    block = jl.GatedMLP()
+    p = block.init(jax.random.key(0), x)["params"]
+    assert p["up"]["kernel"].shape == (6, layers.llama_hidden(6)) == (6, 256)
+    assert set(p) == {"gate", "up", "down"} and set(p["up"]) == {"kernel"}
+    chex.assert_trees_all_close(
+        block.apply({"params": p}, x), _mlp_reference(p, x, jaxact.silu, False), rtol=1e-5
+    )
+    abstract = jax.eval_shape(block.init, jax.random.key(0), jnp.zeros((1, 4096)))
+    assert abstract["params"]["gate"]["kernel"].shape == (4096, 11008)
+    # Any activation name or callable as the gate.
+    for act, fn in (("gelu_pytorch_tanh", jaxact.gelu_tanh), (jnp.tanh, jnp.tanh)):
+        b = jl.GatedMLP(8, activation=act)
+        q = b.init(jax.random.key(0), x)["params"]
+        chex.assert_trees_all_close(
+            b.apply({"params": q}, x), _mlp_reference(q, x, fn, False), rtol=1e-5
+        )
+    # T5 v1.1: dropout 0.1 on the hidden activations.
+    t5 = jl.GatedMLP(16, activation="geglu_tanh", dropout_rate=0.5)
+    v = t5.init(jax.random.key(0), x, deterministic=True)
+    q = v["params"]
+    ref = _mlp_reference(q, x, jaxact.gelu_tanh, False)
+    chex.assert_trees_all_close(t5.apply(v, x, deterministic=True), ref, rtol=1e-5)
+    chex.assert_trees_all_close(t5.clone(deterministic=True).apply(v, x), ref, rtol=1e-5)
+    y1 = t5.apply(v, x, deterministic=False, rngs={"dropout": jax.random.key(1)})
+    y2 = t5.apply(v, x, deterministic=False, rngs={"dropout": jax.random.key(1)})
+    chex.assert_trees_all_equal(y1, y2)
+    assert not np.allclose(y1, ref)
+    with pytest.raises(ValueError, match="GatedMLP.*'deterministic'"):
+        t5.apply(v, x)
+    with pytest.raises(ValueError, match="GatedMLP.*'rngs'.*'dropout'"):
+        t5.apply(v, x, deterministic=False)
+
+
+# ----------------------------------------------------------------------------
+# swap_activations.
+
+
+class Block(nn.Module):
+    features: int
+    act: Callable[..., Any] = nn.relu  # a function field
+    act_name: str = "relu"  # a string config field
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        x = self.act(nn.Dense(self.features)(x))
+        return jaxact.get(self.act_name)(nn.Dense(self.features)(x))
+
+
+class Net(nn.Module):
+    block: Block
+    post: nn.Module  # an Activation submodule field
+    head: nn.Sequential
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return self.head(self.post(self.block(x)))
+
+
+class Inline(nn.Module):
+    act: Callable[..., Any] = jax.nn.relu
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        x = nn.relu(nn.Dense(4)(x))  # unreachable for swap_activations
+        return self.act(nn.Dense(3)(x))
+
+
+def _net() -> Net:
+    head = nn.Sequential([nn.Dense(5), jax.nn.relu, jl.Activation("torch:ReLU"), nn.Dense(2)])
+    return Net(Block(4), jl.Activation("relu"), head)
+
+
+def _dense(p: Any, x: jax.Array) -> jax.Array:
+    return x @ p["kernel"] + p["bias"]
+
+
+def _net_reference(p: Any, x: jax.Array, f: Callable) -> jax.Array:
+    b = p["block"]
+    h = f(_dense(b["Dense_1"], f(_dense(b["Dense_0"], x))))
+    h = f(h)
+    return _dense(p["head"]["layers_3"], f(f(_dense(p["head"]["layers_0"], h))))
+
+
+def test_swap_activations_everywhere() -> None:
+    x = _x((3, 6))
+    model = _net()
+    p = model.init(jax.random.key(0), x)["params"]
+    chex.assert_trees_all_close(
+        model.apply({"params": p}, x), _net_reference(p, x, jaxact.relu), rtol=1e-5
+    )
+    swapped = jl.swap_activations(model, "relu", "gelu")
+    assert swapped.block.act is jaxact.gelu and swapped.block.act_name == "gelu"
+    assert swapped.post.fn == "gelu" and swapped.head.layers[2].fn == "gelu"
+    assert swapped.head.layers[1] is jaxact.gelu
+    # The original is untouched.
+    assert model.block.act is nn.relu and model.block.act_name == "relu"
+    assert model.post.fn == "relu" and model.head.layers[1] is jax.nn.relu
+    # Same parameters, the outputs of the swapped function.
+    chex.assert_trees_all_equal_shapes(swapped.init(jax.random.key(0), x)["params"], p)
+    y = swapped.apply({"params": p}, x)
+    chex.assert_trees_all_close(y, _net_reference(p, x, jaxact.gelu), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(y, model.apply({"params": p}, x))
+    # A callable as `new`: string fields get the callable too.
+    s2 = jl.swap_activations(model, jax.nn.relu, jaxact.silu)
+    assert s2.block.act_name is jaxact.silu and s2.post.fn is jaxact.silu
+    chex.assert_trees_all_close(
+        s2.apply({"params": p}, x), _net_reference(p, x, jaxact.silu), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_swapped_model_trains() -> None:
+    x = _x((16, 6))
+    target = jnp.sin(x[:, :2])
+    model = jl.swap_activations(_net(), ["relu", "torch:ReLU"], "silu")
+    params = model.init(jax.random.key(0), x)["params"]
+    opt = optax.adam(1e-2)
+    state = opt.init(params)
+
+    @jax.jit
+    def step(params: Any, state: Any) -> tuple[Any, Any, jax.Array]:
+        loss, grads = jax.value_and_grad(
+            lambda p: jnp.mean((model.apply({"params": p}, x) - target) ** 2)
+        )(params)
+        updates, state = opt.update(grads, state)
+        return optax.apply_updates(params, updates), state, loss
+
+    losses = []
+    with jax.numpy_dtype_promotion("standard"):  # optax's adam mixes int32 and float32
+        for _ in range(8):
+            params, state, loss = step(params, state)
+            losses.append(float(loss))
+    assert losses[-1] < 0.9 * losses[0], losses
+
+
+def test_swap_inline_activations_are_unreachable() -> None:
+    x = _x((3, 6))
+    model = Inline()
+    p = model.init(jax.random.key(0), x)["params"]
+    swapped = jl.swap_activations(model, "relu", "gelu")
+    assert swapped.act is jaxact.gelu
+    # The inline nn.relu stays relu.
+    h = jaxact.relu(_dense(p["Dense_0"], x))
+    chex.assert_trees_all_close(
+        swapped.apply({"params": p}, x), jaxact.gelu(_dense(p["Dense_1"], h)), rtol=1e-6
+    )
+
+    class OnlyInline(nn.Module):
+        @nn.compact
+        def __call__(self, x: jax.Array) -> jax.Array:
+            return nn.relu(nn.Dense(3)(x))
+
+    with pytest.raises(ValueError, match="swap_activations.*'old'.*'relu'.*OnlyInline"):
+        jl.swap_activations(OnlyInline(), "relu", "gelu")
+
+
+def test_swap_where_layers_and_learnable() -> None:
+    model = _net()
+    only_head = jl.swap_activations(
+        model, "relu", "gelu", where=lambda path, obj: path[0] == "head"
+    )
+    assert only_head.block.act is nn.relu and only_head.post.fn == "relu"
+    assert only_head.head.layers[1] is jaxact.gelu and only_head.head.layers[2].fn == "gelu"
+    seen: list[tuple] = []
+    jl.swap_activations(model, "relu", "gelu", where=lambda path, obj: seen.append(path) or True)
+    assert set(seen) == {
+        ("block", "act"),
+        ("block", "act_name"),
+        ("post",),
+        ("head", "layers", 1),
+        ("head", "layers", 2),
+    }
+    # A layer instance: every match gets its own copy, parameters re-initialised.
+    x = _x((3, 6))
+    with_prelu = jl.swap_activations(model.head, "relu", jl.PReLU("torch"))
+    assert isinstance(with_prelu.layers[1], jl.PReLU) and isinstance(with_prelu.layers[2], jl.PReLU)
+    assert with_prelu.layers[1] is not with_prelu.layers[2]
+    v = with_prelu.init(jax.random.key(0), x)["params"]
+    assert float(v["layers_1"]["negative_slope"]) == 0.25 and "layers_2" in v
+    # Learnable layers and flax's PReLU are matched by the activation they compute.
+    seq = nn.Sequential([nn.Dense(3), jl.PReLU(), nn.PReLU(), jl.Snake(), nn.Dense(2)])
+    out = jl.swap_activations(seq, "prelu", "gelu_pytorch_tanh")
+    assert [type(m).__name__ for m in out.layers] == [
+        "Dense",
+        "Activation",
+        "Activation",
+        "Snake",
+        "Dense",
+    ]
+    assert out.layers[1].fn == "gelu_pytorch_tanh"
+    out = jl.swap_activations(seq, "snake", "relu")
+    assert isinstance(out.layers[3], jl.Activation) and isinstance(out.layers[1], jl.PReLU)
+    # The gate of a GatedMLP.
+    mlp = jl.GatedMLP(8, activation="reglu")
+    assert jl.swap_activations(mlp, "relu", "gelu").activation == "gelu"
+    assert jl.swap_activations(jl.GatedMLP(8), "silu", "relu").activation == "relu"
+    with pytest.raises(ValueError, match="swap_activations.*'old'"):
+        jl.swap_activations(mlp, "silu", "gelu")
+
+
+# ----------------------------------------------------------------------------
+# Errors name the layer and the argument.
+
+
+def _init(layer: nn.Module, shape: tuple[int, ...]) -> Any:
+    return layer.init(jax.random.key(0), jnp.ones(shape))
+
+
+ERRORS: list[tuple[Callable[[], Any], type[Exception], str]] = [
+    (lambda: jl.Activation("no_such_activation"), ValueError, "Activation.*'fn'"),
+    (lambda: jl.Activation(3), ValueError, "Activation.*'fn'"),
+    (lambda: jl.Activation("elu", [1]), ValueError, "Activation.*'params'"),
+    (lambda: jl.Activation("elu", alhpa=0.5), ValueError, "Activation.*'alhpa'.*'elu'"),
+    (lambda: jl.Activation("relu").apply({}, [1.0, 2.0]), ValueError, "Activation.*'x'"),
+    (lambda: jl.PReLU("pytorch"), ValueError, "PReLU.*'negative_slope_init'"),
+    (lambda: jl.PReLU(num_channels=0), ValueError, "PReLU.*'num_channels'"),
+    (lambda: jl.PReLU(num_channels=3, sharding="model"), ValueError, "PReLU.*'sharding'"),
+    (
+        lambda: jl.PReLU(num_channels=4).init(jax.random.key(0), jnp.ones((2, 3))),
+        ValueError,
+        "PReLU.*'x'.*channels",
+    ),
+    (
+        lambda: jl.Snake(num_channels=3, axis=2).init(jax.random.key(0), jnp.ones((2, 3))),
+        ValueError,
+        "Snake.*'axis'",
+    ),
+    (lambda: jl.Swish(beta_init=-1.0), ValueError, "Swish.*'beta_init'"),
+    (lambda: jl.SnakeBeta(beta_init=0.0), ValueError, "SnakeBeta.*'beta_init'"),
+    (lambda: jl.XIELU(alpha_n_init=0.4), ValueError, "XIELU.*'alpha_n_init'"),
+    (lambda: jl.PELU(b_init=float("nan")), ValueError, "PELU.*'b_init'"),
+    (lambda: _init(jl.Rational(version="E"), (3,)), ValueError, "Rational.*'version'"),
+    (lambda: _init(jl.Rational("cosh"), (3,)), ValueError, "Rational.*'approx_func'"),
+    (lambda: _init(jl.Rational(degrees=(5,)), (3,)), ValueError, "Rational.*'degrees'"),
+    (lambda: jl.MetaACON(0), ValueError, "MetaACON.*'num_channels'"),
+    (lambda: jl.MetaACON(4, ratio=0), ValueError, "MetaACON.*'ratio'"),
+    (
+        lambda: jl.MetaACON(4, axis=0).init(jax.random.key(0), jnp.ones((4, 4))),
+        ValueError,
+        "MetaACON.*'axis'",
+    ),
+    (
+        lambda: jl.MetaACON(4).init(jax.random.key(0), jnp.ones((2, 5))),
+        ValueError,
+        "MetaACON.*'x'",
+    ),
+    (lambda: jl.GatedMLP(0), ValueError, "GatedMLP.*'hidden_features'"),
+    (lambda: jl.GatedMLP(out_features=-2), ValueError, "GatedMLP.*'out_features'"),
+    (lambda: jl.GatedMLP(activation="swishglu"), ValueError, "GatedMLP.*'activation'"),
+    (lambda: jl.GatedMLP(dropout_rate=1.0), ValueError, "GatedMLP.*'dropout_rate'"),
+    (lambda: jl.swap_activations(_net(), "no_such", "gelu"), ValueError, "swap_activations.*'old'"),
+    (lambda: jl.swap_activations(_net(), "relu", "no_such"), ValueError, "swap_activations.*'new'"),
+    (lambda: jl.swap_activations(_net(), "relu", 3), TypeError, "swap_activations.*'new'"),
+    (
+        lambda: jl.swap_activations(jax.nn.relu, "relu", "gelu"),
+        TypeError,
+        "swap_activations.*'model'",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "case", ERRORS, ids=[e[2].split(".*")[0] + "-" + str(i) for i, e in enumerate(ERRORS)]
+)
+def test_errors_name_layer_and_argument(
+    case: tuple[Callable[[], Any], type[Exception], str],
+) -> None:
+    make, kind, pattern = case
+    with pytest.raises(kind, match=pattern):
+        make()
