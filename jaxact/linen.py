@@ -27,7 +27,6 @@ shapes and initial values), and compute the same function from them.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -76,22 +75,6 @@ def _constant(value: Any) -> Initializer:
     return init
 
 
-def _check_sharding(layer: str, sharding: Any) -> None:
-    if sharding is None:
-        return
-    if (
-        not isinstance(sharding, tuple)
-        or len(sharding) != 1
-        or not all(s is None or isinstance(s, str) for s in sharding)
-    ):
-        raise layers.layer_error(
-            layer,
-            "sharding",
-            "must be None or a 1-tuple naming the mesh axis of the channel axis, "
-            f"e.g. ('model',), got {sharding!r}",
-        )
-
-
 def _partitioned(init: Initializer, names: tuple[str | None, ...] | None) -> Initializer:
     return init if names is None else nn.with_partitioning(init, names)
 
@@ -100,7 +83,7 @@ def _check_learnable(
     layer: str, row: str, inits: Mapping[str, Any], num_channels: Any, sharding: Any
 ) -> None:
     layers.check_channels(layer, num_channels)
-    _check_sharding(layer, sharding)
+    layers.check_sharding(layer, sharding)
     for w in layers.LEARNABLE[row].weights:
         layers.raw_value(w, inits[w.arg], layer)
 
@@ -141,23 +124,6 @@ def _require_rng(module: nn.Module, stream: str, layer: str, why: str) -> None:
 
 # ----------------------------------------------------------------------------
 # Generic activation layer.
-
-
-def _check_keywords(function: Callable[..., Any], params: Mapping[str, Any], fn: Any) -> None:
-    """Every fixed argument must be a parameter of the function (unless it takes **kwargs)."""
-    try:
-        sig = inspect.signature(function)
-    except (TypeError, ValueError):
-        return
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()):
-        return
-    for key in params:
-        if key not in sig.parameters:
-            raise layers.layer_error(
-                "Activation",
-                key,
-                f"is not an argument of {fn!r} (its arguments: {', '.join(sig.parameters)})",
-            )
 
 
 class Activation(nn.Module):
@@ -233,7 +199,7 @@ class Activation(nn.Module):
         self.__post_init__()
 
     def __post_init__(self) -> None:
-        _check_keywords(layers.resolve(self.fn, "Activation"), self.params, self.fn)
+        layers.check_keywords(layers.resolve(self.fn, "Activation"), self.params, self.fn)
         super().__post_init__()
 
     def __call__(self, x: Any) -> Array:
@@ -819,7 +785,7 @@ class Rational(nn.Module):
         # approx_func, degrees and version are checked by layers.rational_init at
         # init time: it fits the initial coefficients (once per process), which is
         # too slow for construction.
-        _check_sharding("Rational", self.sharding)
+        layers.check_sharding("Rational", self.sharding)
         super().__post_init__()
 
     def _coefficients(self) -> tuple[Array, Array]:
@@ -947,7 +913,7 @@ class MetaACON(nn.Module):
             )
         for arg in ("p1_init", "p2_init"):
             layers.raw_value(layers.Weight(arg[:2]), getattr(self, arg), "MetaACON")
-        _check_sharding("MetaACON", self.sharding)
+        layers.check_sharding("MetaACON", self.sharding)
         super().__post_init__()
 
     @nn.compact
@@ -985,23 +951,6 @@ class MetaACON(nn.Module):
 
 # ----------------------------------------------------------------------------
 # Gated feed-forward block.
-
-
-def _gate(activation: Any) -> Callable[..., Any]:
-    try:
-        return layers.gate_function(activation, "GatedMLP")
-    except ValueError:
-        raise layers.layer_error(
-            "GatedMLP",
-            "activation",
-            f"must be a gate variant ({', '.join(layers.GATES)}), an activation name or a "
-            f"callable, got {activation!r}",
-        ) from None
-
-
-def _positive_or_none(layer: str, arg: str, value: Any) -> None:
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-        raise layers.layer_error(layer, arg, f"must be a positive int or None, got {value!r}")
 
 
 class GatedMLP(nn.Module):
@@ -1078,9 +1027,9 @@ class GatedMLP(nn.Module):
     param_dtype: Any = jnp.float32
 
     def __post_init__(self) -> None:
-        _positive_or_none("GatedMLP", "hidden_features", self.hidden_features)
-        _positive_or_none("GatedMLP", "out_features", self.out_features)
-        _gate(self.activation)
+        layers.check_int("GatedMLP", "hidden_features", self.hidden_features, optional=True)
+        layers.check_int("GatedMLP", "out_features", self.out_features, optional=True)
+        layers.gate_function(self.activation)
         rate = self.dropout_rate
         if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate < 1:
             raise layers.layer_error(
@@ -1102,7 +1051,7 @@ class GatedMLP(nn.Module):
         features = x.shape[-1]
         hidden = self.hidden_features or layers.llama_hidden(features)
         out = self.out_features or features
-        act = _gate(self.activation)
+        act = layers.gate_function(self.activation)
 
         def dense(features: int, name: str) -> nn.Dense:
             return nn.Dense(
@@ -1242,7 +1191,7 @@ class _Swapper:
         return m.clone(**changed) if changed else m
 
     def _gate(self, value: Any, path: tuple) -> Any:
-        if not self._take(path, value, _gate(value)):
+        if not self._take(path, value, layers.gate_function(value)):
             return value
         if isinstance(self.new, nn.Module):
             return self._layer_copy(value)

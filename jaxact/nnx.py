@@ -18,7 +18,6 @@ float32 parameters gives bfloat16 output. Importing this module imports flax;
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -57,42 +56,6 @@ __all__ = [
 # Small helpers (argument checks and parameter creation).
 
 
-def _check_int(
-    layer: str, arg: str, value: Any, *, minimum: int = 1, optional: bool = False
-) -> None:
-    if optional and value is None:
-        return
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        need = f"an int >= {minimum}" + (" or None" if optional else "")
-        raise layers.layer_error(layer, arg, f"must be {need}, got {value!r}")
-
-
-def _check_axis(layer: str, axis: Any) -> None:
-    if not isinstance(axis, int) or isinstance(axis, bool):
-        raise layers.layer_error(layer, "axis", f"must be an int, got {axis!r}")
-
-
-def _check_bool(layer: str, arg: str, value: Any) -> None:
-    if not isinstance(value, bool):
-        raise layers.layer_error(layer, arg, f"must be a bool, got {value!r}")
-
-
-def _check_sharding(layer: str, sharding: Any) -> None:
-    if sharding is None:
-        return
-    if (
-        not isinstance(sharding, tuple)
-        or len(sharding) != 1
-        or not all(s is None or isinstance(s, str) for s in sharding)
-    ):
-        raise layers.layer_error(
-            layer,
-            "sharding",
-            "must be None or a 1-tuple naming the mesh axis (str or None) of the channel "
-            f"axis, e.g. ('model',), got {sharding!r}",
-        )
-
-
 def _check_rngs(layer: str, rngs: Any, *, required: bool, why: str = "") -> None:
     if rngs is None and not required:
         return
@@ -122,8 +85,8 @@ def _param(
 def _check_common(layer: str, num_channels: Any, axis: Any, sharding: Any) -> None:
     """Checks the arguments every per-channel layer has."""
     layers.check_channels(layer, num_channels)
-    _check_axis(layer, axis)
-    _check_sharding(layer, sharding)
+    layers.check_axis(layer, axis)
+    layers.check_sharding(layer, sharding)
 
 
 def _cast_to_input(args: _Args, /, *, dtype: Any = None, inexact: bool = True) -> _Args:
@@ -191,7 +154,7 @@ class Activation(nnx.Module):
                     f"{type(value).__name__}; for a trainable parameter use a learnable layer "
                     "such as PReLU or Swish",
                 )
-        _check_keywords(function, merged, fn)
+        layers.check_keywords(function, merged, fn)
         random = layers.needs_key(fn, merged)
         _check_rngs("Activation", rngs, required=random, why=f" (the activation {fn!r} is random)")
         self.fn = nnx.data(fn) if nnx.is_data(fn) else fn
@@ -205,22 +168,6 @@ class Activation(nnx.Module):
         if self.rngs is not None:
             return function(x, key=self.rngs.activation(), **self.params)
         return function(x, **self.params)
-
-
-def _check_keywords(function: Callable[..., Any], kwargs: Mapping[str, Any], fn: Any) -> None:
-    try:
-        sig = inspect.signature(function)
-    except (TypeError, ValueError):
-        return
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()):
-        return
-    for key in kwargs:
-        if key not in sig.parameters:
-            raise layers.layer_error(
-                "Activation",
-                key,
-                f"is not an argument of {fn!r} (its arguments: {', '.join(sig.parameters)})",
-            )
 
 
 # ----------------------------------------------------------------------------
@@ -368,7 +315,7 @@ class StarReLU(nnx.Module):
         param_dtype: Any = jnp.float32,
         sharding: Sharding = None,
     ):
-        _check_sharding("StarReLU", sharding)
+        layers.check_sharding("StarReLU", sharding)
         self.dtype = dtype
         self.param_dtype = param_dtype
         self.sharding = sharding
@@ -415,7 +362,7 @@ class XIELU(nnx.Module):
         param_dtype: Any = jnp.float32,
         sharding: Sharding = None,
     ):
-        _check_sharding("XIELU", sharding)
+        layers.check_sharding("XIELU", sharding)
         self.dtype = dtype
         self.param_dtype = param_dtype
         self.sharding = sharding
@@ -464,7 +411,7 @@ class Snake(nnx.Module):
         param_dtype: Any = jnp.float32,
         sharding: Sharding = None,
     ):
-        _check_bool("Snake", "logscale", logscale)
+        layers.check_bool("Snake", "logscale", logscale)
         _check_common("Snake", num_channels, axis, sharding)
         self.num_channels = num_channels
         self.axis = axis
@@ -527,7 +474,7 @@ class SnakeBeta(nnx.Module):
         param_dtype: Any = jnp.float32,
         sharding: Sharding = None,
     ):
-        _check_bool("SnakeBeta", "logscale", logscale)
+        layers.check_bool("SnakeBeta", "logscale", logscale)
         _check_common("SnakeBeta", num_channels, axis, sharding)
         self.num_channels = num_channels
         self.axis = axis
@@ -758,8 +705,8 @@ class Rational(nnx.Module):
         if isinstance(degrees, list):
             degrees = tuple(degrees)  # type: ignore[assignment]
         numerator, denominator = layers.rational_init(approx_func, degrees, version, "Rational")
-        _check_bool("Rational", "deterministic", deterministic)
-        _check_sharding("Rational", sharding)
+        layers.check_bool("Rational", "deterministic", deterministic)
+        layers.check_sharding("Rational", sharding)
         _check_rngs("Rational", rngs, required=False)
         self.approx_func = approx_func
         self.degrees = degrees
@@ -847,10 +794,10 @@ class MetaACON(nnx.Module):
         sharding: Sharding = None,
         rngs: nnx.Rngs,
     ):
-        _check_int("MetaACON", "num_channels", num_channels)
-        _check_int("MetaACON", "ratio", ratio)
-        _check_axis("MetaACON", axis)
-        _check_sharding("MetaACON", sharding)
+        layers.check_int("MetaACON", "num_channels", num_channels)
+        layers.check_int("MetaACON", "ratio", ratio)
+        layers.check_axis("MetaACON", axis)
+        layers.check_sharding("MetaACON", sharding)
         _check_rngs("MetaACON", rngs, required=True)
         p1 = layers.raw_value(layers.Weight("p1"), p1_init, "MetaACON")
         p2 = layers.raw_value(layers.Weight("p2"), p2_init, "MetaACON")
@@ -904,18 +851,6 @@ class MetaACON(nnx.Module):
 
 # ----------------------------------------------------------------------------
 # Gated feed-forward.
-
-
-def _gate(activation: Any) -> Callable[..., Any]:
-    try:
-        return layers.gate_function(activation, "GatedMLP")
-    except ValueError as e:
-        raise layers.layer_error(
-            "GatedMLP",
-            "activation",
-            f"must be a gate variant ({', '.join(layers.GATES)}), an activation name or a "
-            f"callable, got {activation!r} ({e})",
-        ) from None
 
 
 class GatedMLP(nnx.Module):
@@ -981,11 +916,11 @@ class GatedMLP(nnx.Module):
         param_dtype: Any = jnp.float32,
         rngs: nnx.Rngs,
     ):
-        _check_int("GatedMLP", "in_features", in_features)
-        _check_int("GatedMLP", "hidden_features", hidden_features, optional=True)
-        _check_int("GatedMLP", "out_features", out_features, optional=True)
-        _check_bool("GatedMLP", "use_bias", use_bias)
-        _check_bool("GatedMLP", "fused", fused)
+        layers.check_int("GatedMLP", "in_features", in_features)
+        layers.check_int("GatedMLP", "hidden_features", hidden_features, optional=True)
+        layers.check_int("GatedMLP", "out_features", out_features, optional=True)
+        layers.check_bool("GatedMLP", "use_bias", use_bias)
+        layers.check_bool("GatedMLP", "fused", fused)
         if (
             not isinstance(dropout_rate, (int, float))
             or isinstance(dropout_rate, bool)
@@ -994,7 +929,7 @@ class GatedMLP(nnx.Module):
             raise layers.layer_error(
                 "GatedMLP", "dropout_rate", f"must be a number in [0, 1), got {dropout_rate!r}"
             )
-        _gate(activation)
+        layers.gate_function(activation)
         _check_rngs("GatedMLP", rngs, required=True)
         hidden = layers.llama_hidden(in_features) if hidden_features is None else hidden_features
         out = in_features if out_features is None else out_features
@@ -1037,7 +972,7 @@ class GatedMLP(nnx.Module):
                 "x",
                 f"must have {self.in_features} features on its last axis, got shape {x.shape}",
             )
-        act = _gate(self.activation)
+        act = layers.gate_function(self.activation)
         if self.fused:
             up, gate = jnp.split(self.gate_up(x), 2, axis=-1)
         else:

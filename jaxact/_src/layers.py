@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -208,6 +209,66 @@ def apply(layer: str, x: Array, raw: Mapping[str, Array], axis: int = -1) -> Arr
 
 
 # ----------------------------------------------------------------------------
+# Argument checks shared by the linen and nnx layers.
+
+
+def check_int(
+    layer: str, arg: str, value: Any, *, minimum: int = 1, optional: bool = False
+) -> None:
+    if optional and value is None:
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        need = f"an int >= {minimum}" + (" or None" if optional else "")
+        raise layer_error(layer, arg, f"must be {need}, got {value!r}")
+
+
+def check_axis(layer: str, axis: Any) -> None:
+    if not isinstance(axis, int) or isinstance(axis, bool):
+        raise layer_error(layer, "axis", f"must be an int, got {axis!r}")
+
+
+def check_bool(layer: str, arg: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise layer_error(layer, arg, f"must be a bool, got {value!r}")
+
+
+def check_sharding(layer: str, sharding: Any) -> None:
+    """``None`` or a 1-tuple naming the mesh axis of the channel axis."""
+    if sharding is None:
+        return
+    if (
+        not isinstance(sharding, tuple)
+        or len(sharding) != 1
+        or not all(s is None or isinstance(s, str) for s in sharding)
+    ):
+        raise layer_error(
+            layer,
+            "sharding",
+            "must be None or a 1-tuple naming the mesh axis (str or None) of the channel "
+            f"axis, e.g. ('model',), got {sharding!r}",
+        )
+
+
+def check_keywords(
+    function: Callable[..., Any], params: Mapping[str, Any], fn: Any, layer: str = "Activation"
+) -> None:
+    """Every fixed argument must be a parameter of the function (unless it takes **kwargs)."""
+    try:
+        sig = inspect.signature(function)
+    except (TypeError, ValueError):
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()):
+        return
+    for key in params:
+        if key not in sig.parameters:
+            raise layer_error(
+                layer,
+                key,
+                f"is not an argument of {fn!r} (its arguments: {', '.join(sig.parameters)})",
+            )
+
+
+# ----------------------------------------------------------------------------
 # Generic activation layers.
 
 
@@ -285,7 +346,15 @@ def gate_function(activation: str | Callable[..., Any], layer: str = "GatedMLP")
     """The gate's activation: a variant name of ``GATES``, any activation name, or a callable."""
     if isinstance(activation, str) and activation in GATES:
         return table.FUNCTIONS[GATES[activation]]
-    return resolve(activation, layer)
+    try:
+        return resolve(activation, layer)
+    except ValueError as e:
+        raise layer_error(
+            layer,
+            "activation",
+            f"must be a gate variant ({', '.join(GATES)}), an activation name or a "
+            f"callable, got {activation!r} ({e})",
+        ) from None
 
 
 def llama_hidden(features: int, multiple_of: int = 256) -> int:
