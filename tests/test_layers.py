@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import math
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -294,3 +295,16 @@ def test_activation_names_and_matching() -> None:
     assert m(jax.nn.relu) and m(jaxact.gelu_tanh) and not m(jaxact.gelu_erf)
     assert layers.llama_hidden(4096) == 11008
     assert layers.gate_function("swiglu") is jaxact.silu
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/layers.md"])
+def test_documented_examples_run(page: str) -> None:
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, page), encoding="utf-8") as f:
+        text = f.read()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert blocks, page
+    namespace: dict[str, Any] = {}
+    with jax.numpy_dtype_promotion("standard"):
+        for block in blocks:
+            exec(compile(block, page, "exec"), namespace)
