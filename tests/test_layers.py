@@ -148,6 +148,14 @@ def test_params_round_trip_bit_exact(
     variables = _perturb(_linen(cls, kwargs).init(jax.random.key(3), x))
     restored = serialization.from_bytes(variables, serialization.to_bytes(variables))
     chex.assert_trees_all_equal(restored, variables, strict=True)
+    lparams = nn.meta.unbox(variables).get("params", {})
+    if lparams:
+        with ocp.StandardCheckpointer() as ckpt:
+            ckpt.save(tmp_path / "linen", lparams)
+            ckpt.wait_until_finished()
+            abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, lparams)
+            loaded = ckpt.restore(tmp_path / "linen", abstract)
+        chex.assert_trees_all_equal(loaded, lparams, strict=True)
 
     model = _nnx(cls, kwargs, shape)
     state = nnx.state(model, nnx.Param)
