@@ -1,0 +1,408 @@
+"""Activation health: dead units, saturation and output statistics per activation layer.
+
+Call :func:`nnx_health` or :func:`linen_health` in a training loop (every N steps,
+under ``jax.jit`` / ``nnx.jit`` if you like) to see, for every jaxact activation
+layer of a model, how much of it is doing useful work:
+
+- ``dead``: the fraction of units (features along the last axis) that are never
+  active over the batch: the activation's derivative ``f'(z)`` is exactly 0 at
+  every sample. ``f'`` is computed from the layer's recorded input ``z`` with
+  ``jax.jvp`` of the layer (tangent ones), so it is the derivative the optimiser
+  sees, kink conventions and learnable parameters included.
+- ``saturated``: for bounded activations (``Spec.bounded``: sigmoid, tanh,
+  hard_tanh, relu6, ...) the fraction of entries with
+  ``|f'(z)| < 1e-2 * max |f'|``, the maximum taken over ``SATURATION_GRID``
+  points of ``[-SATURATION_RANGE, SATURATION_RANGE]``; 0 for unbounded ones.
+- ``mean``, ``std``: of the layer's output over all its entries (in float32).
+
+``dead`` and ``saturated`` are NaN for layers whose activation is not
+elementwise (softmax, glu, ``meta_acon``: a vector activation's ``f'`` is a
+matrix) or is random (``gumbel_softmax``, ``rrelu`` in training).
+
+Layers found: every :class:`jaxact.nnx.Activation` / :class:`jaxact.linen.Activation`,
+jaxact's learnable activation layers (``PReLU``, ``Swish``, ``Snake``, ...,
+``Rational``, ``MetaACON``) and flax's own ``PReLU``. They are named by their path
+in the module tree (``"layers/1"`` in nnx, ``"layers_1"`` in linen; ``"(root)"``
+for the model itself). A layer called more than once gets one entry per call,
+the later ones suffixed ``"#2"``, ``"#3"`` ... :func:`grad_norms` gives the
+gradient norm per module and :func:`format_health` prints a table.
+
+Importing this module imports flax.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, cast
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from jaxact import linen as jl
+from jaxact import nnx as jn
+from jaxact._src import layers, table
+from jaxact._src.core import Spec
+
+Array = jax.Array
+Stats = dict[str, dict[str, Array]]
+
+__all__ = ["nnx_health", "linen_health", "grad_norms", "format_health"]
+
+# The reference range of ``saturated``: max |f'| over this many points of [-R, R].
+SATURATION_RANGE = 10.0
+SATURATION_GRID = 2001
+# Entries with |f'(z)| below this fraction of the reference maximum are saturated.
+SATURATION_THRESHOLD = 1e-2
+
+_ROOT = "(root)"
+
+
+# ----------------------------------------------------------------------------
+# Which layers, and what they compute.
+
+
+def _spec(fn: Any) -> Spec | None:
+    """The name table row of a function, a name, or None when unknown."""
+    name = layers.activation_name(fn)
+    return None if name is None else table.SPECS.get(name)
+
+
+def _nnx_spec(module: Any) -> tuple[bool, Spec | None] | None:
+    """(is random, the row) for a jaxact nnx activation layer, None for other modules."""
+    if isinstance(module, jn.Activation):
+        return layers.needs_key(module.fn, module.params), _spec(module.fn)
+    fn = jn._layer_function(module)
+    return None if fn is None else (False, _spec(fn))
+
+
+def _linen_spec(module: Any) -> tuple[bool, Spec | None] | None:
+    """(is random, the row) for a jaxact linen activation layer, None for other modules."""
+    if isinstance(module, jl.Activation):
+        return layers.needs_key(module.fn, module.params), _spec(module.fn)
+    name = jl._LAYER_ACTIVATION.get(type(module))
+    return None if name is None else (False, _spec(name))
+
+
+# ----------------------------------------------------------------------------
+# The statistics of one call.
+
+
+def _layer_stats(
+    f: Callable[[Array], Array], z: Any, y: Any, random: bool, spec: Spec | None
+) -> dict[str, Array]:
+    """Statistics of one call ``y = f(z)`` of a layer (``f`` the layer as a function of z).
+
+    A callable that is not in the name table (``spec`` None) is taken to be
+    elementwise and unbounded.
+    """
+    y32 = jnp.asarray(y).astype(jnp.float32)
+    stats = {"mean": jnp.mean(y32), "std": jnp.std(y32)}
+    if random or (spec is not None and spec.kind != "elementwise"):
+        nan = jnp.full((), jnp.nan, jnp.float32)
+        return {"dead": nan, "saturated": nan, **stats}
+    z, _ = layers.compute_dtype(None, z, "monitor")
+    _, dz = jax.jvp(f, (z,), (jnp.ones_like(z),))
+    slope = jnp.abs(jnp.asarray(dz).astype(jnp.float32))
+    units = slope.reshape(-1, slope.shape[-1]) if slope.ndim else slope.reshape(1, 1)
+    dead = jnp.mean(jnp.all(units == 0, axis=0).astype(jnp.float32))
+    if spec is not None and spec.bounded:
+        grid = jnp.linspace(-SATURATION_RANGE, SATURATION_RANGE, SATURATION_GRID, dtype=z.dtype)
+        _, dgrid = jax.jvp(f, (grid,), (jnp.ones_like(grid),))
+        peak = jnp.max(jnp.abs(jnp.asarray(dgrid).astype(jnp.float32)))
+        saturated = jnp.mean((slope < SATURATION_THRESHOLD * peak).astype(jnp.float32))
+    else:
+        saturated = jnp.zeros((), jnp.float32)
+    return {"dead": dead, "saturated": saturated, **stats}
+
+
+def _key(path: tuple[Any, ...], stats: Stats) -> str:
+    """The entry name of a call: the path, suffixed ``#n`` for the n-th call of a layer."""
+    base = "/".join(str(p) for p in path) or _ROOT
+    key, n = base, 1
+    while key in stats:
+        n += 1
+        key = f"{base}#{n}"
+    return key
+
+
+# ----------------------------------------------------------------------------
+# NNX.
+
+
+class _Probe(nnx.Module):
+    """Stands in for a layer in the monitor's private copy of a model; records its calls."""
+
+    def __init__(self, layer: nnx.Module, record: Callable[..., None]):
+        self.layer = layer
+        self.record = record
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        y = self.layer(*args, **kwargs)
+        self.record(self.layer, args, kwargs, y)
+        return y
+
+
+def _set_child(parent: Any, key: Any, value: Any) -> None:
+    if isinstance(parent, nnx.Module) and isinstance(key, str):
+        setattr(parent, key, value)
+    else:
+        parent[key] = value
+
+
+def _child(parent: Any, key: Any) -> Any:
+    if isinstance(parent, nnx.Module) and isinstance(key, str):
+        return getattr(parent, key)
+    return parent[key]
+
+
+def nnx_health(model: nnx.Module, x: Any, **kwargs: Any) -> Stats:
+    """Health statistics of every jaxact activation layer of an NNX model on a batch.
+
+    Runs ``model(x, **kwargs)`` on a private copy of the model in which each
+    activation layer is wrapped to record its input and output (the model and its
+    state, e.g. batch statistics and RNG counters, are left unchanged), then
+    computes per layer (see the module docstring for the exact definitions):
+    ``dead`` (fraction of units whose derivative is 0 at every sample),
+    ``saturated`` (bounded activations: fraction of entries with
+    ``|f'| < 1e-2 * max |f'|``; else 0), ``mean`` and ``std`` of the output.
+    Works under ``jax.jit`` and ``nnx.jit``; costs about one forward pass plus
+    one ``jvp`` of each activation.
+
+    Limits: a layer shared at several paths is recorded under the first path
+    ``nnx.iter_graph`` gives (calls through its other paths are not recorded);
+    layers inside ``nnx.scan``/``nnx.vmap`` bodies are not supported; the
+    activations of :class:`jaxact.nnx.GatedMLP` and functions called inline in
+    ``__call__`` are not layers and are not reported.
+
+    Args:
+      model: an NNX module containing jaxact activation layers (or one itself).
+      x: the batch (first argument of the model's ``__call__``).
+      **kwargs: further keyword arguments of the model's ``__call__``.
+
+    Returns:
+      ``{path: {"dead", "saturated", "mean", "std"}}`` of float32 scalars, in
+      call order; ``dead`` and ``saturated`` are NaN for vector and random
+      activations.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from flax import nnx
+      >>> import jaxact.nnx as jn
+      >>> from jaxact.monitor import nnx_health
+      >>> model = nnx.Sequential(jn.Activation("relu"), jn.Activation("sigmoid"))
+      >>> stats = nnx_health(model, jnp.array([[-1.0, 2.0], [-3.0, 40.0]]))
+      >>> {k: round(float(v), 4) for k, v in stats["layers/0"].items()}
+      {'dead': 0.5, 'saturated': 0.0, 'mean': 10.5, 'std': 17.0514}
+      >>> float(stats["layers/1"]["saturated"])  # sigmoid(40): flat
+      0.25
+    """
+    stats: Stats = {}
+
+    def recorder(path: tuple[Any, ...], random: bool, spec: Spec | None) -> Callable[..., None]:
+        def record(layer: Any, args: tuple[Any, ...], kw: dict[str, Any], y: Any) -> None:
+            def f(z: Array) -> Array:
+                return layer(z, *args[1:], **kw)
+
+            stats[_key(path, stats)] = _layer_stats(f, args[0], y, random, spec)
+
+        return record
+
+    root = _nnx_spec(model)
+    if root is not None:
+        y = model(x, **kwargs)
+        recorder((), *root)(model, (x,), kwargs, y)
+        return stats
+    copy = nnx.clone(model)
+    found: list[tuple[tuple[Any, ...], Any]] = []
+    for path, node in nnx.iter_graph(copy):
+        info = _nnx_spec(node) if isinstance(node, nnx.Module) else None
+        if info is not None:
+            found.append((tuple(path), info))
+    found.sort(key=lambda item: len(item[0]))
+    wrapped: list[tuple[Any, ...]] = []
+    for path, info in found:
+        if any(path[: len(w)] == w for w in wrapped):
+            continue  # inside a layer already wrapped
+        parent = copy
+        for part in path[:-1]:
+            parent = _child(parent, part)
+        layer = _child(parent, path[-1])
+        _set_child(parent, path[-1], _Probe(layer, recorder(path, *info)))
+        wrapped.append(path)
+    copy(x, **kwargs)
+    return stats
+
+
+# ----------------------------------------------------------------------------
+# Linen.
+
+
+def _as_function(
+    module: nn.Module, variables: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]
+) -> Callable[[Array], Array]:
+    """An unbound linen layer as a function of its first argument."""
+
+    def f(z: Array) -> Array:
+        return cast(Array, module.apply(variables, z, *args[1:], **kwargs))
+
+    return f
+
+
+def linen_health(module: nn.Module, variables: Any, x: Any, **kwargs: Any) -> Stats:
+    """Health statistics of every jaxact activation layer of a linen model on a batch.
+
+    Runs ``module.apply(variables, x, **kwargs)`` under ``nn.intercept_methods``,
+    recording the input and output of each activation layer's ``__call__``, then
+    computes per layer ``dead``, ``saturated``, ``mean`` and ``std`` as
+    :func:`nnx_health` does (definitions in the module docstring). Works under
+    ``jax.jit``.
+
+    Limits: layers inside lifted transforms (``nn.scan``, ``nn.vmap``,
+    ``nn.remat``) are not supported; activations of :class:`jaxact.linen.GatedMLP`
+    and functions called inline (``nn.relu(x)``) are not layers and are not
+    reported.
+
+    Args:
+      module: a linen module containing jaxact activation layers (or one itself).
+      variables: its variables (``{"params": ...}``, plus other collections).
+      x: the batch.
+      **kwargs: further arguments of ``apply``: the module's keyword arguments
+        (``train=False``), ``rngs``, ``mutable`` (the updated state is dropped).
+
+    Returns:
+      ``{path: {"dead", "saturated", "mean", "std"}}`` of float32 scalars, in
+      call order; ``dead`` and ``saturated`` are NaN for vector and random
+      activations.
+
+    Example:
+      >>> import jax, jax.numpy as jnp
+      >>> import flax.linen as nn
+      >>> import jaxact.linen as jl
+      >>> from jaxact.monitor import linen_health
+      >>> model = nn.Sequential([nn.Dense(3), jl.Activation("relu")])
+      >>> x = jnp.ones((4, 2))
+      >>> variables = model.init(jax.random.key(0), x)
+      >>> stats = linen_health(model, variables, x)
+      >>> list(stats), sorted(stats["layers_1"])
+      (['layers_1'], ['dead', 'mean', 'saturated', 'std'])
+    """
+    calls: list[tuple[Any, ...]] = []
+
+    def interceptor(next_fun: Callable[..., Any], args: Any, kw: Any, context: Any) -> Any:
+        y = next_fun(*args, **kw)
+        mdl = context.module
+        info = _linen_spec(mdl) if context.method_name == "__call__" else None
+        if info is not None and args:
+            # The bound module's variables and an unbound clone: the layer as a
+            # function of its input, evaluated after apply (outside the interceptor).
+            detached = mdl.clone(parent=None, name=None)
+            calls.append((mdl.path, info, detached, mdl.variables, args, kw, y))
+        return y
+
+    with nn.intercept_methods(interceptor):
+        module.apply(variables, x, **kwargs)
+
+    stats: Stats = {}
+    inner: set[tuple[Any, ...]] = set()
+    for path, (random, spec), detached, layer_vars, args, kw, y in calls:
+        if any(path[: len(p)] == p and path != p for p in inner):
+            continue  # a layer inside another jaxact layer
+        inner.add(tuple(path))
+        f = _as_function(detached, layer_vars, args, kw)
+        stats[_key(tuple(path), stats)] = _layer_stats(f, args[0], y, random, spec)
+    return stats
+
+
+# ----------------------------------------------------------------------------
+# Gradient norms and printing.
+
+
+def _part(key: Any) -> str:
+    for attr in ("key", "name", "idx"):
+        if hasattr(key, attr):
+            return str(getattr(key, attr))
+    return str(key)
+
+
+def grad_norms(grads: Any, depth: int | None = None) -> dict[str, Array]:
+    """The L2 norm of the gradients of each module of a model.
+
+    Leaves are grouped by their path without the last key (the parameter name),
+    so each module that owns parameters (``"layers/0"`` in nnx, ``"Dense_0"`` in
+    linen) gets the norm over all of its parameters; ``depth=1`` groups by
+    top-level submodule instead.
+
+    Args:
+      grads: a gradient pytree: an ``nnx.State`` (from ``nnx.grad``), a linen
+        params dict, or linen variables ``{"params": ...}`` (unwrapped).
+      depth: group by the first ``depth`` keys of each path instead.
+
+    Returns:
+      ``{path: norm}`` of float32 scalars (``"(root)"`` for parameters at the top).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxact.monitor import grad_norms
+      >>> grads = {"params": {"Dense_0": {"kernel": jnp.full((2, 2), 1.0), "bias": jnp.zeros(2)},
+      ...                     "Dense_1": {"kernel": jnp.array([[3.0], [4.0]])}}}
+      >>> {k: float(v) for k, v in grad_norms(grads).items()}
+      {'Dense_0': 2.0, 'Dense_1': 5.0}
+    """
+    if isinstance(grads, Mapping) and list(grads) == ["params"]:
+        grads = grads["params"]
+    if depth is not None and (not isinstance(depth, int) or isinstance(depth, bool) or depth < 1):
+        raise ValueError(f"jaxact grad_norms: argument 'depth' must be an int >= 1, got {depth!r}")
+    squares: dict[str, Array] = {}
+    leaves = jax.tree_util.tree_flatten_with_path(
+        grads, is_leaf=lambda v: isinstance(v, nnx.Variable)
+    )[0]
+    for path, leaf in leaves:
+        if isinstance(leaf, nnx.Variable):
+            leaf = leaf.get_value()
+        parts = [_part(k) for k in path]
+        group = parts[:-1] if depth is None else parts[:depth]
+        key = "/".join(group) or _ROOT
+        total = jnp.sum(jnp.square(jnp.asarray(leaf).astype(jnp.float32)))
+        squares[key] = squares[key] + total if key in squares else total
+    return {k: jnp.sqrt(v) for k, v in squares.items()}
+
+
+def format_health(stats: Mapping[str, Mapping[str, Any]]) -> str:
+    """A printable table of :func:`nnx_health` / :func:`linen_health` statistics.
+
+    ``dead`` and ``saturated`` are shown as percentages, ``-`` where not defined.
+
+    Args:
+      stats: the statistics (concrete values: call outside ``jit``).
+
+    Returns:
+      The table, one line per layer, without a trailing newline.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxact.monitor import format_health
+      >>> stats = {"layers/1": {"dead": jnp.array(0.25), "saturated": jnp.array(0.0),
+      ...                       "mean": jnp.array(0.5), "std": jnp.array(1.25)},
+      ...          "layers/3": {"dead": jnp.array(jnp.nan), "saturated": jnp.array(jnp.nan),
+      ...                       "mean": jnp.array(0.125), "std": jnp.array(0.0625)}}
+      >>> print(format_health(stats))
+      layer       dead  saturated     mean      std
+      layers/1   25.0%       0.0%      0.5     1.25
+      layers/3       -          -    0.125   0.0625
+    """
+
+    def percent(v: Any) -> str:
+        v = float(v)
+        return "-" if math.isnan(v) else f"{100 * v:.1f}%"
+
+    width = max([len("layer"), *(len(k) for k in stats)])
+    lines = [f"{'layer':<{width}}  {'dead':>6}  {'saturated':>9}  {'mean':>7}  {'std':>7}"]
+    for name, row in stats.items():
+        lines.append(
+            f"{name:<{width}}  {percent(row['dead']):>6}  {percent(row['saturated']):>9}  "
+            f"{float(row['mean']):>7.4g}  {float(row['std']):>7.4g}"
+        )
+    return "\n".join(lines)
