@@ -921,13 +921,7 @@ class MetaACON(nn.Module):
         """Applies Meta-ACON to ``x`` of shape ``(batch, ..., C)``."""
         x, _ = layers.compute_dtype(self.dtype, x, "MetaACON")
         c = self.num_channels
-        if x.ndim < 2 or not -x.ndim <= self.axis < x.ndim or self.axis % x.ndim == 0:
-            raise layers.layer_error(
-                "MetaACON",
-                "axis",
-                f"{self.axis} must be a non-batch axis of an input with at least 2 "
-                f"dimensions, got input shape {x.shape}",
-            )
+        layers.check_channel_axis("MetaACON", self.axis, x)
         hidden = max(self.ratio, c // self.ratio)
         s = self.sharding
         p1 = self.param("p1", _partitioned(_constant(self.p1_init), s), (c,), self.param_dtype)

@@ -825,13 +825,7 @@ class MetaACON(nnx.Module):
 
     def __call__(self, x: Any) -> Array:
         x, _ = layers.compute_dtype(self.dtype, x, "MetaACON")
-        if x.ndim < 2 or not -x.ndim <= self.axis < x.ndim or self.axis % x.ndim == 0:
-            raise layers.layer_error(
-                "MetaACON",
-                "axis",
-                f"{self.axis} must be a non-batch axis of an at least 2-D input, got shape "
-                f"{x.shape}",
-            )
+        layers.check_channel_axis("MetaACON", self.axis, x)
         if x.shape[self.axis] != self.num_channels:
             raise layers.layer_error(
                 "MetaACON",

@@ -139,6 +139,14 @@ def test_linen_and_nnx_agree(case: tuple[str, dict[str, Any], tuple[int, ...]]) 
     chex.assert_tree_all_finite(gl)
 
 
+def _orbax(tree: Any, path: Any) -> Any:
+    """``tree`` saved with orbax and restored."""
+    with ocp.StandardCheckpointer() as ckpt:
+        ckpt.save(path, tree)
+        ckpt.wait_until_finished()
+        return ckpt.restore(path, jax.tree.map(ocp.utils.to_shape_dtype_struct, tree))
+
+
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_params_round_trip_bit_exact(
     case: tuple[str, dict[str, Any], tuple[int, ...]], tmp_path: Any
@@ -150,12 +158,7 @@ def test_params_round_trip_bit_exact(
     chex.assert_trees_all_equal(restored, variables, strict=True)
     lparams = nn.meta.unbox(variables).get("params", {})
     if lparams:
-        with ocp.StandardCheckpointer() as ckpt:
-            ckpt.save(tmp_path / "linen", lparams)
-            ckpt.wait_until_finished()
-            abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, lparams)
-            loaded = ckpt.restore(tmp_path / "linen", abstract)
-        chex.assert_trees_all_equal(loaded, lparams, strict=True)
+        chex.assert_trees_all_equal(_orbax(lparams, tmp_path / "linen"), lparams, strict=True)
 
     model = _nnx(cls, kwargs, shape)
     state = nnx.state(model, nnx.Param)
@@ -164,11 +167,7 @@ def test_params_round_trip_bit_exact(
     chex.assert_trees_all_equal(back, pure)
     if not pure:
         return
-    with ocp.StandardCheckpointer() as ckpt:
-        ckpt.save(tmp_path / "ckpt", pure)
-        ckpt.wait_until_finished()
-        abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, pure)
-        loaded = ckpt.restore(tmp_path / "ckpt", abstract)
+    loaded = _orbax(pure, tmp_path / "nnx")
     chex.assert_trees_all_equal(loaded, pure, strict=True)
     # The restored parameters drive the model to the same outputs.
     nnx.replace_by_pure_dict(state, loaded)

@@ -249,6 +249,16 @@ def check_sharding(layer: str, sharding: Any) -> None:
         )
 
 
+def check_channel_axis(layer: str, axis: int, x: Array) -> None:
+    """``axis`` must be a non-batch axis of an at least 2-D input (Meta-ACON's channel axis)."""
+    if x.ndim < 2 or not -x.ndim <= axis < x.ndim or axis % x.ndim == 0:
+        raise layer_error(
+            layer,
+            "axis",
+            f"{axis} must be a non-batch axis of an at least 2-D input, got shape {x.shape}",
+        )
+
+
 def check_keywords(
     function: Callable[..., Any], params: Mapping[str, Any], fn: Any, layer: str = "Activation"
 ) -> None:
