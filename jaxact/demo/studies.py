@@ -1,0 +1,729 @@
+"""The demo's three studies: the seed comparison, the depth study and the swap study."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+import jaxact
+from jaxact import monitor
+from jaxact import nnx as jn
+from jaxact.demo import data as data_lib
+from jaxact.demo import report
+from jaxact.demo.model import DEFAULT_ACTIVATIONS, LEARNABLE, MLP, check_activation
+from jaxact.demo.model import make_activation as _make_activation
+from jaxact.demo.train import (
+    TrainConfig,
+    dumps,
+    evaluate,
+    init_model,
+    make_mesh,
+    train,
+)
+
+__all__ = [
+    "QUICK",
+    "compare",
+    "depth",
+    "swap",
+    "init_grad_norms",
+    "DEPTH_ACTIVATIONS",
+    "DEFAULT_OUT",
+]
+
+DEFAULT_OUT = "jaxact-demo"
+DEPTH_ACTIVATIONS = ("sigmoid", "tanh", "relu", "selu", "gelu")
+
+# ``quick=True`` settings of each study (anything given explicitly wins).
+QUICK: dict[str, dict[str, Any]] = {
+    "compare": {"seeds": 2, "epochs": 10},
+    "depth": {"depths": (2, 8, 32), "epochs": 4},
+    "swap": {"seeds": 2, "epochs": (6, 6)},
+}
+
+
+def _say(verbose: bool, *lines: str) -> None:
+    if verbose:
+        from tqdm import tqdm
+
+        for line in lines:
+            tqdm.write(line, file=sys.stdout)
+
+
+def _pick(value: Any, quick: bool, study: str, key: str, default: Any) -> Any:
+    if value is not None:
+        return value
+    return QUICK[study][key] if quick else default
+
+
+def _check_seeds(seeds: Any) -> int:
+    if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
+        raise ValueError(f"jaxact demo: argument 'seeds' must be an int >= 1, got {seeds!r}")
+    return seeds
+
+
+def _activations(names: Any, default: Sequence[str]) -> list[str]:
+    if names is None:
+        return list(default)
+    if isinstance(names, str):
+        names = [n for n in names.split(",") if n]
+    names = [check_activation(n) for n in names]
+    if not names:
+        raise ValueError("jaxact demo: argument 'activations' is empty")
+    if len(set(names)) != len(names):
+        raise ValueError(f"jaxact demo: argument 'activations' repeats a name: {names}")
+    return names
+
+
+def _environment(dataset: data_lib.Dataset, mesh: jax.sharding.Mesh) -> dict[str, Any]:
+    return {
+        "data": dataset.describe(),
+        "devices": int(mesh.devices.size),
+        "platform": jax.devices()[0].platform,
+        "device_kind": jax.devices()[0].device_kind,
+        "jax": jax.__version__,
+    }
+
+
+def _percent(v: float) -> str:
+    return "-" if v is None or math.isnan(v) else f"{100 * v:.1f}%"
+
+
+def _hidden_grad_norms(grad_norms: dict[str, float], depth: int) -> list[float]:
+    """Gradient norms of the hidden ``Linear`` layers (``layers/0, 2, ...``), input first."""
+    return [grad_norms[f"layers/{2 * i}"] for i in range(depth)]
+
+
+def _health_summary(records: Sequence[dict[str, Any]], depth: int) -> dict[str, Any]:
+    layers = [r["health"]["layers"] for r in records]
+    dead = [max(v["dead"] for v in h.values()) for h in layers]
+    saturated = [float(np.mean([v["saturated"] for v in h.values()])) for h in layers]
+    keys = list(layers[0])
+    std = [float(np.mean([h[k]["std"] for h in layers])) for k in keys]
+    grads = [_hidden_grad_norms(r["health"]["grad_norms"], depth) for r in records]
+    ratio = [_ratio(g[0], g[-1]) for g in grads]
+    return {
+        "dead_worst_layer": float(np.mean(dead)),
+        "saturated_mean": float(np.mean(saturated)),
+        "output_std_per_layer": std,
+        "grad_norm_first_over_last": float(np.median(ratio)),
+    }
+
+
+def compare(
+    activations: Sequence[str] | str | None = None,
+    *,
+    seeds: int | None = None,
+    epochs: int | None = None,
+    config: TrainConfig | None = None,
+    data: Any = None,
+    out: str | None = DEFAULT_OUT,
+    quick: bool = False,
+    resume: bool = False,
+    progress: bool = True,
+    verbose: bool = True,
+    mesh: jax.sharding.Mesh | None = None,
+    interrupt_after: int | None = None,
+) -> dict[str, Any]:
+    """Trains the same MLP with each activation over several seeds and tabulates them.
+
+    For each activation: test accuracy (mean ± std over seeds), final test loss,
+    epochs to reach ``config.target_accuracy``, the training step time, and the
+    health monitor at the end of training (dead units in the worst layer,
+    saturated units, each layer's output std, the gradient norm of the first
+    hidden layer over the last's). Writes ``compare.md``, ``compare.json`` and
+    ``compare_curves.png`` to ``out`` (None: write nothing, no checkpoints).
+
+    Args:
+      activations: names (or a comma-separated string); default
+        ``DEFAULT_ACTIVATIONS``. ``"prelu"`` and ``"pau"`` are learnable layers.
+      seeds: runs per activation (seeds 0, 1, ...); default 5 (quick: 2).
+      epochs: overrides ``config.epochs``; default 30 (quick: 10).
+      config: a ``TrainConfig`` (model widths, batch size, optimiser, target, checkpoints).
+      data: None (scikit-learn's digits), a ``.npz`` path or a ``Dataset``.
+      out: the output folder (checkpoints go to ``out/checkpoints/compare``).
+      quick: the quick settings of ``QUICK["compare"]``.
+      resume: continue each run from its latest checkpoint in ``out``.
+      progress: progress bars.
+      verbose: print the table and where the files are.
+      mesh: the 1-D ``"data"`` mesh (default: every visible device).
+      interrupt_after: stop every run after this many epochs (tests resumption).
+
+    Returns:
+      ``{"summary": {activation: figures}, "runs": {activation: [records]},
+      "table": markdown, "files": [paths], "wall_time_s", "config", "environment"}``.
+    """
+    t0 = time.perf_counter()
+    names = _activations(activations, DEFAULT_ACTIVATIONS)
+    n_seeds = _check_seeds(_pick(seeds, quick, "compare", "seeds", 5))
+    cfg = config or TrainConfig()
+    cfg = dataclasses.replace(cfg, epochs=_pick(epochs, quick, "compare", "epochs", cfg.epochs))
+    dataset = data_lib.load(data)
+    mesh = make_mesh() if mesh is None else mesh
+    env = _environment(dataset, mesh)
+    _say(verbose, f"jaxact demo: {env['data']}; {env['devices']} {env['platform']} device(s)")
+    runs: dict[str, list[dict[str, Any]]] = {}
+    summary: dict[str, dict[str, Any]] = {}
+    for name in names:
+        runs[name] = []
+        for seed in range(n_seeds):
+            ckpt = None if out is None else os.path.join(out, "checkpoints", "compare", name)
+            record, _ = train(
+                name,
+                dataset,
+                cfg,
+                seed,
+                mesh=mesh,
+                checkpoint_dir=None if ckpt is None else os.path.join(ckpt, f"seed{seed}"),
+                resume=resume,
+                progress=progress,
+                interrupt_after=interrupt_after,
+            )
+            runs[name].append(record)
+        summary[name] = _summarize(runs[name], cfg)
+        s = summary[name]
+        _say(
+            verbose,
+            f"  {name:<11} accuracy {100 * s['accuracy_mean']:.2f} ± "
+            f"{100 * s['accuracy_std']:.2f} %   loss {s['test_loss_mean']:.4f}",
+        )
+    table = _compare_table(summary, cfg, n_seeds)
+    result: dict[str, Any] = {
+        "study": "compare",
+        "config": cfg.to_json(),
+        "seeds": n_seeds,
+        "environment": env,
+        "summary": summary,
+        "runs": runs,
+        "table": table,
+        "files": [],
+    }
+    result["wall_time_s"] = time.perf_counter() - t0
+    if out is not None:
+        report.ensure_dir(out)
+        title = f"{env['data'].split(':')[0]}: MLP {list(cfg.hidden)}, {n_seeds} seeds"
+        result["files"] = [
+            report.write_text(os.path.join(out, "compare.md"), _compare_md(result)),
+            report.plot_curves(os.path.join(out, "compare_curves.png"), runs, title),
+        ]
+        json_path = os.path.join(out, "compare.json")
+        result["files"].append(json_path)
+        report.write_text(json_path, dumps(result))
+    _say(verbose, "", table, "", f"wall time {result['wall_time_s']:.1f} s")
+    if result["files"]:
+        _say(verbose, "wrote " + ", ".join(result["files"]))
+    return result
+
+
+def _summarize(records: Sequence[dict[str, Any]], cfg: TrainConfig) -> dict[str, Any]:
+    acc_mean, acc_std = report.mean_std([r["test_accuracy"] for r in records])
+    reached = [r["epochs_to_target"] for r in records if r["epochs_to_target"] is not None]
+    s: dict[str, Any] = {
+        "accuracy_mean": acc_mean,
+        "accuracy_std": acc_std,
+        "test_loss_mean": report.mean_std([r["test_loss"] for r in records])[0],
+        "epochs_to_target_mean": float(np.mean(reached)) if reached else None,
+        "reached_target": len(reached),
+        "step_time_ms": float(np.mean([r["step_time_ms"] for r in records])),
+    }
+    if all("health" in r for r in records):
+        s.update(_health_summary(records, len(cfg.hidden)))
+    return s
+
+
+def _compare_table(summary: dict[str, dict[str, Any]], cfg: TrainConfig, n_seeds: int) -> str:
+    target = f"{100 * cfg.target_accuracy:g}%"
+    header = [
+        "activation",
+        "test accuracy (%)",
+        "test loss",
+        f"epochs to {target}",
+        "step (ms)",
+        "dead (worst layer)",
+        "saturated",
+        "output std, layer 1 → last",
+        "grad norm layer 1 / last",
+    ]
+    rows = []
+    for name, s in summary.items():
+        if s["epochs_to_target_mean"] is None:
+            epochs = "never"
+        else:
+            epochs = f"{s['epochs_to_target_mean']:.1f}"
+            if s["reached_target"] < n_seeds:
+                epochs += f" ({s['reached_target']}/{n_seeds} seeds)"
+        std = s.get("output_std_per_layer", [])
+        rows.append(
+            [
+                name,
+                f"{100 * s['accuracy_mean']:.2f} ± {100 * s['accuracy_std']:.2f}",
+                f"{s['test_loss_mean']:.4f}",
+                epochs,
+                f"{s['step_time_ms']:.3f}",
+                _percent(s.get("dead_worst_layer", math.nan)),
+                _percent(s.get("saturated_mean", math.nan)),
+                f"{std[0]:.2f} → {std[-1]:.2f}" if std else "-",
+                f"{s.get('grad_norm_first_over_last', math.nan):.3g}",
+            ]
+        )
+    return report.markdown_table(header, rows)
+
+
+def _compare_md(result: dict[str, Any]) -> str:
+    cfg, env = result["config"], result["environment"]
+    return "\n".join(
+        [
+            "# jaxact demo: activation comparison",
+            "",
+            f"Data: {env['data']}. Model: MLP with hidden widths {cfg['hidden']}, "
+            "initialised with `jaxact.init_for(activation)`; AdamW "
+            f"(peak learning rate {cfg['learning_rate']:g}, weight decay {cfg['weight_decay']:g}, "
+            f"{cfg['warmup_epochs']} warm-up epoch(s), cosine decay), batch {cfg['batch_size']}, "
+            f"{cfg['epochs']} epochs, {result['seeds']} seeds (mean ± std). "
+            f"{env['devices']} {env['platform']} device(s) ({env['device_kind']}), jax {env['jax']}.",
+            "",
+            result["table"],
+            "",
+            "Health columns: at the end of training on the test set. *dead*: share of units whose "
+            "derivative is 0 for every test sample, in the worst layer; *saturated*: share of "
+            "entries where a bounded activation's derivative is below 1 % of its maximum, mean "
+            "over layers; *grad norm layer 1 / last*: gradient norm of the first hidden layer's "
+            "parameters over the last hidden layer's, on the training set (median over "
+            "seeds). Step time: median epoch time over steps, compiling epochs excluded.",
+            "",
+            f"Wall time {result['wall_time_s']:.1f} s. Curves: `compare_curves.png`.",
+        ]
+    )
+
+
+# ----------------------------------------------------------------------------
+# The depth study.
+
+
+def _lecun(key: Any, shape: Any, dtype: Any = jnp.float32) -> Any:
+    return jax.nn.initializers.lecun_normal()(key, shape, dtype)
+
+
+def init_grad_norms(
+    activation: str,
+    depth: int,
+    *,
+    width: int = 64,
+    data: Any = None,
+    seed: int = 0,
+    init: str = "matched",
+) -> list[float]:
+    """Per-layer gradient norms of a fresh ``depth``-layer MLP on the training set.
+
+    Args:
+      activation: a demo activation.
+      depth: the number of hidden layers (all ``width`` wide).
+      width: the hidden width.
+      data: None (digits), a ``.npz`` path or a ``Dataset``.
+      seed: initialises the model.
+      init: ``"matched"`` (``jaxact.init_for(activation)``) or ``"lecun"``
+        (LeCun normal for every activation).
+
+    Returns:
+      ``‖∂loss/∂(W, b)‖`` of each hidden ``Linear`` layer, the input layer first
+      (cross-entropy on the whole training set).
+    """
+    if init not in ("matched", "lecun"):
+        raise ValueError(f"jaxact demo: argument 'init' must be 'matched' or 'lecun', got {init!r}")
+    dataset = data_lib.load(data)
+    cfg = TrainConfig(hidden=(width,) * depth)
+    with jax.numpy_dtype_promotion("standard"):
+        model = init_model(
+            activation,
+            dataset.num_features,
+            dataset.num_classes,
+            cfg,
+            seed,
+            kernel_init=_lecun if init == "lecun" else None,
+        )
+        norms = _grads_at(model, dataset)
+    return _hidden_grad_norms(norms, depth)
+
+
+def _grads_at(model: MLP, dataset: data_lib.Dataset) -> dict[str, float]:
+    import optax
+
+    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+    x, y = jnp.asarray(dataset.x_train), jnp.asarray(dataset.y_train)
+
+    def loss_of(p: Any) -> Any:
+        logits = nnx.merge(graphdef, p, rest)(x)
+        return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+
+    g = jax.grad(loss_of)(params)
+    return {k: float(v) for k, v in monitor.grad_norms(g).items()}
+
+
+def depth(
+    activations: Sequence[str] | str | None = None,
+    *,
+    depths: Sequence[int] | None = None,
+    width: int = 64,
+    epochs: int | None = None,
+    seeds: int = 1,
+    config: TrainConfig | None = None,
+    data: Any = None,
+    out: str | None = DEFAULT_OUT,
+    quick: bool = False,
+    progress: bool = True,
+    verbose: bool = True,
+    mesh: jax.sharding.Mesh | None = None,
+) -> dict[str, Any]:
+    """Plain MLPs of increasing depth: gradient norms at init and accuracy after a budget.
+
+    For each activation and depth: the gradient norm of every hidden layer of a
+    fresh net, with the matched initialisation (``jaxact.init_for``) and with
+    LeCun normal for comparison, and the test accuracy after ``epochs`` epochs
+    of training (matched init; mean over ``seeds``). Writes ``depth.md``,
+    ``depth.json`` and ``depth.png`` to ``out``.
+
+    Args:
+      activations: default ``DEPTH_ACTIVATIONS`` (sigmoid, tanh, relu, selu, gelu).
+      depths: hidden-layer counts; default (2, 4, 8, 16, 32) (quick: (2, 8, 32)).
+      width: every hidden layer's width.
+      epochs: the training budget per net; default 10 (quick: 4).
+      seeds: training runs per activation and depth.
+      config: other training settings (``hidden`` and ``epochs`` are set here).
+      data, out, quick, progress, verbose, mesh: as in :func:`compare`.
+
+    Returns:
+      ``{"grad_norms": {activation: {depth: {"matched": [...], "lecun": [...]}}},
+      "accuracy": {activation: {depth: [...]}}, "table", "files", "wall_time_s"}``.
+    """
+    t0 = time.perf_counter()
+    names = _activations(activations, DEPTH_ACTIVATIONS)
+    depth_list = list(_pick(depths, quick, "depth", "depths", (2, 4, 8, 16, 32)))
+    if not depth_list or any(
+        not isinstance(d, int) or isinstance(d, bool) or d < 1 for d in depth_list
+    ):
+        raise ValueError(
+            f"jaxact demo: argument 'depths' must be positive ints, got {depths!r}"
+        )
+    depth_list = sorted(set(depth_list))
+    n_epochs = _pick(epochs, quick, "depth", "epochs", 10)
+    n_seeds = _check_seeds(seeds)
+    base = config or TrainConfig()
+    dataset = data_lib.load(data)
+    mesh = make_mesh() if mesh is None else mesh
+    env = _environment(dataset, mesh)
+    _say(verbose, f"jaxact demo depth: {env['data']}; {env['devices']} device(s)")
+    norms: dict[str, dict[int, dict[str, list[float]]]] = {}
+    accuracy: dict[str, dict[int, list[float]]] = {}
+    for name in names:
+        norms[name], accuracy[name] = {}, {}
+        for d in depth_list:
+            norms[name][d] = {
+                init: init_grad_norms(name, d, width=width, data=dataset, init=init)
+                for init in ("matched", "lecun")
+            }
+            cfg = dataclasses.replace(
+                base, hidden=(width,) * d, epochs=n_epochs, checkpoint_every=0
+            )
+            accuracy[name][d] = [
+                train(name, dataset, cfg, seed, mesh=mesh, progress=progress, health=False)[0][
+                    "test_accuracy"
+                ]
+                for seed in range(n_seeds)
+            ]
+        deepest = norms[name][depth_list[-1]]["matched"]
+        _say(
+            verbose,
+            f"  {name:<8} accuracy by depth "
+            + " ".join(f"{d}:{100 * np.mean(accuracy[name][d]):.1f}%" for d in depth_list)
+            + f"   depth {depth_list[-1]} grad norm layer 1 / last "
+            + _fmt_ratio(_ratio(deepest[0], deepest[-1])),
+        )
+    table = _depth_table(norms, accuracy, depth_list)
+    result: dict[str, Any] = {
+        "study": "depth",
+        "width": width,
+        "depths": depth_list,
+        "epochs": n_epochs,
+        "seeds": n_seeds,
+        "environment": env,
+        "grad_norms": norms,
+        "accuracy": accuracy,
+        "table": table,
+        "files": [],
+    }
+    result["wall_time_s"] = time.perf_counter() - t0
+    if out is not None:
+        report.ensure_dir(out)
+        deepest_norms = {n: norms[n][depth_list[-1]] for n in names}
+        result["files"] = [
+            report.write_text(os.path.join(out, "depth.md"), _depth_md(result)),
+            report.plot_depth(
+                os.path.join(out, "depth.png"),
+                deepest_norms,
+                accuracy,
+                depth_list[-1],
+                f"{env['data'].split(':')[0]}: plain MLPs of width {width}, "
+                f"{n_epochs} epochs each",
+            ),
+        ]
+        json_path = os.path.join(out, "depth.json")
+        result["files"].append(json_path)
+        report.write_text(json_path, dumps(result))
+    _say(verbose, "", table, "", f"wall time {result['wall_time_s']:.1f} s")
+    if result["files"]:
+        _say(verbose, "wrote " + ", ".join(result["files"]))
+    return result
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b > 0 else (math.inf if a > 0 else math.nan)
+
+
+def _fmt_ratio(r: float) -> str:
+    return "0 (underflow)" if r == 0 else f"{r:.2g}"
+
+
+def _depth_table(
+    norms: dict[str, dict[int, dict[str, list[float]]]],
+    accuracy: dict[str, dict[int, list[float]]],
+    depth_list: list[int],
+) -> str:
+    deepest = depth_list[-1]
+    header = [
+        "activation",
+        *(f"acc. depth {d} (%)" for d in depth_list),
+        f"grad layer 1 / {deepest}, matched init",
+        "max / min over layers",
+        f"grad layer 1 / {deepest}, LeCun init",
+    ]
+    rows = []
+    for name in norms:
+        g = norms[name][deepest]["matched"]
+        lecun = norms[name][deepest]["lecun"]
+        rows.append(
+            [
+                name,
+                *(f"{100 * np.mean(accuracy[name][d]):.1f}" for d in depth_list),
+                _fmt_ratio(_ratio(g[0], g[-1])),
+                f"{_ratio(max(g), min(g)):.3g}",
+                _fmt_ratio(_ratio(lecun[0], lecun[-1])),
+            ]
+        )
+    return report.markdown_table(header, rows)
+
+
+def _depth_md(result: dict[str, Any]) -> str:
+    env = result["environment"]
+    return "\n".join(
+        [
+            "# jaxact demo depth: vanishing gradients and how init + activation fix them",
+            "",
+            f"Data: {env['data']}. Plain MLPs (no normalisation) of width {result['width']} "
+            f"with {', '.join(map(str, result['depths']))} hidden layers; gradient norms "
+            "of each hidden layer's parameters at initialisation on the whole training set; "
+            f"accuracy after {result['epochs']} epochs of AdamW with the matched "
+            f"initialisation `jaxact.init_for(activation)` (mean over {result['seeds']} "
+            "seed(s)).",
+            "",
+            result["table"],
+            "",
+            "*grad layer 1 / L*: gradient norm next to the input over the one next to the "
+            "output, at initialisation: far below 1 means gradients vanish on their way "
+            "back; 0 means they underflowed float32 before reaching the first layer. "
+            "*max / min*: the spread over all layers. Per-layer curves: `depth.png`.",
+            "",
+            f"Wall time {result['wall_time_s']:.1f} s.",
+        ]
+    )
+
+
+# ----------------------------------------------------------------------------
+# The swap study.
+
+
+def _reinit(model: MLP, activation: str, seed: int) -> None:
+    """Redraws every Linear layer with the initialisation matched to ``activation``."""
+    key = jax.random.fold_in(jax.random.key(seed), 2)
+    linears = [m for m in model.layers if isinstance(m, nnx.Linear)]
+    for i, layer in enumerate(linears):
+        init = jaxact.init_for("linear" if i == len(linears) - 1 else activation)
+        if activation in LEARNABLE and i < len(linears) - 1:
+            init = _make_activation(activation, 1)[1]
+        kernel = layer.kernel[...]
+        layer.kernel[...] = init(jax.random.fold_in(key, i), kernel.shape, kernel.dtype)
+        if layer.bias is not None:
+            layer.bias[...] = jnp.zeros_like(layer.bias[...])
+
+
+def _swapped(model: MLP, old: str, new: str) -> MLP:
+    replacement: Any = new
+    if new in LEARNABLE:
+        hidden = [m.out_features for m in list(model.layers)[:-1] if isinstance(m, nnx.Linear)]
+        if len(set(hidden)) != 1:
+            raise ValueError(
+                f"jaxact demo: argument 'new': swapping in the learnable {new!r} needs equal "
+                f"hidden widths, got {hidden}"
+            )
+        replacement = _make_activation(new, hidden[0])[0]
+    swapped: MLP = jn.swap_activations(model, old, replacement)
+    return swapped
+
+
+def swap(
+    old: str = "sigmoid",
+    new: str = "relu",
+    *,
+    epochs: tuple[int, int] | None = None,
+    seeds: int | None = None,
+    config: TrainConfig | None = None,
+    data: Any = None,
+    out: str | None = DEFAULT_OUT,
+    quick: bool = False,
+    progress: bool = True,
+    verbose: bool = True,
+    mesh: jax.sharding.Mesh | None = None,
+) -> dict[str, Any]:
+    """Trains an ``old`` network, swaps its activations to ``new``, trains on.
+
+    Three arms continue from the network trained for ``epochs[0]`` epochs, each
+    for ``epochs[1]`` more with a fresh optimiser (same schedule): *continue*
+    (``old`` kept), *swap, keep weights* (``jaxact.nnx.swap_activations``, the
+    trained weights kept) and *swap, re-init* (swapped, then every layer redrawn
+    with ``jaxact.init_for(new)``: what was learned is discarded). Reports the
+    accuracy at the swap, right after it (before any training) and at the end.
+    Writes ``swap.md``, ``swap.json`` and ``swap.png`` to ``out``.
+
+    Args:
+      old, new: demo activations.
+      epochs: ``(before, after)`` the swap; default (15, 15) (quick: (6, 6)).
+      seeds: default 3 (quick: 2).
+      config, data, out, quick, progress, verbose, mesh: as in :func:`compare`.
+    """
+    t0 = time.perf_counter()
+    old, new = check_activation(old), check_activation(new)
+    if old == new:
+        raise ValueError(f"jaxact demo: arguments 'old' and 'new' are both {old!r}")
+    e1, e2 = _pick(epochs, quick, "swap", "epochs", (15, 15))
+    n_seeds = _check_seeds(_pick(seeds, quick, "swap", "seeds", 3))
+    base = config or TrainConfig()
+    dataset = data_lib.load(data)
+    mesh = make_mesh() if mesh is None else mesh
+    env = _environment(dataset, mesh)
+    _say(verbose, f"jaxact demo swap: {old} → {new}; {env['data']}; {env['devices']} device(s)")
+    arms = {
+        f"continue {old}": "continue",
+        f"swap to {new}, keep weights": "keep",
+        f"swap to {new}, re-init": "reinit",
+    }
+    before: list[list[float]] = []
+    at_swap: list[float] = []
+    histories: dict[str, list[list[float]]] = {a: [] for a in arms}
+    right_after: dict[str, list[float]] = {a: [] for a in arms}
+    final: dict[str, list[float]] = {a: [] for a in arms}
+    final_loss: dict[str, list[float]] = {a: [] for a in arms}
+    cfg1 = dataclasses.replace(base, epochs=e1, checkpoint_every=0)
+    cfg2 = dataclasses.replace(base, epochs=e2, checkpoint_every=0)
+    for seed in range(n_seeds):
+        record, trained = train(old, dataset, cfg1, seed, mesh=mesh, progress=progress, health=False)
+        before.append(record["history"]["test_accuracy"])
+        at_swap.append(record["test_accuracy"])
+        for arm, kind in arms.items():
+            if kind == "continue":
+                model, act = nnx.clone(trained), old
+            else:
+                model, act = _swapped(trained, old, new), new
+                if kind == "reinit":
+                    _reinit(model, new, seed)
+            right_after[arm].append(evaluate(model, dataset)[1])
+            rec, _ = train(
+                act, dataset, cfg2, seed, mesh=mesh, progress=progress, model=model, health=False
+            )
+            histories[arm].append(rec["history"]["test_accuracy"])
+            final[arm].append(rec["test_accuracy"])
+            final_loss[arm].append(rec["test_loss"])
+    header = [
+        "arm",
+        f"accuracy at the swap (epoch {e1}, %)",
+        "right after the swap (%)",
+        f"after {e2} more epochs (%)",
+        "final test loss",
+    ]
+
+    def pm(values: Sequence[float]) -> str:
+        m, s = report.mean_std(values)
+        return f"{100 * m:.2f} ± {100 * s:.2f}"
+
+    rows = [
+        [
+            arm,
+            pm(at_swap),
+            pm(right_after[arm]),
+            pm(final[arm]),
+            f"{report.mean_std(final_loss[arm])[0]:.4f}",
+        ]
+        for arm in arms
+    ]
+    table = report.markdown_table(header, rows)
+    result: dict[str, Any] = {
+        "study": "swap",
+        "old": old,
+        "new": new,
+        "epochs": [e1, e2],
+        "seeds": n_seeds,
+        "config": cfg1.to_json(),
+        "environment": env,
+        "before": before,
+        "accuracy_at_swap": at_swap,
+        "accuracy_right_after_swap": right_after,
+        "history_after": histories,
+        "final_accuracy": final,
+        "final_test_loss": final_loss,
+        "table": table,
+        "files": [],
+    }
+    result["wall_time_s"] = time.perf_counter() - t0
+    if out is not None:
+        report.ensure_dir(out)
+        md = "\n".join(
+            [
+                f"# jaxact demo swap: {old} → {new}",
+                "",
+                f"Data: {env['data']}. MLP {list(base.hidden)} trained with {old} for {e1} "
+                f"epochs, then each arm trained {e2} more epochs with a fresh AdamW "
+                f"(same schedule); {n_seeds} seeds (mean ± std). *keep weights*: "
+                "`jaxact.nnx.swap_activations(model, old, new)` on the trained model; "
+                "*re-init*: swapped, then every layer redrawn with `jaxact.init_for(new)`.",
+                "",
+                table,
+                "",
+                f"Wall time {result['wall_time_s']:.1f} s. Curves: `swap.png`.",
+            ]
+        )
+        result["files"] = [
+            report.write_text(os.path.join(out, "swap.md"), md),
+            report.plot_swap(
+                os.path.join(out, "swap.png"),
+                before,
+                histories,
+                right_after,
+                f"{env['data'].split(':')[0]}: {old} for {e1} epochs, then {e2} more",
+            ),
+        ]
+        json_path = os.path.join(out, "swap.json")
+        result["files"].append(json_path)
+        report.write_text(json_path, dumps(result))
+    _say(verbose, "", table, "", f"wall time {result['wall_time_s']:.1f} s")
+    if result["files"]:
+        _say(verbose, "wrote " + ", ".join(result["files"]))
+    return result
+

@@ -1,0 +1,460 @@
+"""Data-parallel training of the demo MLP with optax, checkpointed with orbax.
+
+One code path for one device and many: a 1-D ``Mesh`` over the devices (axis
+``"data"``), the parameters and optimiser state replicated, each batch sharded
+along its batch axis; XLA inserts the gradient all-reduce. One epoch is one
+compiled ``lax.scan`` over its batches, so Python is not in the step loop; the
+compiled functions are cached per architecture, so every seed after the first
+reuses them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
+
+from jaxact import monitor
+from jaxact.demo.data import Dataset
+from jaxact.demo.model import MLP
+
+__all__ = [
+    "TrainConfig",
+    "make_mesh",
+    "init_model",
+    "train",
+    "evaluate",
+    "evaluate_health",
+    "summarize",
+]
+
+Array = jax.Array
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """How one network is trained (hashable: it keys the compiled functions).
+
+    Attributes:
+      hidden: the hidden layer widths of the MLP.
+      epochs: passes over the training set.
+      batch_size: samples per step (a multiple of the number of devices); the
+        last incomplete batch of an epoch is dropped.
+      learning_rate: AdamW's peak learning rate.
+      weight_decay: AdamW's decoupled weight decay, on the kernels only.
+      warmup_epochs: linear warm-up from 0, then cosine decay to 1 % of the peak.
+      target_accuracy: the test accuracy whose first epoch is reported.
+      checkpoint_every: save an orbax checkpoint every this many epochs (and at
+        the end); 0 saves none.
+    """
+
+    hidden: tuple[int, ...] = (128, 128, 128, 128)
+    epochs: int = 30
+    batch_size: int = 64
+    learning_rate: float = 3e-3
+    weight_decay: float = 1e-4
+    warmup_epochs: int = 1
+    target_accuracy: float = 0.95
+    checkpoint_every: int = 5
+
+    def __post_init__(self) -> None:
+        def bad(field: str, why: str) -> ValueError:
+            value = getattr(self, field)
+            return ValueError(f"jaxact demo: argument '{field}' {why}, got {value!r}")
+
+        def integer(field: str, low: int) -> None:
+            value = getattr(self, field)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise bad(field, f"must be an int >= {low}")
+
+        object.__setattr__(self, "hidden", tuple(self.hidden))
+        if not self.hidden or any(
+            not isinstance(w, int) or isinstance(w, bool) or w < 1 for w in self.hidden
+        ):
+            raise bad("hidden", "must be one or more positive int widths")
+        integer("epochs", 1)
+        integer("batch_size", 1)
+        integer("warmup_epochs", 0)
+        integer("checkpoint_every", 0)
+        for field in ("learning_rate", "weight_decay"):
+            value = getattr(self, field)
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise bad(field, "must be a finite number >= 0")
+        if not 0 < self.target_accuracy <= 1:
+            raise bad("target_accuracy", "must be in (0, 1]")
+
+    def to_json(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d
+
+
+def make_mesh(devices: Any = None) -> Mesh:
+    """A 1-D mesh with axis ``"data"`` over ``devices`` (default: every visible device)."""
+    devices = jax.devices() if devices is None else list(devices)
+    return Mesh(np.array(devices), ("data",))
+
+
+def _replicated(mesh: Mesh) -> NamedSharding:
+    return NamedSharding(mesh, P())
+
+
+def optimizer(cfg: TrainConfig, steps_per_epoch: int) -> optax.GradientTransformation:
+    """AdamW with linear warm-up and cosine decay; no weight decay on biases/activations."""
+    total = cfg.epochs * steps_per_epoch
+    warmup = min(cfg.warmup_epochs * steps_per_epoch, total - 1)
+    schedule = optax.warmup_cosine_decay_schedule(
+        0.0, cfg.learning_rate, warmup, total, end_value=0.01 * cfg.learning_rate
+    )
+    return optax.adamw(
+        schedule,
+        weight_decay=cfg.weight_decay,
+        mask=lambda tree: jax.tree.map(lambda p: p.ndim >= 2, tree),
+    )
+
+
+class _Graph:
+    """A GraphDef as a static jit argument: hashed by its text, equal when equal.
+
+    (A GraphDef whose modules hold dicts, e.g. ``Activation.params``, has no hash.)
+    """
+
+    def __init__(self, graphdef: Any):
+        self.graphdef = graphdef
+        self._hash = hash(repr(graphdef))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Graph) and bool(self.graphdef == other.graphdef)
+
+
+def _loss(graph: _Graph, params: Any, rest: Any, x: Array, y: Array) -> tuple[Array, Array]:
+    logits = nnx.merge(graph.graphdef, params, rest)(x)
+    loss = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+    correct = jnp.mean((jnp.argmax(logits, -1) == y).astype(jnp.float32))
+    return loss, correct
+
+
+@functools.partial(jax.jit, static_argnames=("graphdef", "cfg", "steps", "mesh"))
+def _epoch(
+    params: Any,
+    rest: Any,
+    opt_state: Any,
+    key: Array,
+    x: Array,
+    y: Array,
+    *,
+    graphdef: _Graph,
+    cfg: TrainConfig,
+    steps: int,
+    mesh: Mesh,
+) -> tuple[Any, Any, Array]:
+    """One shuffled pass: ``steps`` AdamW steps in a scan; returns the mean batch loss."""
+    tx = optimizer(cfg, steps)
+    order = jax.random.permutation(key, x.shape[0])[: steps * cfg.batch_size]
+    order = order.reshape(steps, cfg.batch_size)
+    batches = NamedSharding(mesh, P(None, "data"))
+    xb = jax.lax.with_sharding_constraint(x[order], batches)
+    yb = jax.lax.with_sharding_constraint(y[order], batches)
+
+    def step(carry: Any, batch: tuple[Array, Array]) -> tuple[Any, Array]:
+        params, opt_state = carry
+        (loss, _), grads = jax.value_and_grad(
+            lambda p: _loss(graphdef, p, rest, *batch), has_aux=True
+        )(params)
+        updates, opt_state = tx.update(grads, opt_state, params)
+        return (optax.apply_updates(params, updates), opt_state), loss
+
+    (params, opt_state), losses = jax.lax.scan(step, (params, opt_state), (xb, yb))
+    return params, opt_state, losses.mean()
+
+
+@functools.partial(jax.jit, static_argnames=("graphdef",))
+def _evaluate(params: Any, rest: Any, x: Array, y: Array, *, graphdef: _Graph) -> tuple[Array, Array]:
+    return _loss(graphdef, params, rest, x, y)
+
+
+def init_model(
+    activation: str,
+    num_features: int,
+    num_classes: int,
+    cfg: TrainConfig,
+    seed: int,
+    kernel_init: Callable[..., Any] | None = None,
+) -> MLP:
+    """The MLP for ``activation``, initialised from ``seed``."""
+    return MLP(
+        num_features,
+        cfg.hidden,
+        num_classes,
+        activation,
+        rngs=nnx.Rngs(jax.random.fold_in(jax.random.key(seed), 0)),
+        kernel_init=kernel_init,
+    )
+
+
+def evaluate(model: nnx.Module, data: Dataset) -> tuple[float, float]:
+    """``(test loss, test accuracy)`` of a model on the data set's test split."""
+    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+    with jax.numpy_dtype_promotion("standard"):
+        loss, acc = _evaluate(
+            params, rest, jnp.asarray(data.x_test), jnp.asarray(data.y_test),
+            graphdef=_Graph(graphdef),
+        )
+    return float(loss), float(acc)
+
+
+def _floats(tree: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        k: _floats(v) if isinstance(v, Mapping) else float(v) for k, v in tree.items()
+    }
+
+
+def evaluate_health(model: nnx.Module, data: Dataset) -> dict[str, Any]:
+    """The health monitor on the test set and per-layer gradient norms on the training set."""
+    x_test = jnp.asarray(data.x_test)
+    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+    graph = _Graph(graphdef)
+    grads = jax.grad(lambda p: _loss(graph, p, rest, data.x_train, data.y_train)[0])(params)
+    return {
+        "layers": _floats(monitor.nnx_health(model, x_test)),
+        "grad_norms": _floats(monitor.grad_norms(grads)),
+    }
+
+
+class _Checkpoints:
+    """orbax checkpoints of one run: the flat state leaves plus a JSON record."""
+
+    def __init__(self, directory: str):
+        import orbax.checkpoint as ocp
+
+        self._ocp = ocp
+        self.manager = ocp.CheckpointManager(
+            os.path.abspath(directory),
+            options=ocp.CheckpointManagerOptions(max_to_keep=1, create=True),
+            item_names=("state", "record"),
+        )
+
+    def latest(self) -> int | None:
+        return self.manager.latest_step()
+
+    def save(self, epoch: int, leaves: list[Array], record: dict[str, Any]) -> None:
+        ocp = self._ocp
+        self.manager.save(
+            epoch,
+            args=ocp.args.Composite(
+                state=ocp.args.StandardSave({"leaves": leaves}),
+                record=ocp.args.JsonSave(record),
+            ),
+        )
+
+    def restore(self, epoch: int, like: list[Array]) -> tuple[list[Array], dict[str, Any]]:
+        ocp = self._ocp
+        got = self.manager.restore(
+            epoch,
+            args=ocp.args.Composite(
+                state=ocp.args.StandardRestore({"leaves": like}),
+                record=ocp.args.JsonRestore(),
+            ),
+        )
+        return list(got["state"]["leaves"]), dict(got["record"])
+
+    def close(self) -> None:
+        self.manager.wait_until_finished()
+        self.manager.close()
+
+
+def _progress(total: int, desc: str, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, leave=False, disable=not enabled, dynamic_ncols=True)
+
+
+def train(
+    activation: str,
+    data: Dataset,
+    cfg: TrainConfig,
+    seed: int = 0,
+    *,
+    mesh: Mesh | None = None,
+    checkpoint_dir: str | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    interrupt_after: int | None = None,
+    model: nnx.Module | None = None,
+    health: bool = True,
+) -> tuple[dict[str, Any], nnx.Module]:
+    """Trains one MLP and returns its record and the trained model.
+
+    Args:
+      activation: a demo activation (see ``jaxact.demo.model.check_activation``).
+      data: the data set.
+      cfg: the training configuration.
+      seed: initialises the model and orders the batches.
+      mesh: a 1-D mesh with axis ``"data"`` (default: every visible device).
+      checkpoint_dir: where this run's orbax checkpoints go (None: none).
+      resume: continue from the latest checkpoint in ``checkpoint_dir`` when
+        there is one (written by the same configuration, activation and seed).
+      progress: show a progress bar.
+      interrupt_after: stop after this many epochs, writing a checkpoint, as if
+        the run had been interrupted there (for testing resumption).
+      model: train this model instead of a fresh ``init_model(...)``.
+      health: compute the health monitor and gradient norms at the end.
+
+    Returns:
+      ``(record, model)``; ``record`` holds the per-epoch ``history``
+      (``train_loss``, ``test_loss``, ``test_accuracy``, ``epoch_time``), the
+      final ``test_accuracy`` and ``test_loss``, ``epochs_to_target``,
+      ``step_time_ms`` (median epoch time / steps, the compiling first epoch of
+      the process excluded), ``health`` and ``devices``.
+    """
+    mesh = make_mesh() if mesh is None else mesh
+    n_devices = mesh.devices.size
+    if cfg.batch_size % n_devices:
+        raise ValueError(
+            f"jaxact demo: argument 'batch_size' must be a multiple of the {n_devices} devices, "
+            f"got {cfg.batch_size}"
+        )
+    steps = len(data.y_train) // cfg.batch_size
+    if steps < 1:
+        raise ValueError(
+            f"jaxact demo: argument 'batch_size' ({cfg.batch_size}) exceeds the "
+            f"{len(data.y_train)} training samples"
+        )
+    if resume and checkpoint_dir is None:
+        raise ValueError("jaxact demo: argument 'resume' needs a checkpoint directory")
+    with jax.numpy_dtype_promotion("standard"):
+        if model is None:
+            model = init_model(activation, data.num_features, data.num_classes, cfg, seed)
+        graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+        graph = _Graph(graphdef)
+        replicated = _replicated(mesh)
+        params = jax.device_put(params, replicated)
+        rest = jax.device_put(rest, replicated)
+        opt_state = jax.device_put(optimizer(cfg, steps).init(params), replicated)
+        x_train, y_train, x_test, y_test = jax.device_put(
+            (data.x_train, data.y_train, data.x_test, data.y_test), replicated
+        )
+        shuffle = jax.random.fold_in(jax.random.key(seed), 1)
+        identity = {
+            "activation": activation,
+            "seed": seed,
+            "config": cfg.to_json(),
+            "data": data.describe(),
+        }
+        history: dict[str, list[float]] = {
+            "train_loss": [],
+            "test_loss": [],
+            "test_accuracy": [],
+            "epoch_time": [],
+        }
+        start = 0
+        ckpt = _Checkpoints(checkpoint_dir) if checkpoint_dir is not None else None
+        try:
+            leaves, treedef = jax.tree.flatten((params, opt_state))
+            if ckpt is not None and resume and ckpt.latest() is not None:
+                latest = ckpt.latest()
+                assert latest is not None
+                restored, record = ckpt.restore(latest, leaves)
+                if record.get("identity") != identity:
+                    raise ValueError(
+                        f"jaxact demo: argument 'resume': the checkpoint in {checkpoint_dir!r} "
+                        "was written by another run (activation, seed, configuration or data "
+                        "differ); use another output folder or start without resume"
+                    )
+                params, opt_state = jax.tree.unflatten(
+                    treedef, [jax.device_put(a, replicated) for a in restored]
+                )
+                history = record["history"]
+                start = latest
+            bar = _progress(cfg.epochs, f"{activation} seed {seed}", progress)
+            bar.update(start)
+            stop = cfg.epochs if interrupt_after is None else min(cfg.epochs, interrupt_after)
+            for epoch in range(start, stop):
+                t0 = time.perf_counter()
+                params, opt_state, train_loss = _epoch(
+                    params,
+                    rest,
+                    opt_state,
+                    jax.random.fold_in(shuffle, epoch),
+                    x_train,
+                    y_train,
+                    graphdef=graph,
+                    cfg=cfg,
+                    steps=steps,
+                    mesh=mesh,
+                )
+                jax.block_until_ready(params)
+                elapsed = time.perf_counter() - t0
+                test_loss, test_acc = _evaluate(params, rest, x_test, y_test, graphdef=graph)
+                history["train_loss"].append(float(train_loss))
+                history["test_loss"].append(float(test_loss))
+                history["test_accuracy"].append(float(test_acc))
+                history["epoch_time"].append(elapsed)
+                bar.update(1)
+                bar.set_postfix(loss=f"{float(test_loss):.3f}", acc=f"{float(test_acc):.3f}")
+                done = epoch + 1
+                if ckpt is not None and (
+                    (cfg.checkpoint_every and done % cfg.checkpoint_every == 0)
+                    or done == stop
+                ):
+                    ckpt.save(
+                        done,
+                        jax.tree.leaves((params, opt_state)),
+                        {"identity": identity, "history": history},
+                    )
+            bar.close()
+        finally:
+            if ckpt is not None:
+                ckpt.close()
+        model = nnx.merge(graphdef, params, rest)
+        record_out = summarize(history, cfg, steps)
+        record_out.update(activation=activation, seed=seed, devices=n_devices, history=history)
+        if health:
+            record_out["health"] = evaluate_health(model, data)
+    return record_out, model
+
+
+def summarize(history: Mapping[str, list[float]], cfg: TrainConfig, steps: int) -> dict[str, Any]:
+    """Final figures of a run from its per-epoch history."""
+    acc = history["test_accuracy"]
+    reached = [i + 1 for i, a in enumerate(acc) if a >= cfg.target_accuracy]
+    # The first epoch timed in a process compiles; every later one is steady state.
+    times = history["epoch_time"][1:] or history["epoch_time"]
+    return {
+        "test_accuracy": acc[-1] if acc else math.nan,
+        "test_loss": history["test_loss"][-1] if acc else math.nan,
+        "epochs_to_target": reached[0] if reached else None,
+        "step_time_ms": 1e3 * float(np.median(times)) / steps if times else math.nan,
+        "epochs_done": len(acc),
+    }
+
+
+def dumps(obj: Any) -> str:
+    """JSON with NaN written as null (valid JSON everywhere)."""
+
+    def clean(v: Any) -> Any:
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, Mapping):
+            return {str(k): clean(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [clean(x) for x in v]
+        return v
+
+    return json.dumps(clean(obj), indent=1)
