@@ -19,7 +19,7 @@ Needs the ``demo`` extra: ``pip install "jaxact[demo]"``.
 from jaxact.demo.data import Dataset, load_digits, load_npz
 from jaxact.demo.model import DEFAULT_ACTIVATIONS, MLP
 from jaxact.demo.studies import QUICK, compare, depth, init_grad_norms, swap
-from jaxact.demo.train import TrainConfig, evaluate, make_mesh, train
+from jaxact.demo.training import TrainConfig, evaluate, make_mesh, train
 
 __all__ = [
     "DEFAULT_ACTIVATIONS",

@@ -11,7 +11,14 @@ import jaxact
 from jaxact import nnx as jn
 from jaxact._src import layers, table
 
-__all__ = ["DEFAULT_ACTIVATIONS", "LEARNABLE", "check_activation", "make_activation", "MLP"]
+__all__ = [
+    "DEFAULT_ACTIVATIONS",
+    "LEARNABLE",
+    "check_activation",
+    "init_of",
+    "make_activation",
+    "MLP",
+]
 
 # The activations ``jaxact demo`` compares by default.
 DEFAULT_ACTIVATIONS = (
@@ -41,9 +48,7 @@ LEARNABLE: dict[str, tuple[Callable[[int], nnx.Module], str]] = {
 def check_activation(name: Any) -> str:
     """Validates a demo activation: a learnable name or an elementwise name-table entry."""
     if not isinstance(name, str):
-        raise ValueError(
-            f"jaxact demo: argument 'activations': each must be a name, got {name!r}"
-        )
+        raise ValueError(f"jaxact demo: argument 'activations': each must be a name, got {name!r}")
     if name in LEARNABLE:
         return name
     try:
@@ -64,12 +69,15 @@ def check_activation(name: Any) -> str:
     return name
 
 
+def init_of(name: str) -> Callable[..., Any]:
+    """The kernel initializer matched to a demo activation (``jaxact.init_for``)."""
+    return jaxact.init_for(LEARNABLE[name][1] if name in LEARNABLE else name)
+
+
 def make_activation(name: str, width: int) -> tuple[nnx.Module, Callable[..., Any]]:
     """The activation layer for ``name`` and the kernel initializer matched to it."""
-    if name in LEARNABLE:
-        factory, gain_of = LEARNABLE[name]
-        return factory(width), jaxact.init_for(gain_of)
-    return jn.Activation(name), jaxact.init_for(name)
+    layer = LEARNABLE[name][0](width) if name in LEARNABLE else jn.Activation(name)
+    return layer, init_of(name)
 
 
 class MLP(nnx.Sequential):
@@ -108,9 +116,7 @@ class MLP(nnx.Sequential):
         width_in = num_features
         for width in hidden:
             act, init = make_activation(activation, width)
-            modules.append(
-                nnx.Linear(width_in, width, kernel_init=kernel_init or init, rngs=rngs)
-            )
+            modules.append(nnx.Linear(width_in, width, kernel_init=kernel_init or init, rngs=rngs))
             modules.append(act)
             width_in = width
         # The head feeds a softmax: LeCun (scale 1) keeps the initial logits O(1).

@@ -20,14 +20,21 @@ from jaxact import monitor
 from jaxact import nnx as jn
 from jaxact.demo import data as data_lib
 from jaxact.demo import report
-from jaxact.demo.model import DEFAULT_ACTIVATIONS, LEARNABLE, MLP, check_activation
+from jaxact.demo.model import (
+    DEFAULT_ACTIVATIONS,
+    LEARNABLE,
+    MLP,
+    check_activation,
+    init_of,
+)
 from jaxact.demo.model import make_activation as _make_activation
-from jaxact.demo.train import (
+from jaxact.demo.training import (
     TrainConfig,
     dumps,
     evaluate,
     init_model,
     make_mesh,
+    split,
     train,
 )
 
@@ -290,7 +297,8 @@ def _compare_md(result: dict[str, Any]) -> str:
             f"(peak learning rate {cfg['learning_rate']:g}, weight decay {cfg['weight_decay']:g}, "
             f"{cfg['warmup_epochs']} warm-up epoch(s), cosine decay), batch {cfg['batch_size']}, "
             f"{cfg['epochs']} epochs, {result['seeds']} seeds (mean ± std). "
-            f"{env['devices']} {env['platform']} device(s) ({env['device_kind']}), jax {env['jax']}.",
+            f"{env['devices']} {env['platform']} device(s) ({env['device_kind']}), "
+            f"jax {env['jax']}.",
             "",
             result["table"],
             "",
@@ -358,7 +366,7 @@ def init_grad_norms(
 def _grads_at(model: MLP, dataset: data_lib.Dataset) -> dict[str, float]:
     import optax
 
-    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+    graphdef, params, rest = split(model)
     x, y = jnp.asarray(dataset.x_train), jnp.asarray(dataset.y_train)
 
     def loss_of(p: Any) -> Any:
@@ -411,9 +419,7 @@ def depth(
     if not depth_list or any(
         not isinstance(d, int) or isinstance(d, bool) or d < 1 for d in depth_list
     ):
-        raise ValueError(
-            f"jaxact demo: argument 'depths' must be positive ints, got {depths!r}"
-        )
+        raise ValueError(f"jaxact demo: argument 'depths' must be positive ints, got {depths!r}")
     depth_list = sorted(set(depth_list))
     n_epochs = _pick(epochs, quick, "depth", "epochs", 10)
     n_seeds = _check_seeds(seeds)
@@ -472,8 +478,7 @@ def depth(
                 deepest_norms,
                 accuracy,
                 depth_list[-1],
-                f"{env['data'].split(':')[0]}: plain MLPs of width {width}, "
-                f"{n_epochs} epochs each",
+                f"{env['data'].split(':')[0]}: plain MLPs of width {width}, {n_epochs} epochs each",
             ),
         ]
         json_path = os.path.join(out, "depth.json")
@@ -551,21 +556,19 @@ def _depth_md(result: dict[str, Any]) -> str:
 # The swap study.
 
 
-def _reinit(model: MLP, activation: str, seed: int) -> None:
+def _reinit(model: Any, activation: str, seed: int) -> None:
     """Redraws every Linear layer with the initialisation matched to ``activation``."""
     key = jax.random.fold_in(jax.random.key(seed), 2)
     linears = [m for m in model.layers if isinstance(m, nnx.Linear)]
     for i, layer in enumerate(linears):
-        init = jaxact.init_for("linear" if i == len(linears) - 1 else activation)
-        if activation in LEARNABLE and i < len(linears) - 1:
-            init = _make_activation(activation, 1)[1]
+        init = jaxact.init_for("linear") if i == len(linears) - 1 else init_of(activation)
         kernel = layer.kernel[...]
         layer.kernel[...] = init(jax.random.fold_in(key, i), kernel.shape, kernel.dtype)
         if layer.bias is not None:
             layer.bias[...] = jnp.zeros_like(layer.bias[...])
 
 
-def _swapped(model: MLP, old: str, new: str) -> MLP:
+def _swapped(model: Any, old: str, new: str) -> MLP:
     replacement: Any = new
     if new in LEARNABLE:
         hidden = [m.out_features for m in list(model.layers)[:-1] if isinstance(m, nnx.Linear)]
@@ -634,7 +637,9 @@ def swap(
     cfg1 = dataclasses.replace(base, epochs=e1, checkpoint_every=0)
     cfg2 = dataclasses.replace(base, epochs=e2, checkpoint_every=0)
     for seed in range(n_seeds):
-        record, trained = train(old, dataset, cfg1, seed, mesh=mesh, progress=progress, health=False)
+        record, trained = train(
+            old, dataset, cfg1, seed, mesh=mesh, progress=progress, health=False
+        )
         before.append(record["history"]["test_accuracy"])
         at_swap.append(record["test_accuracy"])
         for arm, kind in arms.items():
@@ -726,4 +731,3 @@ def swap(
     if result["files"]:
         _say(verbose, "wrote " + ", ".join(result["files"]))
     return result
-

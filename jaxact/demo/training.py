@@ -17,7 +17,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -38,6 +38,7 @@ __all__ = [
     "train",
     "evaluate",
     "evaluate_health",
+    "split",
     "summarize",
 ]
 
@@ -185,8 +186,15 @@ def _epoch(
 
 
 @functools.partial(jax.jit, static_argnames=("graphdef",))
-def _evaluate(params: Any, rest: Any, x: Array, y: Array, *, graphdef: _Graph) -> tuple[Array, Array]:
+def _evaluate(
+    params: Any, rest: Any, x: Array, y: Array, *, graphdef: _Graph
+) -> tuple[Array, Array]:
     return _loss(graphdef, params, rest, x, y)
+
+
+def split(model: nnx.Module) -> tuple[Any, Any, Any]:
+    """``(graphdef, params, rest)``: the trainable ``nnx.Param`` state and everything else."""
+    return cast(tuple[Any, Any, Any], nnx.split(model, nnx.Param, ...))
 
 
 def init_model(
@@ -210,27 +218,30 @@ def init_model(
 
 def evaluate(model: nnx.Module, data: Dataset) -> tuple[float, float]:
     """``(test loss, test accuracy)`` of a model on the data set's test split."""
-    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+    graphdef, params, rest = split(model)
     with jax.numpy_dtype_promotion("standard"):
         loss, acc = _evaluate(
-            params, rest, jnp.asarray(data.x_test), jnp.asarray(data.y_test),
+            params,
+            rest,
+            jnp.asarray(data.x_test),
+            jnp.asarray(data.y_test),
             graphdef=_Graph(graphdef),
         )
     return float(loss), float(acc)
 
 
 def _floats(tree: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        k: _floats(v) if isinstance(v, Mapping) else float(v) for k, v in tree.items()
-    }
+    return {k: _floats(v) if isinstance(v, Mapping) else float(v) for k, v in tree.items()}
 
 
 def evaluate_health(model: nnx.Module, data: Dataset) -> dict[str, Any]:
     """The health monitor on the test set and per-layer gradient norms on the training set."""
     x_test = jnp.asarray(data.x_test)
-    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+    graphdef, params, rest = split(model)
     graph = _Graph(graphdef)
-    grads = jax.grad(lambda p: _loss(graph, p, rest, data.x_train, data.y_train)[0])(params)
+    grads = jax.grad(
+        lambda p: _loss(graph, p, rest, jnp.asarray(data.x_train), jnp.asarray(data.y_train))[0]
+    )(params)
     return {
         "layers": _floats(monitor.nnx_health(model, x_test)),
         "grad_norms": _floats(monitor.grad_norms(grads)),
@@ -341,7 +352,7 @@ def train(
     with jax.numpy_dtype_promotion("standard"):
         if model is None:
             model = init_model(activation, data.num_features, data.num_classes, cfg, seed)
-        graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+        graphdef, params, rest = split(model)
         graph = _Graph(graphdef)
         replicated = _replicated(mesh)
         params = jax.device_put(params, replicated)
@@ -410,8 +421,7 @@ def train(
                 bar.set_postfix(loss=f"{float(test_loss):.3f}", acc=f"{float(test_acc):.3f}")
                 done = epoch + 1
                 if ckpt is not None and (
-                    (cfg.checkpoint_every and done % cfg.checkpoint_every == 0)
-                    or done == stop
+                    (cfg.checkpoint_every and done % cfg.checkpoint_every == 0) or done == stop
                 ):
                     ckpt.save(
                         done,
