@@ -304,7 +304,7 @@ def test_activation_names_and_matching() -> None:
     assert layers.gate_function("swiglu") is jaxact.silu
 
 
-@pytest.mark.parametrize("page", ["README.md", "docs/layers.md"])
+@pytest.mark.parametrize("page", ["README.md", "docs/layers.md", "docs/demo.md"])
 def test_documented_examples_run(page: str) -> None:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with open(os.path.join(root, page), encoding="utf-8") as f:
