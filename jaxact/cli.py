@@ -139,24 +139,23 @@ def _run_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             "progress": not args.no_progress,
         }
         epochs = args.epochs
+        if study != "swap" and epochs is not None and len(epochs) != 1:
+            parser.error(f"--epochs takes one number for 'jaxact demo {study}'")
+        one = None if epochs is None else epochs[0]
         if study == "compare":
-            if epochs is not None and len(epochs) != 1:
-                parser.error("--epochs takes one number for 'jaxact demo compare'")
             demo.compare(
                 args.activations,
                 seeds=args.seeds,
-                epochs=None if epochs is None else epochs[0],
+                epochs=one,
                 resume=args.resume,
                 **common,
             )
         elif study == "depth":
-            if epochs is not None and len(epochs) != 1:
-                parser.error("--epochs takes one number for 'jaxact demo depth'")
             demo.depth(
                 args.activations,
                 depths=args.depths,
                 width=64 if args.width is None else args.width,
-                epochs=None if epochs is None else epochs[0],
+                epochs=one,
                 seeds=1 if args.seeds is None else args.seeds,
                 **common,
             )

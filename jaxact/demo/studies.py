@@ -7,7 +7,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
@@ -100,6 +100,32 @@ def _environment(dataset: data_lib.Dataset, mesh: jax.sharding.Mesh) -> dict[str
         "device_kind": jax.devices()[0].device_kind,
         "jax": jax.__version__,
     }
+
+
+def _finish(
+    result: dict[str, Any],
+    t0: float,
+    out: str | None,
+    verbose: bool,
+    markdown: Callable[[dict[str, Any]], str],
+    plots: dict[str, Callable[[str], str]],
+) -> dict[str, Any]:
+    """Stamps the wall time, writes ``<study>.md``, the plots and ``<study>.json`` to
+    ``out`` (unless None) and prints the table and the files."""
+    result["wall_time_s"] = time.perf_counter() - t0
+    result["files"] = []
+    if out is not None:
+        report.ensure_dir(out)
+        study = result["study"]
+        files = [report.write_text(os.path.join(out, f"{study}.md"), markdown(result))]
+        files += [plot(os.path.join(out, name)) for name, plot in plots.items()]
+        files.append(os.path.join(out, f"{study}.json"))
+        result["files"] = files
+        report.write_text(files[-1], dumps(result))
+    _say(verbose, "", result["table"], "", f"wall time {result['wall_time_s']:.1f} s")
+    if result["files"]:
+        _say(verbose, "wrote " + ", ".join(result["files"]))
+    return result
 
 
 def _percent(v: float) -> str:
@@ -213,23 +239,16 @@ def compare(
         "summary": summary,
         "runs": runs,
         "table": table,
-        "files": [],
     }
-    result["wall_time_s"] = time.perf_counter() - t0
-    if out is not None:
-        report.ensure_dir(out)
-        title = f"{env['data'].split(':')[0]}: MLP {list(cfg.hidden)}, {n_seeds} seeds"
-        result["files"] = [
-            report.write_text(os.path.join(out, "compare.md"), _compare_md(result)),
-            report.plot_curves(os.path.join(out, "compare_curves.png"), runs, title),
-        ]
-        json_path = os.path.join(out, "compare.json")
-        result["files"].append(json_path)
-        report.write_text(json_path, dumps(result))
-    _say(verbose, "", table, "", f"wall time {result['wall_time_s']:.1f} s")
-    if result["files"]:
-        _say(verbose, "wrote " + ", ".join(result["files"]))
-    return result
+    title = f"{dataset.name}: MLP {list(cfg.hidden)}, {n_seeds} seeds"
+    return _finish(
+        result,
+        t0,
+        out,
+        verbose,
+        _compare_md,
+        {"compare_curves.png": lambda path: report.plot_curves(path, runs, title)},
+    )
 
 
 def _summarize(records: Sequence[dict[str, Any]], cfg: TrainConfig) -> dict[str, Any]:
@@ -465,29 +484,21 @@ def depth(
         "grad_norms": norms,
         "accuracy": accuracy,
         "table": table,
-        "files": [],
     }
-    result["wall_time_s"] = time.perf_counter() - t0
-    if out is not None:
-        report.ensure_dir(out)
-        deepest_norms = {n: norms[n][depth_list[-1]] for n in names}
-        result["files"] = [
-            report.write_text(os.path.join(out, "depth.md"), _depth_md(result)),
-            report.plot_depth(
-                os.path.join(out, "depth.png"),
-                deepest_norms,
-                accuracy,
-                depth_list[-1],
-                f"{env['data'].split(':')[0]}: plain MLPs of width {width}, {n_epochs} epochs each",
-            ),
-        ]
-        json_path = os.path.join(out, "depth.json")
-        result["files"].append(json_path)
-        report.write_text(json_path, dumps(result))
-    _say(verbose, "", table, "", f"wall time {result['wall_time_s']:.1f} s")
-    if result["files"]:
-        _say(verbose, "wrote " + ", ".join(result["files"]))
-    return result
+    deepest_norms = {n: norms[n][depth_list[-1]] for n in names}
+    title = f"{dataset.name}: plain MLPs of width {width}, {n_epochs} epochs each"
+    return _finish(
+        result,
+        t0,
+        out,
+        verbose,
+        _depth_md,
+        {
+            "depth.png": lambda path: report.plot_depth(
+                path, deepest_norms, accuracy, depth_list[-1], title
+            )
+        },
+    )
 
 
 def _ratio(a: float, b: float) -> float:
@@ -694,40 +705,34 @@ def swap(
         "final_accuracy": final,
         "final_test_loss": final_loss,
         "table": table,
-        "files": [],
     }
-    result["wall_time_s"] = time.perf_counter() - t0
-    if out is not None:
-        report.ensure_dir(out)
-        md = "\n".join(
-            [
-                f"# jaxact demo swap: {old} → {new}",
-                "",
-                f"Data: {env['data']}. MLP {list(base.hidden)} trained with {old} for {e1} "
-                f"epochs, then each arm trained {e2} more epochs with a fresh AdamW "
-                f"(same schedule); {n_seeds} seeds (mean ± std). *keep weights*: "
-                "`jaxact.nnx.swap_activations(model, old, new)` on the trained model; "
-                "*re-init*: swapped, then every layer redrawn with `jaxact.init_for(new)`.",
-                "",
-                table,
-                "",
-                f"Wall time {result['wall_time_s']:.1f} s. Curves: `swap.png`.",
-            ]
-        )
-        result["files"] = [
-            report.write_text(os.path.join(out, "swap.md"), md),
-            report.plot_swap(
-                os.path.join(out, "swap.png"),
-                before,
-                histories,
-                right_after,
-                f"{env['data'].split(':')[0]}: {old} for {e1} epochs, then {e2} more",
-            ),
+    title = f"{dataset.name}: {old} for {e1} epochs, then {e2} more"
+    return _finish(
+        result,
+        t0,
+        out,
+        verbose,
+        _swap_md,
+        {"swap.png": lambda path: report.plot_swap(path, before, histories, right_after, title)},
+    )
+
+
+def _swap_md(result: dict[str, Any]) -> str:
+    env, cfg = result["environment"], result["config"]
+    old, new = result["old"], result["new"]
+    e1, e2 = result["epochs"]
+    return "\n".join(
+        [
+            f"# jaxact demo swap: {old} → {new}",
+            "",
+            f"Data: {env['data']}. MLP {cfg['hidden']} trained with {old} for {e1} "
+            f"epochs, then each arm trained {e2} more epochs with a fresh AdamW "
+            f"(same schedule); {result['seeds']} seeds (mean ± std). *keep weights*: "
+            "`jaxact.nnx.swap_activations(model, old, new)` on the trained model; "
+            "*re-init*: swapped, then every layer redrawn with `jaxact.init_for(new)`.",
+            "",
+            result["table"],
+            "",
+            f"Wall time {result['wall_time_s']:.1f} s. Curves: `swap.png`.",
         ]
-        json_path = os.path.join(out, "swap.json")
-        result["files"].append(json_path)
-        report.write_text(json_path, dumps(result))
-    _say(verbose, "", table, "", f"wall time {result['wall_time_s']:.1f} s")
-    if result["files"]:
-        _say(verbose, "wrote " + ", ".join(result["files"]))
-    return result
+    )
