@@ -266,6 +266,30 @@ def test_resume_reproduces_the_uninterrupted_run(tmp_path, digits):
     for key in ("train_loss", "test_loss", "test_accuracy"):
         assert resumed["history"][key] == full["history"][key]
     chex.assert_trees_all_equal(nnx.state(resumed_model), nnx.state(full_model))
+    # A fresh run into the same folder replaces the checkpoints, it does not keep them.
+    demo.train(
+        "prelu",
+        digits,
+        cfg,
+        3,
+        checkpoint_dir=ckpt,
+        interrupt_after=1,
+        progress=False,
+        health=False,
+    )
+    again, _ = demo.train(
+        "prelu",
+        digits,
+        cfg,
+        3,
+        checkpoint_dir=ckpt,
+        resume=True,
+        interrupt_after=2,
+        progress=False,
+        health=False,
+    )
+    assert again["epochs_done"] == 2
+    assert again["history"]["test_loss"] == full["history"]["test_loss"][:2]
     # Resuming with another seed is refused instead of silently mixing runs.
     with pytest.raises(ValueError, match="resume"):
         demo.train("prelu", digits, cfg, 4, checkpoint_dir=ckpt, resume=True, progress=False)

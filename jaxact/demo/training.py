@@ -261,6 +261,11 @@ class _Checkpoints:
             item_names=("state", "record"),
         )
 
+    def clear(self) -> None:
+        """Deletes this run's earlier checkpoints (a fresh run must not keep a stale one)."""
+        for step in self.manager.all_steps():
+            self.manager.delete(step)
+
     def latest(self) -> int | None:
         return self.manager.latest_step()
 
@@ -318,7 +323,8 @@ def train(
       cfg: the training configuration.
       seed: initialises the model and orders the batches.
       mesh: a 1-D mesh with axis ``"data"`` (default: every visible device).
-      checkpoint_dir: where this run's orbax checkpoints go (None: none).
+      checkpoint_dir: where this run's orbax checkpoints go (None: none); without
+        ``resume`` the orbax checkpoints already there are deleted first.
       resume: continue from the latest checkpoint in ``checkpoint_dir`` when
         there is one (written by the same configuration, activation and seed).
       progress: show a progress bar.
@@ -378,6 +384,8 @@ def train(
         ckpt = _Checkpoints(checkpoint_dir) if checkpoint_dir is not None else None
         try:
             leaves, treedef = jax.tree.flatten((params, opt_state))
+            if ckpt is not None and not resume:
+                ckpt.clear()
             if ckpt is not None and resume and ckpt.latest() is not None:
                 latest = ckpt.latest()
                 assert latest is not None
