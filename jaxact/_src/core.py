@@ -17,8 +17,9 @@ Every activation module uses these three pieces and nothing else from here:
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import jax
 import jax.numpy as jnp
@@ -202,10 +203,41 @@ def _is_zero(t: Any) -> bool:
     return isinstance(t, SymbolicZero)
 
 
+# The residual of a two-level derivative: 0 (low level), 1 (high level) or NaN,
+# one byte per element. float8_e4m3fn holds 0, 1 and NaN exactly.
+CODE_DTYPE = jnp.dtype(jnp.float8_e4m3fn)
+
+
+def _encode(d: Array, hi: Array) -> Array:
+    """1 where ``d == hi``, 0 elsewhere, NaN where ``d`` is NaN, as one byte.
+
+    ``d``'s tangent (0, or NaN at NaN inputs) passes through the NaN entries, so
+    the second derivative keeps its NaN-in-NaN-out convention.
+    """
+    one = jnp.where(d == hi, jnp.ones_like(d), jnp.zeros_like(d))
+    return jnp.where(jnp.isnan(d), d, one).astype(CODE_DTYPE)
+
+
+def _decode_times(code: Array, lo: Array, hi: Array, t: Array) -> Array:
+    c = code.astype(t.dtype)
+    d = jnp.where(c == 1, hi, jnp.where(c == 0, lo, c))
+    return d * t
+
+
+# Recomputed in the backward pass from the code: the code is the only residual.
+_decode_times_remat = jax.checkpoint(_decode_times)
+
+
+def _small(p: Any, x: Array) -> bool:
+    return int(np.size(p)) < int(np.size(x)) or np.size(x) <= 1
+
+
 def rule(
     fun: Callable[..., Array],
     dx: Callable[..., Array] | None,
     dparams: Callable[..., Sequence[Array]] | None = None,
+    *,
+    levels: Callable[..., tuple[Any, Any]] | None = None,
 ) -> Callable[..., Array]:
     """Attaches a JVP rule to ``f(x, *params)`` from closed-form partials.
 
@@ -217,10 +249,14 @@ def rule(
         autodiff would not be stable; that is the second derivative.
       dparams: ``dparams(x, *params)`` returning one partial per parameter. When
         omitted, parameter tangents are handled by autodiff of ``f``'s formula.
+      levels: for piecewise-linear ``f``, whose derivative takes two values only:
+        ``levels(*params) -> (low, high)``. The backward pass then keeps a
+        one-byte code (``CODE_DTYPE``: low, high or NaN) instead of ``dx(x)``.
 
     Only the partials whose tangents are non-zero are computed (symbolic zeros),
     so an activation differentiated only in ``x`` saves one array for the
-    backward pass: ``dx(x)``. Returns the jitted ``custom_jvp`` function.
+    backward pass: ``dx(x)`` (4 bytes per element in float32), or its one-byte
+    code when ``levels`` is given. Returns the jitted ``custom_jvp`` function.
     """
     f = jax.custom_jvp(fun)
 
@@ -230,7 +266,13 @@ def rule(
         y = f(*primals)
         terms = []
         if not _is_zero(tx) and dx is not None:
-            terms.append(dx(x, *ps) * tx)
+            d = dx(x, *ps)
+            lo_hi = levels(*ps) if levels is not None else None
+            if lo_hi is not None and all(_small(v, x) for v in lo_hi):
+                lo, hi = (jnp.asarray(v, d.dtype) for v in lo_hi)
+                terms.append(_decode_times_remat(_encode(d, hi), lo, hi, tx))
+            else:
+                terms.append(d * tx)
         live = [i for i, t in enumerate(tps) if not _is_zero(t)]
         if live:
             if dparams is not None:
@@ -255,6 +297,29 @@ def rule(
 
     f.defjvp(jvp, symbolic_zeros=True)
     return jax.jit(f)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def half_remat(fn: F) -> F:
+    """Half-precision inputs keep only ``x`` for the backward pass.
+
+    An activation computes in float32, so its derivative residual is a float32
+    array even for bfloat16/float16 input (4 bytes per element). For those
+    inputs this wrapper runs ``fn`` under ``jax.checkpoint``: the backward pass
+    keeps the half-precision input (2 bytes per element) and recomputes the
+    derivative from it, exactly as the forward pass would (no extra rounding).
+    Other dtypes call ``fn`` unchanged.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(x: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(x, "dtype", None) in _HALF and isinstance(x, (jax.Array, np.ndarray)):
+            return jax.checkpoint(lambda v: fn(v, *args, **kwargs))(x)
+        return fn(x, *args, **kwargs)
+
+    return cast(F, wrapper)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -58,7 +58,9 @@ def _hard_sigmoid_d1(x: Array) -> Array:
     return _mask(x, (x > -3.0) & (x < 3.0), 1.0 / 6.0)
 
 
-_hard_sigmoid = rule(_hard_sigmoid_value, rule(_hard_sigmoid_d1, _zero))
+_hard_sigmoid = rule(
+    _hard_sigmoid_value, rule(_hard_sigmoid_d1, _zero), levels=lambda: (0.0, 1.0 / 6.0)
+)
 
 
 def hard_sigmoid(x: ArrayLike) -> Array:
@@ -103,7 +105,7 @@ def _hard_tanh_d1(x: Array, lo: Array, hi: Array) -> Array:
     return _mask(x, (x >= lo) & (x <= hi))
 
 
-_hard_tanh = rule(_hard_tanh_value, rule(_hard_tanh_d1, _zero))
+_hard_tanh = rule(_hard_tanh_value, rule(_hard_tanh_d1, _zero), levels=lambda lo, hi: (0.0, 1.0))
 
 
 def hard_tanh(x: ArrayLike, min_val: ArrayLike = -1.0, max_val: ArrayLike = 1.0) -> Array:
@@ -275,7 +277,9 @@ def _sparse_sigmoid_d1(x: Array) -> Array:
     return _mask(x, (x > -1.0) & (x < 1.0), 0.5)
 
 
-_sparse_sigmoid = rule(_sparse_sigmoid_value, rule(_sparse_sigmoid_d1, _zero))
+_sparse_sigmoid = rule(
+    _sparse_sigmoid_value, rule(_sparse_sigmoid_d1, _zero), levels=lambda: (0.0, 0.5)
+)
 
 
 def sparse_sigmoid(x: ArrayLike) -> Array:
@@ -319,7 +323,7 @@ def _shrink_d1(x: Array, lambd: Array) -> Array:
 
 
 _shrink_d1_rule = rule(_shrink_d1, _zero)
-_hard_shrink = rule(_hard_shrink_value, _shrink_d1_rule)
+_hard_shrink = rule(_hard_shrink_value, _shrink_d1_rule, levels=lambda lambd: (0.0, 1.0))
 
 
 def hard_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> Array:
@@ -356,7 +360,7 @@ def _soft_shrink_value(x: Array, lambd: Array) -> Array:
     return jnp.where(jnp.abs(x) <= lambd, jnp.zeros_like(x), out)
 
 
-_soft_shrink = rule(_soft_shrink_value, _shrink_d1_rule)
+_soft_shrink = rule(_soft_shrink_value, _shrink_d1_rule, levels=lambda lambd: (0.0, 1.0))
 
 
 def soft_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> Array:
@@ -706,7 +710,9 @@ def _threshold_d1(x: Array, theta: Array, value: Array) -> Array:
     return _mask(x, x > theta)
 
 
-_threshold = rule(_threshold_value, rule(_threshold_d1, _zero))
+_threshold = rule(
+    _threshold_value, rule(_threshold_d1, _zero), levels=lambda theta, value: (0.0, 1.0)
+)
 
 
 def threshold(x: ArrayLike, threshold: ArrayLike, value: ArrayLike) -> Array:

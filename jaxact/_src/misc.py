@@ -42,7 +42,7 @@ def _identity_d1_value(x: Array) -> Array:
     return nan_like(x, jnp.ones_like(x))
 
 
-_identity = rule(lambda x: x, rule(_identity_d1_value, _identity_d2))
+_identity = rule(lambda x: x, rule(_identity_d1_value, _identity_d2), levels=lambda: (1.0, 1.0))
 
 
 def identity(x: ArrayLike) -> Array:

@@ -50,7 +50,7 @@ def _relu_d1_value(x: Array) -> Array:
 
 
 relu_prime = rule(_relu_d1_value, _zero)
-_relu = rule(_relu_value, relu_prime)
+_relu = rule(_relu_value, relu_prime, levels=lambda: (0.0, 1.0))
 
 
 def relu(x: ArrayLike) -> Array:
@@ -97,7 +97,7 @@ def _relu6_d1_value(x: Array) -> Array:
     return nan_like(x, jnp.where(inside, jnp.ones_like(x), jnp.zeros_like(x)))
 
 
-_relu6 = rule(_relu6_value, rule(_relu6_d1_value, _zero))
+_relu6 = rule(_relu6_value, rule(_relu6_d1_value, _zero), levels=lambda: (0.0, 1.0))
 
 
 def relu6(x: ArrayLike) -> Array:
@@ -137,7 +137,7 @@ def _leaky_d1_value(x: Array, a: Array) -> Array:
     return nan_like(x, jnp.where(negative(x), a, jnp.ones_like(x)))
 
 
-_leaky = rule(_leaky_value, rule(_leaky_d1_value, _zero))
+_leaky = rule(_leaky_value, rule(_leaky_d1_value, _zero), levels=lambda a: (a, 1.0))
 
 
 def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 0.01) -> Array:
