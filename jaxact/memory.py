@@ -80,7 +80,7 @@ def scan_mlp(
     dtype: Any = jnp.float32,
     body: Body = "act_dot",
     seed: int = 0,
-) -> tuple[Callable[..., Any], tuple[Array, Array]]:
+) -> tuple[Any, tuple[Array, Array]]:
     """A training step of a ``layers``-deep square MLP run by ``lax.scan``.
 
     ``body="dot_act"``: each layer is ``h ← fn(h @ W)``; ``"act_dot"``:

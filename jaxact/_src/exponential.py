@@ -20,6 +20,7 @@ from jaxact._src.core import (
     Kink,
     Spec,
     finish,
+    half_remat,
     is_concrete,
     nan_like,
     negative,
@@ -129,6 +130,7 @@ def _selu_d1(x: Array) -> Array:
 _selu = rule(_selu_value, _selu_d1)
 
 
+@half_remat
 def elu(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
     r"""Exponential linear unit.
 
@@ -162,6 +164,7 @@ def elu(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
     return finish(_elu(x, alpha, 1.0), dtype)
 
 
+@half_remat
 def selu(x: ArrayLike) -> Array:
     r"""Scaled exponential linear unit, ``lambda * elu(x, alpha)`` with fixed constants.
 
@@ -238,6 +241,7 @@ _pelu_d1 = rule(_pelu_d1_value, _pelu_d2, _pelu_d1_dparams)
 _pelu = rule(_pelu_value, _pelu_d1, _pelu_dparams)
 
 
+@half_remat
 def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
     r"""Continuously differentiable exponential linear unit.
 
@@ -290,6 +294,7 @@ def _celu_dparams(x: Array, alpha: Array) -> tuple[Array]:
 _celu = rule(_celu_value, _celu_d1, _celu_dparams)
 
 
+@half_remat
 def pelu(x: ArrayLike, a: ArrayLike = 1.0, b: ArrayLike = 1.0) -> Array:
     r"""Parametric exponential linear unit.
 
@@ -399,6 +404,7 @@ _xielu_d1 = rule(_xielu_d1_value, _xielu_d2, _xielu_d1_dparams)
 _xielu = rule(_xielu_value, _xielu_d1, _xielu_dparams)
 
 
+@half_remat
 def xielu(
     x: ArrayLike,
     alpha_p: ArrayLike = 0.8,

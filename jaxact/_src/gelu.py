@@ -24,7 +24,17 @@ import numpy as np
 
 from jaxact._src import _math
 from jaxact._src._exact import split, two_prod, two_sum
-from jaxact._src.core import ArrayLike, Kink, Spec, finish, is_concrete, param, prepare, rule
+from jaxact._src.core import (
+    ArrayLike,
+    Kink,
+    Spec,
+    finish,
+    half_remat,
+    is_concrete,
+    param,
+    prepare,
+    rule,
+)
 
 Array = jax.Array
 
@@ -158,6 +168,7 @@ _gelu_erf_d1 = rule(_gelu_erf_d1_value, _gelu_erf_d2_value)
 _gelu_erf = rule(_gelu_erf_value, _gelu_erf_d1)
 
 
+@half_remat
 def gelu_erf(x: ArrayLike) -> Array:
     r"""Gaussian error linear unit, exact (erf) form.
 
@@ -244,6 +255,7 @@ _gelu_tanh_d1 = rule(_gelu_tanh_d1_value, _gelu_tanh_d2_value)
 _gelu_tanh = rule(_gelu_tanh_value, _gelu_tanh_d1)
 
 
+@half_remat
 def gelu_tanh(x: ArrayLike) -> Array:
     r"""GELU, tanh approximation (``jax.nn.gelu``'s default).
 
@@ -344,6 +356,7 @@ _quick_gelu_d1 = rule(_quick_gelu_d1_value, _quick_gelu_d2_value)
 _quick_gelu = rule(_quick_gelu_value, _quick_gelu_d1)
 
 
+@half_remat
 def quick_gelu(x: ArrayLike) -> Array:
     r"""Quick GELU, the sigmoid approximation used by CLIP.
 
@@ -414,6 +427,7 @@ _gelu_clipped_d1 = rule(_gelu_clipped_d1_value, _gelu_clipped_d2_value, _gelu_cl
 _gelu_clipped = rule(_gelu_clipped_value, _gelu_clipped_d1, _gelu_clipped_dparams)
 
 
+@half_remat
 def gelu_clipped(x: ArrayLike, min_val: ArrayLike = -10.0, max_val: ArrayLike = 10.0) -> Array:
     r"""Exact GELU clipped to ``[min_val, max_val]`` (transformers' ``gelu_10``).
 

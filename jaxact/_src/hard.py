@@ -24,6 +24,7 @@ from jaxact._src.core import (
     Kink,
     Spec,
     finish,
+    half_remat,
     integer_input,
     is_concrete,
     nan_like,
@@ -174,6 +175,7 @@ def _hard_silu_d2(x: Array) -> Array:
 _hard_silu = rule(_hard_silu_value, rule(_hard_silu_d1_value, _hard_silu_d2))
 
 
+@half_remat
 def hard_silu(x: ArrayLike) -> Array:
     r"""Hard SiLU (hard swish), ``x * relu6(x + 3) / 6`` (MobileNetV3).
 
@@ -232,6 +234,7 @@ def _hard_mish_d2(x: Array) -> Array:
 _hard_mish = rule(_hard_mish_value, rule(_hard_mish_d1_value, _hard_mish_d2))
 
 
+@half_remat
 def hard_mish(x: ArrayLike) -> Array:
     r"""Hard Mish (H-Mish, timm): a piecewise-quadratic Mish.
 
@@ -673,6 +676,7 @@ _tanh_shrink_d1 = rule(_tanh_shrink_d1_value, _tanh_shrink_d2)
 _tanh_shrink = rule(_tanh_shrink_value, _tanh_shrink_d1)
 
 
+@half_remat
 def tanh_shrink(x: ArrayLike) -> Array:
     r"""Tanh shrinkage, ``x - tanh(x)``.
 

@@ -17,6 +17,7 @@ from jaxact._src.core import (
     Kink,
     Spec,
     finish,
+    half_remat,
     integer_input,
     nan_like,
     negative,
@@ -78,6 +79,7 @@ def identity(x: ArrayLike) -> Array:
 _exp = rule(_math.exp, rule(_math.exp, _math.exp))
 
 
+@half_remat
 def exponential(x: ArrayLike) -> Array:
     r"""Exponential activation (Keras ``exponential``).
 
@@ -153,6 +155,7 @@ _isru_d1 = rule(_isru_d1_value, _isru_d2)
 _isru = rule(_isru_value, _isru_d1, _isru_dalpha)
 
 
+@half_remat
 def isru(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
     r"""Inverse square root unit.
 
@@ -211,6 +214,7 @@ _isrlu_d1 = rule(_isrlu_d1_value, _isrlu_d2)
 _isrlu = rule(_isrlu_value, _isrlu_d1, _isrlu_dalpha)
 
 
+@half_remat
 def isrlu(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
     r"""Inverse square root linear unit.
 
@@ -282,6 +286,7 @@ def _bent_d2(x: Array) -> Array:
 _bent = rule(_bent_value, rule(_bent_d1_value, _bent_d2))
 
 
+@half_remat
 def bent_identity(x: ArrayLike) -> Array:
     r"""Bent identity.
 

@@ -21,7 +21,7 @@ import numpy as np
 from jax import lax
 
 from jaxact._src._exact import split, two_prod, two_sum
-from jaxact._src.core import ArrayLike, Spec, finish, param, prepare, rule
+from jaxact._src.core import ArrayLike, Spec, finish, half_remat, param, prepare, rule
 
 Array = jax.Array
 
@@ -251,6 +251,7 @@ def _const_prods(w0: float) -> tuple[Callable[..., Array], Callable[..., Array]]
     return sin_, cos_
 
 
+@half_remat
 def sine(x: ArrayLike, w0: ArrayLike = 30.0) -> Array:
     r"""Sine activation of SIREN, ``sin(w0 x)``.
 
@@ -358,6 +359,7 @@ def _snake_dalpha(x: Array, alpha: Array) -> tuple[Array]:
 _snake = rule(_snake_value, _snake_dx, _snake_dalpha)
 
 
+@half_remat
 def snake(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
     r"""Snake, ``x + sin^2(alpha x) / alpha``.
 
@@ -421,6 +423,7 @@ def _snake_beta_dparams(x: Array, alpha: Array, beta: Array) -> tuple[Array, Arr
 _snake_beta = rule(_snake_beta_value, _snake_beta_dx, _snake_beta_dparams)
 
 
+@half_remat
 def snake_beta(x: ArrayLike, alpha: ArrayLike = 1.0, beta: ArrayLike = 1.0) -> Array:
     r"""SnakeBeta (BigVGAN), ``x + sin^2(alpha x) / beta``.
 
@@ -477,6 +480,7 @@ def _gcu_d2_value(x: Array) -> Array:
 _gcu = rule(_gcu_value, rule(_gcu_d1_value, _gcu_d2_value))
 
 
+@half_remat
 def gcu(x: ArrayLike) -> Array:
     r"""Growing cosine unit, ``x cos x``.
 

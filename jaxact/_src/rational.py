@@ -17,7 +17,18 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxact._src import _exact
-from jaxact._src.core import ArrayLike, Kink, Spec, as_array, finish, negative, param, prepare, rule
+from jaxact._src.core import (
+    ArrayLike,
+    Kink,
+    Spec,
+    as_array,
+    finish,
+    half_remat,
+    negative,
+    param,
+    prepare,
+    rule,
+)
 from jaxact._src.sigmoid import _sigmoid
 from jaxact._src.swish import _sigmoid_prime_times, _silu, _silu_d1
 
@@ -275,6 +286,7 @@ def _coeffs(value: ArrayLike, arg: str, x: Array, min_len: int) -> Array:
     return arr.astype(x.dtype)
 
 
+@half_remat
 def rational(
     x: ArrayLike,
     numerator: ArrayLike | None = None,
@@ -460,6 +472,7 @@ def _acon_dparams(x: Array, p1: Array, p2: Array, beta: Array) -> tuple[Array, A
 _acon = rule(_acon_value, _acon_dx, _acon_dparams)
 
 
+@half_remat
 def acon_c(x: ArrayLike, p1: ArrayLike = 1.0, p2: ArrayLike = 0.0, beta: ArrayLike = 1.0) -> Array:
     r"""ACON-C, a learnable switch between linear and non-linear.
 

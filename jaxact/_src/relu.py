@@ -21,6 +21,7 @@ from jaxact._src.core import (
     Kink,
     Spec,
     finish,
+    half_remat,
     integer_input,
     is_concrete,
     nan_like,
@@ -314,6 +315,7 @@ _relu2_d1 = rule(_relu2_d1_value, _relu2_d2)
 _relu2 = rule(_relu2_value, _relu2_d1)
 
 
+@half_remat
 def relu2(x: ArrayLike) -> Array:
     r"""Squared ReLU (Primer).
 
@@ -363,6 +365,7 @@ def _star_relu_dparams(x: Array, scale: Array, bias: Array) -> tuple[Array, Arra
 _star_relu = rule(_star_relu_value, _star_relu_d1, _star_relu_dparams)
 
 
+@half_remat
 def star_relu(x: ArrayLike, scale: ArrayLike = 1.0, bias: ArrayLike = 0.0) -> Array:
     r"""StarReLU: a scaled and shifted squared ReLU (MetaFormer baselines).
 

@@ -23,6 +23,7 @@ from jaxact._src.core import (
     Kink,
     Spec,
     finish,
+    half_remat,
     negative,
     param,
     prepare,
@@ -42,6 +43,7 @@ sigmoid_prime = rule(_math.logistic_prime, _sigmoid_d2)
 _sigmoid = rule(_math.logistic, sigmoid_prime)
 
 
+@half_remat
 def sigmoid(x: ArrayLike) -> Array:
     r"""Logistic sigmoid.
 
@@ -87,6 +89,7 @@ _log_sigmoid_d1 = rule(_log_sigmoid_d1_value, _log_sigmoid_d2)
 _log_sigmoid = rule(_math.log_logistic, _log_sigmoid_d1)
 
 
+@half_remat
 def log_sigmoid(x: ArrayLike) -> Array:
     r"""Log-sigmoid, ``log(sigmoid(x))`` computed without underflow.
 
@@ -128,6 +131,7 @@ tanh_prime = rule(_tanh_d1_value, _tanh_d2)
 _tanh = rule(_math.tanh, tanh_prime)
 
 
+@half_remat
 def tanh(x: ArrayLike) -> Array:
     r"""Hyperbolic tangent.
 
@@ -176,6 +180,7 @@ _soft_sign_d1 = rule(_soft_sign_d1_value, _soft_sign_d2)
 _soft_sign = rule(_soft_sign_value, _soft_sign_d1)
 
 
+@half_remat
 def soft_sign(x: ArrayLike) -> Array:
     r"""Soft sign, an algebraic sigmoid-shaped function with values in (-1, 1).
 
@@ -311,6 +316,7 @@ def _laplace_dparams(x: Array, mu: Array, sigma: Array) -> tuple[Array, Array]:
 _laplace = rule(_laplace_value, _laplace_d1, _laplace_dparams)
 
 
+@half_remat
 def laplace(x: ArrayLike, mu: ArrayLike = 0.707107, sigma: ArrayLike = 0.282095) -> Array:
     r"""Laplace activation: the normal CDF with mean ``mu`` and scale ``sigma``.
 

@@ -15,6 +15,7 @@ from jaxact._src.core import (
     Kink,
     Spec,
     finish,
+    half_remat,
     nan_like,
     negative,
     param,
@@ -81,6 +82,7 @@ def _softplus_threshold_d1(x: Array, beta: Array, threshold: Array) -> Array:
 _softplus_threshold = rule(_softplus_threshold_value, _softplus_threshold_d1)
 
 
+@half_remat
 def softplus(x: ArrayLike, beta: ArrayLike = 1.0, threshold: ArrayLike | None = None) -> Array:
     r"""Softplus, a smooth ReLU.
 
@@ -152,6 +154,7 @@ _sqrt_softplus_d1 = rule(_sqrt_softplus_d1_value, _sqrt_softplus_d2)
 _sqrt_softplus = rule(_sqrt_softplus_value, _sqrt_softplus_d1)
 
 
+@half_remat
 def sqrt_softplus(x: ArrayLike) -> Array:
     r"""Square root of softplus (transformers' ``sqrtsoftplus``).
 
@@ -257,6 +260,7 @@ _squareplus_d1 = rule(_squareplus_d1_value, _squareplus_d2, _squareplus_d1_dpara
 _squareplus = rule(_squareplus_value, _squareplus_d1, _squareplus_dparams)
 
 
+@half_remat
 def squareplus(x: ArrayLike, b: ArrayLike = 4) -> Array:
     r"""Squareplus, an algebraic softplus.
 
@@ -327,6 +331,7 @@ _smelu_d1 = rule(_smelu_d1_value, _smelu_d2, _smelu_d1_dparams)
 _smelu = rule(_smelu_value, _smelu_d1, _smelu_dparams)
 
 
+@half_remat
 def smelu(x: ArrayLike, beta: ArrayLike = 1.0) -> Array:
     r"""SmeLU, the smooth (C^1) ReLU with a quadratic middle piece of half-width ``beta``.
 
@@ -361,6 +366,7 @@ def smelu(x: ArrayLike, beta: ArrayLike = 1.0) -> Array:
     return finish(_smelu(x, beta), dtype)
 
 
+@half_remat
 def sparse_plus(x: ArrayLike) -> Array:
     r"""Sparse plus, SmeLU with ``beta = 1`` (jax.nn's ``sparse_plus``).
 

@@ -23,6 +23,7 @@ from jaxact._src.core import (
     Kink,
     Spec,
     finish,
+    half_remat,
     nan_like,
     negative,
     param,
@@ -156,6 +157,7 @@ _silu_d1 = rule(_silu_d1_value, _silu_d2_value)
 _silu = rule(_silu_value, _silu_d1)
 
 
+@half_remat
 def silu(x: ArrayLike) -> Array:
     r"""Sigmoid-weighted linear unit (SiLU, also called Swish).
 
@@ -237,6 +239,7 @@ _swish_beta = _smooth(
 )
 
 
+@half_remat
 def swish_beta(x: ArrayLike, beta: ArrayLike = 1.0) -> Array:
     r"""Swish with a (learnable) slope ``beta``.
 
@@ -282,6 +285,7 @@ def _e_swish_dparams(x: Array, beta: Array) -> tuple[Array]:
 _e_swish = rule(lambda x, beta: beta * _silu_value(x), _e_swish_d1, _e_swish_dparams)
 
 
+@half_remat
 def e_swish(x: ArrayLike, beta: ArrayLike = 1.0) -> Array:
     r"""E-swish: SiLU scaled by ``beta``.
 
@@ -367,6 +371,7 @@ def _mish_d2_value(x: Array) -> Array:
 _mish = _smooth(_mish_value, _mish_d1_value, _mish_d2_value)
 
 
+@half_remat
 def mish(x: ArrayLike) -> Array:
     r"""Mish: a self-regularized non-monotonic activation.
 
@@ -455,6 +460,7 @@ def _smish_d1_dparams(x: Array, alpha: Array, beta: Array) -> tuple[Array, Array
 _smish = _smooth(_smish_value, _smish_d1_value, _smish_d2_value, _smish_dparams, _smish_d1_dparams)
 
 
+@half_remat
 def smish(x: ArrayLike, alpha: ArrayLike = 1.0, beta: ArrayLike = 1.0) -> Array:
     r"""Smish: ``alpha x tanh(log(1 + sigmoid(beta x)))``.
 
@@ -526,6 +532,7 @@ def _serf_d2_value(x: Array) -> Array:
 _serf = _smooth(_serf_value, _serf_d1_value, _serf_d2_value)
 
 
+@half_remat
 def serf(x: ArrayLike) -> Array:
     r"""SERF: log-softplus error activation, ``x erf(softplus(x))``.
 
@@ -598,6 +605,7 @@ def _telu_d2_value(x: Array) -> Array:
 _telu = _smooth(_telu_value, _telu_d1_value, _telu_d2_value)
 
 
+@half_remat
 def telu(x: ArrayLike) -> Array:
     r"""TeLU (TanhExp): ``x tanh(e^x)``.
 
@@ -656,6 +664,7 @@ def _lisht_d2_value(x: Array) -> Array:
 _lisht = _smooth(lambda x: x * _math.tanh(x), _lisht_d1_value, _lisht_d2_value)
 
 
+@half_remat
 def lisht(x: ArrayLike) -> Array:
     r"""LiSHT: linearly scaled hyperbolic tangent, ``x tanh(x)``.
 
@@ -709,6 +718,7 @@ def _elish_d2_value(x: Array) -> Array:
 _elish = _smooth(_elish_value, _elish_d1_value, _elish_d2_value)
 
 
+@half_remat
 def elish(x: ArrayLike) -> Array:
     r"""ELiSH: exponential linear sigmoid squashing.
 
@@ -807,6 +817,7 @@ def _smu_d1_dparams(x: Array, alpha: Array, mu: Array) -> tuple[Array, Array]:
 _smu = _smooth(_smu_value, _smu_d1_value, _smu_d2_value, _smu_dparams, _smu_d1_dparams)
 
 
+@half_remat
 def smu(x: ArrayLike, alpha: ArrayLike = 0.01, mu: ArrayLike = 2.5) -> Array:
     r"""SMU: smooth maximum unit (the erf smoothing of leaky relu).
 
@@ -893,6 +904,7 @@ def _smu1_dparams(x: Array, alpha: Array, mu: Array) -> tuple[Array, Array]:
 _smu1 = _smooth(_smu1_value, _smu1_d1_value, _smu1_d2_value, _smu1_dparams)
 
 
+@half_remat
 def smu1(x: ArrayLike, alpha: ArrayLike = 0.01, mu: ArrayLike = 4.332461424154261e-9) -> Array:
     r"""SMU-1: smooth maximum unit (the square-root smoothing of leaky relu).
 

@@ -1,0 +1,243 @@
+"""Tests of ``jaxact bench`` (jaxact/bench.py): report files, fields, memory figures, errors.
+
+Timings are noisy, so nothing here asserts a speed: only that every number exists,
+is finite and positive, and that the deterministic memory figures of jax.nn match.
+All runs are tiny (2**10 elements, a few repeats).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import pathlib
+import subprocess
+import sys
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+from jaxact import bench, cli
+from jaxact._src.table import SPECS
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+TINY = ["--sizes", "10", "--repeats", "3", "--warmup", "1", "--buffers", "4"]
+TINY += ["--step-shape", "2,32,64", "--no-torch"]
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _positive(v: Any) -> bool:
+    return isinstance(v, float) and math.isfinite(v) and v > 0
+
+
+def _check_ratio(r: dict[str, float]) -> None:
+    assert set(r) == {"min", "median", "max"}
+    assert all(_positive(v) for v in r.values()), r
+    assert r["min"] <= r["median"] <= r["max"]
+
+
+def _check_times(t: dict[str, Any], gbps: bool = True) -> None:
+    for key in ("median_s", "min_s", "max_s", "compile_s"):
+        assert _positive(t[key]), (key, t)
+    assert t["min_s"] <= t["median_s"] <= t["max_s"]
+    if gbps:
+        assert _positive(t["gbps"])
+
+
+def test_cli_full_report(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # One tiny run of every section (one test, so parallel workers do not repeat it).
+    args = ["bench", "--quick", "--functions", "silu,prelu", *TINY, "--out", str(tmp_path)]
+    assert cli.main(args) == 0
+    printed = capsys.readouterr().out
+    assert "Time, float32, 2^10 elements" in printed and str(tmp_path) in printed
+    _check_files(tmp_path)
+    data = json.loads((tmp_path / "bench.json").read_text())
+    _check_time_rows(data["time"])
+    _check_step_and_memory_rows(data)
+
+
+def _check_files(out: pathlib.Path) -> None:
+    assert (out / "bench.png").read_bytes()[:8] == PNG
+    md = (out / "bench.md").read_text()
+    assert "Time, float32, 2^10 elements" in md and "Time, bfloat16, 2^10 elements" in md
+    assert "Training step" in md and "Memory, bytes per element" in md
+    assert "| silu |" in md and "| prelu |" in md
+    data = json.loads((out / "bench.json").read_text())
+    assert set(data) >= {"machine", "config", "definitions", "notes", "time", "step", "memory"}
+    assert data["machine"]["platform"] == jax.devices()[0].platform
+    assert data["machine"]["jax"] == jax.__version__
+    assert data["machine"]["cores"] >= 1 and data["machine"]["device_kind"]
+    assert data["config"]["functions"] == ["silu", "prelu"]
+    assert any("PyTorch" in n for n in data["notes"])  # --no-torch says so
+
+
+def _check_time_rows(rows: list[dict[str, Any]]) -> None:
+    keys = {(r["function"], r["dtype"], r["log2"]) for r in rows}
+    assert keys == {(f, d, 10) for f in ("silu", "prelu") for d in ("float32", "bfloat16")}
+    for row in rows:
+        assert row["size"] == 1024 and row["buffers"] == 4 and row["repeats"] == 3
+        itemsize = jnp.dtype(row["dtype"]).itemsize
+        has_nn = row["function"] != "prelu"
+        for mode, moved in (("fwd", 2), ("fwd+bwd", 4)):
+            part = row[mode]
+            assert part["bytes"] == moved * 1024 * itemsize
+            expected = {"jaxact", "copy", "jax.nn"} if has_nn else {"jaxact", "copy"}
+            assert set(part["times"]) == expected
+            for t in part["times"].values():
+                _check_times(t)
+            assert set(part["ratio_copy"]) == expected - {"copy"}
+            for r in part["ratio_copy"].values():
+                _check_ratio(r)
+            if has_nn:
+                _check_ratio(part["ratio_baseline"])
+            else:
+                assert part["ratio_baseline"] is None
+
+
+def _check_step_and_memory_rows(data: dict[str, Any]) -> None:
+    assert [r["function"] for r in data["step"]] == ["silu", "prelu"]
+    for row in data["step"]:
+        assert (row["layers"], row["width"], row["batch"]) == (2, 32, 64)
+        for t in row["times"].values():
+            _check_times(t, gbps=False)
+        for r in row["ratio_identity"].values():
+            _check_ratio(r)
+    _check_ratio(data["step"][0]["ratio_baseline"])
+    assert data["step"][1]["ratio_baseline"] is None
+    memory = {r["function"]: r for r in data["memory"]}
+    assert memory["silu"]["residual_bytes"]["float32"]["jax.nn"] == 12.0
+    assert memory["silu"]["residual_bytes"]["bfloat16"]["jax.nn"] == 6.0
+    assert "jax.nn" not in memory["prelu"]["residual_bytes"]["float32"]
+    for row in memory.values():
+        for v in row["scan_extra"].values():
+            assert math.isfinite(v)
+
+
+def test_memory_table_jax_nn_figures(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    names = "relu,leaky_relu,silu,gelu_tanh"
+    args = ["bench", "--memory", "--functions", names, "--out", str(tmp_path)]
+    assert cli.main(args) == 0
+    printed = capsys.readouterr().out
+    assert "Memory, bytes per element" in printed and "Time," not in printed
+    data = json.loads((tmp_path / "bench.json").read_text())
+    assert data["time"] == [] and data["step"] == []
+    got = {r["function"]: r["residual_bytes"] for r in data["memory"]}
+    expected = {  # jax.nn, bytes per element (jax 0.10.2: see docs/reference performance notes)
+        "relu": (5.0, 3.0),
+        "leaky_relu": (1.0, 1.0),
+        "silu": (12.0, 6.0),
+        "gelu_tanh": (20.0, 10.0),
+    }
+    for name, (f32, bf16) in expected.items():
+        assert got[name]["float32"]["jax.nn"] == pytest.approx(f32, abs=0.01), name
+        assert got[name]["bfloat16"]["jax.nn"] == pytest.approx(bf16, abs=0.01), name
+        assert got[name]["float32"]["jaxact"] >= 0
+    scan = {r["function"]: r["scan_extra"]["jax.nn"] for r in data["memory"]}
+    assert scan["gelu_tanh"] > scan["silu"] > scan["relu"] > 0
+    assert (tmp_path / "bench.png").read_bytes()[:8] == PNG
+
+
+def test_time_function_on_user_lambda() -> None:
+    r = bench.time_function(
+        lambda x: jnp.sin(x) * x,
+        baseline=jnp.sin,
+        size=1 << 10,
+        dtype=jnp.bfloat16,
+        repeats=3,
+        warmup=1,
+        buffers=3,
+    )
+    assert (r["size"], r["dtype"], r["buffers"]) == (1024, "bfloat16", 3)
+    for mode, moved in (("fwd", 2), ("fwd+bwd", 4)):
+        assert r[mode]["bytes"] == moved * 1024 * 2
+        assert set(r[mode]["times"]) == {"fn", "baseline", "copy"}
+        for t in r[mode]["times"].values():
+            _check_times(t)
+        _check_ratio(r[mode]["ratio_baseline"])
+        _check_ratio(r[mode]["ratio_copy"]["fn"])
+    fwd_only = bench.time_function(jnp.tanh, size=64, repeats=2, warmup=0, modes=["fwd"])
+    assert "fwd+bwd" not in fwd_only and fwd_only["fwd"]["ratio_baseline"] is None
+
+
+def test_step_time_and_memory_row_on_user_lambda() -> None:
+    s = bench.step_time(lambda h: h * jax.nn.sigmoid(h), jax.nn.silu, layers=2, width=16,
+                        batch=32, repeats=2, warmup=1, buffers=2)  # fmt: skip
+    assert set(s["times"]) == {"fn", "baseline", "identity"}
+    _check_ratio(s["ratio_baseline"])
+    m = bench.memory_row(jnp.sin, jax.nn.relu, dtypes=["float32", "bfloat16"])
+    assert m["residual_bytes"]["float32"] == {"fn": 4.0, "baseline": 5.0}  # sin keeps cos(x)
+    assert m["residual_bytes"]["bfloat16"]["fn"] == 2.0
+    assert set(m["scan_extra"]) == {"fn", "baseline"}
+
+
+def test_resolve_functions() -> None:
+    rows = bench.resolve_functions(None)
+    assert len(rows) == sum(s.kind == "elementwise" for s in SPECS.values())
+    nn_rows = bench.resolve_functions("jax.nn")
+    assert {"relu", "gelu_tanh", "gelu_erf", "silu"} <= {r[0] for r in nn_rows}
+    assert all(r[2] is not None for r in nn_rows)
+    (name, fn, theirs), *_ = bench.resolve_functions(["gelu"])
+    assert name == "gelu" and theirs is jax.nn.gelu
+    x = jnp.linspace(-3.0, 3.0, 7)
+    _, prelu, none = bench.resolve_functions("prelu")[0]
+    assert none is None and prelu(x).shape == x.shape  # required slope filled in
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["--sizes", "40"], "--sizes"),
+        (["--sizes", "a,b"], "--sizes"),
+        (["--dtypes", "float64"], "--dtypes"),
+        (["--repeats", "0"], "--repeats"),
+        (["--step-shape", "8,128"], "--step-shape"),
+        (["--functions", "nosuch"], "unknown activation 'nosuch'"),
+        (["--functions", "rellu"], "did you mean relu"),
+        (["--functions", "softmax"], "elementwise"),
+    ],
+)
+def test_cli_bad_arguments(
+    argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as e:
+        cli.main(["bench", "--memory", *argv])
+    assert e.value.code == 2
+    assert needle in capsys.readouterr().err
+
+
+def test_python_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="argument 'size'"):
+        bench.time_function(jnp.tanh, size=0)
+    with pytest.raises(ValueError, match="argument 'repeats'"):
+        bench.time_function(jnp.tanh, repeats=0)
+    with pytest.raises(ValueError, match="argument 'dtype'"):
+        bench.time_function(jnp.tanh, dtype=jnp.int32)
+    with pytest.raises(ValueError, match="same shape and dtype"):
+        bench.time_function(jnp.sum, size=16)
+    with pytest.raises(ValueError, match="argument 'sizes'"):
+        bench.run(["relu"], sizes=[2], sections=["time"])
+    with pytest.raises(ValueError, match="argument 'sections'"):
+        bench.run(["relu"], sections=["speed"])
+    with pytest.raises(ValueError, match="argument 'functions'"):
+        bench.run("relu,nosuch", sections=["memory"])
+    with pytest.raises(ValueError, match="argument 'step_shape'"):
+        bench.step_time(jnp.tanh, layers=0)
+
+
+def test_torch_skipped_cleanly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError
+    mod, note = bench._torch_module(True)
+    assert mod is None and "skipped" in note
+    mod, note = bench._torch_module(False)
+    assert mod is None and "--no-torch" in note
+
+
+def test_runner_script(tmp_path: Any) -> None:
+    cmd = [sys.executable, "-m", "benchmarks.speed", "--memory", "--functions", "leaky_relu"]
+    cmd += ["--dtypes", "float32", "--out", str(tmp_path)]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "leaky_relu" in done.stdout and str(tmp_path) in done.stdout
+    data = json.loads((tmp_path / "bench.json").read_text())
+    assert data["memory"][0]["residual_bytes"]["float32"]["jax.nn"] == 1.0
