@@ -114,6 +114,7 @@ from jaxact._src.misc import (
     isrlu as isrlu,
     bent_identity as bent_identity,
 )
+from jaxact._src.lean import save_output as save_output
 from jaxact._src.table import (
     get as get,
     list_names as list_names,
@@ -227,6 +228,7 @@ __all__ = [
     "info",
     "gain",
     "init_for",
+    "save_output",
     "SPECS",
     "LIBRARY_NAMES",
     "LIBRARIES",

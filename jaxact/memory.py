@@ -132,18 +132,31 @@ def scan_step_memory(
     """Compiled temporary memory of the :func:`scan_mlp` training step with ``fn``.
 
     Compile-only (``lower().compile().memory_analysis()``): deterministic for a
-    given jax/XLA version and backend; nothing runs.
+    given jax/XLA version and backend; nothing runs. The step is compiled with
+    ``layers`` and with ``2 * layers`` layers, for ``fn`` and for the identity,
+    so that what grows with depth (the residuals stacked per layer) is told
+    apart from one-off buffers.
 
     Returns:
-      ``{"temp_bytes", "identity_temp_bytes", "extra_per_element"}``: the
-      step's temporary bytes, the same with the identity, and the difference
-      per activation element per layer (``batch * width * layers`` elements).
+      ``temp_bytes`` and ``identity_temp_bytes`` (at ``layers``);
+      ``extra_per_element``: their difference per activation element per layer
+      (``batch * width * layers`` elements); ``stacked_per_element``: the extra
+      bytes each additional layer costs per element (the residuals a deeper
+      network stacks); ``transient_per_element``: the rest, one-off buffers, per
+      element of one layer.
     """
-    kw: dict[str, Any] = dict(layers=layers, width=width, batch=batch, dtype=dtype, body=body)
-    temp = _temp_bytes(fn, **kw)
-    base = _temp_bytes(lambda h: h, **kw)
+    kw: dict[str, Any] = dict(width=width, batch=batch, dtype=dtype, body=body)
+    temp = _temp_bytes(fn, layers=layers, **kw)
+    base = _temp_bytes(lambda h: h, layers=layers, **kw)
+    temp2 = _temp_bytes(fn, layers=2 * layers, **kw)
+    base2 = _temp_bytes(lambda h: h, layers=2 * layers, **kw)
+    n = batch * width
+    stacked = ((temp2 - temp) - (base2 - base)) / (layers * n)
+    extra = temp - base
     return {
         "temp_bytes": float(temp),
         "identity_temp_bytes": float(base),
-        "extra_per_element": (temp - base) / (batch * width * layers),
+        "extra_per_element": extra / (layers * n),
+        "stacked_per_element": stacked,
+        "transient_per_element": (extra - stacked * layers * n) / n,
     }

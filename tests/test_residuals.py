@@ -1,0 +1,185 @@
+"""Memory budgets of the backward pass, per function (deterministic: no timing).
+
+- smooth (and every other elementwise) activation: at most one input-sized array,
+  <= 4 B/element in float32 and <= 2 B/element in bfloat16/float16;
+- piecewise-linear activations: a one-byte code (<= 1 B/element, any dtype);
+- ``save_output`` variants: nothing but the output, so 0 extra bytes per layer in a
+  ``lax.scan`` training step whose body is ``h -> f(h) @ W``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxact
+from jaxact._src import lean, table
+from jaxact.memory import residual_bytes, residuals, scan_step_memory
+from tests.test_generic import call
+
+ELEMENTWISE = [n for n, s in table.SPECS.items() if s.kind == "elementwise"]
+N = 4096
+# Parameters (scalars, per-channel vectors, rational coefficients) may be kept too.
+SMALL = 64
+
+# jax.nn's counterparts of jaxact names (same math and defaults).
+JAX_NN = {
+    n: getattr(jax.nn, n) for n in ELEMENTWISE if hasattr(jax.nn, n) and n not in ("gelu", "tanh")
+}
+JAX_NN.update(
+    gelu_tanh=lambda x: jax.nn.gelu(x, approximate=True),
+    gelu_erf=lambda x: jax.nn.gelu(x, approximate=False),
+    tanh=jnp.tanh,
+)
+
+
+def _fn(name: str) -> Any:
+    """The table's function with its default parameters (prelu's slope included)."""
+    return lambda v: call(name, v)
+
+
+def _split(name_or_fn: Any, dtype: Any) -> tuple[float, list[tuple[str, tuple[int, ...]]]]:
+    fn = _fn(name_or_fn) if isinstance(name_or_fn, str) else name_or_fn
+    x = jnp.linspace(-8.0, 8.0, N, dtype=jnp.float32).astype(dtype)
+    leaves = residuals(fn, x)
+    big = [(d, s) for d, s in leaves if int(np.prod(s)) >= N]
+    small = [(d, s) for d, s in leaves if int(np.prod(s)) < N]
+    per_element = sum(jnp.dtype(d).itemsize * int(np.prod(s)) for d, s in big) / N
+    return per_element, small
+
+
+def test_piecewise_list_is_in_the_table():
+    assert set(lean.PIECEWISE_LINEAR) <= set(ELEMENTWISE)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16, jnp.float16], ids=str)
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_residual_budget(name: str, dtype: Any) -> None:
+    per_element, small = _split(name, dtype)
+    limit = 1.0 if name in lean.PIECEWISE_LINEAR else (4.0 if dtype == jnp.float32 else 2.0)
+    assert per_element <= limit, (name, per_element)
+    assert all(int(np.prod(s)) <= SMALL for _, s in small), (name, small)
+
+
+@pytest.mark.parametrize("name", lean.PIECEWISE_LINEAR)
+def test_piecewise_keeps_one_byte_code(name: str) -> None:
+    x = jnp.linspace(-8.0, 8.0, N, dtype=jnp.float32)
+    big = [d for d, s in residuals(_fn(name), x) if int(np.prod(s)) >= N]
+    assert big == ["float8_e4m3fn"], (name, big)
+
+
+# identity keeps a one-byte code where jax.nn keeps nothing: jaxact's identity'(NaN) is
+# NaN (NaN in, NaN out for every derivative), jax.nn's is 1.
+@pytest.mark.parametrize("name", sorted(set(JAX_NN) - {"identity"}))
+def test_never_more_than_jax_nn(name: str) -> None:
+    for dtype in (jnp.float32, jnp.bfloat16):
+        ours = _split(name, dtype)[0]
+        theirs = residual_bytes(JAX_NN[name], dtype, size=N)
+        assert ours <= theirs + 1e-9, (name, dtype, ours, theirs)
+
+
+def test_headline_numbers() -> None:
+    # jaxact vs jax.nn, float32, B/element: the table in docs/performance.md.
+    assert residual_bytes(jaxact.silu) == 4.0 and residual_bytes(jax.nn.silu) == 12.0
+    assert residual_bytes(jaxact.gelu) == 4.0 and residual_bytes(jax.nn.gelu) >= 20.0
+    assert residual_bytes(jaxact.mish) == 4.0 and residual_bytes(jax.nn.mish) == 20.0
+    assert residual_bytes(jaxact.relu) == 1.0 and residual_bytes(jax.nn.relu) == 5.0
+    assert residual_bytes(jaxact.silu, jnp.bfloat16) == 2.0
+    assert residual_bytes(jax.nn.silu, jnp.bfloat16) == 6.0
+
+
+# ----------------------------------------------------------------------------
+# The scan training step (compile-only).
+
+
+@pytest.mark.parametrize("name", ["silu", "gelu_tanh", "gelu_erf", "mish", "softplus", "elu"])
+def test_scan_step_smooth_stacks_at_most_one_array(name: str) -> None:
+    fn = table.SPECS[name].fn
+    mem = scan_step_memory(fn, body="dot_act", layers=4, width=128, batch=256)
+    assert mem["stacked_per_element"] <= 4.0, (name, mem)
+
+
+@pytest.mark.parametrize("name", sorted(lean.FROM_OUTPUT))
+def test_save_output_costs_nothing_in_a_scan_step(name: str) -> None:
+    fn = jaxact.save_output(name)
+    mem = scan_step_memory(fn, body="act_dot", layers=4, width=128, batch=256)
+    assert mem["stacked_per_element"] == 0.0, (name, mem)
+    # ... while the core function (a one-byte code) stacks something.
+    core = scan_step_memory(table.SPECS[name].fn, body="act_dot", layers=4, width=128, batch=256)
+    assert core["stacked_per_element"] > 0.0, (name, core)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16], ids=str)
+@pytest.mark.parametrize("name", sorted(lean.FROM_OUTPUT))
+def test_save_output_keeps_only_the_output(name: str, dtype: Any) -> None:
+    fn = jaxact.save_output(name)
+    x = jnp.linspace(-8.0, 8.0, N, dtype=jnp.float32).astype(dtype)
+    y, pullback = jax.jit(lambda v: jax.vjp(fn, v))(x)
+    leaves = [leaf for leaf in jax.tree_util.tree_leaves(pullback) if leaf.size >= N]
+    assert len(leaves) == 1 and leaves[0].dtype == y.dtype
+    np.testing.assert_array_equal(np.asarray(leaves[0]), np.asarray(y))
+
+
+# ----------------------------------------------------------------------------
+# save_output: same function, same derivatives.
+
+GRID = np.concatenate(
+    [
+        np.linspace(-8, 8, 257),
+        [0.0, -0.0, 6.0, 3.0, -3.0, 1.0, -1.0, 1e-30, -1e-30, np.inf, -np.inf],
+    ]
+)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16, jnp.float64], ids=str)
+@pytest.mark.parametrize("name", sorted(lean.FROM_OUTPUT))
+def test_save_output_matches_the_core_function(name: str, dtype: Any) -> None:
+    with jax.enable_x64(dtype == jnp.float64):
+        core = table.SPECS[name].fn
+        lean_fn = jaxact.save_output(name)
+        x = jnp.asarray(GRID, dtype)
+        np.testing.assert_array_equal(lean_fn(x), core(x))
+        for order in (1, 2):
+            f, g = core, lean_fn
+            for _ in range(order):
+                f, g = jax.grad(f), jax.grad(g)
+            np.testing.assert_array_equal(jax.vmap(g)(x), jax.vmap(f)(x), err_msg=f"{name} {order}")
+        nan = jnp.asarray(jnp.nan, dtype)
+        for h in (lean_fn, jax.grad(lean_fn), jax.grad(jax.grad(lean_fn))):
+            assert jnp.isnan(h(nan))
+
+
+def test_save_output_leaky_relu_slope() -> None:
+    f = jaxact.save_output(jaxact.leaky_relu)
+    x = jnp.asarray(GRID, jnp.float32)
+    for slope in (0.01, 0.2, 1.0):
+        np.testing.assert_array_equal(f(x, slope), jaxact.leaky_relu(x, slope))
+        np.testing.assert_array_equal(
+            jax.vmap(jax.grad(f), (0, None))(x, slope),
+            jax.vmap(jax.grad(jaxact.leaky_relu), (0, None))(x, slope),
+        )
+    # The slope stays differentiable (x is then kept as well).
+    assert float(jax.grad(f, argnums=1)(-2.0, 0.1)) == -2.0
+    for bad in (-0.5, 0.0):  # slope 0: y = -0 both at x = -0 (f' = 1) and x < 0 (f' = 0)
+        with pytest.raises(ValueError, match="'negative_slope' must be > 0"):
+            f(x, bad)
+
+
+@pytest.mark.parametrize("name", sorted(lean.NOT_FROM_OUTPUT))
+def test_save_output_refuses_inexact_ones(name: str) -> None:
+    with pytest.raises(ValueError, match=f"argument 'fn'.*{name}"):
+        jaxact.save_output(name)
+
+
+def test_save_output_under_jit_vmap_and_scan() -> None:
+    f = jaxact.save_output("relu")
+    x = jnp.linspace(-2.0, 2.0, 8)
+    np.testing.assert_array_equal(jax.jit(f)(x), jaxact.relu(x))
+    g = jax.jit(jax.vmap(jax.grad(f)))(x)
+    np.testing.assert_array_equal(g, (x > 0).astype(jnp.float32))
+    with pytest.raises(ValueError, match="argument 'fn'"):
+        jaxact.save_output(lambda v: v)
