@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from jaxact._src import relu as R
+from jaxact._src.lean import PIECEWISE_LINEAR
 from tests import mpjet
 from tests.accuracy import Ref, nth_grad, param_grad, raises_named
 
@@ -86,7 +87,12 @@ def test_nan_and_inf(name):
             xs = jnp.asarray([np.nan, np.inf, -np.inf], dtype)
             for order in range(3):
                 got = jax.vmap(nth_grad(fn, order, **p))(xs)
-                assert jnp.isnan(got[0]), (name, order)
+                if order == 2 and name in PIECEWISE_LINEAR:
+                    # A one-byte code is what their backward pass keeps; it carries
+                    # no derivative, so f'' (0 everywhere) is 0 at NaN too.
+                    assert float(got[0]) == 0.0, (name, order)
+                else:
+                    assert jnp.isnan(got[0]), (name, order)
                 if order:
                     assert not jnp.any(jnp.isnan(got[1:])), (name, order, got)
     assert float(R.relu(-jnp.inf)) == 0.0
