@@ -65,10 +65,11 @@ def refs() -> dict[str, tuple[Callable[..., Any], Any]]:
     return out
 
 
-def measure(fn: Callable[..., Any], ref: Any) -> dict[str, Any]:
+def measure(fn: Callable[..., Any], ref: Any, name: str = "") -> dict[str, Any]:
+    """Scores of ``fn``; ``name`` applies jaxact's conventions for that function."""
     row: dict[str, Any] = {}
     for dtype in (np.float32, np.float64):
-        scores = run_grid(fn, ref, dtype)
+        scores = run_grid(fn, ref, dtype, name)
         for order, s in scores.items():
             row[f"{np.dtype(dtype).name}.{order}"] = {
                 "bad": s.bad,
@@ -132,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, (fn, ref) in refs().items():
         if only and name not in only:
             continue
-        results[name] = {"jaxact": measure(fn, ref)}
+        results[name] = {"jaxact": measure(fn, ref, name)}
         theirs = _jax_nn(fn.__name__)
         if theirs is not None:
             results[name]["jax.nn"] = measure(theirs, ref)
