@@ -38,11 +38,20 @@ How timings are taken (see ``definitions`` in the JSON output):
   forward+backward ratio.
 - *bytes moved*: forward = read x + write y; forward+backward = read x, read g,
   write y, write dx. GB/s = bytes moved / median time (1 GB = 1e9 bytes).
-- The step's default shape is 8 layers, width 128, batch 8192 (float32). On a
-  2-core CPU the activation is about half of that step (jax.nn.silu 1.8x the
-  identity step, gelu erf 3x), so activation differences stay visible, while
-  each step stays around 0.1-0.3 s; width 256 at batch 4096 shows the same
-  share at twice the cost.
+- The timed step's default shape is 8 layers, width 128, batch 4096 (float32;
+  2 MiB per activation array). There a smooth activation is half or more of
+  the step on a 2-core CPU (with jax.nn: silu 2.0x the identity step, gelu tanh
+  2.3x, gelu erf 1.9x, mish 2.5x; relu 1.04x), so differences between
+  activations stay visible, and a step takes 20-300 ms, so all 57 functions
+  fit in about 2 minutes. Width 256 or batch 8192 give a similar share at 4-8x
+  the time per step.
+- Defaults: float32 and bfloat16; 2**20 and 2**22 elements on CPU, 2**20 and
+  2**24 on GPU/TPU (on CPU, allocating and first-touching a fresh 2**24-element
+  output dominates every call — a copy reaches 3.6-7 GB/s there, 22 GB/s at
+  2**22 — and the run would take 15-20 minutes); 15 repeats after 2 warm-up
+  calls. The whole default run takes 5-7 minutes on a 2-core CPU, about half
+  of it compiling (every function is compiled per dtype and size); ``--quick``
+  about 2 minutes.
 
 Example:
   >>> import jax, jaxact
@@ -100,9 +109,9 @@ MODES = ("fwd", "fwd+bwd")
 SECTIONS = ("time", "step", "memory")
 DTYPES = ("float32", "bfloat16", "float16")
 
-# Defaults of a full run and of --quick. On CPU the largest default size is 2**22:
-# XLA:CPU maps a fresh 2**24-element output from the OS on every call, so there the
-# time is mostly page faults and a full run takes about 30 minutes (--sizes 20,24).
+# Defaults of a full run and of --quick. On CPU the largest default size is 2**22: at
+# 2**24 elements allocating and first-touching each call's fresh output dominates (a
+# copy reaches 3.6-7 GB/s there, 22 GB/s at 2**22) and a full run takes 15-20 minutes.
 DEFAULT_DTYPES = ("float32", "bfloat16")
 DEFAULT_SIZES = (20, 24)
 DEFAULT_CPU_SIZES = (20, 22)
@@ -138,6 +147,9 @@ DEFINITIONS = {
     "(jaxact.memory.residual_bytes)",
     "scan_extra": "extra compiled temp bytes per activation element per layer of the "
     "scan-MLP step over the identity (jaxact.memory.scan_mlp, compile-only)",
+    "scan_stacked": "compiled temp bytes each further layer of the scan-MLP step adds per "
+    "element over the identity: the residuals stacked per layer "
+    "(jaxact.memory.scan_step_memory)",
 }
 
 
@@ -332,8 +344,7 @@ def _interleave(
             counter += 1
     times: dict[str, list[float]] = {n: [] for n in names}
     enabled = gc.isenabled()
-    gc.collect()
-    gc.disable()
+    gc.disable()  # no collector pauses inside timed calls (gc.collect() itself costs ~0.1 s)
     try:
         for r in range(repeats):
             k = r % len(names)
@@ -511,6 +522,9 @@ def _check_shape(shape: Sequence[int], arg: str) -> tuple[int, int, int]:
     return int(shape[0]), int(shape[1]), int(shape[2])
 
 
+_STEPS: dict[tuple[Any, ...], tuple[list[Any], dict[str, tuple[Any, float]]]] = {}
+
+
 def step_time(
     fn: Fn,
     baseline: Fn | None = None,
@@ -564,21 +578,32 @@ def step_time(
     fns: dict[str, Fn] = {names[0]: fn, "identity": _identity}
     if baseline is not None:
         fns[names[1]] = baseline
-    arg_sets = []
-    step = None
-    for seed in range(buffers):
-        step, args = memory.scan_mlp(
-            _identity, layers=layers, width=width, batch=batch, dtype=d, body=body, seed=seed
-        )
-        arg_sets.append(args)
-    jax.block_until_ready(arg_sets)
+    key = (layers, width, batch, d.name, body, buffers)
+    if key not in _STEPS:  # argument sets and the identity step, shared by every function
+        _STEPS.clear()
+        arg_sets = []
+        for seed in range(buffers):
+            _, args = memory.scan_mlp(
+                _identity, layers=layers, width=width, batch=batch, dtype=d, body=body, seed=seed
+            )
+            arg_sets.append(args)
+        jax.block_until_ready(arg_sets)
+        _STEPS[key] = (arg_sets, {})
+    arg_sets, compiled_identity = _STEPS[key]
     candidates: dict[str, Callable[[int], Any]] = {}
     compile_s: dict[str, float] = {}
     for label, f in fns.items():
-        step, _ = memory.scan_mlp(f, layers=layers, width=width, batch=batch, dtype=d, body=body)
-        t0 = time.perf_counter()
-        compiled = step.lower(*arg_sets[0]).compile()
-        compile_s[label] = time.perf_counter() - t0
+        if label == "identity" and compiled_identity:
+            compiled, compile_s[label] = compiled_identity["step"]
+        else:
+            step, _ = memory.scan_mlp(
+                f, layers=layers, width=width, batch=batch, dtype=d, body=body
+            )
+            t0 = time.perf_counter()
+            compiled = step.lower(*arg_sets[0]).compile()
+            compile_s[label] = time.perf_counter() - t0
+            if label == "identity":
+                compiled_identity["step"] = (compiled, compile_s[label])
         candidates[label] = functools.partial(_call_args, compiled, arg_sets)
     times = _interleave(candidates, repeats, warmup)
     return {
@@ -603,16 +628,6 @@ def _call_args(compiled: Callable[..., Any], arg_sets: list[Any], i: int) -> Any
 
 
 # --------------------------------------------------------------------------- memory
-
-
-def _scan_temp(fn: Fn, layers: int, width: int, batch: int, body: memory.Body) -> int:
-    step, args = memory.scan_mlp(fn, layers=layers, width=width, batch=batch, body=body)
-    return int(step.lower(*args).compile().memory_analysis().temp_size_in_bytes)
-
-
-@functools.lru_cache(maxsize=8)
-def _identity_temp(layers: int, width: int, batch: int, body: memory.Body) -> int:
-    return _scan_temp(_identity, layers, width, batch, body)
 
 
 def memory_row(
@@ -648,12 +663,13 @@ def memory_row(
 
     Returns:
       ``{"residual_bytes": {dtype: {label: bytes per element}},
-      "scan_extra": {label: bytes per element per layer} or None}``.
+      "scan_extra": {label: bytes per element per layer} or None,
+      "scan_stacked": {label: bytes each further layer adds per element} or None}``.
 
     Example:
       >>> import jax
       >>> memory_row(jax.nn.leaky_relu, dtypes=["float32"], scan=False)
-      {'residual_bytes': {'float32': {'fn': 1.0}}, 'scan_extra': None}
+      {'residual_bytes': {'float32': {'fn': 1.0}}, 'scan_extra': None, 'scan_stacked': None}
     """
     if not isinstance(size, (int, np.integer)) or size < 1:
         raise _error("size", f"must be a positive integer, got {size!r}")
@@ -666,15 +682,16 @@ def memory_row(
     for dt in dtypes:
         d = _dtype(dt, "dtypes")
         residual[d.name] = {k: memory.residual_bytes(f, d, int(size)) for k, f in fns.items()}
-    scan_extra = None
+    scan_extra = scan_stacked = None
     if scan:
         layers, width, batch = _check_shape((layers, width, batch), "memory_shape")
-        base = _identity_temp(layers, width, batch, body)
-        scan_extra = {
-            k: (_scan_temp(f, layers, width, batch, body) - base) / (batch * width * layers)
+        mems = {
+            k: memory.scan_step_memory(f, layers=layers, width=width, batch=batch, body=body)
             for k, f in fns.items()
         }
-    return {"residual_bytes": residual, "scan_extra": scan_extra}
+        scan_extra = {k: m["extra_per_element"] for k, m in mems.items()}
+        scan_stacked = {k: m["stacked_per_element"] for k, m in mems.items()}
+    return {"residual_bytes": residual, "scan_extra": scan_extra, "scan_stacked": scan_stacked}
 
 
 # --------------------------------------------------------------------------- PyTorch
@@ -737,7 +754,8 @@ def _torch_extra(torch: Any, name: str, notes: list[str]) -> Callable[..., dict[
         tdtype = getattr(torch, str(xs[0].dtype))
 
         def to_torch(a: Array, grad: bool) -> Any:
-            t = torch.from_numpy(np.asarray(a.astype(jnp.float32))).to(device, tdtype)
+            host = np.array(a.astype(jnp.float32), copy=True)  # writable, torch's own memory
+            t = torch.from_numpy(host).to(device, tdtype)
             return t.requires_grad_(grad)
 
         txs = [to_torch(a, mode != "fwd") for a in xs]
@@ -903,7 +921,7 @@ def run(
             "step_repeats": step_n,
             "memory_shape": dict(zip(("layers", "width", "batch"), MEMORY_SHAPE, strict=True)),
         },
-        "definitions": DEFINITIONS,
+        "definitions": dict(DEFINITIONS),
         "notes": notes,
         "time": [],
         "step": [],
@@ -951,6 +969,7 @@ def run(
                 names=names,
             )
             result["step"].append({"function": name, **s})
+        _STEPS.clear()
     result["elapsed_s"] = time.perf_counter() - start
     return result
 
@@ -1067,20 +1086,29 @@ def _memory_table(result: dict[str, Any]) -> Table:
     head = ["function"]
     for d in dtypes:
         head += [f"residual {d} jaxact", f"residual {d} jax.nn"]
-    head += ["scan extra f32 jaxact", "scan extra f32 jax.nn"]
+    head += [
+        "scan stacked f32 jaxact",
+        "scan stacked f32 jax.nn",
+        "scan extra f32 jaxact",
+        "scan extra f32 jax.nn",
+    ]
     body = []
     for row in result["memory"]:
         cells = [row["function"]]
         for d in dtypes:
             r = row["residual_bytes"][d]
             cells += [_num(r.get("jaxact"), 3), _num(r.get("jax.nn"), 3)]
+        st = row.get("scan_stacked") or {}
+        cells += [_num(st.get("jaxact"), 3), _num(st.get("jax.nn"), 3)]
         s = row["scan_extra"] or {}
         cells += [_num(s.get("jaxact"), 3), _num(s.get("jax.nn"), 3)]
         body.append(cells)
     shape = result["config"]["memory_shape"]
     title = (
-        "Memory, bytes per element: residuals of jax.vjp under jit; scan extra = compiled temp "
-        f"bytes per element per layer over the identity ({shape['layers']}-layer scan MLP, "
+        "Memory, bytes per element: residuals of jax.vjp under jit; scan stacked = compiled temp "
+        "bytes each further layer adds per element (the residuals a deeper net stacks); scan "
+        "extra = compiled temp bytes per element per layer over the identity, one-off buffers "
+        f"included ({shape['layers']}-layer scan MLP, "
         f"width {shape['width']}, batch {shape['batch']})"
     )
     return title, head, body
@@ -1210,9 +1238,10 @@ def _plot(result: dict[str, Any], path: pathlib.Path) -> None:
             vals = [np.nan if v is None else v for v in values]
             ax.barh(ypos + (j - (k - 1) / 2) * h, vals, height=h, label=label)
         ax.set_yticks(ypos, labels, fontsize=7)
-        ax.invert_yaxis()
+        ax.set_ylim(len(labels) - 0.5, -0.5)  # first function on top, no empty margin
         ax.set_title(title, fontsize=9)
-        if "÷" in title:
+        if "÷" in title:  # ratios: a log axis, so 0.5x and 2x are as far from 1x
+            ax.set_xscale("log")
             ax.axvline(1.0, color="black", linewidth=0.8)
         ax.legend(fontsize=7)
     fig.suptitle(f"jaxact bench — {_machine_line(result['machine'])}", fontsize=8)
@@ -1304,17 +1333,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     """Adds the ``jaxact bench`` options to a parser (shared by the CLI and benchmarks/speed.py)."""
     p.add_argument(
         "--functions",
+        metavar="NAMES",
         help="comma-separated jaxact names (default: every elementwise activation); "
         "'jax.nn' = those jax.nn also has",
     )
     p.add_argument(
         "--dtypes",
         type=_dtype_list,
+        metavar="DTYPES",
         help=f"comma-separated dtypes (default: {','.join(DEFAULT_DTYPES)})",
     )
     p.add_argument(
         "--sizes",
         type=_log2_list,
+        metavar="LOG2S",
         help="log2 element counts of the timing arrays (default: "
         f"{','.join(map(str, DEFAULT_CPU_SIZES))} on CPU, {','.join(map(str, DEFAULT_SIZES))} "
         f"on GPU/TPU; --quick: {','.join(map(str, QUICK_SIZES))})",
@@ -1322,15 +1354,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--repeats",
         type=_positive,
+        metavar="N",
         help=f"timed calls per candidate (default {DEFAULT_REPEATS}; --quick {QUICK_REPEATS})",
     )
     p.add_argument(
         "--warmup",
         type=_non_negative,
+        metavar="N",
         help=f"untimed calls per candidate (default {DEFAULT_WARMUP}; --quick {QUICK_WARMUP})",
     )
     p.add_argument(
-        "--buffers", type=_positive, help="rotating inputs (default: ~256 MiB worth, 3 to 256)"
+        "--buffers",
+        type=_positive,
+        metavar="N",
+        help="rotating inputs (default: ~256 MiB worth, 3 to 256)",
     )
     p.add_argument("--quick", action="store_true", help="small sizes and few repeats (CI speed)")
     p.add_argument("--time", action="store_true", help="run the forward/backward timings")
@@ -1341,14 +1378,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--step-shape",
         type=_shape,
+        metavar="L,W,B",
         help="LAYERS,WIDTH,BATCH of the timed scan-MLP step (default "
         f"{','.join(map(str, DEFAULT_STEP_SHAPE))}; --quick "
         f"{','.join(map(str, QUICK_STEP_SHAPE))})",
     )
     p.add_argument(
-        "--step-repeats", type=_positive, help="timed steps per candidate (default: --repeats)"
+        "--step-repeats",
+        type=_positive,
+        metavar="N",
+        help="timed steps per candidate (default: --repeats)",
     )
-    p.add_argument("--out", default="jaxact-bench", help="output folder (default: jaxact-bench)")
+    p.add_argument(
+        "--out", default="jaxact-bench", metavar="DIR", help="output folder (default: jaxact-bench)"
+    )
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
     p.epilog = (
         "Sections: --time, --step and --memory pick what runs (any combination); "

@@ -186,9 +186,10 @@ def _add_bench(sub: Any) -> argparse.ArgumentParser:
         description=(
             "Time every elementwise activation (or --functions) under jit on the default "
             "backend: forward and forward+backward as ratios to a plain copy of the same bytes "
-            "and to jax.nn's version, achieved GB/s and compile time; the 8-layer scan-MLP "
-            "training step against jax.nn; and the residual-memory table (--memory alone is "
-            "compile-only and fast). Prints tables and writes JSON, Markdown and PNG to --out."
+            "and to jax.nn's version, achieved GB/s and compile time; a scan-MLP training step "
+            "(8 layers by default) against jax.nn; and the residual-memory table (--memory "
+            "alone is compile-only and fast). Prints tables and writes JSON, Markdown and PNG "
+            "to --out."
         ),
     )
     bench.add_arguments(p)

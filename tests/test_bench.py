@@ -123,7 +123,7 @@ def test_memory_table_jax_nn_figures(capsys: pytest.CaptureFixture[str], tmp_pat
     data = json.loads((tmp_path / "bench.json").read_text())
     assert data["time"] == [] and data["step"] == []
     got = {r["function"]: r["residual_bytes"] for r in data["memory"]}
-    expected = {  # jax.nn, bytes per element (jax 0.10.2: see docs/reference performance notes)
+    expected = {  # jax.nn's residual bytes per element (jax 0.10.2)
         "relu": (5.0, 3.0),
         "leaky_relu": (1.0, 1.0),
         "silu": (12.0, 6.0),
@@ -161,8 +161,11 @@ def test_time_function_on_user_lambda() -> None:
 
 
 def test_step_time_and_memory_row_on_user_lambda() -> None:
-    s = bench.step_time(lambda h: h * jax.nn.sigmoid(h), jax.nn.silu, layers=2, width=16,
-                        batch=32, repeats=2, warmup=1, buffers=2)  # fmt: skip
+    def swish(h: jax.Array) -> jax.Array:
+        return h * jax.nn.sigmoid(h)
+
+    shape = {"layers": 2, "width": 16, "batch": 32}
+    s = bench.step_time(swish, jax.nn.silu, **shape, repeats=2, warmup=1, buffers=2)
     assert set(s["times"]) == {"fn", "baseline", "identity"}
     _check_ratio(s["ratio_baseline"])
     m = bench.memory_row(jnp.sin, jax.nn.relu, dtypes=["float32", "bfloat16"])
@@ -241,3 +244,54 @@ def test_runner_script(tmp_path: Any) -> None:
     assert "leaky_relu" in done.stdout and str(tmp_path) in done.stdout
     data = json.loads((tmp_path / "bench.json").read_text())
     assert data["memory"][0]["residual_bytes"]["float32"]["jax.nn"] == 1.0
+
+
+class _FakeTensor:
+    """Just enough of a torch tensor for the PyTorch code path (numpy underneath)."""
+
+    def __init__(self, a: Any) -> None:
+        self.a = a
+
+    def to(self, device: str, dtype: Any) -> _FakeTensor:
+        return _FakeTensor(self.a.astype(dtype))
+
+    def requires_grad_(self, flag: bool) -> _FakeTensor:
+        return self
+
+
+def _fake_torch() -> Any:
+    import contextlib
+    import types
+
+    import numpy as np
+
+    relu = lambda t: _FakeTensor(np.maximum(t.a, 0))  # noqa: E731
+    return types.SimpleNamespace(
+        __version__="0.fake",
+        float32=np.float32,
+        from_numpy=_FakeTensor,
+        no_grad=contextlib.nullcontext,
+        compile=lambda f: f,
+        cuda=types.SimpleNamespace(is_available=lambda: False),
+        autograd=types.SimpleNamespace(grad=lambda y, x, g: (g,)),
+        nn=types.SimpleNamespace(functional=types.SimpleNamespace(relu=relu)),
+    )
+
+
+def test_torch_code_path_with_a_fake_torch(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+) -> None:
+    # Real PyTorch is optional and absent here; a numpy stand-in checks the plumbing.
+    monkeypatch.setitem(sys.modules, "torch", _fake_torch())
+    result = bench.run(
+        "relu,prelu", dtypes=["float32"], sizes=[8], repeats=2, warmup=0, sections=["time"]
+    )
+    assert "PyTorch 0.fake on CPU" in result["notes"][0]
+    relu, prelu = result["time"]
+    for mode in ("fwd", "fwd+bwd"):
+        assert set(relu[mode]["times"]) == {"jaxact", "jax.nn", "copy", "torch", "torch.compile"}
+        for r in relu[mode]["ratio_extra"].values():
+            _check_ratio(r)
+        assert "ratio_extra" not in prelu[mode]  # no torch counterpart
+    bench.write_report(result, tmp_path)
+    assert "fwd ÷ torch.compile" in (tmp_path / "bench.md").read_text()
