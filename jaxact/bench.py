@@ -84,6 +84,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxact import memory
+from jaxact._src import table
 
 __all__ = [
     "time_function",
@@ -197,8 +198,6 @@ def _with_required_params(fn: Callable[..., Array], params: dict[str, float]) ->
 
 
 def _elementwise_names() -> list[str]:
-    from jaxact._src import table
-
     return [n for n, s in table.SPECS.items() if s.kind == "elementwise"]
 
 
@@ -217,8 +216,6 @@ def resolve_functions(names: Iterable[str] | str | None = None) -> list[tuple[st
     Raises:
       ValueError: for an unknown or non-elementwise name, naming it.
     """
-    from jaxact._src import table
-
     everything = _elementwise_names()
     if names is None:
         wanted = everything
@@ -1123,18 +1120,6 @@ def _tables(result: dict[str, Any], spread: bool) -> list[Table]:
     return tables
 
 
-def _render(head: list[str], body: list[list[str]], markdown: bool) -> str:
-    if markdown:
-        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        lines += ["| " + " | ".join(r) + " |" for r in body]
-        return "\n".join(lines)
-    widths = [max(len(h), *(len(r[i]) for r in body)) for i, h in enumerate(head)]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    out = [fmt.format(*head), fmt.format(*("-" * w for w in widths))]
-    out += [fmt.format(*r) for r in body]
-    return "\n".join(out)
-
-
 def _machine_line(m: dict[str, Any]) -> str:
     return (
         f"{m['device_kind']} ({m['platform']}), CPU {m['cpu']}, {m['usable_cores']} usable of "
@@ -1151,7 +1136,7 @@ def format_tables(result: dict[str, Any], markdown: bool = False) -> str:
         parts.append(("### " if markdown else "") + title)
         if markdown:
             parts.append("")
-        parts.append(_render(head, body, markdown))
+        parts.append(table.format_rows(head, body, markdown))
         parts.append("")
     return "\n".join(parts)
 

@@ -45,15 +45,9 @@ HEADER = ["name", "family", "kind", "params", "properties", "gain", "libraries"]
 
 def format_table(rows: list[list[str]], markdown: bool = False) -> str:
     """Formats rows as an aligned text table or a Markdown table."""
-    if markdown:
-        lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-        lines += ["| " + " | ".join(r) + " |" for r in rows]
-        return "\n".join(lines)
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(HEADER)]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    out = [fmt.format(*HEADER), fmt.format(*("-" * w for w in widths))]
-    out += [fmt.format(*r) for r in rows]
-    return "\n".join(out)
+    from jaxact._src import table
+
+    return table.format_rows(HEADER, rows, markdown)
 
 
 def _ints(text: str) -> list[int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import functools
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 import jax
@@ -348,3 +348,18 @@ def init_for(
     if dtype is not None:
         kwargs["dtype"] = dtype
     return jax.nn.initializers.variance_scaling(scale, mode, distribution, **kwargs)
+
+
+def format_rows(
+    header: Sequence[str], rows: Sequence[Sequence[str]], markdown: bool = False
+) -> str:
+    """Rows of strings as an aligned text table or a Markdown table (for the CLI's tables)."""
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(r) + " |" for r in rows]
+        return "\n".join(lines)
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    out = [fmt.format(*header), fmt.format(*("-" * w for w in widths))]
+    out += [fmt.format(*r) for r in rows]
+    return "\n".join(out)
