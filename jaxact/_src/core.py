@@ -258,7 +258,8 @@ def rule(
     Only the partials whose tangents are non-zero are computed (symbolic zeros),
     so an activation differentiated only in ``x`` saves one array for the
     backward pass: ``dx(x)`` (4 bytes per element in float32), or its one-byte
-    code when ``levels`` is given. Returns the jitted ``custom_jvp`` function.
+    code when ``levels`` is given. Returns the ``custom_jvp`` function, jitted
+    with ``inline=True`` (compiled eagerly, inlined under an outer trace).
     """
     f = jax.custom_jvp(fun)
 
@@ -298,7 +299,11 @@ def rule(
         return y, jnp.broadcast_to(out, y.shape).astype(y.dtype)
 
     f.defjvp(jvp, symbolic_zeros=True)
-    return jax.jit(f)
+    # Compiled when called eagerly; inlined into the caller's trace otherwise. A
+    # pjit boundary around every rule made XLA:CPU materialise the residuals
+    # between separately partial-evaluated computations: a relu scan training
+    # step took 1.5x as long as with the same rule inlined.
+    return jax.jit(f, inline=True)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
