@@ -258,8 +258,8 @@ def rule(
     Only the partials whose tangents are non-zero are computed (symbolic zeros),
     so an activation differentiated only in ``x`` saves one array for the
     backward pass: ``dx(x)`` (4 bytes per element in float32), or its one-byte
-    code when ``levels`` is given. Returns the ``custom_jvp`` function, jitted
-    with ``inline=True`` (compiled eagerly, inlined under an outer trace).
+    code when ``levels`` is given. Returns the jitted ``custom_jvp`` function
+    (``inline=True`` for piecewise-linear ones: inlined under an outer trace).
     """
     f = jax.custom_jvp(fun)
 
@@ -269,13 +269,15 @@ def rule(
         y = f(*primals)
         terms = []
         if not _is_zero(tx) and dx is not None:
-            d = dx(x, *ps)
             lo_hi = levels(*ps) if levels is not None else None
             if lo_hi is not None and all(_small(v, x) for v in lo_hi):
+                # The code carries no derivative, so dx's own rule is not needed
+                # here: call it without its jit boundary (see the end of ``rule``).
+                d = getattr(dx, "__wrapped__", dx)(x, *ps)
                 lo, hi = (jnp.asarray(v, d.dtype) for v in lo_hi)
                 terms.append(_decode_times_remat(_encode(d, hi), lo, hi, tx))
             else:
-                terms.append(d * tx)
+                terms.append(dx(x, *ps) * tx)
         live = [i for i, t in enumerate(tps) if not _is_zero(t)]
         if live:
             if dparams is not None:
@@ -299,11 +301,13 @@ def rule(
         return y, jnp.broadcast_to(out, y.shape).astype(y.dtype)
 
     f.defjvp(jvp, symbolic_zeros=True)
-    # Compiled when called eagerly; inlined into the caller's trace otherwise. A
-    # pjit boundary around every rule made XLA:CPU materialise the residuals
-    # between separately partial-evaluated computations: a relu scan training
-    # step took 1.5x as long as with the same rule inlined.
-    return jax.jit(f, inline=True)
+    # Piecewise-linear rules are inlined into the caller's trace (still compiled
+    # when called eagerly): their pjit boundary made XLA:CPU materialise the
+    # one-byte code between separately partial-evaluated computations, and a relu
+    # scan training step took 1.5x as long. The other rules keep the boundary: it
+    # also keeps XLA's algebraic simplifier away from their error-free arithmetic
+    # and constant parameters (inlined, laplace lost 4-6 ulp).
+    return jax.jit(f, inline=levels is not None)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
