@@ -32,6 +32,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxact._src import _ops
+
 Array = jax.Array
 
 # ---------------------------------------------------------------------------
@@ -369,8 +371,8 @@ def _copysign(v, x, c):
 
 def _clamp(x, lo, hi):
     """Clamp with compare-and-select (cheaper than min/max on CPU); NaN passes through."""
-    x = jnp.where(x < lo, lo, x)
-    return jnp.where(x > hi, hi, x)
+    x = _ops.where(x < lo, lo, x)
+    return _ops.where(x > hi, hi, x)
 
 
 # Implementation notes.
@@ -417,12 +419,12 @@ def expm1(x: Array) -> Array:
     lim = c.prec
     tk = _pow2(-jnp.minimum(k, 100), c)
     mid = jnp.abs(k) <= lim  # 1 - 2**-k exact
-    a = jnp.where(mid, 1.0 - tk, 1.0)
+    a = _ops.where(mid, 1.0 - tk, 1.0)
     s = a + r
-    e = ((a - s) + r) + (w - jnp.where(k > lim, tk, 0.0))
+    e = ((a - s) + r) + (w - _ops.where(k > lim, tk, 0.0))
     res = _scale(s + e, k, c)
-    res = jnp.where(k < -lim, res - 1.0, res)  # -1 + tiny
-    return jnp.where(x == 0, x, res)
+    res = _ops.where(k < -lim, res - 1.0, res)  # -1 + tiny
+    return _ops.where(x == 0, x, res)
 
 
 def _log1p_dw(x, xl, c):
@@ -434,7 +436,7 @@ def _log1p_dw(x, xl, c):
     1/m = (1 - s)/(1 + s) ~ 1 - 2 s (1 - s) (only a few bits are needed).
     """
     u = 1.0 + x
-    cu = jnp.where(x > 1.0, (x - u) + 1.0, (1.0 - u) + x) + xl
+    cu = _ops.where(x > 1.0, (x - u) + 1.0, (1.0 - u) + x) + xl
     d = _bits(u, c) - _bits(jnp.asarray(np.sqrt(0.5), c.dt), c)
     k = d >> c.mbits
     m = _float(_bits(u, c) - (k << c.mbits), c)
@@ -452,13 +454,13 @@ def _log1p_dw(x, xl, c):
 def log1p(x: Array) -> Array:
     """log1p(x): exact 1 + x split, binary exponent, atanh series fitted for log(m)."""
     c = _c(x)
-    xs = jnp.where(x >= -1.0, x, 0.0)
-    xs = jnp.where(xs == jnp.inf, 1.0, xs)
+    xs = _ops.where(x >= -1.0, x, 0.0)
+    xs = _ops.where(xs == jnp.inf, 1.0, xs)
     res = _log1p_dw(xs, 0.0, c)
-    res = jnp.where(x == 0, x, res)
-    res = jnp.where(x == -1.0, -jnp.inf, res)
-    res = jnp.where(x == jnp.inf, jnp.inf, res)
-    return jnp.where(x >= -1.0, res, jnp.nan + x)
+    res = _ops.where(x == 0, x, res)
+    res = _ops.where(x == -1.0, -jnp.inf, res)
+    res = _ops.where(x == jnp.inf, jnp.inf, res)
+    return _ops.where(x >= -1.0, res, jnp.nan + x)
 
 
 def _recip1pexp(a, c):
@@ -493,8 +495,8 @@ def tanh(x: Array) -> Array:
     h0 = q0 * f  # exact
     h1 = q1 * f
     # 1 - h0 is exact while h0 has no bits below ulp(1/2).
-    big = jnp.where(k <= c.prec - c.half, (1.0 - h0) - h1, 1.0 - (h0 + h1))
-    return _copysign(jnp.where(a < 0.55, _tanh_poly(a, c), big), x, c)
+    big = _ops.where(k <= c.prec - c.half, (1.0 - h0) - h1, 1.0 - (h0 + h1))
+    return _copysign(_ops.where(a < 0.55, _tanh_poly(a, c), big), x, c)
 
 
 def logistic(x: Array) -> Array:
@@ -502,7 +504,7 @@ def logistic(x: Array) -> Array:
     c = _c(x)
     k, q0, q1 = _recip1pexp(jnp.abs(x), c)
     g = _scale(q0 + q1, -k, c)
-    return jnp.where(x < 0, g, 1.0 - g)
+    return _ops.where(x < 0, g, 1.0 - g)
 
 
 def logistic_prime(x: Array) -> Array:
@@ -525,7 +527,7 @@ def softplus(x: Array) -> Array:
     e = ((1.0 - s) + r) + w
     eh = s + e
     mid = _log1p_dw(_scale(eh, k, c), _scale((s - eh) + e, k, c), c)
-    return jnp.where(x > c.sp_hi, x, mid)
+    return _ops.where(x > c.sp_hi, x, mid)
 
 
 def log_logistic(x: Array) -> Array:
@@ -542,21 +544,21 @@ def _erfc_pos(a, c):
     from piecewise fits (coefficients chosen per element), and the product,
     the constant term and the division by a (far pieces) carried double-word.
     One division (1/den) serves both v = 1/a - c and the final quotient."""
-    a = jnp.clip(a, 0.5, c.erfc_hi)
+    a = _ops.clip(a, 0.5, c.erfc_hi)
     pieces = c.erfc
     idx = sum((a >= e).astype(c.idt) for e in c.erfc_edges)
     recip = idx >= sum(1 for p in pieces if not p[3])
-    den = jnp.where(recip, a, 1.0)
+    den = _ops.where(recip, a, 1.0)
     inv = 1.0 / den
     sel = [idx == i for i in range(len(pieces) - 1)]
 
     def pick(vals):
         out = jnp.asarray(vals[-1], c.dt)
         for i in range(len(pieces) - 2, -1, -1):
-            out = jnp.where(sel[i], vals[i], out)
+            out = _ops.where(sel[i], vals[i], out)
         return out
 
-    v = jnp.where(recip, inv, a) - pick([p[2] for p in pieces])
+    v = _ops.where(recip, inv, a) - pick([p[2] for p in pieces])
     deg = len(pieces[0][0])
     acc = pick([p[0][deg - 1] for p in pieces])
     for j in range(deg - 2, 1, -1):
@@ -599,7 +601,7 @@ def erf(x: Array) -> Array:
     a = jnp.abs(x)
     small = a < 1.0
     big = 1.0 - _erfc_pos(a, c)
-    return jnp.where(small, _erf_small(x, c), jnp.where(x < 0, -big, big))
+    return _ops.where(small, _erf_small(x, c), _ops.where(x < 0, -big, big))
 
 
 def erfc(x: Array) -> Array:
@@ -611,7 +613,7 @@ def erfc(x: Array) -> Array:
     one_m = 1.0 - x  # 1 - x - x Q(x^2), 1 - x exactly split
     one_m_lo = (1.0 - one_m) - x
     res_small = one_m + (one_m_lo - x * _poly(c.erfq, x * x))
-    return jnp.where(small, res_small, jnp.where(x < 0, 2.0 - t, t))
+    return _ops.where(small, res_small, _ops.where(x < 0, 2.0 - t, t))
 
 
 # Derivatives, so that formulas built from these functions can also be

@@ -27,6 +27,8 @@ import numpy as np
 from jax import lax
 from jax.custom_derivatives import SymbolicZero
 
+from jaxact._src import _ops
+
 Array = jax.Array
 ArrayLike = jax.typing.ArrayLike
 
@@ -187,16 +189,16 @@ def unflushed_times(c: Any, x: Array) -> Array:
     bits = lax.bitcast_convert_type(x, itype)
     mag = bits & jnp.asarray(jnp.iinfo(itype).max, itype)
     sub = (mag > 0) & (mag < (1 << mbits))
-    y = c * jnp.where(bits < 0, -mag, mag).astype(x.dtype)  # c m, m exact
+    y = c * _ops.where(bits < 0, -mag, mag).astype(x.dtype)  # c m, m exact
     scaled = lax.bitcast_convert_type(
         lax.bitcast_convert_type(y, itype) - jnp.asarray(shift << mbits, itype), x.dtype
     )
-    return jnp.where(sub, jnp.where(jnp.abs(y) >= 2.0**mbits, scaled, 0.0 * y), c * x)
+    return _ops.where(sub, _ops.where(jnp.abs(y) >= 2.0**mbits, scaled, 0.0 * y), c * x)
 
 
 def nan_like(x: Array, d: Array) -> Array:
     """``d``, but NaN wherever ``x`` is NaN (derivatives of piecewise rules)."""
-    return jnp.where(jnp.isnan(x), x, d)
+    return _ops.where(jnp.isnan(x), x, d)
 
 
 def _is_zero(t: Any) -> bool:
@@ -212,15 +214,15 @@ CODE_DTYPE = jnp.dtype(jnp.int8)
 
 def _encode(d: Array, hi: Array) -> Array:
     """1 where ``d == hi``, 0 elsewhere, 2 where ``d`` is NaN, as one byte."""
-    one = jnp.where(d == hi, 1, 0)
-    return jnp.where(jnp.isnan(d), 2, one).astype(CODE_DTYPE)
+    one = _ops.where(d == hi, 1, 0)
+    return _ops.where(jnp.isnan(d), 2, one).astype(CODE_DTYPE)
 
 
 def _decode_times(code: Array, lo: Array, hi: Array, t: Array) -> Array:
     # d * t, not a select between hi * t, lo * t and a NaN constant: the tangent
     # map must be linear in t for the NaN to reach the transposed (reverse) pass.
     nan = jnp.asarray(jnp.nan, t.dtype)
-    d = jnp.where(code == 1, hi, jnp.where(code == 0, lo, nan))
+    d = _ops.where(code == 1, hi, _ops.where(code == 0, lo, nan))
     return d * t
 
 
@@ -238,6 +240,8 @@ def rule(
     dparams: Callable[..., Sequence[Array]] | None = None,
     *,
     levels: Callable[..., tuple[Any, Any]] | None = None,
+    both: Callable[..., tuple[Array, Array]] | None = None,
+    inline: bool = True,
 ) -> Callable[..., Array]:
     """Attaches a JVP rule to ``f(x, *params)`` from closed-form partials.
 
@@ -254,21 +258,33 @@ def rule(
         one-byte code (``CODE_DTYPE``: low, high or NaN) instead of ``dx(x)``.
         The code carries no derivative, so such an ``f''`` is 0 everywhere,
         NaN inputs included (its first derivative is NaN there).
+      both: ``both(x, *params) -> (f, dx)``, the two computed together so that
+        their common work (the elementary functions) is done once; used where
+        a first derivative is taken. It must give the same values as ``fun``
+        and ``dx`` (tests compare them); their rules differentiate it further.
+      inline: inline the rule into the caller's trace (the default). ``False``
+        keeps a jit boundary around it, which also keeps XLA's algebraic
+        simplifier from seeing the caller's constant parameters: for formulas
+        whose error-free arithmetic involves a parameter.
 
     Only the partials whose tangents are non-zero are computed (symbolic zeros),
     so an activation differentiated only in ``x`` saves one array for the
     backward pass: ``dx(x)`` (4 bytes per element in float32), or its one-byte
-    code when ``levels`` is given. Returns the jitted ``custom_jvp`` function
-    (``inline=True`` for piecewise-linear ones: inlined under an outer trace).
+    code when ``levels`` is given. Returns the jitted ``custom_jvp`` function.
     """
     f = jax.custom_jvp(fun)
+    pair = None if both is None or dx is None or levels is not None else _pair(both, f, dx)
 
     def jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Array, Array]:
         x, *ps = primals
         tx, *tps = tangents
-        y = f(*primals)
         terms = []
-        if not _is_zero(tx) and dx is not None:
+        if pair is not None and not _is_zero(tx):
+            y, d = pair(*primals)
+            terms.append(d * tx)
+        else:
+            y = f(*primals)
+        if pair is None and not _is_zero(tx) and dx is not None:
             lo_hi = levels(*ps) if levels is not None else None
             if lo_hi is not None and all(_small(v, x) for v in lo_hi):
                 # The code carries no derivative, so dx's own rule is not needed
@@ -301,13 +317,26 @@ def rule(
         return y, jnp.broadcast_to(out, y.shape).astype(y.dtype)
 
     f.defjvp(jvp, symbolic_zeros=True)
-    # Piecewise-linear rules are inlined into the caller's trace (still compiled
-    # when called eagerly): their pjit boundary made XLA:CPU materialise the
-    # one-byte code between separately partial-evaluated computations, and a relu
-    # scan training step took 1.5x as long. The other rules keep the boundary: it
-    # also keeps XLA's algebraic simplifier away from their error-free arithmetic
-    # and constant parameters (inlined, laplace lost 4-6 ulp).
-    return jax.jit(f, inline=levels is not None)
+    # Inlined by default. A jit boundary around a rule made XLA:CPU materialise
+    # a piecewise rule's one-byte code between separately partial-evaluated
+    # computations (a relu scan training step took 1.5x as long), and inside a
+    # differentiated lax.scan JAX's partial evaluation splits the jitted rule and
+    # hoists its constants out of the loop as full-size arrays (see _ops).
+    return jax.jit(f, inline=inline)
+
+
+def _pair(
+    both: Callable[..., tuple[Array, Array]], f: Callable[..., Array], dx: Callable[..., Array]
+) -> Callable[..., tuple[Array, Array]]:
+    """``both`` with a JVP taken from the rules of ``f`` and ``dx`` (higher orders)."""
+    pair = jax.custom_jvp(both)
+
+    def jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any]:
+        _, out_t = jax.jvp(lambda *a: (f(*a), dx(*a)), primals, tangents)
+        return pair(*primals), out_t
+
+    pair.defjvp(jvp)
+    return pair
 
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxact._src import _math
+from jaxact._src import _math, _ops
 from jaxact._src._exact import two_prod
 from jaxact._src.core import (
     ArrayLike,
@@ -46,7 +46,7 @@ def _scaled_exp(c: Array, u: Array) -> Array:
     """c * e^u for u <= 0 without e^u underflowing first (e^u is subnormal below -87 in
     float32, where c * e^u may still be normal): (c e^{u/2}) e^{u/2} there."""
     h = _math.exp(0.5 * u)
-    return jnp.where(u < -60, (c * h) * h, c * _math.exp(u))
+    return _ops.where(u < -60, (c * h) * h, c * _math.exp(u))
 
 
 # ELU (and SELU = lambda * ELU(alpha)): the x <= 0 branch owns x = 0 (jax.nn's
@@ -55,40 +55,40 @@ def _scaled_exp(c: Array, u: Array) -> Array:
 
 def _elu_value(x: Array, alpha: Array, scale: Array) -> Array:
     pos = positive(x)
-    xn = jnp.where(pos, 0.0, x)
+    xn = _ops.where(pos, 0.0, x)
     # Near 0 the result is slope * x; formed so a subnormal x keeps a normal result.
-    tiny = unflushed_times(jnp.where(pos, scale, scale * alpha), x)
+    tiny = unflushed_times(_ops.where(pos, scale, scale * alpha), x)
     # scale * alpha kept as a double word: its rounding would add an ulp (selu).
     ch, cl = two_prod(jnp.broadcast_to(scale, x.shape), jnp.broadcast_to(alpha, x.shape))
     e = _math.expm1(xn)
-    big = jnp.where(pos, scale * x, ch * e + cl * e)
-    return jnp.where(jnp.abs(x) < _TINY_X, tiny, big)
+    big = _ops.where(pos, scale * x, ch * e + cl * e)
+    return _ops.where(jnp.abs(x) < _TINY_X, tiny, big)
 
 
 def _elu_d2(x: Array, alpha: Array, scale: Array) -> Array:
     pos = positive(x)
-    xn = jnp.where(pos, 0.0, x)
-    return nan_like(x, jnp.where(pos, 0.0, _scaled_exp(scale * alpha, xn)))
+    xn = _ops.where(pos, 0.0, x)
+    return nan_like(x, _ops.where(pos, 0.0, _scaled_exp(scale * alpha, xn)))
 
 
 def _elu_d1_value(x: Array, alpha: Array, scale: Array) -> Array:
     pos = positive(x)
-    xn = jnp.where(pos, 0.0, x)
-    return nan_like(x, jnp.where(pos, scale + jnp.zeros_like(x), _scaled_exp(scale * alpha, xn)))
+    xn = _ops.where(pos, 0.0, x)
+    return nan_like(x, _ops.where(pos, scale + jnp.zeros_like(x), _scaled_exp(scale * alpha, xn)))
 
 
 def _elu_d1_dparams(x: Array, alpha: Array, scale: Array) -> tuple[Array, Array]:
     pos = positive(x)
-    xn = jnp.where(pos, 0.0, x)
-    e = jnp.where(pos, 0.0, _math.exp(xn))
-    return scale * e, jnp.where(pos, 1.0, alpha * e)
+    xn = _ops.where(pos, 0.0, x)
+    e = _ops.where(pos, 0.0, _math.exp(xn))
+    return scale * e, _ops.where(pos, 1.0, alpha * e)
 
 
 def _elu_dparams(x: Array, alpha: Array, scale: Array) -> tuple[Array, Array]:
     pos = positive(x)
-    xn = jnp.where(pos, 0.0, x)
+    xn = _ops.where(pos, 0.0, x)
     em = _math.expm1(xn)
-    return jnp.where(pos, 0.0, scale * em), jnp.where(pos, x, alpha * em)
+    return _ops.where(pos, 0.0, scale * em), _ops.where(pos, x, alpha * em)
 
 
 _elu_d1 = rule(_elu_d1_value, _elu_d2, _elu_d1_dparams)
@@ -114,13 +114,13 @@ _SELU_WORDS = {
 def _selu_value(x: Array) -> Array:
     (lh, ll), (ch, cl) = _SELU_WORDS[jnp.float64 if x.dtype == jnp.float64 else jnp.float32]
     pos = positive(x)
-    xn = jnp.where(pos, 0.0, x)
+    xn = _ops.where(pos, 0.0, x)
     # Near 0 the result is slope * x; formed so a subnormal x keeps a normal result.
-    tiny = unflushed_times(jnp.where(pos, lh, ch), x)
+    tiny = unflushed_times(_ops.where(pos, lh, ch), x)
     e = _math.expm1(xn)
-    xl = jnp.where(jnp.isinf(x), 0.0, x)  # lh * inf + ll * inf would be NaN
-    big = jnp.where(pos, lh * x + ll * xl, ch * e + cl * e)
-    return jnp.where(jnp.abs(x) < _TINY_X, tiny, big)
+    xl = _ops.where(jnp.isinf(x), 0.0, x)  # lh * inf + ll * inf would be NaN
+    big = _ops.where(pos, lh * x + ll * xl, ch * e + cl * e)
+    return _ops.where(jnp.abs(x) < _TINY_X, tiny, big)
 
 
 def _selu_d1(x: Array) -> Array:
@@ -202,38 +202,38 @@ def selu(x: ArrayLike) -> Array:
 
 def _pelu_value(x: Array, a: Array, b: Array) -> Array:
     neg = negative(x)
-    xn = jnp.where(neg, x, 0.0)
-    big = jnp.where(neg, a * _math.expm1(xn / b), (a / b) * x)
-    return jnp.where(jnp.abs(x) < _TINY_X, unflushed_times(a / b, x), big)
+    xn = _ops.where(neg, x, 0.0)
+    big = _ops.where(neg, a * _math.expm1(xn / b), (a / b) * x)
+    return _ops.where(jnp.abs(x) < _TINY_X, unflushed_times(a / b, x), big)
 
 
 def _pelu_d2(x: Array, a: Array, b: Array) -> Array:
     neg = negative(x)
-    xn = jnp.where(neg, x, 0.0)
-    return nan_like(x, jnp.where(neg, _scaled_exp((a / b) / b, xn / b), 0.0))
+    xn = _ops.where(neg, x, 0.0)
+    return nan_like(x, _ops.where(neg, _scaled_exp((a / b) / b, xn / b), 0.0))
 
 
 def _pelu_d1_value(x: Array, a: Array, b: Array) -> Array:
     neg = negative(x)
-    xn = jnp.where(neg, x, 0.0)
-    return nan_like(x, jnp.where(neg, _scaled_exp(a / b, xn / b), a / b + jnp.zeros_like(x)))
+    xn = _ops.where(neg, x, 0.0)
+    return nan_like(x, _ops.where(neg, _scaled_exp(a / b, xn / b), a / b + jnp.zeros_like(x)))
 
 
 def _pelu_d1_dparams(x: Array, a: Array, b: Array) -> tuple[Array, Array]:
     neg = negative(x)
-    xn = jnp.where(neg, x, 0.0)
-    e = jnp.where(neg, _math.exp(xn / b), 1.0)
-    u = jnp.where(neg, xn / b, 0.0)
+    xn = _ops.where(neg, x, 0.0)
+    e = _ops.where(neg, _math.exp(xn / b), 1.0)
+    u = _ops.where(neg, xn / b, 0.0)
     # d/db (a/b) e^{x/b} = -(a/b^2) e^{x/b} (1 + x/b)
     return e / b, -(a / b) / b * e * (1 + u)
 
 
 def _pelu_dparams(x: Array, a: Array, b: Array) -> tuple[Array, Array]:
     neg = negative(x)
-    xn = jnp.where(neg, x, 0.0)
+    xn = _ops.where(neg, x, 0.0)
     u = xn / b
-    da = jnp.where(neg, _math.expm1(u), x / b)
-    db = jnp.where(neg, -a * (u / b) * _math.exp(u), -(a / b) * (x / b))
+    da = _ops.where(neg, _math.expm1(u), x / b)
+    db = _ops.where(neg, -a * (u / b) * _math.exp(u), -(a / b) * (x / b))
     return da, db
 
 
@@ -287,8 +287,8 @@ def _celu_dparams(x: Array, alpha: Array) -> tuple[Array]:
     # d/dalpha alpha expm1(x/alpha) = expm1(u) - u e^u = (expm1(u) - u) - u expm1(u),
     # u = x / alpha: the series for expm1(u) - u keeps it accurate for small |u|.
     neg = negative(x)
-    u = jnp.where(neg, x, 0.0) / alpha
-    return (jnp.where(neg, _expm1_minus_x(u) - u * _math.expm1(u), 0.0),)
+    u = _ops.where(neg, x, 0.0) / alpha
+    return (_ops.where(neg, _expm1_minus_x(u) - u * _math.expm1(u), 0.0),)
 
 
 _celu = rule(_celu_value, _celu_d1, _celu_dparams)
@@ -335,12 +335,12 @@ def pelu(x: ArrayLike, a: ArrayLike = 1.0, b: ArrayLike = 1.0) -> Array:
 def _expm1_minus_x(u: Array) -> Array:
     """expm1(u) - u for u <= 0, without cancellation (series for |u| < 1)."""
     n = 12 if u.dtype == jnp.float32 else 20
-    us = jnp.clip(u, -1.0, 0.0)
+    us = _ops.clip(u, -1.0, 0.0)
     acc = jnp.zeros_like(u) + 1.0 / _fact(n)
     for k in range(n - 1, 1, -1):
         acc = acc * us + 1.0 / _fact(k)
     series = acc * us * us
-    return jnp.where(u > -1, series, _math.expm1(jnp.minimum(u, -1.0)) - u)
+    return _ops.where(u > -1, series, _math.expm1(jnp.minimum(u, -1.0)) - u)
 
 
 def _fact(k: int) -> float:
@@ -355,49 +355,49 @@ def _xielu_pieces(x: Array, eps: Array) -> tuple[Array, Array, Array]:
     pos = positive(x)
     eps = jnp.asarray(eps, x.dtype)
     below = (x < eps) & ~pos
-    m = jnp.where(pos, eps, jnp.minimum(x, eps))
+    m = _ops.where(pos, eps, jnp.minimum(x, eps))
     return pos, below, m
 
 
 def _xielu_value(x: Array, ap: Array, an: Array, beta: Array, eps: Array) -> Array:
     pos, below, m = _xielu_pieces(x, eps)
-    xn = jnp.where(pos, 0.0, x)
-    g = _expm1_minus_x(m) + jnp.where(below, 0.0, m - xn)
+    xn = _ops.where(pos, 0.0, x)
+    g = _expm1_minus_x(m) + _ops.where(below, 0.0, m - xn)
     near = an * g + beta * x
     # For x < -1 no cancellation threatens expm1(x) - x; regroup so that -inf gives +inf.
-    xf = jnp.where(x < -1, x, -1.0)
+    xf = _ops.where(x < -1, x, -1.0)
     far = an * _math.expm1(xf) + (beta - an) * xf
-    return jnp.where(pos, x * (ap * x + beta), jnp.where(x < -1, far, near))
+    return _ops.where(pos, x * (ap * x + beta), _ops.where(x < -1, far, near))
 
 
 def _xielu_d2(x: Array, ap: Array, an: Array, beta: Array, eps: Array) -> Array:
     pos, below, m = _xielu_pieces(x, eps)
-    d = jnp.where(pos, 2 * ap, jnp.where(below, an * _math.exp(m), 0.0))
+    d = _ops.where(pos, 2 * ap, _ops.where(below, an * _math.exp(m), 0.0))
     return nan_like(x, d + jnp.zeros_like(x))
 
 
 def _xielu_d1_value(x: Array, ap: Array, an: Array, beta: Array, eps: Array) -> Array:
     pos, below, m = _xielu_pieces(x, eps)
-    xp = jnp.where(pos, x, 0.0)
-    neg = jnp.where(below, an * _math.expm1(m) + beta, beta - an)
-    return nan_like(x, jnp.where(pos, 2 * ap * xp + beta, neg))
+    xp = _ops.where(pos, x, 0.0)
+    neg = _ops.where(below, an * _math.expm1(m) + beta, beta - an)
+    return nan_like(x, _ops.where(pos, 2 * ap * xp + beta, neg))
 
 
 def _xielu_d1_dparams(x, ap, an, beta, eps):
     pos, below, m = _xielu_pieces(x, eps)
     one = jnp.ones_like(x)
-    d_ap = jnp.where(pos, 2 * x, 0.0)
-    d_an = jnp.where(pos, 0.0, jnp.where(below, _math.expm1(m), -1.0))
+    d_ap = _ops.where(pos, 2 * x, 0.0)
+    d_an = _ops.where(pos, 0.0, _ops.where(below, _math.expm1(m), -1.0))
     return d_ap, d_an, one, jnp.zeros_like(x)
 
 
 def _xielu_dparams(x, ap, an, beta, eps):
     pos, below, m = _xielu_pieces(x, eps)
-    xn = jnp.where(pos, 0.0, x)
-    g = _expm1_minus_x(m) + jnp.where(below, 0.0, m - xn)
+    xn = _ops.where(pos, 0.0, x)
+    g = _expm1_minus_x(m) + _ops.where(below, 0.0, m - xn)
     mid = ~pos & ~below & ~jnp.isnan(x)
-    d_eps = jnp.where(mid, an * _math.exp(jnp.asarray(eps, x.dtype)), 0.0)
-    return jnp.where(pos, x * x, 0.0), jnp.where(pos, 0.0, g), x, d_eps
+    d_eps = _ops.where(mid, an * _math.exp(jnp.asarray(eps, x.dtype)), 0.0)
+    return _ops.where(pos, x * x, 0.0), _ops.where(pos, 0.0, g), x, d_eps
 
 
 _xielu_d1 = rule(_xielu_d1_value, _xielu_d2, _xielu_d1_dparams)

@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxact._src import _ops
 from jaxact._src.core import ArrayLike, Spec, finish, param, prepare, rule
 from jaxact._src.gelu import _gelu_erf, _gelu_tanh
 from jaxact._src.relu import _relu
@@ -60,8 +61,8 @@ _TAIL = 40.0  # below b = -40, sigma(b) = e^b to the last bit (float64 too)
 def _glu_value(a: Array, b: Array) -> Array:
     # a * e^b in the far negative tail, so that a * sigma(b) stays normal even
     # where sigma(b) alone would be subnormal (flushed to zero on CPU).
-    tail = _exp_times(a, jnp.clip(b, -1e4, -_TAIL))
-    return jnp.where(b < -_TAIL, tail, a * _sigmoid(b))
+    tail = _exp_times(a, _ops.clip(b, -1e4, -_TAIL))
+    return _ops.where(b < -_TAIL, tail, a * _sigmoid(b))
 
 
 def _glu_da(a: Array, b: Array) -> Array:
@@ -247,7 +248,7 @@ def _max_last_jvp(primals: tuple[Array], tangents: tuple[Array]) -> tuple[Array,
     y = jnp.take_along_axis(x, i, axis=-1)[..., 0]
     # argmax picks the first NaN when there is one, so y is NaN there; a NaN in
     # the group makes the derivative NaN too (the factor keeps it linear in t).
-    nan = jnp.where(jnp.isnan(y), jnp.nan, 1.0).astype(y.dtype)
+    nan = _ops.where(jnp.isnan(y), jnp.nan, 1.0).astype(y.dtype)
     return y, jnp.take_along_axis(t, i, axis=-1)[..., 0] * nan
 
 

@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxact._src import _math
+from jaxact._src import _math, _ops
 from jaxact._src._exact import split, two_prod, two_sum
 from jaxact._src.core import (
     ArrayLike,
@@ -75,15 +75,15 @@ def _gate(zh: Array, zl: Array) -> tuple[Array, Array, Array, Array]:
     """
     deep = zh < _log_tiny(zh) + 10
     tail = zh < -40  # sigma(z) = sigma'(z) = e^z to the last bit of float64
-    zs = jnp.where(tail, 0.0, zh)
+    zs = _ops.where(tail, 0.0, zh)
     th = _math.tanh(0.5 * zh)
     s = _math.logistic(zs) * (1 + _math.logistic(-zs) * zl)
     p = _math.logistic_prime(zs) * (1 - _math.tanh(0.5 * zs) * zl)
     e2 = _math.exp(0.5 * zh)
-    ez = jnp.where(deep, e2, _math.exp(zh)) * (1 + zl)
-    b = jnp.where(deep, e2, jnp.ones_like(zh))
-    s = jnp.where(tail, ez, s)
-    p = jnp.where(tail, ez, p)
+    ez = _ops.where(deep, e2, _math.exp(zh)) * (1 + zl)
+    b = _ops.where(deep, e2, jnp.ones_like(zh))
+    s = _ops.where(tail, ez, s)
+    p = _ops.where(tail, ez, p)
     return s, p, th, b
 
 
@@ -108,8 +108,8 @@ def _phi_parts(x: Array) -> tuple[Array, Array]:
     deep = g < _log_tiny(x) + 10
     e2 = _math.exp(0.5 * g)
     c = jnp.asarray(_pair(_INV_SQRT_2PI, x.dtype)[0], x.dtype) * _math.exp(gl)
-    e = jnp.where(deep, e2, _math.exp(g))
-    b = jnp.where(deep, e2, jnp.ones_like(x))
+    e = _ops.where(deep, e2, _math.exp(g))
+    b = _ops.where(deep, e2, jnp.ones_like(x))
     return c * e, b
 
 
@@ -133,10 +133,10 @@ def _upper_phi(x: Array, phi: Array) -> Array:
 def _gelu_erf_parts(
     x: Array,
 ) -> tuple[Array, Array, Array, Array, tuple[Array, Array, Array]]:
-    xc = jnp.clip(x, -_ERF_CLIP, _ERF_CLIP)
+    xc = _ops.clip(x, -_ERF_CLIP, _ERF_CLIP)
     tail = xc < _erf_tail(x)
-    xm = jnp.where(tail, 0.0, xc)
-    xt = jnp.where(tail, xc, -_ERF_CLIP)
+    xm = _ops.where(tail, 0.0, xc)
+    xt = _ops.where(tail, xc, -_ERF_CLIP)
     phi_m, _ = _phi_parts(xm)
     phi_t, b_t = _phi_parts(xt)
     return xc, tail, xm, xt, (phi_m, phi_t, b_t)
@@ -146,26 +146,30 @@ def _gelu_erf_value(x: Array) -> Array:
     xc, tail, xm, xt, (phi_m, phi_t, b_t) = _gelu_erf_parts(x)
     mid = xm * _upper_phi(xm, phi_m)
     low = (-(phi_t * _mills_series(xt))) * b_t
-    y = jnp.where(tail, low, mid)
-    return jnp.where(x > _ERF_CLIP, x, y)
+    y = _ops.where(tail, low, mid)
+    return _ops.where(x > _ERF_CLIP, x, y)
 
 
 def _gelu_erf_d1_value(x: Array) -> Array:
     xc, tail, xm, xt, (phi_m, phi_t, b_t) = _gelu_erf_parts(x)
     mid = _upper_phi(xm, phi_m) + xm * phi_m
     low = (xt * (1 - _mills_series(xt) / (xt * xt)) * phi_t) * b_t
-    return jnp.where(tail, low, mid)
+    return _ops.where(tail, low, mid)
 
 
 def _gelu_erf_d2_value(x: Array) -> Array:
-    xc = jnp.clip(x, -_ERF_CLIP, _ERF_CLIP)
+    xc = _ops.clip(x, -_ERF_CLIP, _ERF_CLIP)
     phi, b = _phi_parts(xc)
     q, qe = two_prod(xc, xc)
     return (((2 - q) - qe) * phi) * b
 
 
 _gelu_erf_d1 = rule(_gelu_erf_d1_value, _gelu_erf_d2_value)
-_gelu_erf = rule(_gelu_erf_value, _gelu_erf_d1)
+_gelu_erf = rule(
+    _gelu_erf_value,
+    _gelu_erf_d1,
+    both=lambda x: (_gelu_erf_value(x), _gelu_erf_d1_value(x)),  # one Phi, one phi
+)
 
 
 @half_remat
@@ -231,28 +235,32 @@ def _tanh_z(x: Array) -> tuple[Array, Array, Array, Array]:
 
 
 def _gelu_tanh_value(x: Array) -> Array:
-    xc = jnp.clip(x, -_TANH_CLIP, _TANH_CLIP)
+    xc = _ops.clip(x, -_TANH_CLIP, _TANH_CLIP)
     z, ze, _, _ = _tanh_z(xc)
     s, _, _, b = _gate(z, ze)
-    return jnp.where(x > _TANH_CLIP, x, (xc * s) * b)
+    return _ops.where(x > _TANH_CLIP, x, (xc * s) * b)
 
 
 def _gelu_tanh_d1_value(x: Array) -> Array:
-    xc = jnp.clip(x, -_TANH_CLIP, _TANH_CLIP)
+    xc = _ops.clip(x, -_TANH_CLIP, _TANH_CLIP)
     z, ze, dz, _ = _tanh_z(xc)
     s, p, _, b = _gate(z, ze)
     return (s + xc * dz * p) * b
 
 
 def _gelu_tanh_d2_value(x: Array) -> Array:
-    xc = jnp.clip(x, -_TANH_CLIP, _TANH_CLIP)
+    xc = _ops.clip(x, -_TANH_CLIP, _TANH_CLIP)
     z, ze, dz, ddz = _tanh_z(xc)
     _, p, th, b = _gate(z, ze)
     return ((2 * dz + xc * ddz - xc * dz * dz * th) * p) * b
 
 
 _gelu_tanh_d1 = rule(_gelu_tanh_d1_value, _gelu_tanh_d2_value)
-_gelu_tanh = rule(_gelu_tanh_value, _gelu_tanh_d1)
+_gelu_tanh = rule(
+    _gelu_tanh_value,
+    _gelu_tanh_d1,
+    both=lambda x: (_gelu_tanh_value(x), _gelu_tanh_d1_value(x)),  # one z, one gate
+)
 
 
 @half_remat
@@ -332,21 +340,21 @@ def _quick_z(x: Array) -> tuple[Array, Array, Array]:
 
 
 def _quick_gelu_value(x: Array) -> Array:
-    xc = jnp.clip(x, -_QUICK_CLIP, _QUICK_CLIP)
+    xc = _ops.clip(x, -_QUICK_CLIP, _QUICK_CLIP)
     z, ze, _ = _quick_z(xc)
     s, _, _, b = _gate(z, ze)
-    return jnp.where(x > _QUICK_CLIP, x, (xc * s) * b)
+    return _ops.where(x > _QUICK_CLIP, x, (xc * s) * b)
 
 
 def _quick_gelu_d1_value(x: Array) -> Array:
-    xc = jnp.clip(x, -_QUICK_CLIP, _QUICK_CLIP)
+    xc = _ops.clip(x, -_QUICK_CLIP, _QUICK_CLIP)
     z, ze, k = _quick_z(xc)
     s, p, _, b = _gate(z, ze)
     return (s + xc * k * p) * b
 
 
 def _quick_gelu_d2_value(x: Array) -> Array:
-    xc = jnp.clip(x, -_QUICK_CLIP, _QUICK_CLIP)
+    xc = _ops.clip(x, -_QUICK_CLIP, _QUICK_CLIP)
     z, ze, k = _quick_z(xc)
     _, p, th, b = _gate(z, ze)
     return ((k * (2 - xc * k * th)) * p) * b
@@ -400,17 +408,17 @@ def _inside(x: Array, lo: Array, hi: Array) -> Array:
 
 
 def _gelu_clipped_value(x: Array, lo: Array, hi: Array) -> Array:
-    return jnp.clip(_gelu_erf_value(x), lo, hi)
+    return _ops.clip(_gelu_erf_value(x), lo, hi)
 
 
 def _gelu_clipped_d1_value(x: Array, lo: Array, hi: Array) -> Array:
-    d = jnp.where(_inside(x, lo, hi), _gelu_erf_d1_value(x), 0.0)
-    return jnp.where(jnp.isnan(x), x, d)
+    d = _ops.where(_inside(x, lo, hi), _gelu_erf_d1_value(x), 0.0)
+    return _ops.where(jnp.isnan(x), x, d)
 
 
 def _gelu_clipped_d2_value(x: Array, lo: Array, hi: Array) -> Array:
-    d = jnp.where(_inside(x, lo, hi), _gelu_erf_d2_value(x), 0.0)
-    return jnp.where(jnp.isnan(x), x, d)
+    d = _ops.where(_inside(x, lo, hi), _gelu_erf_d2_value(x), 0.0)
+    return _ops.where(jnp.isnan(x), x, d)
 
 
 def _gelu_clipped_dparams(x: Array, lo: Array, hi: Array) -> tuple[Array, Array]:

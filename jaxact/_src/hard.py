@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxact._src import _math
+from jaxact._src import _math, _ops
 from jaxact._src._exact import two_prod, two_sum
 from jaxact._src.core import (
     ArrayLike,
@@ -46,13 +46,13 @@ def _zero(x: Array, *params: Array) -> Array:
 
 def _mask(x: Array, cond: Array, inside: float | Array = 1.0) -> Array:
     """``inside`` where ``cond``, else 0; NaN where ``x`` is NaN."""
-    return nan_like(x, jnp.where(cond, inside * jnp.ones_like(x), jnp.zeros_like(x)))
+    return nan_like(x, _ops.where(cond, inside * jnp.ones_like(x), jnp.zeros_like(x)))
 
 
 # hard_sigmoid = relu6(x + 3) / 6; f' = 1/6 on the open interval (jax.nn, torch).
 def _hard_sigmoid_value(x: Array) -> Array:
     mid = (x + 3.0) / 6.0
-    return jnp.where(x <= -3.0, jnp.zeros_like(x), jnp.where(x >= 3.0, jnp.ones_like(x), mid))
+    return _ops.where(x <= -3.0, jnp.zeros_like(x), _ops.where(x >= 3.0, jnp.ones_like(x), mid))
 
 
 def _hard_sigmoid_d1(x: Array) -> Array:
@@ -99,7 +99,7 @@ def hard_sigmoid(x: ArrayLike) -> Array:
 def _hard_tanh_value(x: Array, lo: Array, hi: Array) -> Array:
     lo = lo * jnp.ones_like(x)
     hi = hi * jnp.ones_like(x)
-    return jnp.where(x < lo, lo, jnp.where(x > hi, hi, x))
+    return _ops.where(x < lo, lo, _ops.where(x > hi, hi, x))
 
 
 def _hard_tanh_d1(x: Array, lo: Array, hi: Array) -> Array:
@@ -140,7 +140,7 @@ def hard_tanh(x: ArrayLike, min_val: ArrayLike = -1.0, max_val: ArrayLike = 1.0)
     """
     xi = integer_input(x)
     if xi is not None and (min_val, max_val) == (-1.0, 1.0) and isinstance(min_val, float):
-        return jnp.clip(xi, -1, 1)  # integers stay integers, as in jax.nn
+        return _ops.clip(xi, -1, 1)  # integers stay integers, as in jax.nn
     x, dtype = prepare(x, "hard_tanh")
     lo = param(min_val, "hard_tanh", "min_val", x)
     hi = param(max_val, "hard_tanh", "max_val", x)
@@ -156,15 +156,15 @@ def hard_tanh(x: ArrayLike, min_val: ArrayLike = -1.0, max_val: ArrayLike = 1.0)
 # hard_silu = x relu6(x + 3) / 6: 0 | x (x + 3) / 6 | x. At the corners the outer
 # pieces are used (jax.nn): f'(-3) = 0, f'(3) = 1, f''(+-3) = 0.
 def _hard_silu_value(x: Array) -> Array:
-    xc = jnp.clip(x, -3.0, 3.0)  # keeps the unselected quadratic finite
+    xc = _ops.clip(x, -3.0, 3.0)  # keeps the unselected quadratic finite
     mid = xc * (xc + 3.0) / 6.0
-    return jnp.where(x <= -3.0, jnp.zeros_like(x), jnp.where(x >= 3.0, x, mid))
+    return _ops.where(x <= -3.0, jnp.zeros_like(x), _ops.where(x >= 3.0, x, mid))
 
 
 def _hard_silu_d1_value(x: Array) -> Array:
-    xc = jnp.clip(x, -3.0, 3.0)
+    xc = _ops.clip(x, -3.0, 3.0)
     mid = (2.0 * xc + 3.0) / 6.0
-    d = jnp.where(x <= -3.0, jnp.zeros_like(x), jnp.where(x >= 3.0, jnp.ones_like(x), mid))
+    d = _ops.where(x <= -3.0, jnp.zeros_like(x), _ops.where(x >= 3.0, jnp.ones_like(x), mid))
     return nan_like(x, d)
 
 
@@ -216,14 +216,16 @@ hard_swish = hard_silu
 # hard_mish = x clip(x + 2, 0, 2) / 2: 0 | x (x + 2) / 2 | x; f' 0 | x + 1 | 1.
 # Constant pieces own the corners: f'(-2) = 0, f''(-2) = 0, f''(0) = 0.
 def _hard_mish_value(x: Array) -> Array:
-    xc = jnp.clip(x, -2.0, 0.0)
+    xc = _ops.clip(x, -2.0, 0.0)
     mid = xc * (xc + 2.0) * 0.5  # halving last keeps x ~ -tiny from flushing
-    return jnp.where(x <= -2.0, jnp.zeros_like(x), jnp.where(negative(x), mid, x))
+    return _ops.where(x <= -2.0, jnp.zeros_like(x), _ops.where(negative(x), mid, x))
 
 
 def _hard_mish_d1_value(x: Array) -> Array:
-    xc = jnp.clip(x, -2.0, 0.0)
-    d = jnp.where(x <= -2.0, jnp.zeros_like(x), jnp.where(negative(x), xc + 1.0, jnp.ones_like(x)))
+    xc = _ops.clip(x, -2.0, 0.0)
+    d = _ops.where(
+        x <= -2.0, jnp.zeros_like(x), _ops.where(negative(x), xc + 1.0, jnp.ones_like(x))
+    )
     return nan_like(x, d)
 
 
@@ -273,7 +275,7 @@ def hard_mish(x: ArrayLike) -> Array:
 # flat pieces own the corners, replacing jax.nn's 0.25 from clip's tie rule).
 def _sparse_sigmoid_value(x: Array) -> Array:
     mid = 0.5 * (x + 1.0)
-    return jnp.where(x <= -1.0, jnp.zeros_like(x), jnp.where(x >= 1.0, jnp.ones_like(x), mid))
+    return _ops.where(x <= -1.0, jnp.zeros_like(x), _ops.where(x >= 1.0, jnp.ones_like(x), mid))
 
 
 def _sparse_sigmoid_d1(x: Array) -> Array:
@@ -318,7 +320,7 @@ def sparse_sigmoid(x: ArrayLike) -> Array:
 
 # Shrinkage: f' = 1[|x| > lambda] (0 at +-lambda: the flat piece owns it).
 def _hard_shrink_value(x: Array, lambd: Array) -> Array:
-    return jnp.where(jnp.abs(x) <= lambd, jnp.zeros_like(x), x)
+    return _ops.where(jnp.abs(x) <= lambd, jnp.zeros_like(x), x)
 
 
 def _shrink_d1(x: Array, lambd: Array) -> Array:
@@ -359,8 +361,8 @@ def hard_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> Array:
 
 
 def _soft_shrink_value(x: Array, lambd: Array) -> Array:
-    out = jnp.where(x > 0.0, x - lambd, x + lambd)  # NaN takes the second branch
-    return jnp.where(jnp.abs(x) <= lambd, jnp.zeros_like(x), out)
+    out = _ops.where(x > 0.0, x - lambd, x + lambd)  # NaN takes the second branch
+    return _ops.where(jnp.abs(x) <= lambd, jnp.zeros_like(x), out)
 
 
 _soft_shrink = rule(_soft_shrink_value, _shrink_d1_rule, levels=lambda lambd: (0.0, 1.0))
@@ -634,18 +636,18 @@ def _tanh_shrink_value(x: Array) -> Array:
     # a < 1/2: x^3/3 as q + corr, tail x^5 S(x^2).
     tiny = a < 2.0**-30
     scale = _TS_SCALE[key]
-    b = jnp.where(tiny, a * 2.0**scale, jnp.minimum(a, 0.5))
+    b = _ops.where(tiny, a * 2.0**scale, jnp.minimum(a, 0.5))
     zh, zl = two_prod(b, b)
     ch, cl = two_prod(zh, b)
     cl = cl + zl * b
     th, tl = _TS_THIRD[key]
     q, qe = two_prod(ch, jnp.full_like(b, th))
     corr = qe + (ch * tl + cl * th)
-    tail = jnp.where(tiny, 0.0, ch * (zh * _horner(s_coeffs, zh)))
-    small = (q + (corr + tail)) * jnp.where(tiny, 2.0 ** (-3 * scale), 1.0)
+    tail = _ops.where(tiny, 0.0, ch * (zh * _horner(s_coeffs, zh)))
+    small = (q + (corr + tail)) * _ops.where(tiny, 2.0 ** (-3 * scale), 1.0)
     # 1/2 <= a < 2: piece k, t = a - a_k.
-    k = jnp.clip(jnp.floor((a - 0.5) * 4.0), 0, len(p_rows) - 1)
-    t = jnp.clip(a - (0.5 + 0.25 * k), 0.0, 0.25)
+    k = _ops.clip(jnp.floor((a - 0.5) * 4.0), 0, len(p_rows) - 1)
+    t = _ops.clip(a - (0.5 + 0.25 * k), 0.0, 0.25)
     ki = k.astype(jnp.int32)
     cols = [jnp.take(jnp.asarray(col, x.dtype), ki) for col in zip(*p_rows, strict=True)]
     v = t * _horner(cols[4:], t)
@@ -655,7 +657,7 @@ def _tanh_shrink_value(x: Array) -> Array:
     s, e = two_sum(cols[0], ph)
     mid = s + (e + (pl + cols[1]))
     big = a - _math.tanh(a)
-    r = jnp.where(a < 0.5, small, jnp.where(a < 2.0, mid, big))
+    r = _ops.where(a < 0.5, small, _ops.where(a < 2.0, mid, big))
     return jnp.copysign(r, x)
 
 
@@ -669,7 +671,7 @@ def _tanh_shrink_d2(x: Array) -> Array:
     # through the bit pattern so that subnormal x still gives 2x.
     tiny_x = jnp.abs(x) < 1e-10
     doubled = unflushed_times(2.0, x)
-    return jnp.where(tiny_x, doubled, 2 * _tanh(x) * tanh_prime(x))
+    return _ops.where(tiny_x, doubled, 2 * _tanh(x) * tanh_prime(x))
 
 
 _tanh_shrink_d1 = rule(_tanh_shrink_d1_value, _tanh_shrink_d2)
@@ -707,7 +709,7 @@ def tanh_shrink(x: ArrayLike) -> Array:
 
 # threshold: x if x > theta else value; f' = 1[x > theta] (0 at theta).
 def _threshold_value(x: Array, theta: Array, value: Array) -> Array:
-    return jnp.where(x <= theta, value * jnp.ones_like(x), x)  # NaN passes through
+    return _ops.where(x <= theta, value * jnp.ones_like(x), x)  # NaN passes through
 
 
 def _threshold_d1(x: Array, theta: Array, value: Array) -> Array:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxact._src import _math
+from jaxact._src import _math, _ops
 from jaxact._src.core import (
     ArrayLike,
     Kink,
@@ -114,12 +114,12 @@ def _isru_parts(x: Array, alpha: Array) -> tuple[Array, Array, Array]:
     ra = jnp.sqrt(alpha)
     y = ra * jnp.abs(x)
     big = y > 1
-    yb = jnp.where(big, y, 1.0)  # 1/y^2 <= 1
-    xs = jnp.where(big, 0.0, x)  # alpha x^2 <= 1
+    yb = _ops.where(big, y, 1.0)  # 1/y^2 <= 1
+    xs = _ops.where(big, 0.0, x)  # alpha x^2 <= 1
     sb = 1 / jnp.sqrt(1 + 1 / (yb * yb))
     ss = 1 / jnp.sqrt(1 + alpha * xs * xs)
-    f = jnp.where(big, jnp.sign(x) / ra * sb, xs * ss)
-    r = jnp.where(big, sb / yb, ss)
+    f = _ops.where(big, jnp.sign(x) / ra * sb, xs * ss)
+    r = _ops.where(big, sb / yb, ss)
     return f, r, big
 
 
@@ -132,18 +132,18 @@ def _isru_d1_value(x: Array, alpha: Array) -> Array:
     ra = jnp.sqrt(alpha)
     y = ra * jnp.abs(x)
     big = y > 1
-    t = 1 / jnp.where(big, y, 1.0)
-    xs = jnp.where(big, 0.0, x)
+    t = 1 / _ops.where(big, y, 1.0)
+    xs = _ops.where(big, 0.0, x)
     v = 1 + t * t
     w = 1 + alpha * xs * xs
-    return jnp.where(big, (t * t * t) / (v * jnp.sqrt(v)), 1 / (w * jnp.sqrt(w)))
+    return _ops.where(big, (t * t * t) / (v * jnp.sqrt(v)), 1 / (w * jnp.sqrt(w)))
 
 
 def _isru_d2(x: Array, alpha: Array) -> Array:
     f, r, _ = _isru_parts(x, alpha)
     # -3 alpha x r^5 = -3 alpha f r^4 (and -3 alpha x where x is subnormal, r = 1)
     d2 = -3 * alpha * f * (r * r) * (r * r)
-    return jnp.where(jnp.abs(x) < 1, unflushed_times(-3 * alpha * (r * r) * (r * r) * r, x), d2)
+    return _ops.where(jnp.abs(x) < 1, unflushed_times(-3 * alpha * (r * r) * (r * r) * r, x), d2)
 
 
 def _isru_dalpha(x: Array, alpha: Array) -> tuple[Array]:
@@ -190,24 +190,24 @@ def isru(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
 
 def _isrlu_value(x: Array, alpha: Array) -> Array:
     neg = negative(x)
-    return jnp.where(neg, _isru_value(jnp.where(neg, x, 0.0), alpha), x)
+    return _ops.where(neg, _isru_value(_ops.where(neg, x, 0.0), alpha), x)
 
 
 def _isrlu_d1_value(x: Array, alpha: Array) -> Array:
     neg = negative(x)
-    d = jnp.where(neg, _isru_d1_value(jnp.where(neg, x, 0.0), alpha), 1.0)
+    d = _ops.where(neg, _isru_d1_value(_ops.where(neg, x, 0.0), alpha), 1.0)
     return nan_like(x, d)
 
 
 def _isrlu_d2(x: Array, alpha: Array) -> Array:
     neg = negative(x)
-    d = jnp.where(neg, _isru_d2(jnp.where(neg, x, 0.0), alpha), 0.0)
+    d = _ops.where(neg, _isru_d2(_ops.where(neg, x, 0.0), alpha), 0.0)
     return nan_like(x, d)
 
 
 def _isrlu_dalpha(x: Array, alpha: Array) -> tuple[Array]:
     neg = negative(x)
-    return (jnp.where(neg, _isru_dalpha(jnp.where(neg, x, 0.0), alpha)[0], 0.0),)
+    return (_ops.where(neg, _isru_dalpha(_ops.where(neg, x, 0.0), alpha)[0], 0.0),)
 
 
 _isrlu_d1 = rule(_isrlu_d1_value, _isrlu_d2)
@@ -258,15 +258,15 @@ def _bent_parts(x: Array) -> tuple[Array, Array, Array]:
     """(f, g, ih): f = x^2/(2(h+1)) + x, g = x/h, ih = 1/h with h = sqrt(x^2 + 1)."""
     ax = jnp.abs(x)
     big = ax > 1
-    xb = jnp.where(big, ax, 1.0)
-    xs = jnp.where(big, 0.0, x)
+    xb = _ops.where(big, ax, 1.0)
+    xs = _ops.where(big, 0.0, x)
     sb = jnp.sqrt(1 + 1 / (xb * xb))  # h = |x| sb
     hs = jnp.sqrt(1 + xs * xs)
     # big: f = (|x| sb - 1)/2 + x, grouped so that nothing cancels (1 <= sb <= sqrt 2)
-    fb = jnp.where(x > 0, xb * ((sb + 2) / 2) - 0.5, -(xb * ((2 - sb) / 2) + 0.5))
-    f = jnp.where(big, fb, xs * xs / (2 * (hs + 1)) + xs)
-    g = jnp.where(big, jnp.sign(x) / sb, xs / hs)
-    ih = jnp.where(big, 1 / (xb * sb), 1 / hs)
+    fb = _ops.where(x > 0, xb * ((sb + 2) / 2) - 0.5, -(xb * ((2 - sb) / 2) + 0.5))
+    f = _ops.where(big, fb, xs * xs / (2 * (hs + 1)) + xs)
+    g = _ops.where(big, jnp.sign(x) / sb, xs / hs)
+    ih = _ops.where(big, 1 / (xb * sb), 1 / hs)
     return f, g, ih
 
 

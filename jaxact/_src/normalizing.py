@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from jaxact._src import _math
+from jaxact._src import _math, _ops
 from jaxact._src.core import ArrayLike, Spec, finish, is_concrete, param, prepare
 
 Array = jax.Array
@@ -139,7 +139,7 @@ def _along(
 def _row_max(xm: Array) -> tuple[Array, Array]:
     """Row maximum (keepdims) and the same with infinities replaced by 0."""
     m = jnp.max(xm, axis=-1, keepdims=True)
-    return m, jnp.where(jnp.isfinite(m), m, 0)
+    return m, _ops.where(jnp.isfinite(m), m, 0)
 
 
 def _special(xm: Array, m: Array, mask: Array | None, y: Array) -> Array:
@@ -149,22 +149,22 @@ def _special(xm: Array, m: Array, mask: Array | None, y: Array) -> Array:
         top = top & mask
     count = jnp.sum(top, axis=-1, keepdims=True)
     uniform = top.astype(y.dtype) / jnp.maximum(count, 1).astype(y.dtype)
-    y = jnp.where(jnp.isinf(m), uniform, y)
-    return jnp.where(jnp.isnan(m), m, y)
+    y = _ops.where(jnp.isinf(m), uniform, y)
+    return _ops.where(jnp.isnan(m), m, y)
 
 
 def _centred(t: Array, xm: Array, mask: Array | None) -> Array:
     """The tangent minus its value at the row's (first) top entry; 0 where masked."""
     if mask is not None:
-        t = jnp.where(mask, t, 0)
+        t = _ops.where(mask, t, 0)
     ref = jnp.argmax(xm, axis=-1, keepdims=True)
     t_ref = jnp.take_along_axis(t, ref, axis=-1)
     u = t - t_ref
-    return u if mask is None else jnp.where(mask, u, 0)
+    return u if mask is None else _ops.where(mask, u, 0)
 
 
 def _masked(x: Array, mask: Array | None) -> Array:
-    return x if mask is None else jnp.where(mask, x, -jnp.inf)
+    return x if mask is None else _ops.where(mask, x, -jnp.inf)
 
 
 def _dot(a: Array, b: Array) -> Array:
@@ -204,13 +204,13 @@ def _log_softmax_core(x: Array, mask: Array | None) -> Array:
     # entry contributes exactly 1, so the small remainder is kept to full precision.
     top = z == 0
     count = jnp.sum(top, axis=-1, keepdims=True).astype(z.dtype)
-    rest = jnp.sum(jnp.where(top, 0, e), axis=-1, keepdims=True) + (count - 1)
+    rest = jnp.sum(_ops.where(top, 0, e), axis=-1, keepdims=True) + (count - 1)
     y = z - _math.log1p(rest)
     # Infinite maximum: log of the equal masses, -inf elsewhere.
     p = _special(xm, m, mask, jnp.zeros_like(z))
-    with_inf = jnp.where(p > 0, jnp.log(jnp.where(p > 0, p, 1)), -jnp.inf)
-    y = jnp.where(jnp.isinf(m), with_inf, y)
-    return jnp.where(jnp.isnan(m), m, y)
+    with_inf = _ops.where(p > 0, jnp.log(_ops.where(p > 0, p, 1)), -jnp.inf)
+    y = _ops.where(jnp.isinf(m), with_inf, y)
+    return _ops.where(jnp.isnan(m), m, y)
 
 
 @_log_softmax_core.defjvp
@@ -222,7 +222,7 @@ def _log_softmax_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tup
     u = _centred(t, _masked(x, mask), mask)
     dy = u - _dot(p, u)
     if mask is not None:
-        dy = jnp.where(mask, dy, 0)
+        dy = _ops.where(mask, dy, 0)
     return y, dy
 
 
@@ -513,7 +513,7 @@ def _sparsemax_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple
     s = (y > 0).astype(y.dtype)
     u = _centred(tangents[0], x, None)
     dy = s * (u - _dot(s, u) / jnp.sum(s, axis=-1, keepdims=True))
-    return y, jnp.where(jnp.isnan(y), y, dy)
+    return y, _ops.where(jnp.isnan(y), y, dy)
 
 
 _sparsemax_jit = jax.jit(_sparsemax_core)
@@ -567,7 +567,7 @@ def _entmax15_core(x: Array) -> Array:
 
 def _safe_sqrt(y: Array) -> Array:
     pos = y > 0
-    return jnp.where(pos, jnp.sqrt(jnp.where(pos, y, 1)), 0)
+    return _ops.where(pos, jnp.sqrt(_ops.where(pos, y, 1)), 0)
 
 
 @_entmax15_core.defjvp
@@ -578,7 +578,7 @@ def _entmax15_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[
     u = _centred(tangents[0], x, None)
     g = r * u
     dy = g - (jnp.sum(g, axis=-1, keepdims=True) / jnp.sum(r, axis=-1, keepdims=True)) * r
-    return y, jnp.where(jnp.isnan(y), y, dy)
+    return y, _ops.where(jnp.isnan(y), y, dy)
 
 
 _entmax15_jit = jax.jit(_entmax15_core)
@@ -622,7 +622,7 @@ def entmax15(x: ArrayLike, axis: int | tuple[int, ...] | None = -1) -> Array:
 def _power(b: Array, inv: Array) -> Array:
     """``b ** inv`` for ``b > 0``, else 0."""
     pos = b > 0
-    return jnp.where(pos, _math.exp(jnp.log(jnp.where(pos, b, 1)) * inv), 0)
+    return _ops.where(pos, _math.exp(jnp.log(_ops.where(pos, b, 1)) * inv), 0)
 
 
 def _entmax_bisect_impl(x: Array, alpha: Array, n_iter: int) -> Array:
@@ -640,7 +640,7 @@ def _entmax_bisect_impl(x: Array, alpha: Array, n_iter: int) -> Array:
         width = width / 2
         mid = lo + width
         f = jnp.sum(_power(z - mid, inv), axis=-1, keepdims=True) - 1
-        return jnp.where(f >= 0, mid, lo), width
+        return _ops.where(f >= 0, mid, lo), width
 
     lo, width = lax.fori_loop(0, n_iter, body, (lo, width))
     p = _power(z - (lo + width / 2), inv)
@@ -655,7 +655,7 @@ def _entmax_bisect_core(x: Array, alpha: Array, n_iter: int) -> Array:
 
 def _ylogy(y: Array) -> Array:
     pos = y > 0
-    return jnp.where(pos, y * jnp.log(jnp.where(pos, y, 1)), 0)
+    return _ops.where(pos, y * jnp.log(_ops.where(pos, y, 1)), 0)
 
 
 @_entmax_bisect_core.defjvp
@@ -677,7 +677,7 @@ def _entmax_bisect_jvp(
     ent = jnp.sum(s, axis=-1, keepdims=True)
     dalpha = (y - skew) / (eps * eps) - (s - skew * ent) / eps
     dy = dy + dalpha * ta
-    return y, jnp.where(jnp.isnan(y), y, dy)
+    return y, _ops.where(jnp.isnan(y), y, dy)
 
 
 _entmax_bisect_jit = jax.jit(_entmax_bisect_core, static_argnums=2)

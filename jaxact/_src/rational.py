@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxact._src import _exact
+from jaxact._src import _exact, _ops
 from jaxact._src.core import (
     ArrayLike,
     Kink,
@@ -124,7 +124,7 @@ RATIONAL_INIT: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
 
 def _abs(v: Array) -> Array:
     """``|v|`` whose derivative at 0 is +1 (the piece ``v >= 0`` owns 0)."""
-    return jnp.where(negative(v), -v, v)
+    return _ops.where(negative(v), -v, v)
 
 
 def _recip_d1(x: Array) -> Array:
@@ -183,7 +183,7 @@ def _reversed(t: Array, a: Array, b: Array, version: str) -> Array:
 
 
 def _abs2(h: Array, l: Array) -> tuple[Array, Array]:
-    return jnp.where(negative(h), -h, h), jnp.where(negative(h), -l, l)
+    return _ops.where(negative(h), -h, h), _ops.where(negative(h), -l, l)
 
 
 def _quotient(x: Array, a: Array, b: Array, version: str, flip: bool) -> Array:
@@ -212,18 +212,18 @@ def _power(x: Array, t: Array, n: int) -> Array:
 
 
 def _outer_sign(x: Array, y: Array, e: int) -> Array:
-    return jnp.where(negative(x), -y, y) if e % 2 else y
+    return _ops.where(negative(x), -y, y) if e % 2 else y
 
 
 def _make_rational(version: str) -> Callable[..., Array]:
     def value(x: Array, a: Array, b: Array) -> Array:
         _, _, m, e = _parts(a, b, version)
         big = jnp.abs(x) > _SWITCH
-        inner = _quotient(jnp.where(big, 0.0, x), a, b, version, flip=False)
-        xo = jnp.where(big, x, 2.0)
+        inner = _quotient(_ops.where(big, 0.0, x), a, b, version, flip=False)
+        xo = _ops.where(big, x, 2.0)
         t = _recip(xo)
         outer = _outer_sign(xo, _power(xo, t, m - e) * _quotient(t, a, b, version, flip=True), e)
-        return jnp.where(big, outer, inner)
+        return _ops.where(big, outer, inner)
 
     def dx(x: Array, a: Array, b: Array) -> Array:
         # d/dx [x^k R(1/x)] = k x^(k-1) R(t) - x^(k-2) R'(t), written so that no
@@ -231,13 +231,13 @@ def _make_rational(version: str) -> Callable[..., Array]:
         _, _, m, e = _parts(a, b, version)
         k = m - e
         big = jnp.abs(x) > _SWITCH
-        xi = jnp.where(big, 0.0, x)
+        xi = _ops.where(big, 0.0, x)
         inner = jax.jvp(lambda u: _inner(u, a, b, version), (xi,), (jnp.ones_like(xi),))[1]
-        xo = jnp.where(big, x, 2.0)
+        xo = _ops.where(big, x, 2.0)
         t = _recip(xo)
         r, r1 = jax.jvp(lambda u: _reversed(u, a, b, version), (t,), (jnp.ones_like(t),))
         outer = k * _power(xo, t, k - 1) * r - _power(xo, t, k - 2) * r1
-        return jnp.where(big, _outer_sign(xo, outer, e), inner)
+        return _ops.where(big, _outer_sign(xo, outer, e), inner)
 
     def d2(x: Array, a: Array, b: Array) -> Array:
         # d2/dx2 [x^k R(1/x)] = k(k-1) x^(k-2) R - 2(k-1) x^(k-3) R' + x^(k-4) R''
@@ -245,13 +245,13 @@ def _make_rational(version: str) -> Callable[..., Array]:
         _, _, m, e = _parts(a, b, version)
         k = m - e
         big = jnp.abs(x) > _SWITCH
-        xi = jnp.where(big, 0.0, x)
+        xi = _ops.where(big, 0.0, x)
 
         def inner_d1(u: Array) -> Array:
             return jax.jvp(lambda v: _inner(v, a, b, version), (u,), (jnp.ones_like(u),))[1]
 
         inner = jax.jvp(inner_d1, (xi,), (jnp.ones_like(xi),))[1]
-        xo = jnp.where(big, x, 2.0)
+        xo = _ops.where(big, x, 2.0)
         t = _recip(xo)
 
         def r_d1(u: Array) -> Array:
@@ -264,7 +264,7 @@ def _make_rational(version: str) -> Callable[..., Array]:
             - 2 * (k - 1) * _power(xo, t, k - 3) * r1
             + _power(xo, t, k - 4) * r2
         )
-        return jnp.where(big, _outer_sign(xo, outer, e), inner)
+        return _ops.where(big, _outer_sign(xo, outer, e), inner)
 
     return rule(value, rule(dx, d2))
 
@@ -451,7 +451,7 @@ def fit_rational(
 def _acon_value(x: Array, p1: Array, p2: Array, beta: Array) -> Array:
     d = (p1 - p2) * x
     # p2 = 0 contributes exactly 0 (not 0 * inf = NaN at x = +-inf).
-    linear = jnp.where(p2 == 0, 0.0, p2 * jnp.where(p2 == 0, 0.0, x))
+    linear = _ops.where(p2 == 0, 0.0, p2 * _ops.where(p2 == 0, 0.0, x))
     return _silu(beta * d) / beta + linear
 
 

@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxact._src import _ops
 from jaxact._src.core import (
     ArrayLike,
     Kink,
@@ -43,11 +44,11 @@ def _zero(x: Array, *params: Array) -> Array:
 
 # relu: f' = 1[x > 0] (0 at 0, jax.nn and torch), f'' = 0.
 def _relu_value(x: Array) -> Array:
-    return jnp.where(positive(x) | jnp.isnan(x), x, jnp.zeros_like(x))
+    return _ops.where(positive(x) | jnp.isnan(x), x, jnp.zeros_like(x))
 
 
 def _relu_d1_value(x: Array) -> Array:
-    return nan_like(x, jnp.where(positive(x), jnp.ones_like(x), jnp.zeros_like(x)))
+    return nan_like(x, _ops.where(positive(x), jnp.ones_like(x), jnp.zeros_like(x)))
 
 
 relu_prime = rule(_relu_d1_value, _zero)
@@ -90,12 +91,12 @@ def relu(x: ArrayLike) -> Array:
 
 # relu6: f' = 1[0 < x < 6] (0 at both corners, jax.nn and torch), f'' = 0.
 def _relu6_value(x: Array) -> Array:
-    return jnp.where(positive(x) | jnp.isnan(x), jnp.minimum(x, 6.0), jnp.zeros_like(x))
+    return _ops.where(positive(x) | jnp.isnan(x), jnp.minimum(x, 6.0), jnp.zeros_like(x))
 
 
 def _relu6_d1_value(x: Array) -> Array:
     inside = positive(x) & (x < 6.0)
-    return nan_like(x, jnp.where(inside, jnp.ones_like(x), jnp.zeros_like(x)))
+    return nan_like(x, _ops.where(inside, jnp.ones_like(x), jnp.zeros_like(x)))
 
 
 _relu6 = rule(_relu6_value, rule(_relu6_d1_value, _zero), levels=lambda: (0.0, 1.0))
@@ -131,11 +132,11 @@ def relu6(x: ArrayLike) -> Array:
 
 # leaky ReLU / PReLU / RReLU (eval): f = x (x >= 0), a x (x < 0); f'(0) = 1.
 def _leaky_value(x: Array, a: Array) -> Array:
-    return jnp.where(negative(x), a * x, x)
+    return _ops.where(negative(x), a * x, x)
 
 
 def _leaky_d1_value(x: Array, a: Array) -> Array:
-    return nan_like(x, jnp.where(negative(x), a, jnp.ones_like(x)))
+    return nan_like(x, _ops.where(negative(x), a, jnp.ones_like(x)))
 
 
 _leaky = rule(_leaky_value, rule(_leaky_d1_value, _zero), levels=lambda a: (a, 1.0))

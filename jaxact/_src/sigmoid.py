@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxact._src import _math
+from jaxact._src import _math, _ops
 from jaxact._src._exact import two_prod, two_sum
 from jaxact._src.core import (
     ArrayLike,
@@ -40,7 +40,11 @@ def _sigmoid_d2(x: Array) -> Array:
 
 # sigma'(x) = sigma(x) sigma(-x); its derivative -sigma'(x) tanh(x/2).
 sigmoid_prime = rule(_math.logistic_prime, _sigmoid_d2)
-_sigmoid = rule(_math.logistic, sigmoid_prime)
+_sigmoid = rule(
+    _math.logistic,
+    sigmoid_prime,
+    both=lambda x: (_math.logistic(x), _math.logistic_prime(x)),  # one 1/(1 + e^|x|)
+)
 
 
 @half_remat
@@ -118,13 +122,13 @@ def _tanh_d1_value(x: Array) -> Array:
     # longer than forming e^{-2|x|} does.
     ax = jnp.abs(x)
     tail = jnp.square(2 * _math.exp(-ax))
-    return jnp.where(ax > 20, tail, 4 * _math.logistic_prime(2 * x))
+    return _ops.where(ax > 20, tail, 4 * _math.logistic_prime(2 * x))
 
 
 def _tanh_d2(x: Array) -> Array:
     # -2x near 0, formed so that a subnormal x still gives its normal result.
     small = unflushed_times(-2.0, x)
-    return jnp.where(jnp.abs(x) < 1e-30, small, -2 * _math.tanh(x) * _tanh_d1_value(x))
+    return _ops.where(jnp.abs(x) < 1e-30, small, -2 * _math.tanh(x) * _tanh_d1_value(x))
 
 
 tanh_prime = rule(_tanh_d1_value, _tanh_d2)
@@ -161,14 +165,14 @@ def tanh(x: ArrayLike) -> Array:
 def _soft_sign_value(x: Array) -> Array:
     # x / (1 + |x|) is accurate everywhere except inf / inf at +-inf.
     finite = jnp.isfinite(x)
-    xs = jnp.where(finite, x, 0.0)
-    return jnp.where(finite, xs / (1 + jnp.abs(xs)), jnp.sign(x))
+    xs = _ops.where(finite, x, 0.0)
+    return _ops.where(finite, xs / (1 + jnp.abs(xs)), jnp.sign(x))
 
 
 def _soft_sign_d2(x: Array) -> Array:
     # -2 sign(x) / (1 + |x|)^3, with sign(0) = +1 (right limit, jax.nn's value).
     r = 1 / (1 + jnp.abs(x))
-    sign = jnp.where(negative(x), -1.0, 1.0).astype(x.dtype)
+    sign = _ops.where(negative(x), -1.0, 1.0).astype(x.dtype)
     return -2 * sign * r * r * r
 
 
@@ -244,7 +248,7 @@ def _laplace_arg(x: Array, mu: Array, sigma: Array) -> tuple[Array, Array, Array
     w = q * _INV_SQRT2
     # The low word only matters where erfc(w) or exp(-w^2) is not yet 0 or 2.
     safe = jnp.abs(w) < 64
-    xs = jnp.where(safe, x, mu)
+    xs = _ops.where(safe, x, mu)
     d_hi, d_lo = two_sum(mu, -xs)
     q_hi = d_hi / sigma
     p, pe = two_prod(q_hi, sigma)
@@ -252,8 +256,8 @@ def _laplace_arg(x: Array, mu: Array, sigma: Array) -> tuple[Array, Array, Array
     c_hi, c_lo = _inv_sqrt2_words(dt)
     w_hi, e1 = two_prod(q_hi, jnp.asarray(c_hi, dt))
     w_lo = e1 + (q_hi * c_lo + q_lo * c_hi)
-    w_hi = jnp.where(safe, w_hi, w)
-    w_lo = jnp.where(safe & jnp.isfinite(w_lo), w_lo, 0.0)
+    w_hi = _ops.where(safe, w_hi, w)
+    w_lo = _ops.where(safe & jnp.isfinite(w_lo), w_lo, 0.0)
     return w_hi, w_lo, q
 
 
@@ -263,9 +267,9 @@ def _laplace_value(x: Array, mu: Array, sigma: Array) -> Array:
     w_hi, w_lo, _ = _laplace_arg(x, mu, sigma)
     e = _math.erfc(w_hi)
     pos = e > 0
-    ratio = 2 * _INV_SQRT_PI * _math.exp(-w_hi * w_hi) / jnp.where(pos, e, 1.0)
-    ratio = jnp.where(pos, ratio, 2 * w_hi)
-    corr = jnp.where(jnp.isfinite(ratio), w_lo * ratio, 0.0)
+    ratio = 2 * _INV_SQRT_PI * _math.exp(-w_hi * w_hi) / _ops.where(pos, e, 1.0)
+    ratio = _ops.where(pos, ratio, 2 * w_hi)
+    corr = _ops.where(jnp.isfinite(ratio), w_lo * ratio, 0.0)
     return 0.5 * e * (1 - corr)
 
 
@@ -277,8 +281,8 @@ def _gauss(x: Array, mu: Array, sigma: Array) -> tuple[Array, Array, Array]:
     c = jnp.log(jnp.asarray(sigma, x.dtype)) + 0.5 * math.log(2 * math.pi)
     e_hi, e_lo = two_sum(-s_hi, -c)
     delta = e_lo - s_lo - 2 * w_hi * w_lo
-    delta = jnp.where(jnp.isfinite(delta), delta, 0.0)
-    e_hi = jnp.where(jnp.isnan(e_hi) & ~jnp.isnan(x), -jnp.inf, e_hi)
+    delta = _ops.where(jnp.isfinite(delta), delta, 0.0)
+    e_hi = _ops.where(jnp.isnan(e_hi) & ~jnp.isnan(x), -jnp.inf, e_hi)
     return e_hi, 1 + delta, q
 
 
@@ -292,7 +296,7 @@ def _laplace_d2(x: Array, mu: Array, sigma: Array) -> Array:
     # underflow before the product does.
     e_hi, corr, q = _gauss(x, mu, sigma)
     half = _math.exp(0.5 * e_hi)
-    q = jnp.where(jnp.isinf(q), 0.0, q)
+    q = _ops.where(jnp.isinf(q), 0.0, q)
     return ((q / sigma) * half * corr) * half
 
 
@@ -300,11 +304,13 @@ def _laplace_d1_dparams(x: Array, mu: Array, sigma: Array) -> tuple[Array, Array
     # d/dmu f' = -f''; d/dsigma f' = (t^2 - 1) f' / sigma with t = (x - mu) / sigma.
     d1 = _laplace_d1_value(x, mu, sigma)
     t = (x - jnp.asarray(mu, x.dtype)) / sigma
-    t = jnp.where(jnp.isinf(t), 0.0, t)
+    t = _ops.where(jnp.isinf(t), 0.0, t)
     return -_laplace_d2(x, mu, sigma), (t * t - 1) * d1 / sigma
 
 
-_laplace_d1 = rule(_laplace_d1_value, _laplace_d2, _laplace_d1_dparams)
+# Not inlined: with mu and sigma as constants in the caller's trace, XLA's
+# simplifier rewrites the error-free arithmetic of _gauss (4-6 ulp lost).
+_laplace_d1 = rule(_laplace_d1_value, _laplace_d2, _laplace_d1_dparams, inline=False)
 
 
 def _laplace_dparams(x: Array, mu: Array, sigma: Array) -> tuple[Array, Array]:
@@ -313,7 +319,7 @@ def _laplace_dparams(x: Array, mu: Array, sigma: Array) -> tuple[Array, Array]:
     return -d1, q * d1
 
 
-_laplace = rule(_laplace_value, _laplace_d1, _laplace_dparams)
+_laplace = rule(_laplace_value, _laplace_d1, _laplace_dparams, inline=False)
 
 
 @half_remat

@@ -8,7 +8,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxact._src import _math
+from jaxact._src import _math, _ops
 from jaxact._src._exact import two_prod, two_sum
 from jaxact._src.core import (
     ArrayLike,
@@ -31,7 +31,7 @@ def _scaled(x: Array, beta: Array) -> tuple[Array, Array]:
     """beta * x as z + dz exactly (dz = 0 where z is not finite)."""
     p, e = two_prod(beta, x)
     ok = jnp.isfinite(p) & jnp.isfinite(e)
-    return jnp.where(ok, p, beta * x), jnp.where(ok, e, jnp.zeros_like(e))
+    return _ops.where(ok, p, beta * x), _ops.where(ok, e, jnp.zeros_like(e))
 
 
 def _softplus_value(x: Array, beta: Array) -> Array:
@@ -64,7 +64,7 @@ def _softplus_dparams(x: Array, beta: Array) -> tuple[Array]:
     z = beta * x
     az = jnp.abs(z)
     g = -az * _math.logistic(-az) - _math.softplus(-az)
-    return (jnp.where(z > 0, g, z * _math.logistic(z) - _math.softplus(z)) / (beta * beta),)
+    return (_ops.where(z > 0, g, z * _math.logistic(z) - _math.softplus(z)) / (beta * beta),)
 
 
 _softplus_d1 = rule(_softplus_d1_value, _softplus_d2, _softplus_d1_dparams)
@@ -72,11 +72,11 @@ _softplus = rule(_softplus_value, _softplus_d1, _softplus_dparams)
 
 
 def _softplus_threshold_value(x: Array, beta: Array, threshold: Array) -> Array:
-    return jnp.where(beta * x > threshold, x, _softplus(x, beta))
+    return _ops.where(beta * x > threshold, x, _softplus(x, beta))
 
 
 def _softplus_threshold_d1(x: Array, beta: Array, threshold: Array) -> Array:
-    return jnp.where(beta * x > threshold, jnp.ones_like(x), _sigmoid(beta * x))
+    return _ops.where(beta * x > threshold, jnp.ones_like(x), _sigmoid(beta * x))
 
 
 _softplus_threshold = rule(_softplus_threshold_value, _softplus_threshold_d1)
@@ -129,25 +129,25 @@ _SQRT_SP_CUT = -40.0
 
 def _sqrt_softplus_value(x: Array) -> Array:
     tail = x < _SQRT_SP_CUT
-    xs = jnp.where(tail, 0.0, x)
-    return jnp.where(tail, _math.exp(0.5 * x), jnp.sqrt(_math.softplus(xs)))
+    xs = _ops.where(tail, 0.0, x)
+    return _ops.where(tail, _math.exp(0.5 * x), jnp.sqrt(_math.softplus(xs)))
 
 
 def _sqrt_softplus_d1_value(x: Array) -> Array:
     tail = x < _SQRT_SP_CUT
-    xs = jnp.where(tail, 0.0, x)
+    xs = _ops.where(tail, 0.0, x)
     main = _math.logistic(xs) / (2 * jnp.sqrt(_math.softplus(xs)))
-    return jnp.where(tail, 0.5 * _math.exp(0.5 * x), main)
+    return _ops.where(tail, 0.5 * _math.exp(0.5 * x), main)
 
 
 def _sqrt_softplus_d2(x: Array) -> Array:
     # f'' = sigma'/(2 f) - f'^2 / f (no f^3 that could overflow).
     tail = x < _SQRT_SP_CUT
-    xs = jnp.where(tail, 0.0, x)
+    xs = _ops.where(tail, 0.0, x)
     f = jnp.sqrt(_math.softplus(xs))
     d1 = _math.logistic(xs) / (2 * f)
     main = _math.logistic_prime(xs) / (2 * f) - d1 * (d1 / f)
-    return jnp.where(tail, 0.25 * _math.exp(0.5 * x), main)
+    return _ops.where(tail, 0.25 * _math.exp(0.5 * x), main)
 
 
 _sqrt_softplus_d1 = rule(_sqrt_softplus_d1_value, _sqrt_softplus_d2)
@@ -195,12 +195,12 @@ def _squareplus_parts(x: Array, b: Array) -> tuple[Array, Array, Array]:
     b = jnp.asarray(b, x.dtype) + jnp.zeros_like(x)
     rb = jnp.sqrt(b)
     big = a > 2.0**60
-    a_big = jnp.where(big, a, 1.0)
-    a_small = jnp.where(big, 0.0, a)
+    a_big = _ops.where(big, a, 1.0)
+    a_small = _ops.where(big, 0.0, a)
     s_big = a * jnp.sqrt(1 + jnp.square(rb / a_big))
     s_small = jnp.sqrt(a_small * a_small + b)
     # b = 0 is relu: s = |x| exactly (a * a would flush for tiny x).
-    s = jnp.where(big, s_big, jnp.where(b > 0, s_small, a))
+    s = _ops.where(big, s_big, _ops.where(b > 0, s_small, a))
     return a, rb, s
 
 
@@ -210,39 +210,39 @@ def _squareplus_value(x: Array, b: Array) -> Array:
     # s = sqrt(a^2 + b) is correct to ~1 ulp of s, which is up to 2 ulp of f = b / (2(s + a))
     # when f is just below a power of 2; one exact-residual correction s_lo fixes that.
     ok = (a < 2.0**60) & (s > 0)
-    a_s = jnp.where(ok, a, 0.0)
-    s_s = jnp.where(ok, s, 1.0)
+    a_s = _ops.where(ok, a, 0.0)
+    s_s = _ops.where(ok, s, 1.0)
     p1, e1 = two_prod(a_s, a_s)
     p2, e2 = two_prod(s_s, s_s)
-    r = jnp.where(p1 >= b, b - (p2 - p1), (b - p2) + p1) + (e1 - e2)
-    s_lo = jnp.where(ok, r / (2 * s_s), 0.0)
+    r = _ops.where(p1 >= b, b - (p2 - p1), (b - p2) + p1) + (e1 - e2)
+    s_lo = _ops.where(ok, r / (2 * s_s), 0.0)
     den, den_lo = two_sum(s, a)
-    den_lo = jnp.where(jnp.isfinite(den_lo), den_lo + s_lo, 0.0)
-    den_s = jnp.where(den > 0, den, 1.0)
-    neg = jnp.where(den > 0, 0.5 * (b / den_s) * (1 - den_lo / den_s), 0.0)
+    den_lo = _ops.where(jnp.isfinite(den_lo), den_lo + s_lo, 0.0)
+    den_s = _ops.where(den > 0, den, 1.0)
+    neg = _ops.where(den > 0, 0.5 * (b / den_s) * (1 - den_lo / den_s), 0.0)
     # x + s would overflow at the top of the range (XLA folds 0.5 x + 0.5 s back into it).
-    top = jnp.where(jnp.isinf(x), x, x + 0.5 * (s - jnp.where(jnp.isinf(x), 0.0, x)))
-    pos = jnp.where(a > 1, top, 0.5 * (x + s))
-    return jnp.where(negative(x), neg, pos)
+    top = _ops.where(jnp.isinf(x), x, x + 0.5 * (s - _ops.where(jnp.isinf(x), 0.0, x)))
+    pos = _ops.where(a > 1, top, 0.5 * (x + s))
+    return _ops.where(negative(x), neg, pos)
 
 
 def _squareplus_d1_value(x: Array, b: Array) -> Array:
     a, rb, s = _squareplus_parts(x, b)
     pos_s = s > 0
-    s_s = jnp.where(pos_s, s, 1.0)
-    neg = 0.5 * (rb / s_s) * (rb / jnp.where(pos_s, s + a, 1.0))
-    pos = 0.5 * (1 + jnp.where(jnp.isinf(a), 1.0, a / s_s))
-    d = jnp.where(negative(x), neg, pos)
+    s_s = _ops.where(pos_s, s, 1.0)
+    neg = 0.5 * (rb / s_s) * (rb / _ops.where(pos_s, s + a, 1.0))
+    pos = 0.5 * (1 + _ops.where(jnp.isinf(a), 1.0, a / s_s))
+    d = _ops.where(negative(x), neg, pos)
     # b = 0 is relu: f'(0) = 0 (the flat piece owns the corner, relu's jax.nn value).
-    return nan_like(x, jnp.where(pos_s, d, 0.0))
+    return nan_like(x, _ops.where(pos_s, d, 0.0))
 
 
 def _squareplus_d2(x: Array, b: Array) -> Array:
     _, rb, s = _squareplus_parts(x, b)
     pos_s = s > 0
-    s_s = jnp.where(pos_s, s, 1.0)
+    s_s = _ops.where(pos_s, s, 1.0)
     r = rb / s_s
-    return nan_like(x, jnp.where(pos_s, 0.5 * r * r / s_s, 0.0))
+    return nan_like(x, _ops.where(pos_s, 0.5 * r * r / s_s, 0.0))
 
 
 def _squareplus_dparams(x: Array, b: Array) -> tuple[Array]:
@@ -300,30 +300,30 @@ def squareplus(x: ArrayLike, b: ArrayLike = 4) -> Array:
 
 
 def _smelu_value(x: Array, beta: Array) -> Array:
-    xc = jnp.clip(x, -beta, beta)
-    return jnp.where(x >= beta, x, jnp.square(xc + beta) / (4 * beta))
+    xc = _ops.clip(x, -beta, beta)
+    return _ops.where(x >= beta, x, jnp.square(xc + beta) / (4 * beta))
 
 
 def _smelu_d1_value(x: Array, beta: Array) -> Array:
-    xc = jnp.clip(x, -beta, beta)
-    return nan_like(x, jnp.where(x >= beta, 1.0, (xc + beta) / (2 * beta)))
+    xc = _ops.clip(x, -beta, beta)
+    return nan_like(x, _ops.where(x >= beta, 1.0, (xc + beta) / (2 * beta)))
 
 
 def _smelu_d2(x: Array, beta: Array) -> Array:
     # 1/(2 beta) on the open interval; 0 at +-beta (the outer, linear pieces own them).
     inside = jnp.abs(x) < beta
-    return nan_like(x, jnp.where(inside, 0.5 / beta, 0.0) + jnp.zeros_like(x))
+    return nan_like(x, _ops.where(inside, 0.5 / beta, 0.0) + jnp.zeros_like(x))
 
 
 def _smelu_dparams(x: Array, beta: Array) -> tuple[Array]:
-    xc = jnp.clip(x, -beta, beta)
+    xc = _ops.clip(x, -beta, beta)
     return ((xc + beta) * (beta - xc) / (4 * beta * beta),)
 
 
 def _smelu_d1_dparams(x: Array, beta: Array) -> tuple[Array]:
     # d/dbeta (x + beta) / (2 beta) = -x / (2 beta^2) on |x| < beta, else 0.
     inside = jnp.abs(x) < beta
-    xs = jnp.where(inside, x, 0.0)
+    xs = _ops.where(inside, x, 0.0)
     return (-xs / (2 * beta * beta),)
 
 

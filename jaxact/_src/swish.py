@@ -16,7 +16,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from jaxact._src import _math
+from jaxact._src import _math, _ops
 from jaxact._src._exact import two_prod, two_sum
 from jaxact._src.core import (
     ArrayLike,
@@ -55,10 +55,10 @@ def _exp_times(p: Array, x: Array, xlo: Array | None = None) -> Array:
     """
     hi, lo = _EXP_M64[jnp.dtype(x.dtype)]
     far = x < -_T
-    q = p * _math.exp(jnp.where(far, x + 64.0, x))
+    q = p * _math.exp(_ops.where(far, x + 64.0, x))
     if xlo is not None:
         q = q + q * xlo
-    return jnp.where(far, q * hi + q * lo, q)
+    return _ops.where(far, q * hi + q * lo, q)
 
 
 def _smooth(value, d1, d2, dparams=None, d1_dparams=None):
@@ -93,7 +93,7 @@ def _logistic_dw(z: Array) -> tuple[Array, Array]:
     hh = 1.0 - gh
     hl = ((1.0 - hh) - gh) - gl
     neg = z < 0
-    sh, sl = jnp.where(neg, gh, hh), jnp.where(neg, gl, hl)
+    sh, sl = _ops.where(neg, gh, hh), _ops.where(neg, gl, hl)
     h = sh + sl  # gh is a short head: renormalise
     return h, (sh - h) + sl
 
@@ -112,7 +112,7 @@ def _tanh_log1p(e: Array, el: Array) -> Array:
     nh, nl = two_prod(e, ah)
     nl = nl + (e * al + el * (e + ah))  # (e + el)(ah + al + el) - nh
     dh = nh + 2.0
-    dl = jnp.where(nh > 2, (nh - dh) + 2.0, (2.0 - dh) + nh) + nl
+    dl = _ops.where(nh > 2, (nh - dh) + 2.0, (2.0 - dh) + nh) + nl
     return _dw_div(nh, nl, dh, dl)
 
 
@@ -132,29 +132,38 @@ def _exp_neg_sq_times(f: Array, hi: Array, lo: Array) -> Array:
 # silu / swish: f = x sigma(x).
 
 
+def _silu_parts(x: Array) -> tuple[Array, Array]:
+    # The same clamps in f and f', so that computed together (_silu_both) they
+    # share sigma(xm) and the tail's exponential. sigma(60) = 1 in float64.
+    return _ops.clip(x, -_BIG, -_T), _ops.clip(x, -_T, 60.0)
+
+
 def _silu_value(x: Array) -> Array:
-    xt = jnp.clip(x, -_BIG, -_T)
-    xm = jnp.maximum(x, -_T)
-    return jnp.where(x < -_T, _exp_times(xt, xt), xm * _math.logistic(xm))
+    xt, xm = _silu_parts(x)
+    main = _ops.where(x > 60, x, xm * _math.logistic(xm))
+    return _ops.where(x < -_T, _exp_times(xt, xt), main)
 
 
 def _silu_d1_value(x: Array) -> Array:
-    xt = jnp.clip(x, -_BIG, -_T)
-    xm = jnp.clip(x, -_T, 60.0)
+    xt, xm = _silu_parts(x)
     main = _math.logistic(xm) + xm * _math.logistic_prime(xm)
-    return jnp.where(x < -_T, _exp_times(1 + xt, xt), jnp.where(x > 60, 1.0, main))
+    return _ops.where(x < -_T, _exp_times(1 + xt, xt), _ops.where(x > 60, 1.0, main))
+
+
+def _silu_both(x: Array) -> tuple[Array, Array]:
+    return _silu_value(x), _silu_d1_value(x)
 
 
 def _silu_d2_value(x: Array) -> Array:
     ax = jnp.abs(x)
-    at = jnp.clip(ax, _T, _BIG)
-    xm = jnp.clip(x, -_T, _T)
+    at = _ops.clip(ax, _T, _BIG)
+    xm = _ops.clip(x, -_T, _T)
     main = _math.logistic_prime(xm) * (2 - xm * _math.tanh(0.5 * xm))
-    return jnp.where(ax > _T, _exp_times(2 - at, -at), main)
+    return _ops.where(ax > _T, _exp_times(2 - at, -at), main)
 
 
 _silu_d1 = rule(_silu_d1_value, _silu_d2_value)
-_silu = rule(_silu_value, _silu_d1)
+_silu = rule(_silu_value, _silu_d1, both=_silu_both)
 
 
 @half_remat
@@ -211,22 +220,24 @@ def _swish_beta_d2_value(x: Array, beta: Array) -> Array:
 def _sigmoid_prime_times(p: Array, z: Array) -> Array:
     """``p * sigma'(z)``, kept normal in both tails (p finite)."""
     az = jnp.abs(z)
-    zm = jnp.clip(z, -_T, _T)
-    return jnp.where(az > _T, _exp_times(p, -jnp.clip(az, _T, _BIG)), p * _math.logistic_prime(zm))
+    zm = _ops.clip(z, -_T, _T)
+    return _ops.where(
+        az > _T, _exp_times(p, -_ops.clip(az, _T, _BIG)), p * _math.logistic_prime(zm)
+    )
 
 
 def _swish_beta_dparams(x: Array, beta: Array) -> tuple[Array]:
     z = beta * x
-    xc = jnp.clip(x, -_BIG / jnp.abs(beta), _BIG / jnp.abs(beta))
-    h = _math.exp(-0.5 * jnp.clip(jnp.abs(z), _T, _BIG))
+    xc = _ops.clip(x, -_BIG / jnp.abs(beta), _BIG / jnp.abs(beta))
+    h = _math.exp(-0.5 * _ops.clip(jnp.abs(z), _T, _BIG))
     tail = (xc * h) * (xc * h)
-    main = x * x * _math.logistic_prime(jnp.clip(z, -_T, _T))
-    return (jnp.where(jnp.abs(z) > _T, tail, main),)
+    main = x * x * _math.logistic_prime(_ops.clip(z, -_T, _T))
+    return (_ops.where(jnp.abs(z) > _T, tail, main),)
 
 
 def _swish_beta_d1_dparams(x: Array, beta: Array) -> tuple[Array]:
     # d/dbeta silu'(beta x) = x silu''(beta x).
-    xc = jnp.clip(x, -_BIG / jnp.abs(beta), _BIG / jnp.abs(beta))
+    xc = _ops.clip(x, -_BIG / jnp.abs(beta), _BIG / jnp.abs(beta))
     return (xc * _silu_d2_value(beta * x),)
 
 
@@ -320,8 +331,8 @@ def e_swish(x: ArrayLike, beta: ArrayLike = 1.0) -> Array:
 
 
 def _mish_parts(x: Array):
-    xn = jnp.clip(x, -_BIG, 0.0)
-    xp = jnp.clip(x, 0.0, _BIG)
+    xn = _ops.clip(x, -_BIG, 0.0)
+    xp = _ops.clip(x, 0.0, _BIG)
     e = _math.exp(xn)
     s = 1 + e
     q = e * (e + 2) + 2
@@ -334,7 +345,7 @@ def _tanh_sp_pos(u: Array, ul: Array) -> Array:
     """``tanh(softplus(x)) = (1 + 2u) / (1 + 2u + 2u^2)`` for ``u + ul = e^{-x} <= 1``."""
     u2 = 2 * u
     nh = 1.0 + u2
-    nl = jnp.where(u2 <= 1, (1.0 - nh) + u2, (u2 - nh) + 1.0) + 2 * ul
+    nl = _ops.where(u2 <= 1, (1.0 - nh) + u2, (u2 - nh) + 1.0) + 2 * ul
     vh, vl = two_prod(u, u)
     dh, dl = two_sum(nh, 2 * vh)
     dl = dl + (nl + (2 * vl + 4 * u * ul))
@@ -343,20 +354,20 @@ def _tanh_sp_pos(u: Array, ul: Array) -> Array:
 
 def _mish_value(x: Array) -> Array:
     # x tanh(sp(x)) with e^{+-x} as double words and the ratio rounded once.
-    xt = jnp.clip(x, -_BIG, -_T)
-    eh, el = _exp_dw(jnp.clip(x, -_T, 0.0))
-    uh, ul = _exp_dw(-jnp.clip(x, 0.0, _T))
-    main = x * jnp.where(x > 0, _tanh_sp_pos(uh, ul), _tanh_log1p(eh, el))
+    xt = _ops.clip(x, -_BIG, -_T)
+    eh, el = _exp_dw(_ops.clip(x, -_T, 0.0))
+    uh, ul = _exp_dw(-_ops.clip(x, 0.0, _T))
+    main = x * _ops.where(x > 0, _tanh_sp_pos(uh, ul), _tanh_log1p(eh, el))
     e = _math.exp(xt)
     tail = _exp_times(xt * (e + 2) / (e * (e + 2) + 2), xt)
-    return jnp.where(x < -_T, tail, main)
+    return _ops.where(x < -_T, tail, main)
 
 
 def _mish_d1_value(x: Array) -> Array:
     xn, xp, e, s, q, u, qq = _mish_parts(x)
     neg = _exp_times((e + 2) / q + 4 * xn * s / (q * q), xn)
     pos = 1 + ((4 * xp * (1 + u) - 2 * qq) / (qq * qq) * u) * u
-    return jnp.where(x > 0, pos, neg)
+    return _ops.where(x > 0, pos, neg)
 
 
 def _mish_d2_value(x: Array) -> Array:
@@ -365,7 +376,7 @@ def _mish_d2_value(x: Array) -> Array:
     neg = _exp_times(4 * bn / (q * q), xn)
     bp = 2 * (1 + u) + xp * (u * (u * (2 * u + 2) - 3) - 2) / qq
     pos = (4 * bp / (qq * qq) * u) * u
-    return jnp.where(x > 0, pos, neg)
+    return _ops.where(x > 0, pos, neg)
 
 
 _mish = _smooth(_mish_value, _mish_d1_value, _mish_d2_value)
@@ -412,7 +423,7 @@ def mish(x: ArrayLike) -> Array:
 
 def _smish_parts(x: Array, beta: Array):
     z = beta * x
-    zc = jnp.clip(z, -_BIG, _BIG)
+    zc = _ops.clip(z, -_BIG, _BIG)
     s = _math.logistic(zc)
     m = s * (s + 2)
     a = 4 / ((m + 2) * (m + 2))
@@ -421,18 +432,18 @@ def _smish_parts(x: Array, beta: Array):
 
 def _smish_value(x: Array, alpha: Array, beta: Array) -> Array:
     z, zc, s, m, _ = _smish_parts(x, beta)
-    zt = jnp.clip(z, -_BIG, -_T)
+    zt = _ops.clip(z, -_BIG, -_T)
     tail = _exp_times((zt / beta) * (s + 2) / (m + 2), zt)
-    sh, sl = _logistic_dw(jnp.clip(z, -_T, _T))
-    return alpha * jnp.where(z < -_T, tail, x * _tanh_log1p(sh, sl))
+    sh, sl = _logistic_dw(_ops.clip(z, -_T, _T))
+    return alpha * _ops.where(z < -_T, tail, x * _tanh_log1p(sh, sl))
 
 
 def _smish_d1_value(x: Array, alpha: Array, beta: Array) -> Array:
     z, zc, s, m, a = _smish_parts(x, beta)
-    zt = jnp.clip(z, -_BIG, -_T)
+    zt = _ops.clip(z, -_BIG, -_T)
     tail = _exp_times((s + 2) / (m + 2) + zt * a * (1 + s), zt)
     main = m / (m + 2) + zc * a * (1 + s) * _math.logistic_prime(zc)
-    return alpha * jnp.where(z < -_T, tail, main)
+    return alpha * _ops.where(z < -_T, tail, main)
 
 
 def _smish_d2_value(x: Array, alpha: Array, beta: Array) -> Array:
@@ -445,7 +456,7 @@ def _smish_d2_value(x: Array, alpha: Array, beta: Array) -> Array:
 def _smish_dparams(x: Array, alpha: Array, beta: Array) -> tuple[Array, Array]:
     # df/dalpha = f / alpha; df/dbeta = alpha x^2 A (1 + s) sigma'(z).
     _, zc, s, _, a = _smish_parts(x, beta)
-    xc = jnp.clip(x, -_BIG / beta, _BIG / beta)
+    xc = _ops.clip(x, -_BIG / beta, _BIG / beta)
     one = jnp.ones_like(alpha)
     return _smish_value(x, one, beta), alpha * (a * (1 + s)) * xc * _sigmoid_prime_times(xc, zc)
 
@@ -453,7 +464,7 @@ def _smish_dparams(x: Array, alpha: Array, beta: Array) -> tuple[Array, Array]:
 def _smish_d1_dparams(x: Array, alpha: Array, beta: Array) -> tuple[Array, Array]:
     # f' = alpha g(beta x): d/dalpha = g, d/dbeta = alpha x g' = x f'' / beta.
     one = jnp.ones_like(alpha)
-    xc = jnp.clip(x, -_BIG / beta, _BIG / beta)
+    xc = _ops.clip(x, -_BIG / beta, _BIG / beta)
     return _smish_d1_value(x, one, beta), xc * (_smish_d2_value(x, alpha, beta) / beta)
 
 
@@ -499,7 +510,7 @@ def smish(x: ArrayLike, alpha: ArrayLike = 1.0, beta: ArrayLike = 1.0) -> Array:
 
 
 def _serf_parts(x: Array):
-    xm = jnp.clip(x, -_T, _BIG)
+    xm = _ops.clip(x, -_T, _BIG)
     hi, lo = two_sum(jnp.maximum(xm, 0.0), _math.log1p(_math.exp(-jnp.abs(xm))))
     big_e = _exp_neg_sq(hi, lo)
     erf_sp = _math.erf(hi) + _K * big_e * lo
@@ -507,26 +518,26 @@ def _serf_parts(x: Array):
 
 
 def _serf_value(x: Array) -> Array:
-    xt = jnp.clip(x, -_BIG, -_T)
+    xt = _ops.clip(x, -_BIG, -_T)
     _, _, _, _, erf_sp = _serf_parts(x)
-    return jnp.where(x < -_T, _K * _exp_times(xt, xt), x * erf_sp)
+    return _ops.where(x < -_T, _K * _exp_times(xt, xt), x * erf_sp)
 
 
 def _serf_d1_value(x: Array) -> Array:
-    xt = jnp.clip(x, -_BIG, -_T)
+    xt = _ops.clip(x, -_BIG, -_T)
     xm, _, _, big_e, erf_sp = _serf_parts(x)
     main = erf_sp + _K * xm * big_e * _math.logistic(xm)
-    return jnp.where(x < -_T, _K * _exp_times(1 + xt, xt), main)
+    return _ops.where(x < -_T, _K * _exp_times(1 + xt, xt), main)
 
 
 def _serf_d2_value(x: Array) -> Array:
-    xt = jnp.clip(x, -_BIG, -_T)
+    xt = _ops.clip(x, -_BIG, -_T)
     xm, sp, sp_lo, _, _ = _serf_parts(x)
     sig = _math.logistic(xm)
     inner = 2 * sig + xm * (_math.logistic_prime(xm) - 2 * sig * sig * sp)
     # e^{-sp^2} alone is subnormal in float32 from x ~ 9.4, where f'' is still normal.
     main = _exp_neg_sq_times(_K * inner, sp, sp_lo)
-    return jnp.where(x < -_T, _K * _exp_times(2 + xt, xt), main)
+    return _ops.where(x < -_T, _K * _exp_times(2 + xt, xt), main)
 
 
 _serf = _smooth(_serf_value, _serf_d1_value, _serf_d2_value)
@@ -571,7 +582,7 @@ def serf(x: ArrayLike) -> Array:
 
 
 def _telu_parts(x: Array):
-    xm = jnp.clip(x, -_T, 7.0)
+    xm = _ops.clip(x, -_T, 7.0)
     eh, el = _exp_dw(xm)
     w = _math.exp(-2 * eh) * (1 - 2 * el)
     d = 1 + w
@@ -580,26 +591,26 @@ def _telu_parts(x: Array):
 
 
 def _telu_value(x: Array) -> Array:
-    xt = jnp.clip(x, -_BIG, -_T)
+    xt = _ops.clip(x, -_BIG, -_T)
     xm, _, _, _, _, th = _telu_parts(x)
-    main = jnp.where(x > 4, x, xm * th)
-    return jnp.where(x < -_T, _exp_times(xt, xt), main)
+    main = _ops.where(x > 4, x, xm * th)
+    return _ops.where(x < -_T, _exp_times(xt, xt), main)
 
 
 def _telu_d1_value(x: Array) -> Array:
-    xt = jnp.clip(x, -_BIG, -_T)
+    xt = _ops.clip(x, -_BIG, -_T)
     xm, eh, _, w, d, th = _telu_parts(x)
     main = th + xm * eh * (4 * w / (d * d))
-    return jnp.where(x < -_T, _exp_times(1 + xt, xt), jnp.where(x > 7, 1.0, main))
+    return _ops.where(x < -_T, _exp_times(1 + xt, xt), _ops.where(x > 7, 1.0, main))
 
 
 def _telu_d2_value(x: Array) -> Array:
-    xt = jnp.clip(x, -_BIG, -_T)
+    xt = _ops.clip(x, -_BIG, -_T)
     xm, eh, el, _, d, th = _telu_parts(x)
     # E sech^2(E) (2 + x - 2 x E tanh E), with e^{-2E} kept normal while f'' is.
     p = 4 * eh * (2 + xm - 2 * xm * eh * th) / (d * d)
     main = _exp_times(p, -2 * eh, -2 * el)
-    return jnp.where(x < -_T, _exp_times(2 + xt, xt), jnp.where(x > 7, 0.0, main))
+    return _ops.where(x < -_T, _exp_times(2 + xt, xt), _ops.where(x > 7, 0.0, main))
 
 
 _telu = _smooth(_telu_value, _telu_d1_value, _telu_d2_value)
@@ -646,19 +657,19 @@ tanhexp = telu
 
 
 def _lisht_d1_value(x: Array) -> Array:
-    xm = jnp.clip(x, -_BIG, _BIG)
+    xm = _ops.clip(x, -_BIG, _BIG)
     # f' = 2x to the last bit for |x| < 1e-20; 2x of a subnormal x (which XLA:CPU
     # reads as 0) is a normal number.
     small = jnp.abs(x) < 1e-20
-    return jnp.where(small, unflushed_times(2.0, x), _math.tanh(xm) + xm * tanh_prime(xm))
+    return _ops.where(small, unflushed_times(2.0, x), _math.tanh(xm) + xm * tanh_prime(xm))
 
 
 def _lisht_d2_value(x: Array) -> Array:
     ax = jnp.abs(x)
-    at = jnp.clip(ax, 20.0, _BIG)
-    xm = jnp.clip(x, -20.0, 20.0)
+    at = _ops.clip(ax, 20.0, _BIG)
+    xm = _ops.clip(x, -20.0, 20.0)
     main = 2 * tanh_prime(xm) * (1 - xm * _math.tanh(xm))
-    return jnp.where(ax > 20, _exp_times(8 * (1 - at), -2 * at), main)
+    return _ops.where(ax > 20, _exp_times(8 * (1 - at), -2 * at), main)
 
 
 _lisht = _smooth(lambda x: x * _math.tanh(x), _lisht_d1_value, _lisht_d2_value)
@@ -695,24 +706,24 @@ def lisht(x: ArrayLike) -> Array:
 
 
 def _elish_left(x: Array):
-    xl = jnp.clip(x, -_BIG, 0.0)
+    xl = _ops.clip(x, -_BIG, 0.0)
     return _math.exp(xl), _math.expm1(xl), _math.logistic(xl), _math.logistic_prime(xl), xl
 
 
 def _elish_value(x: Array) -> Array:
     _, em, sig, _, _ = _elish_left(x)
-    return jnp.where(negative(x), em * sig, _silu_value(x))
+    return _ops.where(negative(x), em * sig, _silu_value(x))
 
 
 def _elish_d1_value(x: Array) -> Array:
     e, em, sig, s1, _ = _elish_left(x)
-    return jnp.where(negative(x), e * sig + em * s1, _silu_d1_value(x))
+    return _ops.where(negative(x), e * sig + em * s1, _silu_d1_value(x))
 
 
 def _elish_d2_value(x: Array) -> Array:
     e, em, sig, s1, xl = _elish_left(x)
     left = e * sig + 2 * e * s1 - em * s1 * _math.tanh(0.5 * xl)
-    return jnp.where(negative(x), left, _silu_d2_value(x))
+    return _ops.where(negative(x), left, _silu_d2_value(x))
 
 
 _elish = _smooth(_elish_value, _elish_d1_value, _elish_d2_value)
@@ -758,15 +769,15 @@ def _smu_parts(x: Array, alpha: Array, mu: Array):
     one = jnp.ones_like(x)
     a = alpha * one
     om = 1.0 - a
-    om_lo = jnp.where(jnp.abs(a) <= 1, (1.0 - om) - a, (-a - om) + 1.0)
+    om_lo = _ops.where(jnp.abs(a) <= 1, (1.0 - om) - a, (-a - om) + 1.0)
     c, c_lo = two_prod(mu * one, om)
     c_lo = c_lo + mu * om_lo
-    xc = jnp.clip(x, -1e30, 1e30)
+    xc = _ops.clip(x, -1e30, 1e30)
     y, y_lo = two_prod(c, xc)
     y_lo = y_lo + c_lo * xc
     far = jnp.abs(y) > _BIG
-    yc = jnp.clip(y, -_BIG, _BIG)
-    ylc = jnp.where(far, 0.0, y_lo)
+    yc = _ops.clip(y, -_BIG, _BIG)
+    ylc = _ops.where(far, 0.0, y_lo)
     big_e = _exp_neg_sq(yc, ylc)
     return om, c, y, yc, ylc, big_e
 
@@ -775,7 +786,7 @@ def _smu_gate(alpha, om, y, ylc, big_e):
     """2 f / x: (1 + alpha) + (1 - alpha) erf(y), without cancellation for y < 0."""
     pos = (1 + alpha) + om * (_math.erf(y) + _K * big_e * ylc)
     neg = 2 * alpha + om * (_math.erfc(-y) + _K * big_e * ylc)
-    return jnp.where(y < 0, neg, pos)
+    return _ops.where(y < 0, neg, pos)
 
 
 def _smu_value(x: Array, alpha: Array, mu: Array) -> Array:
@@ -797,8 +808,8 @@ def _smu_d2_value(x: Array, alpha: Array, mu: Array) -> Array:
 
 def _smu_dparams(x: Array, alpha: Array, mu: Array) -> tuple[Array, Array]:
     om, _, y, yc, ylc, big_e = _smu_parts(x, alpha, mu)
-    erfc_y = jnp.where(y < 0, 2 - _math.erfc(-y), _math.erfc(y))
-    xc = jnp.clip(x, -1e30, 1e30)
+    erfc_y = _ops.where(y < 0, 2 - _math.erfc(-y), _math.erfc(y))
+    xc = _ops.clip(x, -1e30, 1e30)
     d_alpha = 0.5 * x * (erfc_y - _K * yc * big_e)
     d_mu = (om * om / math.sqrt(math.pi)) * xc * (xc * big_e)
     return d_alpha, d_mu
@@ -808,8 +819,8 @@ def _smu_d1_dparams(x: Array, alpha: Array, mu: Array) -> tuple[Array, Array]:
     # With E = e^{-y^2}: df'/dmu = (1 - alpha)^2 K x E (1 - y^2) = x f'' / mu and
     # df'/dalpha = (erfc(y) - K y E) / 2 - mu (1 - alpha) K x E (1 - y^2).
     om, _, y, yc, ylc, big_e = _smu_parts(x, alpha, mu)
-    erfc_y = jnp.where(y < 0, 2 - _math.erfc(-y), _math.erfc(y))
-    xc = jnp.clip(x, -1e30, 1e30)
+    erfc_y = _ops.where(y < 0, 2 - _math.erfc(-y), _math.erfc(y))
+    xc = _ops.clip(x, -1e30, 1e30)
     t = _exp_neg_sq_times(_K * xc * ((1 - yc - ylc) * (1 + yc + ylc)), yc, ylc)
     return 0.5 * (erfc_y - _K * yc * big_e) - (mu * om) * t, (om * om) * t
 
@@ -861,15 +872,15 @@ def smu(x: ArrayLike, alpha: ArrayLike = 0.01, mu: ArrayLike = 2.5) -> Array:
 def _hypot(a: Array, b: Array) -> Array:
     a, b = jnp.abs(a), jnp.abs(b)
     hi, lo = jnp.maximum(a, b), jnp.minimum(a, b)
-    safe = jnp.where(hi > 0, hi, 1.0)
+    safe = _ops.where(hi > 0, hi, 1.0)
     ratio = lo / safe
-    return nan_like(hi, jnp.where(hi > 0, safe * jnp.sqrt(1 + ratio * ratio), 0.0))
+    return nan_like(hi, _ops.where(hi > 0, safe * jnp.sqrt(1 + ratio * ratio), 0.0))
 
 
 def _smu1_parts(x: Array, alpha: Array, mu: Array, clamp: bool = True):
     om = 1 - alpha
     big = float(jnp.finfo(x.dtype).max) / 4
-    v = jnp.abs(om * (jnp.clip(x, -big, big) if clamp else x))
+    v = jnp.abs(om * (_ops.clip(x, -big, big) if clamp else x))
     r = _hypot(v, mu * jnp.ones_like(x))
     return om, v, r
 
@@ -878,14 +889,14 @@ def _smu1_value(x: Array, alpha: Array, mu: Array) -> Array:
     _, v, r = _smu1_parts(x, alpha, mu, clamp=False)
     pos = (0.5 * (1 + alpha)) * x + 0.5 * r
     neg = alpha * x + 0.5 * mu * (mu / (r + v))
-    return jnp.where(negative(x), neg, pos)
+    return _ops.where(negative(x), neg, pos)
 
 
 def _smu1_d1_value(x: Array, alpha: Array, mu: Array) -> Array:
     om, v, r = _smu1_parts(x, alpha, mu)
     pos = 0.5 * ((1 + alpha) + om * (v / r))
     neg = alpha + 0.5 * om * (mu / r) * (mu / (r + v))
-    return jnp.where(negative(x), neg, pos)
+    return _ops.where(negative(x), neg, pos)
 
 
 def _smu1_d2_value(x: Array, alpha: Array, mu: Array) -> Array:
@@ -898,7 +909,7 @@ def _smu1_dparams(x: Array, alpha: Array, mu: Array) -> tuple[Array, Array]:
     _, v, r = _smu1_parts(x, alpha, mu)
     pos = 0.5 * x * (mu / r) * (mu / (r + v))
     neg = 0.5 * x * (1 + v / r)
-    return jnp.where(negative(x), neg, pos), 0.5 * (mu / r)
+    return _ops.where(negative(x), neg, pos), 0.5 * (mu / r)
 
 
 _smu1 = _smooth(_smu1_value, _smu1_d1_value, _smu1_d2_value, _smu1_dparams)
