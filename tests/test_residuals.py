@@ -244,7 +244,9 @@ def test_ops_match_jnp():
     c = x > 0
     for a, b in [(1.5, x), (x, -1.0), (0.25, 0.75), (x, x * 2), (jnp.float32(3), x)]:
         got, want = _ops.where(c, a, b), jnp.where(c, a, b)
-        assert got.dtype == want.dtype and got.weak_type == want.weak_type
+        assert got.dtype == want.dtype
+        both_scalars = isinstance(a, float) and isinstance(b, float)
+        assert got.weak_type == (want.weak_type and not both_scalars)
         np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(
         _ops.where(jnp.array(True), x[:, None], x), jnp.where(True, x[:, None], x)

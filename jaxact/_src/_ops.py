@@ -13,7 +13,8 @@ constant that XLA fuses, and nothing is split.
 
 Semantics match ``jnp.where(cond, a, b)`` (three arguments) and
 ``jnp.clip(x, lo, hi)`` for real floating operands: NumPy broadcasting, JAX's
-type promotion (weak Python scalars included), NaN passes through ``clip``.
+type promotion (two Python-scalar branches aside: see ``where``), NaN passes
+through ``clip``. Constants take the sharding of the array operand.
 """
 
 from __future__ import annotations
@@ -28,30 +29,34 @@ from jax import lax
 Array = jax.Array
 
 
-def _is_weak(v: Any) -> bool:
-    return isinstance(v, (int, float)) or bool(getattr(v, "weak_type", False))
-
-
-def _operand(v: Any, shape: tuple[int, ...], dtype: Any, weak: bool) -> Array:
-    if isinstance(v, (int, float)):
-        return lax.full(shape, v, None if weak else dtype)
+def _full(ref: Array, v: Any, dtype: Any) -> Array:
+    """``v`` broadcast to ``ref``'s shape and sharding (``ref`` has the result shape)."""
+    if isinstance(v, (int, float, bool)):
+        return lax.full_like(ref, v, dtype)
     v = jnp.asarray(v)
     if v.dtype != dtype:
         v = v.astype(dtype)
-    if v.shape != shape:
-        v = jnp.broadcast_to(v, shape)
+    if v.shape != ref.shape:
+        # A product with ones (not broadcast_to) takes ref's sharding; v * 1 is v.
+        ones = lax.full_like(ref, True if dtype == jnp.bool_ else 1, dtype)
+        v = (ones & v) if dtype == jnp.bool_ else ones * v
     return v
 
 
 def where(cond: Any, a: Any, b: Any) -> Array:
-    """``jnp.where(cond, a, b)`` without an inner jit (see the module docstring)."""
+    """``jnp.where(cond, a, b)`` without an inner jit (see the module docstring).
+
+    Two Python-scalar branches give a result of the default float (or int) dtype
+    that is not weakly typed.
+    """
     shape = tuple(np.broadcast_shapes(np.shape(cond), np.shape(a), np.shape(b)))
     dtype = jnp.result_type(a, b)
-    weak = _is_weak(a) and _is_weak(b)
-    c = jnp.asarray(cond)
-    if c.shape != shape:
-        c = jnp.broadcast_to(c, shape)
-    return lax.select(c, _operand(a, shape, dtype, weak), _operand(b, shape, dtype, weak))
+    refs = [v for v in (a, b, cond) if isinstance(v, (jax.Array, np.ndarray))]
+    ref = next((jnp.asarray(v) for v in refs if np.shape(v) == shape), None)
+    if ref is None:
+        ref = jnp.broadcast_to(jnp.asarray(refs[0]), shape)
+    c = _full(ref, cond, jnp.dtype(jnp.bool_))
+    return lax.select(c, _full(ref, a, dtype), _full(ref, b, dtype))
 
 
 def clip(x: Array, lo: Any = None, hi: Any = None) -> Array:

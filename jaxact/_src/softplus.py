@@ -69,6 +69,8 @@ def _softplus_dparams(x: Array, beta: Array) -> tuple[Array]:
 
 _softplus_d1 = rule(_softplus_d1_value, _softplus_d2, _softplus_d1_dparams)
 _softplus = rule(_softplus_value, _softplus_d1, _softplus_dparams)
+# beta = 1 given as a Python number (the default): no scaling, no correction term.
+_softplus_unit = rule(_math.softplus, _sigmoid)
 
 
 def _softplus_threshold_value(x: Array, beta: Array, threshold: Array) -> Array:
@@ -116,6 +118,8 @@ def softplus(x: ArrayLike, beta: ArrayLike = 1.0, threshold: ArrayLike | None = 
     x, dtype = prepare(x, "softplus")
     beta = param(beta, "softplus", "beta", x, positive=True)
     if threshold is None:
+        if isinstance(beta, float) and beta == 1.0:
+            return finish(_softplus_unit(x), dtype)
         return finish(_softplus(x, beta), dtype)
     threshold = param(threshold, "softplus", "threshold", x)
     return finish(_softplus_threshold(x, beta, threshold), dtype)

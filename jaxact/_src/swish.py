@@ -105,15 +105,21 @@ def _dw_div(nh: Array, nl: Array, dh: Array, dl: Array) -> Array:
     return t + (((nh - p) - pe) + (nl - t * dl)) / dh
 
 
-def _tanh_log1p(e: Array, el: Array) -> Array:
-    """``tanh(log(1 + e)) = n / (n + 2)``, ``n = e (e + 2)``, for ``0 <= e + el <= 1``."""
+def _tanh_log1p_parts(e: Array, el: Array) -> tuple[Array, Array, Array, Array]:
+    """``tanh(log(1 + e)) = n / (n + 2)``, ``n = e (e + 2)``, for ``0 <= e + el <= 1``:
+    numerator and denominator as double words ``(nh, nl, dh, dl)``."""
     ah = 2.0 + e
     al = (2.0 - ah) + e
     nh, nl = two_prod(e, ah)
     nl = nl + (e * al + el * (e + ah))  # (e + el)(ah + al + el) - nh
     dh = nh + 2.0
     dl = _ops.where(nh > 2, (nh - dh) + 2.0, (2.0 - dh) + nh) + nl
-    return _dw_div(nh, nl, dh, dl)
+    return nh, nl, dh, dl
+
+
+def _tanh_log1p(e: Array, el: Array) -> Array:
+    """``tanh(log(1 + e))`` for ``0 <= e + el <= 1``, rounded once."""
+    return _dw_div(*_tanh_log1p_parts(e, el))
 
 
 def _exp_neg_sq(hi: Array, lo: Array) -> Array:
@@ -341,33 +347,66 @@ def _mish_parts(x: Array):
     return xn, xp, e, s, q, u, qq
 
 
-def _tanh_sp_pos(u: Array, ul: Array) -> Array:
-    """``tanh(softplus(x)) = (1 + 2u) / (1 + 2u + 2u^2)`` for ``u + ul = e^{-x} <= 1``."""
+def _tanh_sp_pos_parts(u: Array, ul: Array) -> tuple[Array, Array, Array, Array]:
+    """``tanh(softplus(x)) = (1 + 2u) / (1 + 2u + 2u^2)`` for ``u + ul = e^{-x} <= 1``:
+    numerator and denominator as double words."""
     u2 = 2 * u
     nh = 1.0 + u2
     nl = _ops.where(u2 <= 1, (1.0 - nh) + u2, (u2 - nh) + 1.0) + 2 * ul
     vh, vl = two_prod(u, u)
     dh, dl = two_sum(nh, 2 * vh)
     dl = dl + (nl + (2 * vl + 4 * u * ul))
-    return _dw_div(nh, nl, dh, dl)
+    return nh, nl, dh, dl
+
+
+def _mish_exp(x: Array) -> tuple[Array, Array, Array, Array]:
+    """One exponential for mish: ``w = e^{-|x|}`` (double word) for ``x >= -40``;
+    below, ``e^{x + 64}`` (the far tail is ``x e^x``, formed as in _exp_times).
+
+    Returns ``(far, xt, wh, wl)`` with ``xt`` the clamped far-tail argument.
+    """
+    c = _math._c(x)
+    far = x < -_T
+    xt = _ops.clip(x, -_BIG, -_T)
+    arg = _ops.where(far, jnp.maximum(xt + 64.0, c.exp_lo), -jnp.abs(_ops.clip(x, -_T, _T)))
+    wh, wl = _exp_dw(arg)
+    return far, xt, wh, wl
+
+
+def _mish_ratio(x: Array, wh: Array, wl: Array) -> Array:
+    """``tanh(softplus(x))`` from ``w = e^{-|x|}`` with one double-word division."""
+    pos = x > 0
+    parts = zip(_tanh_sp_pos_parts(wh, wl), _tanh_log1p_parts(wh, wl), strict=True)
+    return _dw_div(*(_ops.where(pos, p, n) for p, n in parts))
 
 
 def _mish_value(x: Array) -> Array:
-    # x tanh(sp(x)) with e^{+-x} as double words and the ratio rounded once.
-    xt = _ops.clip(x, -_BIG, -_T)
-    eh, el = _exp_dw(_ops.clip(x, -_T, 0.0))
-    uh, ul = _exp_dw(-_ops.clip(x, 0.0, _T))
-    main = x * _ops.where(x > 0, _tanh_sp_pos(uh, ul), _tanh_log1p(eh, el))
-    e = _math.exp(xt)
-    tail = _exp_times(xt * (e + 2) / (e * (e + 2) + 2), xt)
-    return _ops.where(x < -_T, tail, main)
+    # x tanh(sp(x)) with e^{-|x|} as a double word and the ratio rounded once;
+    # far tail x e^x (tanh(sp(x)) = e^x to the last bit of float64 below -40).
+    far, xt, wh, wl = _mish_exp(x)
+    hi, lo = _EXP_M64[jnp.dtype(x.dtype)]
+    q = xt * wh
+    return _ops.where(far, q * hi + q * lo, x * _mish_ratio(x, wh, wl))
 
 
 def _mish_d1_value(x: Array) -> Array:
-    xn, xp, e, s, q, u, qq = _mish_parts(x)
-    neg = _exp_times((e + 2) / q + 4 * xn * s / (q * q), xn)
-    pos = 1 + ((4 * xp * (1 + u) - 2 * qq) / (qq * qq) * u) * u
-    return _ops.where(x > 0, pos, neg)
+    far, xt, w, _ = _mish_exp(x)
+    hi, lo = _EXP_M64[jnp.dtype(x.dtype)]
+    # x <= 0, e = w: (e + 2)/q + 4 x s/q^2 times e, q = e(e + 2) + 2, s = 1 + e.
+    xn = jnp.minimum(x, 0.0)
+    q = w * (w + 2) + 2
+    neg = ((w + 2) / q + 4 * xn * (1 + w) / (q * q)) * w
+    # x > 0, u = w: 1 + (4x(1 + u) - 2Q)/Q^2 u^2, Q = 1 + 2u(1 + u).
+    xp = _ops.clip(x, 0.0, _T)
+    qq = 1 + 2 * w * (1 + w)
+    pos = 1 + ((4 * xp * (1 + w) - 2 * qq) / (qq * qq) * w) * w
+    # far tail: (1 + x) e^x.
+    p = (1 + xt) * w
+    return _ops.where(far, p * hi + p * lo, _ops.where(x > 0, pos, neg))
+
+
+def _mish_both(x: Array) -> tuple[Array, Array]:
+    return _mish_value(x), _mish_d1_value(x)
 
 
 def _mish_d2_value(x: Array) -> Array:
@@ -379,7 +418,7 @@ def _mish_d2_value(x: Array) -> Array:
     return _ops.where(x > 0, pos, neg)
 
 
-_mish = _smooth(_mish_value, _mish_d1_value, _mish_d2_value)
+_mish = rule(_mish_value, rule(_mish_d1_value, _mish_d2_value), both=_mish_both)
 
 
 @half_remat
