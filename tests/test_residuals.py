@@ -263,6 +263,8 @@ def test_ops_match_jnp():
         ("sigmoid", "sigmoid.sigmoid_prime"),
         ("gelu_tanh", "gelu._gelu_tanh_d1"),
         ("gelu_erf", "gelu._gelu_erf_d1"),
+        ("tanh", "sigmoid.tanh_prime"),
+        ("mish", "swish._mish_d1"),
     ],
 )
 def test_value_and_derivative_computed_together_match(name, d1, dtype):

@@ -311,7 +311,6 @@ class _C:
         self.exp_hi = 710.0 if f64 else 89.0
         self.exp_lo = -746.0 if f64 else -104.0
         self.m1_lo = -38.0 if f64 else -17.5
-        self.tanh_hi = 19.5 if f64 else 9.5  # tanh(x) rounds to 1 beyond
         self.erfc_hi = 28.0 if f64 else 11.0  # erfc underflows beyond this
         self.sp_hi = 37.0 if f64 else 16.0  # softplus(x) rounds to x beyond
 
@@ -486,17 +485,30 @@ def _tanh_poly(x, c):
     return x + (x * z) * _poly(c.tanhq, z)
 
 
+def _tanh_recip(a, c):
+    """_recip1pexp(2a) for a = |x|, the argument clamped at 20 (tanh(20) = 1 and
+    tanh'(20) = 4e^{-40} are exact there; beyond, the callers use their tails).
+    Shared by tanh and tanh' so that computed together they reduce once."""
+    return _recip1pexp(2.0 * jnp.minimum(a, 20.0), c)
+
+
 def tanh(x: Array) -> Array:
     """tanh(x): odd fitted polynomial for |x| < 0.55, else 1 - 2/(1 + exp(2|x|))."""
     c = _c(x)
     a = jnp.abs(x)
-    k, q0, q1 = _recip1pexp(2.0 * jnp.minimum(a, c.tanh_hi), c)
+    k, q0, q1 = _tanh_recip(a, c)
     f = _pow2(1 - k, c)
     h0 = q0 * f  # exact
     h1 = q1 * f
     # 1 - h0 is exact while h0 has no bits below ulp(1/2).
     big = _ops.where(k <= c.prec - c.half, (1.0 - h0) - h1, 1.0 - (h0 + h1))
     return _copysign(_ops.where(a < 0.55, _tanh_poly(a, c), big), x, c)
+
+
+def tanh_prime_core(x: Array) -> Array:
+    """1 - tanh(x)^2 = 4 sigma(2x) sigma(-2x) for |x| <= 20 (clamped beyond)."""
+    c = _c(x)
+    return 4.0 * _logistic_prime_of(*_tanh_recip(jnp.abs(x), c), c)
 
 
 def logistic(x: Array) -> Array:
@@ -508,9 +520,13 @@ def logistic(x: Array) -> Array:
 
 
 def logistic_prime(x: Array) -> Array:
-    """sigma(x) sigma(-x) = g (1 - g), g = 1/(1 + exp(|x|)) = 2**-k (q0 + q1), 1 - g = t + tl."""
+    """sigma(x) sigma(-x) = g (1 - g), g = 1/(1 + exp(|x|))."""
     c = _c(x)
-    k, q0, q1 = _recip1pexp(jnp.abs(x), c)
+    return _logistic_prime_of(*_recip1pexp(jnp.abs(x), c), c)
+
+
+def _logistic_prime_of(k, q0, q1, c):
+    """g (1 - g) from g = 2**-k (q0 + q1) (see _recip1pexp), 1 - g = t + tl."""
     f = _pow2(-jnp.minimum(k, 100), c)
     g0 = q0 * f
     t = 1.0 - g0

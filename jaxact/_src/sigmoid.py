@@ -122,7 +122,7 @@ def _tanh_d1_value(x: Array) -> Array:
     # longer than forming e^{-2|x|} does.
     ax = jnp.abs(x)
     tail = jnp.square(2 * _math.exp(-ax))
-    return _ops.where(ax > 20, tail, 4 * _math.logistic_prime(2 * x))
+    return _ops.where(ax > 20, tail, _math.tanh_prime_core(x))
 
 
 def _tanh_d2(x: Array) -> Array:
@@ -132,7 +132,11 @@ def _tanh_d2(x: Array) -> Array:
 
 
 tanh_prime = rule(_tanh_d1_value, _tanh_d2)
-_tanh = rule(_math.tanh, tanh_prime)
+_tanh = rule(
+    _math.tanh,
+    tanh_prime,
+    both=lambda x: (_math.tanh(x), _tanh_d1_value(x)),  # one 1/(1 + e^{2|x|})
+)
 
 
 @half_remat

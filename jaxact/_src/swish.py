@@ -424,7 +424,8 @@ def _mish_d2_value(x: Array) -> Array:
     return _ops.where(x > 0, pos, neg)
 
 
-_mish = rule(_mish_value, rule(_mish_d1_value, _mish_d2_value), both=_mish_both)
+_mish_d1 = rule(_mish_d1_value, _mish_d2_value)
+_mish = rule(_mish_value, _mish_d1, both=_mish_both)
 
 
 @half_remat
