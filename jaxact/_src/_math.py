@@ -508,7 +508,8 @@ def tanh(x: Array) -> Array:
 def tanh_prime_core(x: Array) -> Array:
     """1 - tanh(x)^2 = 4 sigma(2x) sigma(-2x) for |x| <= 20 (clamped beyond)."""
     c = _c(x)
-    return 4.0 * _logistic_prime_of(*_tanh_recip(jnp.abs(x), c), c)
+    k, q0, q1 = _tanh_recip(jnp.abs(x), c)
+    return 4.0 * _logistic_prime_of(k, q0, q1, c)
 
 
 def logistic(x: Array) -> Array:
@@ -522,7 +523,8 @@ def logistic(x: Array) -> Array:
 def logistic_prime(x: Array) -> Array:
     """sigma(x) sigma(-x) = g (1 - g), g = 1/(1 + exp(|x|))."""
     c = _c(x)
-    return _logistic_prime_of(*_recip1pexp(jnp.abs(x), c), c)
+    k, q0, q1 = _recip1pexp(jnp.abs(x), c)
+    return _logistic_prime_of(k, q0, q1, c)
 
 
 def _logistic_prime_of(k, q0, q1, c):
