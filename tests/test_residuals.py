@@ -225,7 +225,6 @@ HOISTED = {
     "snake_beta": (5, 0),
     "sine": (4, 4),
     "smu": (3, 3),
-    "elu": (2, 2),
     "tanh_shrink": (2, 2),
 }
 

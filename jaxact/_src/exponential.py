@@ -59,7 +59,7 @@ def _elu_value(x: Array, alpha: Array, scale: Array) -> Array:
     # Near 0 the result is slope * x; formed so a subnormal x keeps a normal result.
     tiny = unflushed_times(_ops.where(pos, scale, scale * alpha), x)
     # scale * alpha kept as a double word: its rounding would add an ulp (selu).
-    ch, cl = two_prod(jnp.broadcast_to(scale, x.shape), jnp.broadcast_to(alpha, x.shape))
+    ch, cl = two_prod(jnp.asarray(scale, x.dtype), jnp.asarray(alpha, x.dtype))
     e = _math.expm1(xn)
     big = _ops.where(pos, scale * x, ch * e + cl * e)
     return _ops.where(jnp.abs(x) < _TINY_X, tiny, big)
@@ -74,7 +74,7 @@ def _elu_d2(x: Array, alpha: Array, scale: Array) -> Array:
 def _elu_d1_value(x: Array, alpha: Array, scale: Array) -> Array:
     pos = positive(x)
     xn = _ops.where(pos, 0.0, x)
-    return nan_like(x, _ops.where(pos, scale + jnp.zeros_like(x), _scaled_exp(scale * alpha, xn)))
+    return nan_like(x, _ops.where(pos, scale, _scaled_exp(scale * alpha, xn)))
 
 
 def _elu_d1_dparams(x: Array, alpha: Array, scale: Array) -> tuple[Array, Array]:
