@@ -1,16 +1,16 @@
 """The floor of the scan training step for an activation that keeps one array.
 
 ``jaxact bench --step`` compares jaxact's activations with jax.nn's in an
-8-layer ``lax.scan`` MLP. A smooth activation whose derivative is not a function
-of its output must keep one more array per layer than the matmul does. This
-program times that cost alone: a silu whose forward pass is XLA's own
-``x * sigmoid(x)`` and whose saved derivative is a trivial ``x + 1`` (wrong on
-purpose: it costs no arithmetic), against jax.nn.silu in the same process,
-interleaved. Its ratio is the best any one-array rule can reach on the machine
-running it; the ratio for a rule that keeps nothing beyond the output (``d = y``)
-is printed too.
+8-layer ``lax.scan`` MLP. An activation whose derivative is not (accurately) a
+function of its output must keep one more array per layer than the matmul
+does. This program times that cost alone: for each function, a version whose
+forward pass is jax.nn's own and whose saved derivative is a trivial ``x + 1``
+(wrong on purpose: it costs no arithmetic), against jax.nn's function in the
+same process, interleaved. Its ratio is the best any one-array rule can reach
+for that function on the machine running it. For silu the ratio of a rule that
+keeps nothing beyond its output (``d = y``) is printed too.
 
-    python -m benchmarks.step_floor [--repeats N]
+    python -m benchmarks.step_floor [--functions silu,tanh] [--repeats N]
 """
 
 from __future__ import annotations
@@ -23,16 +23,31 @@ import jax
 
 from jaxact.bench import step_time
 
+BASELINES: dict[str, Callable[[jax.Array], jax.Array]] = {
+    "silu": jax.nn.silu,
+    "gelu_tanh": jax.nn.gelu,
+    "mish": jax.nn.mish,
+    "tanh": jax.numpy.tanh,
+    "sigmoid": jax.nn.sigmoid,
+    "log_sigmoid": jax.nn.log_sigmoid,
+    "softplus": jax.nn.softplus,
+    "elu": jax.nn.elu,
+}
 
-def _silu_keeping(derivative: Callable[[jax.Array, jax.Array], jax.Array]):
+
+def _keeping(
+    fn: Callable[[jax.Array], jax.Array], derivative: Callable[[jax.Array, jax.Array], jax.Array]
+) -> Callable[[jax.Array], jax.Array]:
+    """``fn``'s values with a custom derivative ``derivative(x, y)`` (kept for backward)."""
+
     @jax.custom_jvp
     def f(x):
-        return x * jax.nn.sigmoid(x)
+        return fn(x)
 
     @f.defjvp
     def jvp(primals, tangents):
         (x,), (t,) = primals, tangents
-        y = x * jax.nn.sigmoid(x)
+        y = fn(x)
         return y, derivative(x, y) * t
 
     return f
@@ -40,20 +55,26 @@ def _silu_keeping(derivative: Callable[[jax.Array, jax.Array], jax.Array]):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.step_floor")
+    parser.add_argument("--functions", default=",".join(BASELINES))
     parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args(argv)
-    cases = {
-        "one extra f32 array (d = x + 1)": _silu_keeping(lambda x, y: x + 1.0),
-        "nothing beyond the output (d = y)": _silu_keeping(lambda x, y: y),
-    }
-    for label, fn in cases.items():
-        r = step_time(fn, jax.nn.silu, repeats=args.repeats, names=("floor", "jax.nn.silu"))
+    names = [n for n in args.functions.split(",") if n]
+    unknown = sorted(set(names) - set(BASELINES))
+    if unknown:
+        parser.error(f"argument --functions: unknown {unknown}; choose from {sorted(BASELINES)}")
+    cases = [(n, "one extra f32 array (d = x + 1)", lambda x, y: x + 1.0) for n in names]
+    if "silu" in names:
+        cases.append(("silu", "nothing beyond the output (d = y)", lambda x, y: y))
+    for name, label, derivative in cases:
+        base = BASELINES[name]
+        r = step_time(
+            _keeping(base, derivative), base, repeats=args.repeats, names=("floor", "jax.nn")
+        )
         lo, med, hi = (r["ratio_baseline"][k] for k in ("min", "median", "max"))
         ms = {k: v["median_s"] * 1e3 for k, v in r["times"].items()}
         print(
-            f"{label}: step / jax.nn.silu = {med:.2f} (min {lo:.2f}, max {hi:.2f}); "
-            f"ms floor {ms['floor']:.1f}, jax.nn.silu {ms['jax.nn.silu']:.1f}, "
-            f"identity {ms['identity']:.1f}"
+            f"{name:12s} {label}: step / jax.nn = {med:.2f} (min {lo:.2f}, max {hi:.2f}); "
+            f"ms floor {ms['floor']:.1f}, jax.nn {ms['jax.nn']:.1f}, identity {ms['identity']:.1f}"
         )
     return 0
 
