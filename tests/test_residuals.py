@@ -217,13 +217,11 @@ def test_hoisting_is_detected():
 # (found with this check, left for follow-up): laplace keeps a jit boundary
 # (inlined, XLA's simplifier breaks its error-free arithmetic), rational's
 # compensated Horner takes its coefficients as traced values on purpose, the
-# others pass parameters into selects.
+# others combine parameters before the select.
 HOISTED = {
     "laplace": (41, 40),
     "rational": (12, 12),
-    "snake": (5, 0),
-    "snake_beta": (5, 0),
-    "sine": (4, 4),
+    "sine": (2, 2),
     "smu": (3, 3),
     "tanh_shrink": (2, 2),
 }

@@ -55,7 +55,9 @@ def where(cond: Any, a: Any, b: Any) -> Array:
     ref = next((jnp.asarray(v) for v in refs if np.shape(v) == shape), None)
     if ref is None:
         ref = jnp.broadcast_to(jnp.asarray(refs[0]), shape)
-    c = _full(ref, cond, jnp.dtype(jnp.bool_))
+    # A scalar predicate stays scalar (lax.select takes one): broadcasting a
+    # loop-invariant predicate would be hoisted like a constant.
+    c = jnp.asarray(cond) if np.ndim(cond) == 0 else _full(ref, cond, jnp.dtype(jnp.bool_))
     return lax.select(c, _full(ref, a, dtype), _full(ref, b, dtype))
 
 

@@ -55,7 +55,7 @@ def _sign_bit(x: Array) -> Array:
 def _two_prod(w: Array | float, x: Array) -> tuple[Array, Array]:
     """``p + e == w * x`` exactly (Dekker's product; ``p`` may overflow to inf)."""
     dtype = jnp.result_type(x)
-    w = jnp.broadcast_to(w, x.shape).astype(dtype)
+    w = jnp.asarray(w, dtype)  # broadcast by the products (a full-size copy is hoisted in scans)
     m, s, t = _exact_parts(x)
     wh, wl = split(w)
     mh, ml = split(m)
