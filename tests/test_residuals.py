@@ -265,7 +265,7 @@ def test_ops_match_jnp():
     ],
 )
 def test_value_and_derivative_computed_together_match(name, d1, dtype):
-    # The first-order JVP uses the rule's joint `both` evaluation; it must give
+    # The first-order JVP evaluates f and f' together (rule(together=True)); it must give
     # bit for bit what the function and its derivative rule give on their own.
     import importlib
 

@@ -240,7 +240,7 @@ def rule(
     dparams: Callable[..., Sequence[Array]] | None = None,
     *,
     levels: Callable[..., tuple[Any, Any]] | None = None,
-    both: Callable[..., tuple[Array, Array]] | None = None,
+    together: bool = False,
     inline: bool = True,
 ) -> Callable[..., Array]:
     """Attaches a JVP rule to ``f(x, *params)`` from closed-form partials.
@@ -258,10 +258,10 @@ def rule(
         one-byte code (``CODE_DTYPE``: low, high or NaN) instead of ``dx(x)``.
         The code carries no derivative, so such an ``f''`` is 0 everywhere,
         NaN inputs included (its first derivative is NaN there).
-      both: ``both(x, *params) -> (f, dx)``, the two computed together so that
-        their common work (the elementary functions) is done once; used where
-        a first derivative is taken. It must give the same values as ``fun``
-        and ``dx`` (tests compare them); their rules differentiate it further.
+      together: where a first derivative is taken, evaluate ``fun`` and ``dx``
+        in one function, so that XLA computes the work they share (the
+        elementary functions, when both use the same clamps) once; higher
+        derivatives still come from their own rules.
       inline: inline the rule into the caller's trace (the default). ``False``
         keeps a jit boundary around it, which also keeps XLA's algebraic
         simplifier from seeing the caller's constant parameters: for formulas
@@ -273,27 +273,26 @@ def rule(
     code when ``levels`` is given. Returns the jitted ``custom_jvp`` function.
     """
     f = jax.custom_jvp(fun)
-    pair = None if both is None or dx is None or levels is not None else _pair(both, f, dx)
+    pair = _pair(fun, f, dx) if together and dx is not None and levels is None else None
 
     def jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Array, Array]:
         x, *ps = primals
         tx, *tps = tangents
         terms = []
-        if pair is not None and not _is_zero(tx):
+        if _is_zero(tx) or dx is None:
+            y = f(*primals)
+        elif pair is not None:
             y, d = pair(*primals)
             terms.append(d * tx)
         else:
             y = f(*primals)
-        if pair is None and not _is_zero(tx) and dx is not None:
+            d = dx(x, *ps)
             lo_hi = levels(*ps) if levels is not None else None
             if lo_hi is not None and all(_small(v, x) for v in lo_hi):
-                # The code carries no derivative, so dx's own rule is not needed
-                # here: call it without its jit boundary (see the end of ``rule``).
-                d = getattr(dx, "__wrapped__", dx)(x, *ps)
                 lo, hi = (jnp.asarray(v, d.dtype) for v in lo_hi)
                 terms.append(_decode_times_remat(_encode(d, hi), lo, hi, tx))
             else:
-                terms.append(dx(x, *ps) * tx)
+                terms.append(d * tx)
         live = [i for i, t in enumerate(tps) if not _is_zero(t)]
         if live:
             if dparams is not None:
@@ -326,10 +325,10 @@ def rule(
 
 
 def _pair(
-    both: Callable[..., tuple[Array, Array]], f: Callable[..., Array], dx: Callable[..., Array]
+    fun: Callable[..., Array], f: Callable[..., Array], dx: Callable[..., Array]
 ) -> Callable[..., tuple[Array, Array]]:
-    """``both`` with a JVP taken from the rules of ``f`` and ``dx`` (higher orders)."""
-    pair = jax.custom_jvp(both)
+    """``(fun, dx)`` in one function, its JVP taken from the rules of ``f`` and ``dx``."""
+    pair = jax.custom_jvp(lambda *a: (fun(*a), dx(*a)))
 
     def jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any]:
         _, out_t = jax.jvp(lambda *a: (f(*a), dx(*a)), primals, tangents)

@@ -165,11 +165,7 @@ def _gelu_erf_d2_value(x: Array) -> Array:
 
 
 _gelu_erf_d1 = rule(_gelu_erf_d1_value, _gelu_erf_d2_value)
-_gelu_erf = rule(
-    _gelu_erf_value,
-    _gelu_erf_d1,
-    both=lambda x: (_gelu_erf_value(x), _gelu_erf_d1_value(x)),  # one Phi, one phi
-)
+_gelu_erf = rule(_gelu_erf_value, _gelu_erf_d1, together=True)  # one Phi, one phi
 
 
 @half_remat
@@ -256,11 +252,7 @@ def _gelu_tanh_d2_value(x: Array) -> Array:
 
 
 _gelu_tanh_d1 = rule(_gelu_tanh_d1_value, _gelu_tanh_d2_value)
-_gelu_tanh = rule(
-    _gelu_tanh_value,
-    _gelu_tanh_d1,
-    both=lambda x: (_gelu_tanh_value(x), _gelu_tanh_d1_value(x)),  # one z, one gate
-)
+_gelu_tanh = rule(_gelu_tanh_value, _gelu_tanh_d1, together=True)  # one z, one gate
 
 
 @half_remat

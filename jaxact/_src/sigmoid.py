@@ -40,11 +40,7 @@ def _sigmoid_d2(x: Array) -> Array:
 
 # sigma'(x) = sigma(x) sigma(-x); its derivative -sigma'(x) tanh(x/2).
 sigmoid_prime = rule(_math.logistic_prime, _sigmoid_d2)
-_sigmoid = rule(
-    _math.logistic,
-    sigmoid_prime,
-    both=lambda x: (_math.logistic(x), _math.logistic_prime(x)),  # one 1/(1 + e^|x|)
-)
+_sigmoid = rule(_math.logistic, sigmoid_prime, together=True)  # one 1/(1 + e^|x|)
 
 
 @half_remat
@@ -132,11 +128,7 @@ def _tanh_d2(x: Array) -> Array:
 
 
 tanh_prime = rule(_tanh_d1_value, _tanh_d2)
-_tanh = rule(
-    _math.tanh,
-    tanh_prime,
-    both=lambda x: (_math.tanh(x), _tanh_d1_value(x)),  # one 1/(1 + e^{2|x|})
-)
+_tanh = rule(_math.tanh, tanh_prime, together=True)  # one 1/(1 + e^{2|x|})
 
 
 @half_remat

@@ -145,7 +145,7 @@ def _exp_neg_sq_times(f: Array, hi: Array, lo: Array) -> Array:
 
 
 def _silu_parts(x: Array) -> tuple[Array, Array]:
-    # The same clamps in f and f', so that computed together (_silu_both) they
+    # The same clamps in f and f', so that computed together (rule(together=True)) they
     # share sigma(xm) and the tail's exponential. sigma(60) = 1 in float64.
     return _ops.clip(x, -_BIG, -_T), _ops.clip(x, -_T, 60.0)
 
@@ -162,10 +162,6 @@ def _silu_d1_value(x: Array) -> Array:
     return _ops.where(x < -_T, _exp_times(1 + xt, xt), _ops.where(x > 60, 1.0, main))
 
 
-def _silu_both(x: Array) -> tuple[Array, Array]:
-    return _silu_value(x), _silu_d1_value(x)
-
-
 def _silu_d2_value(x: Array) -> Array:
     ax = jnp.abs(x)
     at = _ops.clip(ax, _T, _BIG)
@@ -175,7 +171,7 @@ def _silu_d2_value(x: Array) -> Array:
 
 
 _silu_d1 = rule(_silu_d1_value, _silu_d2_value)
-_silu = rule(_silu_value, _silu_d1, both=_silu_both)
+_silu = rule(_silu_value, _silu_d1, together=True)
 
 
 @half_remat
@@ -411,10 +407,6 @@ def _mish_d1_value(x: Array) -> Array:
     return _ops.where(far, p * hi + p * lo, _ops.where(x > 0, pos, neg))
 
 
-def _mish_both(x: Array) -> tuple[Array, Array]:
-    return _mish_value(x), _mish_d1_value(x)
-
-
 def _mish_d2_value(x: Array) -> Array:
     xn, xp, e, s, q, u, qq = _mish_parts(x)
     bn = 2 * s + xn * (2 + e * (2 - e * (3 + 2 * e))) / q
@@ -425,7 +417,7 @@ def _mish_d2_value(x: Array) -> Array:
 
 
 _mish_d1 = rule(_mish_d1_value, _mish_d2_value)
-_mish = rule(_mish_value, _mish_d1, both=_mish_both)
+_mish = rule(_mish_value, _mish_d1, together=True)
 
 
 @half_remat
