@@ -12,6 +12,7 @@ one. Prints a Markdown table and writes it (and JSON) to the output folder.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import inspect
 import json
@@ -26,26 +27,25 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
+from jaxact import registry  # noqa: E402
 from tests.accuracy import half_sweep, run_grid  # noqa: E402
-
-FAMILIES = ("relu", "sigmoid", "softplus", "gelu", "swish", "exponential", "hard", "periodic")
-FAMILIES += ("rational", "misc")
 
 
 def _jax_nn(name: str) -> Callable[..., Any] | None:
     """jax.nn's version of a jaxact activation, taking the same keyword params."""
     nn = jax.nn
+    # jax.nn's functions without jaxact's parameter, taking it here.
     special: dict[str, Callable[..., Any]] = {
-        "gelu_erf": lambda x: nn.gelu(x, approximate=False),
-        "gelu_tanh": lambda x: nn.gelu(x, approximate=True),
         "softplus": lambda x, beta=1.0: nn.softplus(beta * x) / beta,
         "squareplus": lambda x, b=4.0: nn.squareplus(x, b),
     }
     if name in special:
         return special[name]
-    fn = getattr(nn, name, None)
+    fn = registry.SPECS[name].jax_nn
     if fn is None:
         return None
+    if isinstance(fn, functools.partial):
+        return fn
     accepted = set(inspect.signature(fn).parameters)
 
     def call(x: Any, **params: Any) -> Any:
@@ -59,7 +59,7 @@ def _jax_nn(name: str) -> Callable[..., Any] | None:
 def refs() -> dict[str, tuple[Callable[..., Any], Any]]:
     """name -> (jaxact function, mpmath reference), from the family tests."""
     out: dict[str, tuple[Callable[..., Any], Any]] = {}
-    for family in FAMILIES:
+    for family in registry.families():
         mod = importlib.import_module(f"tests.test_{family}")
         out.update({name: (mod.FNS[name], ref) for name, ref in mod.MP_REFS.items()})
     return out

@@ -21,17 +21,16 @@ from collections.abc import Callable
 
 import jax
 
+from jaxact import registry
 from jaxact.bench import step_time
 
+# The smooth functions whose rules keep one array; their baselines are the
+# registry's jax.nn counterparts.
+DEFAULT = ("silu", "gelu_tanh", "mish", "tanh", "sigmoid", "log_sigmoid", "softplus", "elu")
 BASELINES: dict[str, Callable[[jax.Array], jax.Array]] = {
-    "silu": jax.nn.silu,
-    "gelu_tanh": jax.nn.gelu,
-    "mish": jax.nn.mish,
-    "tanh": jax.numpy.tanh,
-    "sigmoid": jax.nn.sigmoid,
-    "log_sigmoid": jax.nn.log_sigmoid,
-    "softplus": jax.nn.softplus,
-    "elu": jax.nn.elu,
+    name: spec.jax_nn
+    for name, spec in registry.SPECS.items()
+    if spec.jax_nn is not None and spec.kind == "elementwise" and not spec.piecewise_linear
 }
 
 
@@ -55,7 +54,7 @@ def _keeping(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.step_floor")
-    parser.add_argument("--functions", default=",".join(BASELINES))
+    parser.add_argument("--functions", default=",".join(DEFAULT))
     parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args(argv)
     names = [n for n in args.functions.split(",") if n]

@@ -4,128 +4,34 @@ Every activation of jax.nn under its jax.nn name and signature (``import jaxact 
 works in existing code), the activations of PyTorch, timm, transformers and Keras
 (``jaxact.get(name, library)``), and the research activations people ask for.
 jax.nn's non-activation utilities (``one_hot``, ``logsumexp``, ``initializers`` ...)
-are re-exported unchanged.
+are re-exported unchanged. What is known about each activation (family,
+properties, kinks, library names) is in :mod:`jaxact.registry`.
 """
 
-# ruff: noqa: I001
+# ruff: noqa: F403, I001
+# The families, in registry order; each exports its activations through __all__.
+from jaxact._src.relu import *
+from jaxact._src.sigmoid import *
+from jaxact._src.softplus import *
+from jaxact._src.gelu import *
+from jaxact._src.swish import *
+from jaxact._src.elu import *
+from jaxact._src.hard import *
+from jaxact._src.gated import *
+from jaxact._src.normalizing import *
+from jaxact._src.periodic import *
+from jaxact._src.rational import *
+from jaxact._src.misc import *
 
-from jaxact._src.relu import (
-    relu as relu,
-    relu6 as relu6,
-    leaky_relu as leaky_relu,
-    prelu as prelu,
-    rrelu as rrelu,
-    relu2 as relu2,
-    star_relu as star_relu,
-    crelu as crelu,
-    squared_relu as squared_relu,
-)
-from jaxact._src.sigmoid import (
-    sigmoid as sigmoid,
-    log_sigmoid as log_sigmoid,
-    tanh as tanh,
-    soft_sign as soft_sign,
-    laplace as laplace,
-    softsign as softsign,
-)
-from jaxact._src.softplus import (
-    softplus as softplus,
-    sqrt_softplus as sqrt_softplus,
-    squareplus as squareplus,
-    sparse_plus as sparse_plus,
-    smelu as smelu,
-)
-from jaxact._src.gelu import (
-    gelu_erf as gelu_erf,
-    gelu_tanh as gelu_tanh,
-    quick_gelu as quick_gelu,
-    gelu_clipped as gelu_clipped,
-    gelu as gelu,
-)
-from jaxact._src.swish import (
-    silu as silu,
-    swish_beta as swish_beta,
-    e_swish as e_swish,
-    mish as mish,
-    smish as smish,
-    serf as serf,
-    telu as telu,
-    lisht as lisht,
-    elish as elish,
-    smu as smu,
-    smu1 as smu1,
-    swish as swish,
-    tanhexp as tanhexp,
-)
-from jaxact._src.exponential import (
-    elu as elu,
-    selu as selu,
-    celu as celu,
-    pelu as pelu,
-    xielu as xielu,
-)
-from jaxact._src.hard import (
-    hard_sigmoid as hard_sigmoid,
-    hard_tanh as hard_tanh,
-    hard_silu as hard_silu,
-    hard_mish as hard_mish,
-    sparse_sigmoid as sparse_sigmoid,
-    hard_shrink as hard_shrink,
-    soft_shrink as soft_shrink,
-    tanh_shrink as tanh_shrink,
-    threshold as threshold,
-    hard_swish as hard_swish,
-)
-from jaxact._src.gated import (
-    glu as glu,
-    swiglu as swiglu,
-    reglu as reglu,
-    geglu as geglu,
-    bilinear as bilinear,
-    maxout as maxout,
-)
-from jaxact._src.normalizing import (
-    softmax as softmax,
-    log_softmax as log_softmax,
-    softmin as softmin,
-    softmax1 as softmax1,
-    gumbel_softmax as gumbel_softmax,
-    sparsemax as sparsemax,
-    entmax15 as entmax15,
-    entmax_bisect as entmax_bisect,
-)
-from jaxact._src.periodic import (
-    sine as sine,
-    snake as snake,
-    snake_beta as snake_beta,
-    gcu as gcu,
-)
-from jaxact._src.rational import (
-    rational as rational,
-    acon_c as acon_c,
-    meta_acon as meta_acon,
-    fit_rational as fit_rational,
-    RATIONAL_INIT as RATIONAL_INIT,
-)
-from jaxact._src.misc import (
-    identity as identity,
-    exponential as exponential,
-    isru as isru,
-    isrlu as isrlu,
-    bent_identity as bent_identity,
-)
+from jaxact import registry as registry
 from jaxact._src.lean import save_output as save_output
-from jaxact._src.table import (
-    get as get,
-    list_names as list_names,
-    info as info,
+from jaxact._src.registry import (
     gain as gain,
+    get as get,
+    info as info,
     init_for as init_for,
-    SPECS as SPECS,
-    LIBRARY_NAMES as LIBRARY_NAMES,
-    LIBRARIES as LIBRARIES,
+    list_names as list_names,
 )
-from jaxact._src.core import Kink as Kink, Spec as Spec
 from jax.nn import (
     dot_product_attention as dot_product_attention,
     get_scaled_dot_general_config as get_scaled_dot_general_config,
@@ -141,107 +47,19 @@ from jax.nn import (
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "relu",
-    "relu6",
-    "leaky_relu",
-    "prelu",
-    "rrelu",
-    "relu2",
-    "star_relu",
-    "crelu",
-    "squared_relu",
-    "sigmoid",
-    "log_sigmoid",
-    "tanh",
-    "soft_sign",
-    "laplace",
-    "softsign",
-    "softplus",
-    "sqrt_softplus",
-    "squareplus",
-    "sparse_plus",
-    "smelu",
-    "gelu_erf",
-    "gelu_tanh",
-    "quick_gelu",
-    "gelu_clipped",
-    "gelu",
-    "silu",
-    "swish_beta",
-    "e_swish",
-    "mish",
-    "smish",
-    "serf",
-    "telu",
-    "lisht",
-    "elish",
-    "smu",
-    "smu1",
-    "swish",
-    "tanhexp",
-    "elu",
-    "selu",
-    "celu",
-    "pelu",
-    "xielu",
-    "hard_sigmoid",
-    "hard_tanh",
-    "hard_silu",
-    "hard_mish",
-    "sparse_sigmoid",
-    "hard_shrink",
-    "soft_shrink",
-    "tanh_shrink",
-    "threshold",
-    "hard_swish",
-    "glu",
-    "swiglu",
-    "reglu",
-    "geglu",
-    "bilinear",
-    "maxout",
-    "softmax",
-    "log_softmax",
-    "softmin",
-    "softmax1",
-    "gumbel_softmax",
-    "sparsemax",
-    "entmax15",
-    "entmax_bisect",
-    "sine",
-    "snake",
-    "snake_beta",
-    "gcu",
-    "rational",
-    "acon_c",
-    "meta_acon",
-    "fit_rational",
-    "RATIONAL_INIT",
-    "identity",
-    "exponential",
-    "isru",
-    "isrlu",
-    "bent_identity",
-    "get",
-    "list_names",
-    "info",
-    "gain",
-    "init_for",
-    "save_output",
-    "SPECS",
-    "LIBRARY_NAMES",
-    "LIBRARIES",
-    "Kink",
-    "Spec",
-    "dot_product_attention",
-    "get_scaled_dot_general_config",
-    "initializers",
-    "log1mexp",
-    "logmeanexp",
-    "logsumexp",
-    "one_hot",
-    "scaled_dot_general",
-    "scaled_matmul",
-    "standardize",
-]
+# Registry objects that used to live at the top level: still reachable, with a
+# DeprecationWarning that names their new home.
+_MOVED = ("SPECS", "LIBRARY_NAMES", "LIBRARIES", "Kink", "Spec")
+
+
+def __getattr__(name: str):  # type: ignore[no-untyped-def]
+    if name in _MOVED:
+        import warnings
+
+        warnings.warn(
+            f"jaxact.{name} is deprecated; use jaxact.registry.{name} (read-only)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(registry, name)
+    raise AttributeError(f"module 'jaxact' has no attribute {name!r}")

@@ -84,7 +84,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxact import memory
-from jaxact._src import table
+from jaxact._src import registry, text
 
 __all__ = [
     "time_function",
@@ -162,29 +162,22 @@ def _error(arg: str, message: str) -> ValueError:
 
 
 def jax_nn_counterpart(name: str) -> Fn | None:
-    """jax.nn's version of the jaxact activation ``name``, or None if jax.nn has none.
-
-    ``gelu_tanh`` and ``gelu_erf`` map to ``jax.nn.gelu`` with ``approximate``
-    True and False; every other name maps to the same-named ``jax.nn`` function,
-    called with its defaults.
+    """jax.nn's version of the jaxact activation ``name`` (the registry's ``jax_nn``),
+    or None if jax.nn has none.
 
     Args:
-      name: a jaxact activation name.
+      name: a jaxact activation name or alias.
 
     Returns:
       A function of one array, or None.
     """
-    if name == "gelu_tanh":
-        return functools.partial(jax.nn.gelu, approximate=True)
-    if name == "gelu_erf":
-        return functools.partial(jax.nn.gelu, approximate=False)
-    fn = getattr(jax.nn, name, None)
-    return fn if callable(fn) else None
+    spec = registry.spec_of(name)
+    return None if spec is None else spec.jax_nn
 
 
 def _with_required_params(fn: Callable[..., Array], params: dict[str, float]) -> Fn:
     # Defaults stay defaults; only parameters without a default (prelu's slope,
-    # threshold's value) are filled in from the table.
+    # threshold's value) are filled in from the registry.
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
@@ -198,7 +191,7 @@ def _with_required_params(fn: Callable[..., Array], params: dict[str, float]) ->
 
 
 def _elementwise_names() -> list[str]:
-    return [n for n, s in table.SPECS.items() if s.kind == "elementwise"]
+    return [n for n, s in registry.SPECS.items() if s.kind == "elementwise"]
 
 
 def resolve_functions(names: Iterable[str] | str | None = None) -> list[tuple[str, Fn, Fn | None]]:
@@ -239,18 +232,18 @@ def resolve_functions(names: Iterable[str] | str | None = None) -> list[tuple[st
         if n in seen:
             continue
         seen.add(n)
-        if n in table.SPECS:
-            spec = table.SPECS[n]
+        if n in registry.SPECS:
+            spec = registry.SPECS[n]
             if spec.kind != "elementwise":
                 raise _error(
                     "functions",
                     f"takes elementwise activations; {n!r} is of kind {spec.kind!r}",
                 )
             fn = _with_required_params(spec.fn, dict(spec.params))
-        elif n in table.ALIASES:
-            fn = table.ALIASES[n]
+        elif n in registry.ALIASES:
+            fn = registry.ALIASES[n]
         else:
-            close = difflib.get_close_matches(n, [*everything, *table.ALIASES], n=3)
+            close = difflib.get_close_matches(n, [*everything, *registry.ALIASES], n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise _error("functions", f"has an unknown activation {n!r}{hint}")
         rows.append((n, fn, jax_nn_counterpart(n)))
@@ -693,31 +686,6 @@ def memory_row(
 
 # --------------------------------------------------------------------------- PyTorch
 
-_TORCH_NAMES: dict[str, tuple[str, dict[str, Any]]] = {
-    "relu": ("relu", {}),
-    "relu6": ("relu6", {}),
-    "leaky_relu": ("leaky_relu", {"negative_slope": 0.01}),
-    "sigmoid": ("sigmoid", {}),
-    "log_sigmoid": ("logsigmoid", {}),
-    "tanh": ("tanh", {}),
-    "soft_sign": ("softsign", {}),
-    "softplus": ("softplus", {}),
-    "gelu_erf": ("gelu", {}),
-    "gelu_tanh": ("gelu", {"approximate": "tanh"}),
-    "gelu": ("gelu", {"approximate": "tanh"}),
-    "silu": ("silu", {}),
-    "mish": ("mish", {}),
-    "elu": ("elu", {}),
-    "selu": ("selu", {}),
-    "celu": ("celu", {}),
-    "hard_sigmoid": ("hardsigmoid", {}),
-    "hard_tanh": ("hardtanh", {}),
-    "hard_silu": ("hardswish", {}),
-    "hard_shrink": ("hardshrink", {}),
-    "soft_shrink": ("softshrink", {}),
-    "tanh_shrink": ("tanhshrink", {}),
-}
-
 
 def _torch_module(enabled: bool) -> tuple[Any, str]:
     """(torch or None, a note saying why it is or is not used)."""
@@ -737,9 +705,10 @@ def _torch_module(enabled: bool) -> tuple[Any, str]:
 
 def _torch_extra(torch: Any, name: str, notes: list[str]) -> Callable[..., dict[str, Any]] | None:
     """A ``time_function(extra=...)`` hook adding torch eager and torch.compile candidates."""
-    if name not in _TORCH_NAMES:
+    spec = registry.spec_of(name)
+    if spec is None or spec.torch is None:
         return None
-    attr, kwargs = _TORCH_NAMES[name]
+    attr, kwargs = spec.torch
     f = functools.partial(getattr(torch.nn.functional, attr), **kwargs)
     device = "cpu" if jax.devices()[0].platform == "cpu" else "cuda"
 
@@ -1136,7 +1105,7 @@ def format_tables(result: dict[str, Any], markdown: bool = False) -> str:
         parts.append(("### " if markdown else "") + title)
         if markdown:
             parts.append("")
-        parts.append(table.format_rows(head, body, markdown))
+        parts.append(text.format_rows(head, body, markdown))
         parts.append("")
     return "\n".join(parts)
 

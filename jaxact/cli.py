@@ -14,11 +14,11 @@ from typing import Any
 
 
 def _rows() -> list[list[str]]:
-    from jaxact._src import table
+    from jaxact._src import registry
 
     rows = []
-    for name, spec in table.SPECS.items():
-        g = table.gain(name)
+    for name, spec in registry.SPECS.items():
+        g = registry.gain(name)
         flags = [
             ("monotonic", spec.monotonic),
             ("bounded", spec.bounded),
@@ -34,7 +34,7 @@ def _rows() -> list[list[str]]:
                 ", ".join(f"{k}={v:g}" for k, v in spec.params.items()) or "-",
                 " ".join(k for k, on in flags if on) or "-",
                 "-" if g is None else f"{g:.4g}",
-                " ".join(table.libraries_of(name)) or "research",
+                " ".join(registry.libraries_of(name)) or "research",
             ]
         )
     return rows
@@ -45,9 +45,9 @@ HEADER = ["name", "family", "kind", "params", "properties", "gain", "libraries"]
 
 def format_table(rows: list[list[str]], markdown: bool = False) -> str:
     """Formats rows as an aligned text table or a Markdown table."""
-    from jaxact._src import table
+    from jaxact._src import text
 
-    return table.format_rows(HEADER, rows, markdown)
+    return text.format_rows(HEADER, rows, markdown)
 
 
 def _ints(text: str) -> list[int]:
@@ -207,13 +207,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return bench.run_from_args(args, p_bench)
     if args.command == "list":
         if args.library:
-            from jaxact._src import table
+            from jaxact._src import registry
 
             try:
-                names = table.LIBRARY_NAMES[args.library]
+                names = registry.LIBRARY_NAMES[args.library]
             except KeyError:
                 parser.error(
-                    f"unknown library {args.library!r}; choose from {', '.join(table.LIBRARIES)}"
+                    f"unknown library {args.library!r}; choose from {', '.join(registry.LIBRARIES)}"
                 )
             for n, (target, presets) in names.items():
                 extra = ", ".join(f"{k}={v!r}" for k, v in presets.items())

@@ -35,7 +35,7 @@ import jax
 import jax.numpy as jnp
 from flax.core import FrozenDict
 
-from jaxact._src import layers, table
+from jaxact._src import layers, registry
 from jaxact._src.rational import meta_acon, rational
 
 __all__ = [
@@ -1111,7 +1111,7 @@ class _Swapper:
             self.new_fn: Any = new
         elif isinstance(new, str):
             try:
-                self.new_fn = table.get(new)
+                self.new_fn = registry.get(new)
             except ValueError as e:
                 raise layers.layer_error("swap_activations", "new", str(e)) from None
         elif callable(new) and not isinstance(new, type):
@@ -1166,7 +1166,7 @@ class _Swapper:
             return m.clone(fn=self.new, params=FrozenDict())
         kind = _LAYER_ACTIVATION.get(type(m))
         if kind is not None:
-            if not self._take(path, m, table.FUNCTIONS[kind]):
+            if not self._take(path, m, registry.FUNCTIONS[kind]):
                 return m
             if isinstance(self.new, nn.Module):
                 return self._layer_copy(m)

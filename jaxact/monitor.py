@@ -43,8 +43,8 @@ from flax import nnx
 
 from jaxact import linen as jl
 from jaxact import nnx as jn
-from jaxact._src import layers, table
-from jaxact._src.core import Spec
+from jaxact._src import layers, registry
+from jaxact._src.registry import Spec
 
 Array = jax.Array
 Stats = dict[str, dict[str, Array]]
@@ -67,7 +67,7 @@ _ROOT = "(root)"
 def _spec(fn: Any) -> Spec | None:
     """The name table row of a function, a name, or None when unknown."""
     name = layers.activation_name(fn)
-    return None if name is None else table.SPECS.get(name)
+    return None if name is None else registry.SPECS.get(name)
 
 
 def _nnx_spec(module: Any) -> tuple[bool, Spec | None] | None:

@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from jaxact._src import layers, table
+from jaxact._src import layers, registry
 from jaxact._src.rational import meta_acon, rational
 
 Array = jax.Array
@@ -993,13 +993,13 @@ _LAYER_FUNCTIONS: dict[type, str] = {
 def _layer_function(obj: Any) -> Callable[..., Any] | None:
     """The activation a layer computes (for matching), or None for other objects."""
     if type(obj) in _LAYER_FUNCTIONS:
-        return table.FUNCTIONS[layers.LEARNABLE[_LAYER_FUNCTIONS[type(obj)]].fn]
+        return registry.FUNCTIONS[layers.LEARNABLE[_LAYER_FUNCTIONS[type(obj)]].fn]
     if isinstance(obj, Rational):
         return rational
     if isinstance(obj, MetaACON):
         return meta_acon
     if isinstance(obj, nnx.PReLU):
-        return table.FUNCTIONS["prelu"]
+        return registry.FUNCTIONS["prelu"]
     return None
 
 

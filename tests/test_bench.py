@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import pytest
 
 from jaxact import bench, cli
-from jaxact._src.table import SPECS
+from jaxact._src.registry import SPECS
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TINY = ["--sizes", "10", "--repeats", "3", "--warmup", "1", "--buffers", "4"]

@@ -400,9 +400,9 @@ def test_bad_activation(name, message):
 
 
 def test_every_elementwise_table_name_builds():
-    from jaxact._src import table
+    from jaxact._src import registry
 
-    for name, spec in table.SPECS.items():
+    for name, spec in registry.SPECS.items():
         if spec.kind == "elementwise":
             assert check_activation(name) == name
     assert check_activation("torch:GELU") == "torch:GELU"

@@ -21,7 +21,7 @@ def _phi_cdf(v):
     return mp.erfc(-v / mp.sqrt(2)) / 2
 
 
-def _gelu_tanh(v):
+def gelu_tanh_rule(v):
     u = mp.sqrt(2 / mp.pi) * (v + mp.mpf("0.044715") * v**3)
     return v / 2 * (1 + mp.tanh(u))
 
@@ -32,7 +32,7 @@ GATES = {
     "swiglu": (gated.swiglu, lambda v: v * _sig(v)),
     "reglu": (gated.reglu, lambda v: max(v, 0)),
     "geglu": (gated.geglu, lambda v: v * _phi_cdf(v)),
-    "geglu_tanh": (lambda x: gated.geglu(x, approximate=True), _gelu_tanh),
+    "geglu_tanh": (lambda x: gated.geglu(x, approximate=True), gelu_tanh_rule),
     "bilinear": (gated.bilinear, lambda v: v),
 }
 

@@ -24,7 +24,7 @@ def _phi(x):
     return mp.exp(-(x**2) / 2) / mp.sqrt(2 * mp.pi)
 
 
-def _gelu_erf(x, **_):
+def gelu_erf_rule(x, **_):
     if abs(mpjet.value(x)) > 1e100:
         # mpmath's erfc overflows its own series test there; the limits are exact:
         # f = x (x > 0) or 0 (x < 0) to far below the smallest subnormal.
@@ -44,7 +44,7 @@ def _gelu_erf_scale(x, order):
     return 0
 
 
-def _gelu_tanh(x, **_):
+def gelu_tanh_rule(x, **_):
     return x * mpjet.sigmoid(2 * _C * x * (1 + _A * x**2))
 
 
@@ -74,7 +74,7 @@ def _quick_gelu_scale(x, order):
 
 
 def _gelu_clipped(x, min_val=-10.0, max_val=10.0):
-    g = _gelu_erf(x)
+    g = gelu_erf_rule(x)
     if mpjet.value(g) > mpjet.value(max_val):
         return mpjet.lift(max_val)
     if mpjet.value(g) < mpjet.value(min_val):
@@ -83,8 +83,8 @@ def _gelu_clipped(x, min_val=-10.0, max_val=10.0):
 
 
 MP_REFS = {
-    "gelu_erf": Ref(f=_gelu_erf, scale=_gelu_erf_scale),
-    "gelu_tanh": Ref(f=_gelu_tanh, scale=_gelu_tanh_scale),
+    "gelu_erf": Ref(f=gelu_erf_rule, scale=_gelu_erf_scale),
+    "gelu_tanh": Ref(f=gelu_tanh_rule, scale=_gelu_tanh_scale),
     "quick_gelu": Ref(f=_quick_gelu, scale=_quick_gelu_scale),
     "gelu_clipped": Ref(
         f=_gelu_clipped, params={"min_val": -10.0, "max_val": 10.0}, scale=_gelu_erf_scale
@@ -133,10 +133,10 @@ def test_special_values(name, dtype):
 def test_tails_against_textbook_failures():
     # jax.nn's gelu(approximate=True) is 100 % wrong at -5 in float32; the erf form flushes at -13.
     assert float(G.gelu_tanh(jnp.float32(-5.0))) == pytest.approx(
-        float(_gelu_tanh(mp.mpf(-5))), rel=3e-7
+        float(gelu_tanh_rule(mp.mpf(-5))), rel=3e-7
     )
     assert float(G.gelu_erf(jnp.float32(-13.0))) == pytest.approx(
-        float(_gelu_erf(mp.mpf(-13))), rel=3e-7
+        float(gelu_erf_rule(mp.mpf(-13))), rel=3e-7
     )
 
 

@@ -1,4 +1,4 @@
-"""Generic tests run for every row of the name table.
+"""Generic tests run for every row of the name registry.
 
 Shapes and dtypes, agreement of jit/vmap/grad/jacfwd/jacrev/hessian/checkpoint/
 scan, single tracing, no tracer leaks, abstract evaluation of huge inputs,
@@ -23,10 +23,10 @@ from absl.testing import parameterized
 from jax import lax
 from jax.test_util import check_grads
 
-from jaxact._src import table
-from jaxact._src.lean import PIECEWISE_LINEAR
+from jaxact._src import registry
+from tests.accuracy import PIECEWISE_LINEAR
 
-SPECS = table.SPECS
+SPECS = registry.SPECS
 NAMES = list(SPECS)
 ELEMENTWISE = [n for n, s in SPECS.items() if s.kind == "elementwise"]
 SMOOTH = [n for n in ELEMENTWISE if SPECS[n].smooth]
@@ -252,6 +252,6 @@ def test_bad_input_names_function_and_argument(name: str, bad: Any) -> None:
 
 
 def test_every_function_documented_with_example() -> None:
-    for name, fn in table.FUNCTIONS.items():
+    for name, fn in registry.FUNCTIONS.items():
         doc = inspect.getdoc(fn) or ""
         assert ">>>" in doc and "Args:" in doc and "Returns:" in doc, name

@@ -20,7 +20,7 @@ from jax.sharding import PartitionSpec
 
 import jaxact
 import jaxact.linen as jl
-from jaxact._src import layers, table
+from jaxact._src import layers, registry
 
 DTYPES = (jnp.float32, jnp.bfloat16)
 
@@ -30,14 +30,14 @@ def _x(shape: tuple[int, ...], seed: int = 7, scale: float = 2.5) -> jax.Array:
 
 
 # ----------------------------------------------------------------------------
-# Activation over every name of the table.
+# Activation over every name of the registry.
 
 
 def _by_function() -> dict[str, list[str]]:
     """Every name of the table (jaxact's and "library:name"), grouped by the function it
     resolves to, so that each function is compiled by one test (one xdist worker)."""
-    groups: dict[str, list[str]] = {n: [n] for n in jaxact.SPECS if n != "meta_acon"}
-    for lib, names in jaxact.LIBRARY_NAMES.items():
+    groups: dict[str, list[str]] = {n: [n] for n in registry.SPECS if n != "meta_acon"}
+    for lib, names in registry.LIBRARY_NAMES.items():
         for name in names:
             fn = jaxact.get(f"{lib}:{name}")
             groups.setdefault(getattr(fn, "func", fn).__name__, []).append(f"{lib}:{name}")
@@ -52,7 +52,7 @@ _LAST_AXIS["crelu"] = 8
 
 def _required_params(fn: Callable[..., Any]) -> dict[str, Any]:
     """Values for the arguments without defaults (prelu's slope, threshold's value)."""
-    spec = jaxact.SPECS.get(getattr(fn, "func", fn).__name__)
+    spec = registry.SPECS.get(getattr(fn, "func", fn).__name__)
     sig = inspect.signature(fn).parameters
     return {
         k: spec.params[k]  # type: ignore[union-attr]
@@ -66,7 +66,7 @@ def test_table_is_covered() -> None:
     assert (
         len(names)
         == len(set(names))
-        == len(jaxact.SPECS) - 1 + sum(len(t) for t in jaxact.LIBRARY_NAMES.values())
+        == len(registry.SPECS) - 1 + sum(len(t) for t in registry.LIBRARY_NAMES.values())
     )
 
 
@@ -477,7 +477,7 @@ def test_gated_mlp_fused_matches_unfused(variant: str, use_bias: bool) -> None:
     }
     chex.assert_trees_all_equal_shapes(fp, fused.init(jax.random.key(0), x)["params"])
     y = unfused.apply({"params": p}, x)
-    act = table.FUNCTIONS[layers.GATES[variant]]
+    act = registry.FUNCTIONS[layers.GATES[variant]]
     chex.assert_trees_all_close(y, _mlp_reference(p, x, act, use_bias), rtol=1e-5, atol=1e-5)
     chex.assert_trees_all_close(fused.apply({"params": fp}, x), y, rtol=1e-6, atol=1e-6)
     yb = unfused.apply({"params": p}, x.astype(jnp.bfloat16))

@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 
 from jaxact._src import misc as M
-from jaxact._src.lean import PIECEWISE_LINEAR
 from tests import mpjet
-from tests.accuracy import Ref, derivs
+from tests.accuracy import PIECEWISE_LINEAR, Ref, derivs
 
 # Filled only where a bound cannot be met after a real effort: {(name, dtype, order): (ulp, why)}.
 ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {}

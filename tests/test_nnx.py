@@ -19,6 +19,7 @@ from flax import nnx
 
 import jaxact
 import jaxact.nnx as jn
+from jaxact import registry
 from jaxact._src import layers
 
 TOL = {"rtol": 1e-6, "atol": 1e-6}
@@ -45,9 +46,9 @@ X = _normal(0, (2, 4, 6), 2.5)
 
 # (name given to Activation, the jaxact function it computes); meta_acon has learnable
 # projections and is the MetaACON layer (test_meta_acon_layer_in_sequential).
-TABLE: list[tuple[str, str]] = [(n, n) for n in jaxact.SPECS if n != "meta_acon"] + [
+TABLE: list[tuple[str, str]] = [(n, n) for n in registry.SPECS if n != "meta_acon"] + [
     (f"{lib}:{name}", target)
-    for lib, names in jaxact.LIBRARY_NAMES.items()
+    for lib, names in registry.LIBRARY_NAMES.items()
     for name, (target, _) in names.items()
 ]
 HALVES = {"glu", "swiglu", "reglu", "geglu", "bilinear", "maxout"}
@@ -63,7 +64,7 @@ def _required(fn: Callable[..., Any], target: str) -> dict[str, Any]:
     """Arguments without a default (prelu's slope, threshold's values) from the spec row."""
     empty = inspect.Parameter.empty
     return {
-        k: jaxact.SPECS[target].params[k]
+        k: registry.SPECS[target].params[k]
         for k, p in list(inspect.signature(fn).parameters.items())[1:]
         if p.default is empty and p.kind is not inspect.Parameter.VAR_KEYWORD
     }

@@ -157,7 +157,7 @@ def test_special_values():
 
 @pytest.mark.parametrize("name", sorted(rational.RATIONAL_INIT))
 def test_init_refit(name):
-    fn = rational._targets()[name]
+    fn = rational.fit_targets()[name]
     a, b = rational.fit_rational(fn)
     sa, sb = rational.RATIONAL_INIT[name]
     xs = np.linspace(-5, 5, 1001)

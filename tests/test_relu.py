@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 
 from jaxact._src import relu as R
-from jaxact._src.lean import PIECEWISE_LINEAR
 from tests import mpjet
-from tests.accuracy import Ref, nth_grad, param_grad, raises_named
+from tests.accuracy import PIECEWISE_LINEAR, Ref, nth_grad, param_grad, raises_named
 
 _EVAL_SLOPE = (mp.mpf(1) / 8 + mp.mpf(1) / 3) / 2
 

@@ -18,11 +18,12 @@ import numpy as np
 import pytest
 
 import jaxact
-from jaxact._src import lean, table
+from jaxact._src import lean, registry
 from jaxact.memory import residual_bytes, residuals, scan_step_memory
+from tests.accuracy import PIECEWISE_LINEAR
 from tests.test_generic import call
 
-ELEMENTWISE = [n for n, s in table.SPECS.items() if s.kind == "elementwise"]
+ELEMENTWISE = [n for n, s in registry.SPECS.items() if s.kind == "elementwise"]
 N = 4096
 # Parameters (scalars, per-channel vectors, rational coefficients) may be kept too.
 SMALL = 64
@@ -54,19 +55,19 @@ def _split(name_or_fn: Any, dtype: Any) -> tuple[float, list[tuple[str, tuple[in
 
 
 def test_piecewise_list_is_in_the_table():
-    assert set(lean.PIECEWISE_LINEAR) <= set(ELEMENTWISE)
+    assert set(PIECEWISE_LINEAR) <= set(ELEMENTWISE)
 
 
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16, jnp.float16], ids=str)
 @pytest.mark.parametrize("name", ELEMENTWISE)
 def test_residual_budget(name: str, dtype: Any) -> None:
     per_element, small = _split(name, dtype)
-    limit = 1.0 if name in lean.PIECEWISE_LINEAR else (4.0 if dtype == jnp.float32 else 2.0)
+    limit = 1.0 if name in PIECEWISE_LINEAR else (4.0 if dtype == jnp.float32 else 2.0)
     assert per_element <= limit, (name, per_element)
     assert all(int(np.prod(s)) <= SMALL for _, s in small), (name, small)
 
 
-@pytest.mark.parametrize("name", lean.PIECEWISE_LINEAR)
+@pytest.mark.parametrize("name", PIECEWISE_LINEAR)
 def test_piecewise_keeps_one_byte_code(name: str) -> None:
     x = jnp.linspace(-8.0, 8.0, N, dtype=jnp.float32)
     big = [d for d, s in residuals(_fn(name), x) if int(np.prod(s)) >= N]
@@ -99,7 +100,7 @@ def test_headline_numbers() -> None:
 
 @pytest.mark.parametrize("name", ["silu", "gelu_tanh", "gelu_erf", "mish", "softplus", "elu"])
 def test_scan_step_smooth_stacks_at_most_one_array(name: str) -> None:
-    fn = table.SPECS[name].fn
+    fn = registry.SPECS[name].fn
     mem = scan_step_memory(fn, body="dot_act", layers=4, width=128, batch=256)
     assert mem["stacked_per_element"] <= 4.0, (name, mem)
 
@@ -110,7 +111,7 @@ def test_save_output_costs_nothing_in_a_scan_step(name: str) -> None:
     mem = scan_step_memory(fn, body="act_dot", layers=4, width=128, batch=256)
     assert mem["stacked_per_element"] == 0.0, (name, mem)
     # ... while the core function (a one-byte code) stacks something.
-    core = scan_step_memory(table.SPECS[name].fn, body="act_dot", layers=4, width=128, batch=256)
+    core = scan_step_memory(registry.SPECS[name].fn, body="act_dot", layers=4, width=128, batch=256)
     assert core["stacked_per_element"] > 0.0, (name, core)
 
 
@@ -140,7 +141,7 @@ GRID = np.concatenate(
 @pytest.mark.parametrize("name", sorted(lean.FROM_OUTPUT))
 def test_save_output_matches_the_core_function(name: str, dtype: Any) -> None:
     with jax.enable_x64(dtype == jnp.float64):
-        core = table.SPECS[name].fn
+        core = registry.SPECS[name].fn
         lean_fn = jaxact.save_output(name)
         x = jnp.asarray(GRID, dtype)
         np.testing.assert_array_equal(lean_fn(x), core(x))
@@ -235,33 +236,33 @@ def test_no_constants_hoisted_out_of_the_layer_loop(name, dtype):
 
 
 def test_ops_match_jnp():
-    from jaxact._src import _ops
+    from jaxact._src import ops
 
     x = jnp.array([-2.0, -0.5, 0.0, 0.5, jnp.nan, jnp.inf], jnp.float32)
     c = x > 0
     for a, b in [(1.5, x), (x, -1.0), (0.25, 0.75), (x, x * 2), (jnp.float32(3), x)]:
-        got, want = _ops.where(c, a, b), jnp.where(c, a, b)
+        got, want = ops.where(c, a, b), jnp.where(c, a, b)
         assert got.dtype == want.dtype
         both_scalars = isinstance(a, float) and isinstance(b, float)
         assert got.weak_type == (want.weak_type and not both_scalars)
         np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(
-        _ops.where(jnp.array(True), x[:, None], x), jnp.where(True, x[:, None], x)
+        ops.where(jnp.array(True), x[:, None], x), jnp.where(True, x[:, None], x)
     )
-    np.testing.assert_array_equal(_ops.clip(x, -1.0, 1.0), jnp.clip(x, -1.0, 1.0))
-    np.testing.assert_array_equal(_ops.clip(x, None, 0.0), jnp.clip(x, None, 0.0))
+    np.testing.assert_array_equal(ops.clip(x, -1.0, 1.0), jnp.clip(x, -1.0, 1.0))
+    np.testing.assert_array_equal(ops.clip(x, None, 0.0), jnp.clip(x, None, 0.0))
 
 
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64], ids=str)
 @pytest.mark.parametrize(
     "name, d1",
     [
-        ("silu", "swish._silu_d1"),
+        ("silu", "swish.silu_prime"),
         ("sigmoid", "sigmoid.sigmoid_prime"),
-        ("gelu_tanh", "gelu._gelu_tanh_d1"),
-        ("gelu_erf", "gelu._gelu_erf_d1"),
+        ("gelu_tanh", "gelu.gelu_tanh_prime"),
+        ("gelu_erf", "gelu.gelu_erf_prime"),
         ("tanh", "sigmoid.tanh_prime"),
-        ("mish", "swish._mish_d1"),
+        ("mish", "swish.mish_prime"),
     ],
 )
 def test_value_and_derivative_computed_together_match(name, d1, dtype):

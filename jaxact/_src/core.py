@@ -16,9 +16,8 @@ Every activation module uses these three pieces and nothing else from here:
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
 import jax
@@ -27,7 +26,7 @@ import numpy as np
 from jax import lax
 from jax.custom_derivatives import SymbolicZero
 
-from jaxact._src import _ops
+from jaxact._src import ops
 
 Array = jax.Array
 ArrayLike = jax.typing.ArrayLike
@@ -189,16 +188,21 @@ def unflushed_times(c: Any, x: Array) -> Array:
     bits = lax.bitcast_convert_type(x, itype)
     mag = bits & jnp.asarray(jnp.iinfo(itype).max, itype)
     sub = (mag > 0) & (mag < (1 << mbits))
-    y = c * _ops.where(bits < 0, -mag, mag).astype(x.dtype)  # c m, m exact
+    y = c * ops.where(bits < 0, -mag, mag).astype(x.dtype)  # c m, m exact
     scaled = lax.bitcast_convert_type(
         lax.bitcast_convert_type(y, itype) - jnp.asarray(shift << mbits, itype), x.dtype
     )
-    return _ops.where(sub, _ops.where(jnp.abs(y) >= 2.0**mbits, scaled, 0.0 * y), c * x)
+    return ops.where(sub, ops.where(jnp.abs(y) >= 2.0**mbits, scaled, 0.0 * y), c * x)
 
 
 def nan_like(x: Array, d: Array) -> Array:
     """``d``, but NaN wherever ``x`` is NaN (derivatives of piecewise rules)."""
-    return _ops.where(jnp.isnan(x), x, d)
+    return ops.where(jnp.isnan(x), x, d)
+
+
+def zero_derivative(x: Array, *params: Array) -> Array:
+    """The derivative of a piecewise-constant quantity: 0, NaN at NaN."""
+    return nan_like(x, jnp.zeros_like(x))
 
 
 def _is_zero(t: Any) -> bool:
@@ -214,15 +218,15 @@ CODE_DTYPE = jnp.dtype(jnp.int8)
 
 def _encode(d: Array, hi: Array) -> Array:
     """1 where ``d == hi``, 0 elsewhere, 2 where ``d`` is NaN, as one byte."""
-    one = _ops.where(d == hi, 1, 0)
-    return _ops.where(jnp.isnan(d), 2, one).astype(CODE_DTYPE)
+    one = ops.where(d == hi, 1, 0)
+    return ops.where(jnp.isnan(d), 2, one).astype(CODE_DTYPE)
 
 
 def _decode_times(code: Array, lo: Array, hi: Array, t: Array) -> Array:
     # d * t, not a select between hi * t, lo * t and a NaN constant: the tangent
     # map must be linear in t for the NaN to reach the transposed (reverse) pass.
     nan = jnp.asarray(jnp.nan, t.dtype)
-    d = _ops.where(code == 1, hi, _ops.where(code == 0, lo, nan))
+    d = ops.where(code == 1, hi, ops.where(code == 0, lo, nan))
     return d * t
 
 
@@ -320,8 +324,25 @@ def rule(
     # a piecewise rule's one-byte code between separately partial-evaluated
     # computations (a relu scan training step took 1.5x as long), and inside a
     # differentiated lax.scan JAX's partial evaluation splits the jitted rule and
-    # hoists its constants out of the loop as full-size arrays (see _ops).
+    # hoists its constants out of the loop as full-size arrays (see ops).
     return jax.jit(f, inline=inline)
+
+
+def smooth_rule(
+    value: Callable[..., Array],
+    d1: Callable[..., Array],
+    d2: Callable[..., Array],
+    dparams: Callable[..., Sequence[Array]] | None = None,
+    d1_dparams: Callable[..., Sequence[Array]] | None = None,
+) -> Callable[..., Array]:
+    """A function with closed-form first and second derivatives in x.
+
+    ``dparams`` / ``d1_dparams``: closed-form parameter partials of f and of f'
+    (needed wherever the formula goes through ``elementary``, whose bit-level
+    implementations are not differentiable by autodiff).
+    ``d2`` is the second derivative in ``x``, differentiated by autodiff in turn.
+    """
+    return rule(value, rule(d1, d2, d1_dparams), dparams)
 
 
 def _pair(
@@ -359,51 +380,3 @@ def half_remat(fn: F) -> F:
         return fn(x, *args, **kwargs)
 
     return cast(F, wrapper)
-
-
-@dataclasses.dataclass(frozen=True)
-class Kink:
-    """A pinned derivative value where the formula has a corner or a jump.
-
-    ``order``-th derivative at ``x`` equals ``value`` exactly (with the
-    activation's default parameters). Tests check every pinned value.
-    """
-
-    x: float
-    order: int
-    value: float
-
-
-@dataclasses.dataclass(frozen=True)
-class Spec:
-    """One row of the name table: an activation and what is known about it.
-
-    Attributes:
-      name: jaxact's canonical name (also the attribute name in ``jaxact``).
-      fn: the function.
-      family: family module name ("relu", "sigmoid", ...).
-      params: numeric hyperparameters with their defaults (differentiable).
-      kind: "elementwise", "vector" (acts along an axis) or "random" (needs a key).
-      monotonic, bounded (below and above), bounded_below, smooth (C-infinity
-      at every finite x), zero_centred (f(0) = 0 and f takes both signs),
-      self_normalizing: properties of the function with default parameters.
-      gain: recommended init gain (torch's ``calculate_gain`` where it has one);
-        ``None`` means computed as 1/sqrt(E[f(z)^2]), z ~ N(0, 1).
-      kinks: pinned derivative values at corners (the kink policy).
-      paper: reference ("Authors year, Title, arXiv id or URL").
-    """
-
-    name: str
-    fn: Callable[..., Array]
-    family: str
-    params: Mapping[str, float] = dataclasses.field(default_factory=dict)
-    kind: str = "elementwise"
-    monotonic: bool = False
-    bounded: bool = False
-    bounded_below: bool = False
-    smooth: bool = True
-    zero_centred: bool = False
-    self_normalizing: bool = False
-    gain: float | None = None
-    kinks: tuple[Kink, ...] = ()
-    paper: str = ""

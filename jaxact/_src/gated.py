@@ -21,14 +21,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxact._src import _ops
-from jaxact._src.core import ArrayLike, Spec, finish, param, prepare, rule
-from jaxact._src.gelu import _gelu_erf, _gelu_tanh
-from jaxact._src.relu import _relu
-from jaxact._src.sigmoid import _sigmoid
-from jaxact._src.swish import _exp_times, _sigmoid_prime_times, _swish_beta
+from jaxact._src import dw, ops
+from jaxact._src.core import ArrayLike, finish, param, prepare, rule
+from jaxact._src.gelu import gelu_erf_rule, gelu_tanh_rule
+from jaxact._src.registry import register
+from jaxact._src.relu import relu_rule
+from jaxact._src.sigmoid import sigmoid_rule
+from jaxact._src.swish import swish_beta_rule
 
 Array = jax.Array
+
+__all__ = ["glu", "swiglu", "reglu", "geglu", "bilinear", "maxout"]
 
 
 def _axis(x: Array, axis: int, fn: str) -> int:
@@ -61,21 +64,27 @@ _TAIL = 40.0  # below b = -40, sigma(b) = e^b to the last bit (float64 too)
 def _glu_value(a: Array, b: Array) -> Array:
     # a * e^b in the far negative tail, so that a * sigma(b) stays normal even
     # where sigma(b) alone would be subnormal (flushed to zero on CPU).
-    tail = _exp_times(a, _ops.clip(b, -1e4, -_TAIL))
-    return _ops.where(b < -_TAIL, tail, a * _sigmoid(b))
+    tail = dw.exp_times(a, ops.clip(b, -1e4, -_TAIL))
+    return ops.where(b < -_TAIL, tail, a * sigmoid_rule(b))
 
 
 def _glu_da(a: Array, b: Array) -> Array:
-    return _sigmoid(b)
+    return sigmoid_rule(b)
 
 
 def _glu_db(a: Array, b: Array) -> tuple[Array]:
-    return (_sigmoid_prime_times(a, b),)
+    return (dw.sigmoid_prime_times(a, b),)
 
 
 _glu = rule(_glu_value, _glu_da, _glu_db)
 
 
+@register(
+    kind="vector",
+    paper="Dauphin et al. 2017, Language Modeling with Gated Convolutional Networks, "
+    "arXiv:1612.08083",
+    names={"jax flax torch keras": "glu", "torch": "GLU"},
+)
 def glu(x: ArrayLike, axis: int = -1) -> Array:
     r"""Gated linear unit: first half times the sigmoid of the second half.
 
@@ -109,6 +118,11 @@ def glu(x: ArrayLike, axis: int = -1) -> Array:
     return finish(_glu(a, b), dtype)
 
 
+@register(
+    params={"beta": 1.0},
+    kind="vector",
+    paper="Shazeer 2020, GLU Variants Improve Transformer, arXiv:2002.05202",
+)
 def swiglu(x: ArrayLike, axis: int = -1, beta: ArrayLike = 1.0) -> Array:
     r"""SwiGLU: first half times ``swish_beta`` of the second half.
 
@@ -140,9 +154,14 @@ def swiglu(x: ArrayLike, axis: int = -1, beta: ArrayLike = 1.0) -> Array:
     x, dtype = prepare(x, "swiglu")
     a, b = _halves(x, axis, "swiglu")
     beta = param(beta, "swiglu", "beta", b, positive=True)
-    return finish(a * _swish_beta(b, jnp.asarray(beta, b.dtype)), dtype)
+    return finish(a * swish_beta_rule(b, jnp.asarray(beta, b.dtype)), dtype)
 
 
+@register(
+    kind="vector",
+    smooth=False,
+    paper="Shazeer 2020, GLU Variants Improve Transformer, arXiv:2002.05202",
+)
 def reglu(x: ArrayLike, axis: int = -1) -> Array:
     r"""ReGLU: first half times ``relu`` of the second half.
 
@@ -169,9 +188,13 @@ def reglu(x: ArrayLike, axis: int = -1) -> Array:
     """
     x, dtype = prepare(x, "reglu")
     a, b = _halves(x, axis, "reglu")
-    return finish(a * _relu(b), dtype)
+    return finish(a * relu_rule(b), dtype)
 
 
+@register(
+    kind="vector",
+    paper="Shazeer 2020, GLU Variants Improve Transformer, arXiv:2002.05202",
+)
 def geglu(x: ArrayLike, axis: int = -1, approximate: bool = False) -> Array:
     r"""GEGLU: first half times ``gelu`` of the second half.
 
@@ -203,10 +226,14 @@ def geglu(x: ArrayLike, axis: int = -1, approximate: bool = False) -> Array:
             f"jaxact.geglu: argument 'approximate' must be a bool, got {type(approximate).__name__}"
         )
     a, b = _halves(x, axis, "geglu")
-    gate = _gelu_tanh(b) if approximate else _gelu_erf(b)
+    gate = gelu_tanh_rule(b) if approximate else gelu_erf_rule(b)
     return finish(a * gate, dtype)
 
 
+@register(
+    kind="vector",
+    paper="Shazeer 2020, GLU Variants Improve Transformer, arXiv:2002.05202",
+)
 def bilinear(x: ArrayLike, axis: int = -1) -> Array:
     r"""Bilinear GLU: the product of the two halves.
 
@@ -248,10 +275,15 @@ def _max_last_jvp(primals: tuple[Array], tangents: tuple[Array]) -> tuple[Array,
     y = jnp.take_along_axis(x, i, axis=-1)[..., 0]
     # argmax picks the first NaN when there is one, so y is NaN there; a NaN in
     # the group makes the derivative NaN too (the factor keeps it linear in t).
-    nan = _ops.where(jnp.isnan(y), jnp.nan, 1.0).astype(y.dtype)
+    nan = ops.where(jnp.isnan(y), jnp.nan, 1.0).astype(y.dtype)
     return y, jnp.take_along_axis(t, i, axis=-1)[..., 0] * nan
 
 
+@register(
+    kind="vector",
+    smooth=False,
+    paper="Goodfellow et al. 2013, Maxout Networks, arXiv:1302.4389",
+)
 def maxout(x: ArrayLike, num_pieces: int = 2, axis: int = -1) -> Array:
     r"""Maxout: the maximum over groups of ``num_pieces`` consecutive features.
 
@@ -300,53 +332,3 @@ def maxout(x: ArrayLike, num_pieces: int = 2, axis: int = -1) -> Array:
     moved = jnp.moveaxis(x, axis, -1)
     grouped = moved.reshape(*moved.shape[:-1], n // k, k)
     return finish(jnp.moveaxis(_max_last(grouped), -1, axis), dtype)
-
-
-SPECS = (
-    Spec(
-        "glu",
-        glu,
-        "gated",
-        kind="vector",
-        paper="Dauphin et al. 2017, Language Modeling with Gated Convolutional Networks, "
-        "arXiv:1612.08083",
-    ),
-    Spec(
-        "swiglu",
-        swiglu,
-        "gated",
-        params={"beta": 1.0},
-        kind="vector",
-        paper="Shazeer 2020, GLU Variants Improve Transformer, arXiv:2002.05202",
-    ),
-    Spec(
-        "reglu",
-        reglu,
-        "gated",
-        kind="vector",
-        smooth=False,
-        paper="Shazeer 2020, GLU Variants Improve Transformer, arXiv:2002.05202",
-    ),
-    Spec(
-        "geglu",
-        geglu,
-        "gated",
-        kind="vector",
-        paper="Shazeer 2020, GLU Variants Improve Transformer, arXiv:2002.05202",
-    ),
-    Spec(
-        "bilinear",
-        bilinear,
-        "gated",
-        kind="vector",
-        paper="Shazeer 2020, GLU Variants Improve Transformer, arXiv:2002.05202",
-    ),
-    Spec(
-        "maxout",
-        maxout,
-        "gated",
-        kind="vector",
-        smooth=False,
-        paper="Goodfellow et al. 2013, Maxout Networks, arXiv:1302.4389",
-    ),
-)

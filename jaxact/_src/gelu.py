@@ -16,18 +16,16 @@ or underflows (left), the limits are returned without forming ``x^3`` or ``x^2``
 from __future__ import annotations
 
 import decimal
+import functools
 import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxact._src import _math, _ops
-from jaxact._src._exact import split, two_prod, two_sum
+from jaxact._src import elementary, ops
 from jaxact._src.core import (
     ArrayLike,
-    Kink,
-    Spec,
     finish,
     half_remat,
     is_concrete,
@@ -35,8 +33,12 @@ from jaxact._src.core import (
     prepare,
     rule,
 )
+from jaxact._src.exact import split, two_prod, two_sum
+from jaxact._src.registry import Kink, dispatcher, register
 
 Array = jax.Array
+
+__all__ = ["gelu_erf", "gelu_tanh", "quick_gelu", "gelu_clipped", "gelu"]
 
 _D = decimal.Context(prec=60)
 _SQRT_2_OVER_PI = "0.797884560802865355879892119868763736951717262329869315331851659"
@@ -75,15 +77,15 @@ def _gate(zh: Array, zl: Array) -> tuple[Array, Array, Array, Array]:
     """
     deep = zh < _log_tiny(zh) + 10
     tail = zh < -40  # sigma(z) = sigma'(z) = e^z to the last bit of float64
-    zs = _ops.where(tail, 0.0, zh)
-    th = _math.tanh(0.5 * zh)
-    s = _math.logistic(zs) * (1 + _math.logistic(-zs) * zl)
-    p = _math.logistic_prime(zs) * (1 - _math.tanh(0.5 * zs) * zl)
-    e2 = _math.exp(0.5 * zh)
-    ez = _ops.where(deep, e2, _math.exp(zh)) * (1 + zl)
-    b = _ops.where(deep, e2, jnp.ones_like(zh))
-    s = _ops.where(tail, ez, s)
-    p = _ops.where(tail, ez, p)
+    zs = ops.where(tail, 0.0, zh)
+    th = elementary.tanh(0.5 * zh)
+    s = elementary.logistic(zs) * (1 + elementary.logistic(-zs) * zl)
+    p = elementary.logistic_prime(zs) * (1 - elementary.tanh(0.5 * zs) * zl)
+    e2 = elementary.exp(0.5 * zh)
+    ez = ops.where(deep, e2, elementary.exp(zh)) * (1 + zl)
+    b = ops.where(deep, e2, jnp.ones_like(zh))
+    s = ops.where(tail, ez, s)
+    p = ops.where(tail, ez, p)
     return s, p, th, b
 
 
@@ -106,10 +108,10 @@ def _phi_parts(x: Array) -> tuple[Array, Array]:
     g = -0.5 * (xh * xh)  # exact
     gl = -0.5 * (xl * (x + xh))
     deep = g < _log_tiny(x) + 10
-    e2 = _math.exp(0.5 * g)
-    c = jnp.asarray(_pair(_INV_SQRT_2PI, x.dtype)[0], x.dtype) * _math.exp(gl)
-    e = _ops.where(deep, e2, _math.exp(g))
-    b = _ops.where(deep, e2, jnp.ones_like(x))
+    e2 = elementary.exp(0.5 * g)
+    c = jnp.asarray(_pair(_INV_SQRT_2PI, x.dtype)[0], x.dtype) * elementary.exp(gl)
+    e = ops.where(deep, e2, elementary.exp(g))
+    b = ops.where(deep, e2, jnp.ones_like(x))
     return c * e, b
 
 
@@ -127,16 +129,16 @@ def _upper_phi(x: Array, phi: Array) -> Array:
     rh, rl = _const(_INV_SQRT2, x)
     p, e = two_prod(x, rh)
     e = e + x * rl
-    return 0.5 * _math.erfc(-p) + math.sqrt(2.0) * e * phi
+    return 0.5 * elementary.erfc(-p) + math.sqrt(2.0) * e * phi
 
 
 def _gelu_erf_parts(
     x: Array,
 ) -> tuple[Array, Array, Array, Array, tuple[Array, Array, Array]]:
-    xc = _ops.clip(x, -_ERF_CLIP, _ERF_CLIP)
+    xc = ops.clip(x, -_ERF_CLIP, _ERF_CLIP)
     tail = xc < _erf_tail(x)
-    xm = _ops.where(tail, 0.0, xc)
-    xt = _ops.where(tail, xc, -_ERF_CLIP)
+    xm = ops.where(tail, 0.0, xc)
+    xt = ops.where(tail, xc, -_ERF_CLIP)
     phi_m, _ = _phi_parts(xm)
     phi_t, b_t = _phi_parts(xt)
     return xc, tail, xm, xt, (phi_m, phi_t, b_t)
@@ -146,28 +148,35 @@ def _gelu_erf_value(x: Array) -> Array:
     xc, tail, xm, xt, (phi_m, phi_t, b_t) = _gelu_erf_parts(x)
     mid = xm * _upper_phi(xm, phi_m)
     low = (-(phi_t * _mills_series(xt))) * b_t
-    y = _ops.where(tail, low, mid)
-    return _ops.where(x > _ERF_CLIP, x, y)
+    y = ops.where(tail, low, mid)
+    return ops.where(x > _ERF_CLIP, x, y)
 
 
 def _gelu_erf_d1_value(x: Array) -> Array:
     xc, tail, xm, xt, (phi_m, phi_t, b_t) = _gelu_erf_parts(x)
     mid = _upper_phi(xm, phi_m) + xm * phi_m
     low = (xt * (1 - _mills_series(xt) / (xt * xt)) * phi_t) * b_t
-    return _ops.where(tail, low, mid)
+    return ops.where(tail, low, mid)
 
 
 def _gelu_erf_d2_value(x: Array) -> Array:
-    xc = _ops.clip(x, -_ERF_CLIP, _ERF_CLIP)
+    xc = ops.clip(x, -_ERF_CLIP, _ERF_CLIP)
     phi, b = _phi_parts(xc)
     q, qe = two_prod(xc, xc)
     return (((2 - q) - qe) * phi) * b
 
 
-_gelu_erf_d1 = rule(_gelu_erf_d1_value, _gelu_erf_d2_value)
-_gelu_erf = rule(_gelu_erf_value, _gelu_erf_d1, together=True)  # one Phi, one phi
+gelu_erf_prime = rule(_gelu_erf_d1_value, _gelu_erf_d2_value)
+gelu_erf_rule = rule(_gelu_erf_value, gelu_erf_prime, together=True)  # one Phi, one phi
 
 
+@register(
+    bounded_below=True,
+    paper="Hendrycks, Gimpel 2016, Gaussian Error Linear Units (GELUs), arXiv:1606.08415",
+    names={"torch timm transformers keras": "gelu", "torch": "GELU", "transformers": "gelu_python"},
+    jax_nn=functools.partial(jax.nn.gelu, approximate=False),
+    torch=("gelu", {}),
+)
 @half_remat
 def gelu_erf(x: ArrayLike) -> Array:
     r"""Gaussian error linear unit, exact (erf) form.
@@ -197,7 +206,7 @@ def gelu_erf(x: ArrayLike) -> Array:
       arXiv:1606.08415.
     """
     x, dtype = prepare(x, "gelu_erf")
-    return finish(_gelu_erf(x), dtype)
+    return finish(gelu_erf_rule(x), dtype)
 
 
 # ---------------------------------------------------------------------------
@@ -231,30 +240,40 @@ def _tanh_z(x: Array) -> tuple[Array, Array, Array, Array]:
 
 
 def _gelu_tanh_value(x: Array) -> Array:
-    xc = _ops.clip(x, -_TANH_CLIP, _TANH_CLIP)
+    xc = ops.clip(x, -_TANH_CLIP, _TANH_CLIP)
     z, ze, _, _ = _tanh_z(xc)
     s, _, _, b = _gate(z, ze)
-    return _ops.where(x > _TANH_CLIP, x, (xc * s) * b)
+    return ops.where(x > _TANH_CLIP, x, (xc * s) * b)
 
 
 def _gelu_tanh_d1_value(x: Array) -> Array:
-    xc = _ops.clip(x, -_TANH_CLIP, _TANH_CLIP)
+    xc = ops.clip(x, -_TANH_CLIP, _TANH_CLIP)
     z, ze, dz, _ = _tanh_z(xc)
     s, p, _, b = _gate(z, ze)
     return (s + xc * dz * p) * b
 
 
 def _gelu_tanh_d2_value(x: Array) -> Array:
-    xc = _ops.clip(x, -_TANH_CLIP, _TANH_CLIP)
+    xc = ops.clip(x, -_TANH_CLIP, _TANH_CLIP)
     z, ze, dz, ddz = _tanh_z(xc)
     _, p, th, b = _gate(z, ze)
     return ((2 * dz + xc * ddz - xc * dz * dz * th) * p) * b
 
 
-_gelu_tanh_d1 = rule(_gelu_tanh_d1_value, _gelu_tanh_d2_value)
-_gelu_tanh = rule(_gelu_tanh_value, _gelu_tanh_d1, together=True)  # one z, one gate
+gelu_tanh_prime = rule(_gelu_tanh_d1_value, _gelu_tanh_d2_value)
+gelu_tanh_rule = rule(_gelu_tanh_value, gelu_tanh_prime, together=True)  # one z, one gate
 
 
+@register(
+    bounded_below=True,
+    paper="Hendrycks, Gimpel 2016, Gaussian Error Linear Units (GELUs), arXiv:1606.08415",
+    names={
+        "timm": "gelu_tanh",
+        "transformers": "gelu_new gelu_fast gelu_accurate gelu_pytorch_tanh gelu_python_tanh",
+    },
+    jax_nn=functools.partial(jax.nn.gelu, approximate=True),
+    torch=("gelu", {"approximate": "tanh"}),
+)
 @half_remat
 def gelu_tanh(x: ArrayLike) -> Array:
     r"""GELU, tanh approximation (``jax.nn.gelu``'s default).
@@ -290,9 +309,10 @@ def gelu_tanh(x: ArrayLike) -> Array:
       arXiv:1606.08415.
     """
     x, dtype = prepare(x, "gelu_tanh")
-    return finish(_gelu_tanh(x), dtype)
+    return finish(gelu_tanh_rule(x), dtype)
 
 
+@dispatcher(default="gelu_tanh", names={"jax flax": "gelu"})
 def gelu(x: ArrayLike, approximate: bool = True) -> Array:
     r"""GELU with ``jax.nn.gelu``'s signature: tanh form by default.
 
@@ -332,21 +352,21 @@ def _quick_z(x: Array) -> tuple[Array, Array, Array]:
 
 
 def _quick_gelu_value(x: Array) -> Array:
-    xc = _ops.clip(x, -_QUICK_CLIP, _QUICK_CLIP)
+    xc = ops.clip(x, -_QUICK_CLIP, _QUICK_CLIP)
     z, ze, _ = _quick_z(xc)
     s, _, _, b = _gate(z, ze)
-    return _ops.where(x > _QUICK_CLIP, x, (xc * s) * b)
+    return ops.where(x > _QUICK_CLIP, x, (xc * s) * b)
 
 
 def _quick_gelu_d1_value(x: Array) -> Array:
-    xc = _ops.clip(x, -_QUICK_CLIP, _QUICK_CLIP)
+    xc = ops.clip(x, -_QUICK_CLIP, _QUICK_CLIP)
     z, ze, k = _quick_z(xc)
     s, p, _, b = _gate(z, ze)
     return (s + xc * k * p) * b
 
 
 def _quick_gelu_d2_value(x: Array) -> Array:
-    xc = _ops.clip(x, -_QUICK_CLIP, _QUICK_CLIP)
+    xc = ops.clip(x, -_QUICK_CLIP, _QUICK_CLIP)
     z, ze, k = _quick_z(xc)
     _, p, th, b = _gate(z, ze)
     return ((k * (2 - xc * k * th)) * p) * b
@@ -356,6 +376,11 @@ _quick_gelu_d1 = rule(_quick_gelu_d1_value, _quick_gelu_d2_value)
 _quick_gelu = rule(_quick_gelu_value, _quick_gelu_d1)
 
 
+@register(
+    bounded_below=True,
+    paper="Hendrycks, Gimpel 2016, Gaussian Error Linear Units (GELUs), arXiv:1606.08415",
+    names={"timm transformers": "quick_gelu"},
+)
 @half_remat
 def quick_gelu(x: ArrayLike) -> Array:
     r"""Quick GELU, the sigmoid approximation used by CLIP.
@@ -395,22 +420,22 @@ def quick_gelu(x: ArrayLike) -> Array:
 
 
 def _inside(x: Array, lo: Array, hi: Array) -> Array:
-    g = _gelu_erf(x)
+    g = gelu_erf_rule(x)
     return (g >= lo) & (g <= hi)
 
 
 def _gelu_clipped_value(x: Array, lo: Array, hi: Array) -> Array:
-    return _ops.clip(_gelu_erf_value(x), lo, hi)
+    return ops.clip(_gelu_erf_value(x), lo, hi)
 
 
 def _gelu_clipped_d1_value(x: Array, lo: Array, hi: Array) -> Array:
-    d = _ops.where(_inside(x, lo, hi), _gelu_erf_d1_value(x), 0.0)
-    return _ops.where(jnp.isnan(x), x, d)
+    d = ops.where(_inside(x, lo, hi), _gelu_erf_d1_value(x), 0.0)
+    return ops.where(jnp.isnan(x), x, d)
 
 
 def _gelu_clipped_d2_value(x: Array, lo: Array, hi: Array) -> Array:
-    d = _ops.where(_inside(x, lo, hi), _gelu_erf_d2_value(x), 0.0)
-    return _ops.where(jnp.isnan(x), x, d)
+    d = ops.where(_inside(x, lo, hi), _gelu_erf_d2_value(x), 0.0)
+    return ops.where(jnp.isnan(x), x, d)
 
 
 def _gelu_clipped_dparams(x: Array, lo: Array, hi: Array) -> tuple[Array, Array]:
@@ -427,6 +452,16 @@ _gelu_clipped_d1 = rule(_gelu_clipped_d1_value, _gelu_clipped_d2_value, _gelu_cl
 _gelu_clipped = rule(_gelu_clipped_value, _gelu_clipped_d1, _gelu_clipped_dparams)
 
 
+@register(
+    params={"min_val": -10.0, "max_val": 10.0},
+    bounded=True,
+    bounded_below=True,
+    smooth=False,
+    kinks=(Kink(10.0, 1, 1.0),),
+    paper="Wu, Judd, Zhang, Isaev, Micikevicius 2020, Integer Quantization for Deep "
+    "Learning Inference: Principles and Empirical Evaluation, arXiv:2004.09602",
+    presets={"transformers:gelu_10": {"min_val": -10.0, "max_val": 10.0}},
+)
 @half_remat
 def gelu_clipped(x: ArrayLike, min_val: ArrayLike = -10.0, max_val: ArrayLike = 10.0) -> Array:
     r"""Exact GELU clipped to ``[min_val, max_val]`` (transformers' ``gelu_10``).
@@ -471,42 +506,3 @@ def gelu_clipped(x: ArrayLike, min_val: ArrayLike = -10.0, max_val: ArrayLike = 
                 f"'max_val' ({max_val!r})"
             )
     return finish(_gelu_clipped(x, lo, hi), dtype)
-
-
-SPECS = (
-    Spec(
-        "gelu_erf",
-        gelu_erf,
-        "gelu",
-        bounded_below=True,
-        paper="Hendrycks, Gimpel 2016, Gaussian Error Linear Units (GELUs), arXiv:1606.08415",
-    ),
-    Spec(
-        "gelu_tanh",
-        gelu_tanh,
-        "gelu",
-        bounded_below=True,
-        paper="Hendrycks, Gimpel 2016, Gaussian Error Linear Units (GELUs), arXiv:1606.08415",
-    ),
-    Spec(
-        "quick_gelu",
-        quick_gelu,
-        "gelu",
-        bounded_below=True,
-        paper="Hendrycks, Gimpel 2016, Gaussian Error Linear Units (GELUs), arXiv:1606.08415",
-    ),
-    Spec(
-        "gelu_clipped",
-        gelu_clipped,
-        "gelu",
-        params={"min_val": -10.0, "max_val": 10.0},
-        bounded=True,
-        bounded_below=True,
-        smooth=False,
-        kinks=(Kink(10.0, 1, 1.0),),
-        paper=(
-            "Wu, Judd, Zhang, Isaev, Micikevicius 2020, Integer Quantization for Deep "
-            "Learning Inference: Principles and Empirical Evaluation, arXiv:2004.09602"
-        ),
-    ),
-)

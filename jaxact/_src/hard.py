@@ -17,12 +17,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxact._src import _math, _ops
-from jaxact._src._exact import two_prod, two_sum
+from jaxact._src import elementary, ops
 from jaxact._src.core import (
     ArrayLike,
-    Kink,
-    Spec,
     finish,
     half_remat,
     integer_input,
@@ -33,26 +30,37 @@ from jaxact._src.core import (
     prepare,
     rule,
     unflushed_times,
+    zero_derivative,
 )
-from jaxact._src.sigmoid import _tanh, tanh_prime
+from jaxact._src.exact import two_prod, two_sum
+from jaxact._src.registry import Kink, register
+from jaxact._src.sigmoid import tanh_prime, tanh_rule
 
 Array = jax.Array
 
-
-def _zero(x: Array, *params: Array) -> Array:
-    """The derivative of a piecewise-constant quantity: 0, NaN at NaN."""
-    return nan_like(x, jnp.zeros_like(x))
+__all__ = [
+    "hard_sigmoid",
+    "hard_tanh",
+    "hard_silu",
+    "hard_swish",
+    "hard_mish",
+    "sparse_sigmoid",
+    "hard_shrink",
+    "soft_shrink",
+    "tanh_shrink",
+    "threshold",
+]
 
 
 def _mask(x: Array, cond: Array, inside: float | Array = 1.0) -> Array:
     """``inside`` where ``cond``, else 0; NaN where ``x`` is NaN."""
-    return nan_like(x, _ops.where(cond, inside * jnp.ones_like(x), jnp.zeros_like(x)))
+    return nan_like(x, ops.where(cond, inside * jnp.ones_like(x), jnp.zeros_like(x)))
 
 
 # hard_sigmoid = relu6(x + 3) / 6; f' = 1/6 on the open interval (jax.nn, torch).
 def _hard_sigmoid_value(x: Array) -> Array:
     mid = (x + 3.0) / 6.0
-    return _ops.where(x <= -3.0, jnp.zeros_like(x), _ops.where(x >= 3.0, jnp.ones_like(x), mid))
+    return ops.where(x <= -3.0, jnp.zeros_like(x), ops.where(x >= 3.0, jnp.ones_like(x), mid))
 
 
 def _hard_sigmoid_d1(x: Array) -> Array:
@@ -60,10 +68,25 @@ def _hard_sigmoid_d1(x: Array) -> Array:
 
 
 _hard_sigmoid = rule(
-    _hard_sigmoid_value, rule(_hard_sigmoid_d1, _zero), levels=lambda: (0.0, 1.0 / 6.0)
+    _hard_sigmoid_value, rule(_hard_sigmoid_d1, zero_derivative), levels=lambda: (0.0, 1.0 / 6.0)
 )
 
 
+@register(
+    monotonic=True,
+    bounded=True,
+    bounded_below=True,
+    smooth=False,
+    kinks=(Kink(-3.0, 1, 0.0), Kink(3.0, 1, 0.0), Kink(-3.0, 2, 0.0), Kink(3.0, 2, 0.0)),
+    paper="Howard et al. 2019, Searching for MobileNetV3, arXiv:1905.02244",
+    piecewise_linear=True,
+    names={
+        "jax flax timm keras": "hard_sigmoid",
+        "torch timm": "hardsigmoid",
+        "torch": "Hardsigmoid",
+    },
+    torch=("hardsigmoid", {}),
+)
 def hard_sigmoid(x: ArrayLike) -> Array:
     r"""Hard sigmoid, ``relu6(x + 3) / 6`` (MobileNetV3).
 
@@ -99,16 +122,31 @@ def hard_sigmoid(x: ArrayLike) -> Array:
 def _hard_tanh_value(x: Array, lo: Array, hi: Array) -> Array:
     lo = lo * jnp.ones_like(x)
     hi = hi * jnp.ones_like(x)
-    return _ops.where(x < lo, lo, _ops.where(x > hi, hi, x))
+    return ops.where(x < lo, lo, ops.where(x > hi, hi, x))
 
 
 def _hard_tanh_d1(x: Array, lo: Array, hi: Array) -> Array:
     return _mask(x, (x >= lo) & (x <= hi))
 
 
-_hard_tanh = rule(_hard_tanh_value, rule(_hard_tanh_d1, _zero), levels=lambda lo, hi: (0.0, 1.0))
+_hard_tanh = rule(
+    _hard_tanh_value, rule(_hard_tanh_d1, zero_derivative), levels=lambda lo, hi: (0.0, 1.0)
+)
 
 
+@register(
+    params={"min_val": -1.0, "max_val": 1.0},
+    monotonic=True,
+    bounded=True,
+    bounded_below=True,
+    smooth=False,
+    zero_centred=True,
+    kinks=(Kink(-1.0, 1, 1.0), Kink(1.0, 1, 1.0), Kink(-1.0, 2, 0.0), Kink(1.0, 2, 0.0)),
+    paper="Collobert 2004, Large Scale Machine Learning (PhD thesis)",
+    piecewise_linear=True,
+    names={"jax flax keras": "hard_tanh", "torch": "hardtanh Hardtanh"},
+    torch=("hardtanh", {}),
+)
 def hard_tanh(x: ArrayLike, min_val: ArrayLike = -1.0, max_val: ArrayLike = 1.0) -> Array:
     r"""Hard tanh: the identity clipped to ``[min_val, max_val]``.
 
@@ -140,7 +178,7 @@ def hard_tanh(x: ArrayLike, min_val: ArrayLike = -1.0, max_val: ArrayLike = 1.0)
     """
     xi = integer_input(x)
     if xi is not None and (min_val, max_val) == (-1.0, 1.0) and isinstance(min_val, float):
-        return _ops.clip(xi, -1, 1)  # integers stay integers, as in jax.nn
+        return ops.clip(xi, -1, 1)  # integers stay integers, as in jax.nn
     x, dtype = prepare(x, "hard_tanh")
     lo = param(min_val, "hard_tanh", "min_val", x)
     hi = param(max_val, "hard_tanh", "max_val", x)
@@ -156,15 +194,15 @@ def hard_tanh(x: ArrayLike, min_val: ArrayLike = -1.0, max_val: ArrayLike = 1.0)
 # hard_silu = x relu6(x + 3) / 6: 0 | x (x + 3) / 6 | x. At the corners the outer
 # pieces are used (jax.nn): f'(-3) = 0, f'(3) = 1, f''(+-3) = 0.
 def _hard_silu_value(x: Array) -> Array:
-    xc = _ops.clip(x, -3.0, 3.0)  # keeps the unselected quadratic finite
+    xc = ops.clip(x, -3.0, 3.0)  # keeps the unselected quadratic finite
     mid = xc * (xc + 3.0) / 6.0
-    return _ops.where(x <= -3.0, jnp.zeros_like(x), _ops.where(x >= 3.0, x, mid))
+    return ops.where(x <= -3.0, jnp.zeros_like(x), ops.where(x >= 3.0, x, mid))
 
 
 def _hard_silu_d1_value(x: Array) -> Array:
-    xc = _ops.clip(x, -3.0, 3.0)
+    xc = ops.clip(x, -3.0, 3.0)
     mid = (2.0 * xc + 3.0) / 6.0
-    d = _ops.where(x <= -3.0, jnp.zeros_like(x), _ops.where(x >= 3.0, jnp.ones_like(x), mid))
+    d = ops.where(x <= -3.0, jnp.zeros_like(x), ops.where(x >= 3.0, jnp.ones_like(x), mid))
     return nan_like(x, d)
 
 
@@ -175,6 +213,21 @@ def _hard_silu_d2(x: Array) -> Array:
 _hard_silu = rule(_hard_silu_value, rule(_hard_silu_d1_value, _hard_silu_d2))
 
 
+@register(
+    bounded_below=True,
+    smooth=False,
+    zero_centred=True,
+    kinks=(Kink(-3.0, 1, 0.0), Kink(3.0, 1, 1.0), Kink(-3.0, 2, 0.0), Kink(3.0, 2, 0.0)),
+    paper="Howard et al. 2019, Searching for MobileNetV3, arXiv:1905.02244",
+    aliases=("hard_swish",),
+    names={
+        "jax flax keras": "hard_silu",
+        "jax flax timm keras": "hard_swish",
+        "torch timm transformers": "hardswish",
+        "torch": "Hardswish",
+    },
+    torch=("hardswish", {}),
+)
 @half_remat
 def hard_silu(x: ArrayLike) -> Array:
     r"""Hard SiLU (hard swish), ``x * relu6(x + 3) / 6`` (MobileNetV3).
@@ -216,16 +269,14 @@ hard_swish = hard_silu
 # hard_mish = x clip(x + 2, 0, 2) / 2: 0 | x (x + 2) / 2 | x; f' 0 | x + 1 | 1.
 # Constant pieces own the corners: f'(-2) = 0, f''(-2) = 0, f''(0) = 0.
 def _hard_mish_value(x: Array) -> Array:
-    xc = _ops.clip(x, -2.0, 0.0)
+    xc = ops.clip(x, -2.0, 0.0)
     mid = xc * (xc + 2.0) * 0.5  # halving last keeps x ~ -tiny from flushing
-    return _ops.where(x <= -2.0, jnp.zeros_like(x), _ops.where(negative(x), mid, x))
+    return ops.where(x <= -2.0, jnp.zeros_like(x), ops.where(negative(x), mid, x))
 
 
 def _hard_mish_d1_value(x: Array) -> Array:
-    xc = _ops.clip(x, -2.0, 0.0)
-    d = _ops.where(
-        x <= -2.0, jnp.zeros_like(x), _ops.where(negative(x), xc + 1.0, jnp.ones_like(x))
-    )
+    xc = ops.clip(x, -2.0, 0.0)
+    d = ops.where(x <= -2.0, jnp.zeros_like(x), ops.where(negative(x), xc + 1.0, jnp.ones_like(x)))
     return nan_like(x, d)
 
 
@@ -236,6 +287,15 @@ def _hard_mish_d2(x: Array) -> Array:
 _hard_mish = rule(_hard_mish_value, rule(_hard_mish_d1_value, _hard_mish_d2))
 
 
+@register(
+    bounded_below=True,
+    smooth=False,
+    zero_centred=True,
+    kinks=(Kink(-2.0, 1, 0.0), Kink(-2.0, 2, 0.0), Kink(0.0, 2, 0.0)),
+    paper="Misra 2019, Mish: A Self Regularized Non-Monotonic Activation Function, "
+    "arXiv:1908.08681 (H-Mish variant from timm)",
+    names={"timm": "hard_mish"},
+)
 @half_remat
 def hard_mish(x: ArrayLike) -> Array:
     r"""Hard Mish (H-Mish, timm): a piecewise-quadratic Mish.
@@ -275,7 +335,7 @@ def hard_mish(x: ArrayLike) -> Array:
 # flat pieces own the corners, replacing jax.nn's 0.25 from clip's tie rule).
 def _sparse_sigmoid_value(x: Array) -> Array:
     mid = 0.5 * (x + 1.0)
-    return _ops.where(x <= -1.0, jnp.zeros_like(x), _ops.where(x >= 1.0, jnp.ones_like(x), mid))
+    return ops.where(x <= -1.0, jnp.zeros_like(x), ops.where(x >= 1.0, jnp.ones_like(x), mid))
 
 
 def _sparse_sigmoid_d1(x: Array) -> Array:
@@ -283,10 +343,20 @@ def _sparse_sigmoid_d1(x: Array) -> Array:
 
 
 _sparse_sigmoid = rule(
-    _sparse_sigmoid_value, rule(_sparse_sigmoid_d1, _zero), levels=lambda: (0.0, 0.5)
+    _sparse_sigmoid_value, rule(_sparse_sigmoid_d1, zero_derivative), levels=lambda: (0.0, 0.5)
 )
 
 
+@register(
+    monotonic=True,
+    bounded=True,
+    bounded_below=True,
+    smooth=False,
+    kinks=(Kink(-1.0, 1, 0.0), Kink(1.0, 1, 0.0), Kink(-1.0, 2, 0.0), Kink(1.0, 2, 0.0)),
+    paper="Blondel, Martins, Niculae 2019, Learning with Fenchel-Young Losses, arXiv:1901.02324",
+    piecewise_linear=True,
+    names={"jax keras": "sparse_sigmoid"},
+)
 def sparse_sigmoid(x: ArrayLike) -> Array:
     r"""Sparse sigmoid, the derivative of ``sparse_plus``.
 
@@ -320,17 +390,28 @@ def sparse_sigmoid(x: ArrayLike) -> Array:
 
 # Shrinkage: f' = 1[|x| > lambda] (0 at +-lambda: the flat piece owns it).
 def _hard_shrink_value(x: Array, lambd: Array) -> Array:
-    return _ops.where(jnp.abs(x) <= lambd, jnp.zeros_like(x), x)
+    return ops.where(jnp.abs(x) <= lambd, jnp.zeros_like(x), x)
 
 
 def _shrink_d1(x: Array, lambd: Array) -> Array:
     return _mask(x, jnp.abs(x) > lambd)
 
 
-_shrink_d1_rule = rule(_shrink_d1, _zero)
+_shrink_d1_rule = rule(_shrink_d1, zero_derivative)
 _hard_shrink = rule(_hard_shrink_value, _shrink_d1_rule, levels=lambda lambd: (0.0, 1.0))
 
 
+@register(
+    params={"lambd": 0.5},
+    monotonic=True,
+    smooth=False,
+    zero_centred=True,
+    kinks=(Kink(-0.5, 1, 0.0), Kink(0.5, 1, 0.0), Kink(-0.5, 2, 0.0), Kink(0.5, 2, 0.0)),
+    paper="",
+    piecewise_linear=True,
+    names={"torch": "hardshrink Hardshrink", "keras": "hard_shrink"},
+    torch=("hardshrink", {}),
+)
 def hard_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> Array:
     r"""Hard shrinkage: zero inside ``[-lambd, lambd]``, the identity outside.
 
@@ -361,13 +442,24 @@ def hard_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> Array:
 
 
 def _soft_shrink_value(x: Array, lambd: Array) -> Array:
-    out = _ops.where(x > 0.0, x - lambd, x + lambd)  # NaN takes the second branch
-    return _ops.where(jnp.abs(x) <= lambd, jnp.zeros_like(x), out)
+    out = ops.where(x > 0.0, x - lambd, x + lambd)  # NaN takes the second branch
+    return ops.where(jnp.abs(x) <= lambd, jnp.zeros_like(x), out)
 
 
 _soft_shrink = rule(_soft_shrink_value, _shrink_d1_rule, levels=lambda lambd: (0.0, 1.0))
 
 
+@register(
+    params={"lambd": 0.5},
+    monotonic=True,
+    smooth=False,
+    zero_centred=True,
+    kinks=(Kink(-0.5, 1, 0.0), Kink(0.5, 1, 0.0), Kink(-0.5, 2, 0.0), Kink(0.5, 2, 0.0)),
+    paper="Donoho 1995, De-noising by soft-thresholding, IEEE Trans. Inf. Theory 41(3)",
+    piecewise_linear=True,
+    names={"torch": "softshrink Softshrink", "keras": "soft_shrink"},
+    torch=("softshrink", {}),
+)
 def soft_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> Array:
     r"""Soft shrinkage (soft thresholding), the proximal operator of ``lambd |x|``.
 
@@ -636,18 +728,18 @@ def _tanh_shrink_value(x: Array) -> Array:
     # a < 1/2: x^3/3 as q + corr, tail x^5 S(x^2).
     tiny = a < 2.0**-30
     scale = _TS_SCALE[key]
-    b = _ops.where(tiny, a * 2.0**scale, jnp.minimum(a, 0.5))
+    b = ops.where(tiny, a * 2.0**scale, jnp.minimum(a, 0.5))
     zh, zl = two_prod(b, b)
     ch, cl = two_prod(zh, b)
     cl = cl + zl * b
     th, tl = _TS_THIRD[key]
     q, qe = two_prod(ch, jnp.full_like(b, th))
     corr = qe + (ch * tl + cl * th)
-    tail = _ops.where(tiny, 0.0, ch * (zh * _horner(s_coeffs, zh)))
-    small = (q + (corr + tail)) * _ops.where(tiny, 2.0 ** (-3 * scale), 1.0)
+    tail = ops.where(tiny, 0.0, ch * (zh * _horner(s_coeffs, zh)))
+    small = (q + (corr + tail)) * ops.where(tiny, 2.0 ** (-3 * scale), 1.0)
     # 1/2 <= a < 2: piece k, t = a - a_k.
-    k = _ops.clip(jnp.floor((a - 0.5) * 4.0), 0, len(p_rows) - 1)
-    t = _ops.clip(a - (0.5 + 0.25 * k), 0.0, 0.25)
+    k = ops.clip(jnp.floor((a - 0.5) * 4.0), 0, len(p_rows) - 1)
+    t = ops.clip(a - (0.5 + 0.25 * k), 0.0, 0.25)
     ki = k.astype(jnp.int32)
     cols = [jnp.take(jnp.asarray(col, x.dtype), ki) for col in zip(*p_rows, strict=True)]
     v = t * _horner(cols[4:], t)
@@ -656,13 +748,13 @@ def _tanh_shrink_value(x: Array) -> Array:
     pl = pl + t * (il + cols[3])
     s, e = two_sum(cols[0], ph)
     mid = s + (e + (pl + cols[1]))
-    big = a - _math.tanh(a)
-    r = _ops.where(a < 0.5, small, _ops.where(a < 2.0, mid, big))
+    big = a - elementary.tanh(a)
+    r = ops.where(a < 0.5, small, ops.where(a < 2.0, mid, big))
     return jnp.copysign(r, x)
 
 
 def _tanh_shrink_d1_value(x: Array) -> Array:
-    t = _math.tanh(x)
+    t = elementary.tanh(x)
     return t * t
 
 
@@ -671,13 +763,20 @@ def _tanh_shrink_d2(x: Array) -> Array:
     # through the bit pattern so that subnormal x still gives 2x.
     tiny_x = jnp.abs(x) < 1e-10
     doubled = unflushed_times(2.0, x)
-    return _ops.where(tiny_x, doubled, 2 * _tanh(x) * tanh_prime(x))
+    return ops.where(tiny_x, doubled, 2 * tanh_rule(x) * tanh_prime(x))
 
 
 _tanh_shrink_d1 = rule(_tanh_shrink_d1_value, _tanh_shrink_d2)
 _tanh_shrink = rule(_tanh_shrink_value, _tanh_shrink_d1)
 
 
+@register(
+    monotonic=True,
+    zero_centred=True,
+    paper="",
+    names={"torch": "tanhshrink Tanhshrink", "keras": "tanh_shrink"},
+    torch=("tanhshrink", {}),
+)
 @half_remat
 def tanh_shrink(x: ArrayLike) -> Array:
     r"""Tanh shrinkage, ``x - tanh(x)``.
@@ -709,7 +808,7 @@ def tanh_shrink(x: ArrayLike) -> Array:
 
 # threshold: x if x > theta else value; f' = 1[x > theta] (0 at theta).
 def _threshold_value(x: Array, theta: Array, value: Array) -> Array:
-    return _ops.where(x <= theta, value * jnp.ones_like(x), x)  # NaN passes through
+    return ops.where(x <= theta, value * jnp.ones_like(x), x)  # NaN passes through
 
 
 def _threshold_d1(x: Array, theta: Array, value: Array) -> Array:
@@ -717,10 +816,20 @@ def _threshold_d1(x: Array, theta: Array, value: Array) -> Array:
 
 
 _threshold = rule(
-    _threshold_value, rule(_threshold_d1, _zero), levels=lambda theta, value: (0.0, 1.0)
+    _threshold_value, rule(_threshold_d1, zero_derivative), levels=lambda theta, value: (0.0, 1.0)
 )
 
 
+@register(
+    params={"threshold": 0.0, "value": 0.0},
+    monotonic=True,
+    bounded_below=True,
+    smooth=False,
+    kinks=(Kink(0.0, 1, 0.0), Kink(0.0, 2, 0.0)),
+    paper="",
+    piecewise_linear=True,
+    names={"torch keras": "threshold", "torch": "Threshold"},
+)
 def threshold(x: ArrayLike, threshold: ArrayLike, value: ArrayLike) -> Array:
     r"""Threshold: ``x`` above ``threshold``, a constant ``value`` at or below it.
 
@@ -753,105 +862,3 @@ def threshold(x: ArrayLike, threshold: ArrayLike, value: ArrayLike) -> Array:
     theta = param(threshold, "threshold", "threshold", x)
     value = param(value, "threshold", "value", x)
     return finish(_threshold(x, theta, value), dtype)
-
-
-SPECS = (
-    Spec(
-        "hard_sigmoid",
-        hard_sigmoid,
-        "hard",
-        monotonic=True,
-        bounded=True,
-        bounded_below=True,
-        smooth=False,
-        kinks=(Kink(-3.0, 1, 0.0), Kink(3.0, 1, 0.0), Kink(-3.0, 2, 0.0), Kink(3.0, 2, 0.0)),
-        paper="Howard et al. 2019, Searching for MobileNetV3, arXiv:1905.02244",
-    ),
-    Spec(
-        "hard_tanh",
-        hard_tanh,
-        "hard",
-        params={"min_val": -1.0, "max_val": 1.0},
-        monotonic=True,
-        bounded=True,
-        bounded_below=True,
-        smooth=False,
-        zero_centred=True,
-        kinks=(Kink(-1.0, 1, 1.0), Kink(1.0, 1, 1.0), Kink(-1.0, 2, 0.0), Kink(1.0, 2, 0.0)),
-        paper="Collobert 2004, Large Scale Machine Learning (PhD thesis)",
-    ),
-    Spec(
-        "hard_silu",
-        hard_silu,
-        "hard",
-        bounded_below=True,
-        smooth=False,
-        zero_centred=True,
-        kinks=(Kink(-3.0, 1, 0.0), Kink(3.0, 1, 1.0), Kink(-3.0, 2, 0.0), Kink(3.0, 2, 0.0)),
-        paper="Howard et al. 2019, Searching for MobileNetV3, arXiv:1905.02244",
-    ),
-    Spec(
-        "hard_mish",
-        hard_mish,
-        "hard",
-        bounded_below=True,
-        smooth=False,
-        zero_centred=True,
-        kinks=(Kink(-2.0, 1, 0.0), Kink(-2.0, 2, 0.0), Kink(0.0, 2, 0.0)),
-        paper="Misra 2019, Mish: A Self Regularized Non-Monotonic Activation Function, "
-        "arXiv:1908.08681 (H-Mish variant from timm)",
-    ),
-    Spec(
-        "sparse_sigmoid",
-        sparse_sigmoid,
-        "hard",
-        monotonic=True,
-        bounded=True,
-        bounded_below=True,
-        smooth=False,
-        kinks=(Kink(-1.0, 1, 0.0), Kink(1.0, 1, 0.0), Kink(-1.0, 2, 0.0), Kink(1.0, 2, 0.0)),
-        paper="Blondel, Martins, Niculae 2019, Learning with Fenchel-Young Losses, "
-        "arXiv:1901.02324",
-    ),
-    Spec(
-        "hard_shrink",
-        hard_shrink,
-        "hard",
-        params={"lambd": 0.5},
-        monotonic=True,
-        smooth=False,
-        zero_centred=True,
-        kinks=(Kink(-0.5, 1, 0.0), Kink(0.5, 1, 0.0), Kink(-0.5, 2, 0.0), Kink(0.5, 2, 0.0)),
-        paper="",
-    ),
-    Spec(
-        "soft_shrink",
-        soft_shrink,
-        "hard",
-        params={"lambd": 0.5},
-        monotonic=True,
-        smooth=False,
-        zero_centred=True,
-        kinks=(Kink(-0.5, 1, 0.0), Kink(0.5, 1, 0.0), Kink(-0.5, 2, 0.0), Kink(0.5, 2, 0.0)),
-        paper="Donoho 1995, De-noising by soft-thresholding, IEEE Trans. Inf. Theory 41(3)",
-    ),
-    Spec(
-        "tanh_shrink",
-        tanh_shrink,
-        "hard",
-        monotonic=True,
-        zero_centred=True,
-        paper="",
-    ),
-    Spec(
-        "threshold",
-        threshold,
-        "hard",
-        params={"threshold": 0.0, "value": 0.0},
-        monotonic=True,
-        bounded_below=True,
-        smooth=False,
-        kinks=(Kink(0.0, 1, 0.0), Kink(0.0, 2, 0.0)),
-        paper="",
-    ),
-)

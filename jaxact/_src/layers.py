@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxact._src import rational as _rational
-from jaxact._src import table
+from jaxact._src import registry
 from jaxact._src.softplus import softplus
 
 Array = jax.Array
@@ -205,7 +205,7 @@ def apply(layer: str, x: Array, raw: Mapping[str, Array], axis: int = -1) -> Arr
     for w in d.weights:
         value = natural(w, jnp.asarray(raw[w.stored]).astype(jnp.float32))
         args[w.arg] = to_channel(value.astype(x.dtype), x, axis, layer)
-    return table.FUNCTIONS[d.fn](x, **args)
+    return registry.FUNCTIONS[d.fn](x, **args)
 
 
 # ----------------------------------------------------------------------------
@@ -289,7 +289,7 @@ def resolve(fn: str | Callable[..., Any], layer: str = "Activation") -> Callable
     """
     if isinstance(fn, str):
         try:
-            return table.get(fn)
+            return registry.get(fn)
         except ValueError as e:
             raise layer_error(layer, "fn", str(e)) from None
     if callable(fn):
@@ -302,11 +302,11 @@ def needs_key(fn: str | Callable[..., Any], params: Mapping[str, Any]) -> bool:
     if not isinstance(fn, str):
         return False
     try:
-        target = table.get(fn)
+        target = registry.get(fn)
     except ValueError:
         return False
     name = getattr(target, "func", target).__name__
-    spec = table.SPECS.get(name)
+    spec = registry.SPECS.get(name)
     return spec is not None and (spec.kind == "random" or bool(params.get("training", False)))
 
 
@@ -317,7 +317,7 @@ def needs_key(fn: str | Callable[..., Any], params: Mapping[str, Any]) -> bool:
 @functools.lru_cache(maxsize=64)
 def _fit(approx: str, degrees: tuple[int, int], version: str) -> tuple[np.ndarray, np.ndarray]:
     with jax.ensure_compile_time_eval():
-        return _rational.fit_rational(_rational._targets()[approx], degrees, version)
+        return _rational.fit_rational(_rational.fit_targets()[approx], degrees, version)
 
 
 def rational_init(
@@ -328,7 +328,7 @@ def rational_init(
     The shipped ``RATIONAL_INIT`` coefficients for degrees (5, 4) version A,
     otherwise a least-squares fit computed now (and cached).
     """
-    targets = _rational._targets()
+    targets = _rational.fit_targets()
     if approx_func not in targets:
         raise layer_error(
             layer, "approx_func", f"must be one of {sorted(targets)}, got {approx_func!r}"
@@ -355,7 +355,7 @@ def rational_init(
 def gate_function(activation: str | Callable[..., Any], layer: str = "GatedMLP") -> Callable:
     """The gate's activation: a variant name of ``GATES``, any activation name, or a callable."""
     if isinstance(activation, str) and activation in GATES:
-        return table.FUNCTIONS[GATES[activation]]
+        return registry.FUNCTIONS[GATES[activation]]
     try:
         return resolve(activation, layer)
     except ValueError as e:
@@ -381,7 +381,7 @@ def activation_name(obj: Any) -> str | None:
     """The canonical table name of a function or generic layer's function, if known."""
     if isinstance(obj, str):
         try:
-            target = table.get(obj)
+            target = registry.get(obj)
         except ValueError:
             return None
         obj = target
@@ -389,11 +389,11 @@ def activation_name(obj: Any) -> str | None:
     name = getattr(obj, "__name__", None)
     if name is None:
         return None
-    if table.FUNCTIONS.get(name) is obj:
-        return table.info(name).name if name in table.SPECS else _alias_target(name)
+    if registry.FUNCTIONS.get(name) is obj:
+        return registry.info(name).name if name in registry.SPECS else _alias_target(name)
     module = getattr(obj, "__module__", "") or ""
-    if module.startswith(("jax", "flax")) and name in table.LIBRARY_NAMES["jax"]:
-        target = table.get(name, "jax")
+    if module.startswith(("jax", "flax")) and name in registry.LIBRARY_NAMES["jax"]:
+        target = registry.get(name, "jax")
         return getattr(getattr(target, "func", target), "__name__", name)
     if name == "tanh" and module.startswith("jax"):
         return "tanh"
@@ -401,7 +401,7 @@ def activation_name(obj: Any) -> str | None:
 
 
 def _alias_target(name: str) -> str:
-    fn = table.ALIASES[name]
+    fn = registry.ALIASES[name]
     return getattr(fn, "__name__", name)
 
 

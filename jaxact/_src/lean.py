@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 
-from jaxact._src import _ops, hard, relu
+from jaxact._src import hard, ops, relu
 from jaxact._src.core import compute_dtype, nan_like, negative, positive
 
 Array = jax.Array
@@ -33,34 +33,15 @@ Array = jax.Array
 def _open(y: Array, hi: float | None = None, inside: Any = 1.0) -> Array:
     """``inside`` where ``0 < y < hi`` (``positive`` reads the sign bit, as the core does)."""
     cond = positive(y) if hi is None else positive(y) & (y < hi)
-    return nan_like(y, _ops.where(cond, inside * jnp.ones_like(y), jnp.zeros_like(y)))
+    return nan_like(y, ops.where(cond, inside * jnp.ones_like(y), jnp.zeros_like(y)))
 
 
 def _leaky_from_output(y: Array, negative_slope: Any = 0.01) -> Array:
     # y < 0 exactly where x < 0 when the slope is > 0 (checked), so the core's
     # f'(0) = 1 is kept; with slope 0, y = -0 both at x = -0 (f' = 1) and x < 0 (f' = 0).
     slope = negative_slope * jnp.ones_like(y)
-    return nan_like(y, _ops.where(negative(y), slope, jnp.ones_like(y)))
+    return nan_like(y, ops.where(negative(y), slope, jnp.ones_like(y)))
 
-
-# Whose derivative takes two values only: their rule keeps a one-byte code
-# (``core.CODE_DTYPE``) for the backward pass. Every other elementwise
-# activation keeps one input-sized array: its derivative (4 B/element in
-# float32), or its bfloat16/float16 input (2 B/element, ``core.half_remat``).
-PIECEWISE_LINEAR = (
-    "relu",
-    "relu6",
-    "leaky_relu",
-    "prelu",
-    "rrelu",
-    "hard_sigmoid",
-    "hard_tanh",
-    "sparse_sigmoid",
-    "hard_shrink",
-    "soft_shrink",
-    "threshold",
-    "identity",
-)
 
 # name -> (the core function, f'(x) as a function of y = f(x) and the parameters).
 FROM_OUTPUT: dict[str, tuple[Callable[..., Array], Callable[..., Array]]] = {

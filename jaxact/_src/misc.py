@@ -11,11 +11,9 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxact._src import _math, _ops
+from jaxact._src import elementary, ops
 from jaxact._src.core import (
     ArrayLike,
-    Kink,
-    Spec,
     finish,
     half_remat,
     integer_input,
@@ -26,8 +24,11 @@ from jaxact._src.core import (
     rule,
     unflushed_times,
 )
+from jaxact._src.registry import Kink, register
 
 Array = jax.Array
+
+__all__ = ["identity", "exponential", "isru", "isrlu", "bent_identity"]
 
 
 # ---------------------------------------------------------------------------
@@ -46,6 +47,13 @@ def _identity_d1_value(x: Array) -> Array:
 _identity = rule(lambda x: x, rule(_identity_d1_value, _identity_d2), levels=lambda: (1.0, 1.0))
 
 
+@register(
+    monotonic=True,
+    zero_centred=True,
+    gain=1.0,
+    piecewise_linear=True,
+    names={"jax flax timm": "identity", "torch": "Identity", "transformers keras": "linear"},
+)
 def identity(x: ArrayLike) -> Array:
     r"""Identity activation (``jax.nn.identity``, Keras ``linear``).
 
@@ -76,9 +84,14 @@ def identity(x: ArrayLike) -> Array:
 # exponential
 # ---------------------------------------------------------------------------
 
-_exp = rule(_math.exp, rule(_math.exp, _math.exp))
+_exp = rule(elementary.exp, rule(elementary.exp, elementary.exp))
 
 
+@register(
+    monotonic=True,
+    bounded_below=True,
+    names={"keras": "exponential"},
+)
 @half_remat
 def exponential(x: ArrayLike) -> Array:
     r"""Exponential activation (Keras ``exponential``).
@@ -114,12 +127,12 @@ def _isru_parts(x: Array, alpha: Array) -> tuple[Array, Array, Array]:
     ra = jnp.sqrt(alpha)
     y = ra * jnp.abs(x)
     big = y > 1
-    yb = _ops.where(big, y, 1.0)  # 1/y^2 <= 1
-    xs = _ops.where(big, 0.0, x)  # alpha x^2 <= 1
+    yb = ops.where(big, y, 1.0)  # 1/y^2 <= 1
+    xs = ops.where(big, 0.0, x)  # alpha x^2 <= 1
     sb = 1 / jnp.sqrt(1 + 1 / (yb * yb))
     ss = 1 / jnp.sqrt(1 + alpha * xs * xs)
-    f = _ops.where(big, jnp.sign(x) / ra * sb, xs * ss)
-    r = _ops.where(big, sb / yb, ss)
+    f = ops.where(big, jnp.sign(x) / ra * sb, xs * ss)
+    r = ops.where(big, sb / yb, ss)
     return f, r, big
 
 
@@ -132,18 +145,18 @@ def _isru_d1_value(x: Array, alpha: Array) -> Array:
     ra = jnp.sqrt(alpha)
     y = ra * jnp.abs(x)
     big = y > 1
-    t = 1 / _ops.where(big, y, 1.0)
-    xs = _ops.where(big, 0.0, x)
+    t = 1 / ops.where(big, y, 1.0)
+    xs = ops.where(big, 0.0, x)
     v = 1 + t * t
     w = 1 + alpha * xs * xs
-    return _ops.where(big, (t * t * t) / (v * jnp.sqrt(v)), 1 / (w * jnp.sqrt(w)))
+    return ops.where(big, (t * t * t) / (v * jnp.sqrt(v)), 1 / (w * jnp.sqrt(w)))
 
 
 def _isru_d2(x: Array, alpha: Array) -> Array:
     f, r, _ = _isru_parts(x, alpha)
     # -3 alpha x r^5 = -3 alpha f r^4 (and -3 alpha x where x is subnormal, r = 1)
     d2 = -3 * alpha * f * (r * r) * (r * r)
-    return _ops.where(jnp.abs(x) < 1, unflushed_times(-3 * alpha * (r * r) * (r * r) * r, x), d2)
+    return ops.where(jnp.abs(x) < 1, unflushed_times(-3 * alpha * (r * r) * (r * r) * r, x), d2)
 
 
 def _isru_dalpha(x: Array, alpha: Array) -> tuple[Array]:
@@ -155,6 +168,15 @@ _isru_d1 = rule(_isru_d1_value, _isru_d2)
 _isru = rule(_isru_value, _isru_d1, _isru_dalpha)
 
 
+@register(
+    params={"alpha": 1.0},
+    monotonic=True,
+    bounded=True,
+    bounded_below=True,
+    zero_centred=True,
+    paper="Carlile et al. 2017, Improving Deep Learning by Inverse Square Root Linear Units "
+    "(ISRLUs), arXiv:1710.09967",
+)
 @half_remat
 def isru(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
     r"""Inverse square root unit.
@@ -190,30 +212,40 @@ def isru(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
 
 def _isrlu_value(x: Array, alpha: Array) -> Array:
     neg = negative(x)
-    return _ops.where(neg, _isru_value(_ops.where(neg, x, 0.0), alpha), x)
+    return ops.where(neg, _isru_value(ops.where(neg, x, 0.0), alpha), x)
 
 
 def _isrlu_d1_value(x: Array, alpha: Array) -> Array:
     neg = negative(x)
-    d = _ops.where(neg, _isru_d1_value(_ops.where(neg, x, 0.0), alpha), 1.0)
+    d = ops.where(neg, _isru_d1_value(ops.where(neg, x, 0.0), alpha), 1.0)
     return nan_like(x, d)
 
 
 def _isrlu_d2(x: Array, alpha: Array) -> Array:
     neg = negative(x)
-    d = _ops.where(neg, _isru_d2(_ops.where(neg, x, 0.0), alpha), 0.0)
+    d = ops.where(neg, _isru_d2(ops.where(neg, x, 0.0), alpha), 0.0)
     return nan_like(x, d)
 
 
 def _isrlu_dalpha(x: Array, alpha: Array) -> tuple[Array]:
     neg = negative(x)
-    return (_ops.where(neg, _isru_dalpha(_ops.where(neg, x, 0.0), alpha)[0], 0.0),)
+    return (ops.where(neg, _isru_dalpha(ops.where(neg, x, 0.0), alpha)[0], 0.0),)
 
 
 _isrlu_d1 = rule(_isrlu_d1_value, _isrlu_d2)
 _isrlu = rule(_isrlu_value, _isrlu_d1, _isrlu_dalpha)
 
 
+@register(
+    params={"alpha": 1.0},
+    monotonic=True,
+    bounded_below=True,
+    smooth=False,
+    zero_centred=True,
+    kinks=(Kink(0.0, 1, 1.0), Kink(0.0, 2, 0.0)),
+    paper="Carlile et al. 2017, Improving Deep Learning by Inverse Square Root Linear Units "
+    "(ISRLUs), arXiv:1710.09967",
+)
 @half_remat
 def isrlu(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
     r"""Inverse square root linear unit.
@@ -258,15 +290,15 @@ def _bent_parts(x: Array) -> tuple[Array, Array, Array]:
     """(f, g, ih): f = x^2/(2(h+1)) + x, g = x/h, ih = 1/h with h = sqrt(x^2 + 1)."""
     ax = jnp.abs(x)
     big = ax > 1
-    xb = _ops.where(big, ax, 1.0)
-    xs = _ops.where(big, 0.0, x)
+    xb = ops.where(big, ax, 1.0)
+    xs = ops.where(big, 0.0, x)
     sb = jnp.sqrt(1 + 1 / (xb * xb))  # h = |x| sb
     hs = jnp.sqrt(1 + xs * xs)
     # big: f = (|x| sb - 1)/2 + x, grouped so that nothing cancels (1 <= sb <= sqrt 2)
-    fb = _ops.where(x > 0, xb * ((sb + 2) / 2) - 0.5, -(xb * ((2 - sb) / 2) + 0.5))
-    f = _ops.where(big, fb, xs * xs / (2 * (hs + 1)) + xs)
-    g = _ops.where(big, jnp.sign(x) / sb, xs / hs)
-    ih = _ops.where(big, 1 / (xb * sb), 1 / hs)
+    fb = ops.where(x > 0, xb * ((sb + 2) / 2) - 0.5, -(xb * ((2 - sb) / 2) + 0.5))
+    f = ops.where(big, fb, xs * xs / (2 * (hs + 1)) + xs)
+    g = ops.where(big, jnp.sign(x) / sb, xs / hs)
+    ih = ops.where(big, 1 / (xb * sb), 1 / hs)
     return f, g, ih
 
 
@@ -286,6 +318,10 @@ def _bent_d2(x: Array) -> Array:
 _bent = rule(_bent_value, rule(_bent_d1_value, _bent_d2))
 
 
+@register(
+    monotonic=True,
+    zero_centred=True,
+)
 @half_remat
 def bent_identity(x: ArrayLike) -> Array:
     r"""Bent identity.
@@ -313,42 +349,3 @@ def bent_identity(x: ArrayLike) -> Array:
     """
     x, dtype = prepare(x, "bent_identity")
     return finish(_bent(x), dtype)
-
-
-SPECS = (
-    Spec(
-        "identity",
-        identity,
-        "misc",
-        monotonic=True,
-        zero_centred=True,
-        gain=1.0,
-    ),
-    Spec("exponential", exponential, "misc", monotonic=True, bounded_below=True),
-    Spec(
-        "isru",
-        isru,
-        "misc",
-        params={"alpha": 1.0},
-        monotonic=True,
-        bounded=True,
-        bounded_below=True,
-        zero_centred=True,
-        paper="Carlile et al. 2017, Improving Deep Learning by Inverse Square Root Linear Units "
-        "(ISRLUs), arXiv:1710.09967",
-    ),
-    Spec(
-        "isrlu",
-        isrlu,
-        "misc",
-        params={"alpha": 1.0},
-        monotonic=True,
-        bounded_below=True,
-        smooth=False,
-        zero_centred=True,
-        kinks=(Kink(0.0, 1, 1.0), Kink(0.0, 2, 0.0)),
-        paper="Carlile et al. 2017, Improving Deep Learning by Inverse Square Root Linear Units "
-        "(ISRLUs), arXiv:1710.09967",
-    ),
-    Spec("bent_identity", bent_identity, "misc", monotonic=True, zero_centred=True),
-)

@@ -33,10 +33,30 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from jaxact._src import _math, _ops
-from jaxact._src.core import ArrayLike, Spec, finish, is_concrete, param, prepare
+from jaxact._src import elementary, ops
+from jaxact._src.core import ArrayLike, finish, is_concrete, param, prepare
+from jaxact._src.registry import register
 
 Array = jax.Array
+
+__all__ = [
+    "softmax",
+    "log_softmax",
+    "softmin",
+    "softmax1",
+    "gumbel_softmax",
+    "sparsemax",
+    "entmax15",
+    "entmax_bisect",
+]
+
+_PAPER_SOFTMAX = (
+    "Bridle 1990, Probabilistic interpretation of feedforward classification network outputs, "
+    "with relationships to statistical pattern recognition"
+)
+_PAPER_ENTMAX = (
+    "Peters, Niculae, Martins 2019, Sparse Sequence-to-Sequence Models, arXiv:1905.05702"
+)
 
 # ---------------------------------------------------------------------------
 # Axis handling.
@@ -139,7 +159,7 @@ def _along(
 def _row_max(xm: Array) -> tuple[Array, Array]:
     """Row maximum (keepdims) and the same with infinities replaced by 0."""
     m = jnp.max(xm, axis=-1, keepdims=True)
-    return m, _ops.where(jnp.isfinite(m), m, 0)
+    return m, ops.where(jnp.isfinite(m), m, 0)
 
 
 def _special(xm: Array, m: Array, mask: Array | None, y: Array) -> Array:
@@ -149,22 +169,22 @@ def _special(xm: Array, m: Array, mask: Array | None, y: Array) -> Array:
         top = top & mask
     count = jnp.sum(top, axis=-1, keepdims=True)
     uniform = top.astype(y.dtype) / jnp.maximum(count, 1).astype(y.dtype)
-    y = _ops.where(jnp.isinf(m), uniform, y)
-    return _ops.where(jnp.isnan(m), m, y)
+    y = ops.where(jnp.isinf(m), uniform, y)
+    return ops.where(jnp.isnan(m), m, y)
 
 
 def _centred(t: Array, xm: Array, mask: Array | None) -> Array:
     """The tangent minus its value at the row's (first) top entry; 0 where masked."""
     if mask is not None:
-        t = _ops.where(mask, t, 0)
+        t = ops.where(mask, t, 0)
     ref = jnp.argmax(xm, axis=-1, keepdims=True)
     t_ref = jnp.take_along_axis(t, ref, axis=-1)
     u = t - t_ref
-    return u if mask is None else _ops.where(mask, u, 0)
+    return u if mask is None else ops.where(mask, u, 0)
 
 
 def _masked(x: Array, mask: Array | None) -> Array:
-    return x if mask is None else _ops.where(mask, x, -jnp.inf)
+    return x if mask is None else ops.where(mask, x, -jnp.inf)
 
 
 def _dot(a: Array, b: Array) -> Array:
@@ -180,7 +200,7 @@ def _dot(a: Array, b: Array) -> Array:
 def _softmax_core(x: Array, mask: Array | None) -> Array:
     xm = _masked(x, mask)
     m, m0 = _row_max(xm)
-    e = _math.exp(xm - m0)
+    e = elementary.exp(xm - m0)
     y = e / jnp.sum(e, axis=-1, keepdims=True)
     return _special(xm, m, mask, y)
 
@@ -199,18 +219,18 @@ def _log_softmax_core(x: Array, mask: Array | None) -> Array:
     xm = _masked(x, mask)
     m, m0 = _row_max(xm)
     z = xm - m0
-    e = _math.exp(z)
+    e = elementary.exp(z)
     # log(sum e) = log1p(sum of the entries other than one top entry): each top
     # entry contributes exactly 1, so the small remainder is kept to full precision.
     top = z == 0
     count = jnp.sum(top, axis=-1, keepdims=True).astype(z.dtype)
-    rest = jnp.sum(_ops.where(top, 0, e), axis=-1, keepdims=True) + (count - 1)
-    y = z - _math.log1p(rest)
+    rest = jnp.sum(ops.where(top, 0, e), axis=-1, keepdims=True) + (count - 1)
+    y = z - elementary.log1p(rest)
     # Infinite maximum: log of the equal masses, -inf elsewhere.
     p = _special(xm, m, mask, jnp.zeros_like(z))
-    with_inf = _ops.where(p > 0, jnp.log(_ops.where(p > 0, p, 1)), -jnp.inf)
-    y = _ops.where(jnp.isinf(m), with_inf, y)
-    return _ops.where(jnp.isnan(m), m, y)
+    with_inf = ops.where(p > 0, jnp.log(ops.where(p > 0, p, 1)), -jnp.inf)
+    y = ops.where(jnp.isinf(m), with_inf, y)
+    return ops.where(jnp.isnan(m), m, y)
 
 
 @_log_softmax_core.defjvp
@@ -222,7 +242,7 @@ def _log_softmax_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tup
     u = _centred(t, _masked(x, mask), mask)
     dy = u - _dot(p, u)
     if mask is not None:
-        dy = _ops.where(mask, dy, 0)
+        dy = ops.where(mask, dy, 0)
     return y, dy
 
 
@@ -246,6 +266,14 @@ def _log_softmax_core_plain(x: Array) -> Array:
     return _log_softmax_core(x, None)
 
 
+@register(
+    kind="vector",
+    bounded=True,
+    bounded_below=True,
+    paper=_PAPER_SOFTMAX,
+    names={"jax flax torch keras": "softmax", "torch keras": "Softmax"},
+    presets={"torch:Softmax2d": {"axis": -3}},
+)
 def softmax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1, where: Any = None) -> Array:
     r"""Softmax along ``axis``.
 
@@ -285,6 +313,11 @@ def softmax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1, where: Any = 
     return _along("softmax", x, axis, _softmax_core_masked, where=where)
 
 
+@register(
+    kind="vector",
+    paper=_PAPER_SOFTMAX,
+    names={"jax flax torch keras": "log_softmax", "torch": "LogSoftmax"},
+)
 def log_softmax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1, where: Any = None) -> Array:
     r"""Log of the softmax along ``axis``, without underflow or cancellation.
 
@@ -332,6 +365,13 @@ def _softmin_core_masked(x: Array, mask: Array) -> Array:
     return _softmax_core(-x, mask)
 
 
+@register(
+    kind="vector",
+    bounded=True,
+    bounded_below=True,
+    paper=_PAPER_SOFTMAX,
+    names={"torch": "softmin Softmin"},
+)
 def softmin(x: ArrayLike, axis: int | tuple[int, ...] | None = -1, where: Any = None) -> Array:
     r"""Softmin: the softmax of ``-x`` along ``axis`` (torch ``Softmin``).
 
@@ -363,6 +403,13 @@ def _softmax1_core(x: Array) -> Array:
     return _softmax_core(jnp.concatenate([zero, x], axis=-1), None)[..., 1:]
 
 
+@register(
+    kind="vector",
+    bounded=True,
+    bounded_below=True,
+    paper="Miller 2023, Attention Is Off By One, "
+    "https://www.evanmiller.org/attention-is-off-by-one.html",
+)
 def softmax1(x: ArrayLike, axis: int | tuple[int, ...] | None = -1) -> Array:
     r"""Quiet softmax ("softmax_1"): softmax with an extra logit fixed at 0.
 
@@ -406,6 +453,15 @@ def _is_key(key: Any) -> bool:
     return dtype is not None and jnp.dtype(dtype) == jnp.uint32 and tuple(key.shape) == (2,)
 
 
+@register(
+    params={"tau": 1.0},
+    kind="random",
+    bounded=True,
+    bounded_below=True,
+    paper="Jang, Gu, Poole 2017, Categorical Reparameterization with Gumbel-Softmax, "
+    "arXiv:1611.01144",
+    names={"torch": "gumbel_softmax"},
+)
 def gumbel_softmax(
     x: ArrayLike,
     tau: ArrayLike = 1.0,
@@ -513,12 +569,21 @@ def _sparsemax_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple
     s = (y > 0).astype(y.dtype)
     u = _centred(tangents[0], x, None)
     dy = s * (u - _dot(s, u) / jnp.sum(s, axis=-1, keepdims=True))
-    return y, _ops.where(jnp.isnan(y), y, dy)
+    return y, ops.where(jnp.isnan(y), y, dy)
 
 
 _sparsemax_jit = jax.jit(_sparsemax_core)
 
 
+@register(
+    kind="vector",
+    bounded=True,
+    bounded_below=True,
+    smooth=False,
+    paper="Martins, Astudillo 2016, From Softmax to Sparsemax: A Sparse Model of Attention "
+    "and Multi-Label Classification, arXiv:1602.02068",
+    names={"keras": "sparsemax"},
+)
 def sparsemax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1) -> Array:
     r"""Sparsemax: Euclidean projection of ``x`` onto the probability simplex.
 
@@ -567,7 +632,7 @@ def _entmax15_core(x: Array) -> Array:
 
 def _safe_sqrt(y: Array) -> Array:
     pos = y > 0
-    return _ops.where(pos, jnp.sqrt(_ops.where(pos, y, 1)), 0)
+    return ops.where(pos, jnp.sqrt(ops.where(pos, y, 1)), 0)
 
 
 @_entmax15_core.defjvp
@@ -578,12 +643,19 @@ def _entmax15_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[
     u = _centred(tangents[0], x, None)
     g = r * u
     dy = g - (jnp.sum(g, axis=-1, keepdims=True) / jnp.sum(r, axis=-1, keepdims=True)) * r
-    return y, _ops.where(jnp.isnan(y), y, dy)
+    return y, ops.where(jnp.isnan(y), y, dy)
 
 
 _entmax15_jit = jax.jit(_entmax15_core)
 
 
+@register(
+    kind="vector",
+    bounded=True,
+    bounded_below=True,
+    smooth=False,
+    paper=_PAPER_ENTMAX,
+)
 def entmax15(x: ArrayLike, axis: int | tuple[int, ...] | None = -1) -> Array:
     r"""1.5-entmax, computed exactly by sorting.
 
@@ -622,7 +694,7 @@ def entmax15(x: ArrayLike, axis: int | tuple[int, ...] | None = -1) -> Array:
 def _power(b: Array, inv: Array) -> Array:
     """``b ** inv`` for ``b > 0``, else 0."""
     pos = b > 0
-    return _ops.where(pos, _math.exp(jnp.log(_ops.where(pos, b, 1)) * inv), 0)
+    return ops.where(pos, elementary.exp(jnp.log(ops.where(pos, b, 1)) * inv), 0)
 
 
 def _entmax_bisect_impl(x: Array, alpha: Array, n_iter: int) -> Array:
@@ -632,7 +704,7 @@ def _entmax_bisect_impl(x: Array, alpha: Array, n_iter: int) -> Array:
     z = eps * (x - m0)
     n = x.shape[-1]
     lo = jnp.full(m.shape, -1, x.dtype) + jnp.zeros_like(eps)
-    hi = -_math.exp(eps * jnp.log(jnp.asarray(1.0 / n, x.dtype)))
+    hi = -elementary.exp(eps * jnp.log(jnp.asarray(1.0 / n, x.dtype)))
     width = hi - lo
 
     def body(_: int, state: tuple[Array, Array]) -> tuple[Array, Array]:
@@ -640,7 +712,7 @@ def _entmax_bisect_impl(x: Array, alpha: Array, n_iter: int) -> Array:
         width = width / 2
         mid = lo + width
         f = jnp.sum(_power(z - mid, inv), axis=-1, keepdims=True) - 1
-        return _ops.where(f >= 0, mid, lo), width
+        return ops.where(f >= 0, mid, lo), width
 
     lo, width = lax.fori_loop(0, n_iter, body, (lo, width))
     p = _power(z - (lo + width / 2), inv)
@@ -655,7 +727,7 @@ def _entmax_bisect_core(x: Array, alpha: Array, n_iter: int) -> Array:
 
 def _ylogy(y: Array) -> Array:
     pos = y > 0
-    return _ops.where(pos, y * jnp.log(_ops.where(pos, y, 1)), 0)
+    return ops.where(pos, y * jnp.log(ops.where(pos, y, 1)), 0)
 
 
 @_entmax_bisect_core.defjvp
@@ -677,12 +749,21 @@ def _entmax_bisect_jvp(
     ent = jnp.sum(s, axis=-1, keepdims=True)
     dalpha = (y - skew) / (eps * eps) - (s - skew * ent) / eps
     dy = dy + dalpha * ta
-    return y, _ops.where(jnp.isnan(y), y, dy)
+    return y, ops.where(jnp.isnan(y), y, dy)
 
 
 _entmax_bisect_jit = jax.jit(_entmax_bisect_core, static_argnums=2)
 
 
+@register(
+    params={"alpha": 1.5},
+    kind="vector",
+    bounded=True,
+    bounded_below=True,
+    smooth=False,
+    paper=_PAPER_ENTMAX + "; Correia, Niculae, Martins 2019, Adaptively Sparse "
+    "Transformers, arXiv:1909.00015",
+)
 def entmax_bisect(
     x: ArrayLike,
     alpha: ArrayLike = 1.5,
@@ -752,88 +833,3 @@ def entmax_bisect(
     flat, undo = _to_last(xc, axes)
     y = _entmax_bisect_jit(flat, a_flat, n_iter)
     return finish(undo(y), dtype)
-
-
-_PAPER_SOFTMAX = (
-    "Bridle 1990, Probabilistic interpretation of feedforward classification network outputs, "
-    "with relationships to statistical pattern recognition"
-)
-_PAPER_ENTMAX = (
-    "Peters, Niculae, Martins 2019, Sparse Sequence-to-Sequence Models, arXiv:1905.05702"
-)
-
-SPECS = (
-    Spec(
-        "softmax",
-        softmax,
-        "normalizing",
-        kind="vector",
-        bounded=True,
-        bounded_below=True,
-        paper=_PAPER_SOFTMAX,
-    ),
-    Spec("log_softmax", log_softmax, "normalizing", kind="vector", paper=_PAPER_SOFTMAX),
-    Spec(
-        "softmin",
-        softmin,
-        "normalizing",
-        kind="vector",
-        bounded=True,
-        bounded_below=True,
-        paper=_PAPER_SOFTMAX,
-    ),
-    Spec(
-        "softmax1",
-        softmax1,
-        "normalizing",
-        kind="vector",
-        bounded=True,
-        bounded_below=True,
-        paper="Miller 2023, Attention Is Off By One, "
-        "https://www.evanmiller.org/attention-is-off-by-one.html",
-    ),
-    Spec(
-        "gumbel_softmax",
-        gumbel_softmax,
-        "normalizing",
-        params={"tau": 1.0},
-        kind="random",
-        bounded=True,
-        bounded_below=True,
-        paper="Jang, Gu, Poole 2017, Categorical Reparameterization with Gumbel-Softmax, "
-        "arXiv:1611.01144",
-    ),
-    Spec(
-        "sparsemax",
-        sparsemax,
-        "normalizing",
-        kind="vector",
-        bounded=True,
-        bounded_below=True,
-        smooth=False,
-        paper="Martins, Astudillo 2016, From Softmax to Sparsemax: A Sparse Model of Attention "
-        "and Multi-Label Classification, arXiv:1602.02068",
-    ),
-    Spec(
-        "entmax15",
-        entmax15,
-        "normalizing",
-        kind="vector",
-        bounded=True,
-        bounded_below=True,
-        smooth=False,
-        paper=_PAPER_ENTMAX,
-    ),
-    Spec(
-        "entmax_bisect",
-        entmax_bisect,
-        "normalizing",
-        params={"alpha": 1.5},
-        kind="vector",
-        bounded=True,
-        bounded_below=True,
-        smooth=False,
-        paper=_PAPER_ENTMAX + "; Correia, Niculae, Martins 2019, Adaptively Sparse "
-        "Transformers, arXiv:1909.00015",
-    ),
-)

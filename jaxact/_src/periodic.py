@@ -20,11 +20,14 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from jaxact._src import _ops
-from jaxact._src._exact import split, two_prod, two_sum
-from jaxact._src.core import ArrayLike, Spec, finish, half_remat, param, prepare, rule
+from jaxact._src import ops
+from jaxact._src.core import ArrayLike, finish, half_remat, param, prepare, rule
+from jaxact._src.exact import split, two_prod, two_sum
+from jaxact._src.registry import register
 
 Array = jax.Array
+
+__all__ = ["sine", "snake", "snake_beta", "gcu"]
 
 
 def _exact_parts(x: Array) -> tuple[Array, Array, Array]:
@@ -40,10 +43,10 @@ def _exact_parts(x: Array) -> tuple[Array, Array, Array]:
     big = jnp.abs(x) > 2.0**32
     sub = ~big & ~(jnp.abs(x) >= float(jnp.finfo(dtype).tiny)) & ~jnp.isnan(x)
     mant = (lax.bitcast_convert_type(x, itype) & mask).astype(dtype)
-    mant = _ops.where(_sign_bit(x), -mant, mant)
-    m = _ops.where(big, x * 2.0**-64, _ops.where(sub, mant, x))
-    s = _ops.where(big, 2.0**32, _ops.where(sub, 2.0 ** (low // 2), 1.0)).astype(dtype)
-    t = _ops.where(big, 2.0**32, _ops.where(sub, 2.0 ** (low - low // 2), 1.0)).astype(dtype)
+    mant = ops.where(_sign_bit(x), -mant, mant)
+    m = ops.where(big, x * 2.0**-64, ops.where(sub, mant, x))
+    s = ops.where(big, 2.0**32, ops.where(sub, 2.0 ** (low // 2), 1.0)).astype(dtype)
+    t = ops.where(big, 2.0**32, ops.where(sub, 2.0 ** (low - low // 2), 1.0)).astype(dtype)
     return m, s, t
 
 
@@ -80,19 +83,19 @@ def _sincos_prod(w: Array, x: Array, w0: float | None = None) -> tuple[Array, Ar
     """
     p, e = _two_prod(w, x)
     over = jnp.isinf(p) & jnp.isfinite(x)
-    s, c = _sincos_sum(p, _ops.where(over, 0, e))
+    s, c = _sincos_sum(p, ops.where(over, 0, e))
     table = None if w0 is None else _phase_table(w0, jnp.dtype(jnp.result_type(x)))
     if table is not None:
         s2, c2 = _sincos_huge(x, w0, *table)  # type: ignore[arg-type]
-        return _ops.where(over, s2, s), _ops.where(over, c2, c)
+        return ops.where(over, s2, s), ops.where(over, c2, c)
     # Halve w by 2^k (the least k with |w| 2^-k <= 1, at most 16), then double k times.
-    k = _ops.clip(jnp.ceil(jnp.log2(jnp.abs(w))), 0, 16)
-    q, f = _two_prod(w * jnp.exp2(-k), _ops.where(over, x, 0))
+    k = ops.clip(jnp.ceil(jnp.log2(jnp.abs(w))), 0, 16)
+    q, f = _two_prod(w * jnp.exp2(-k), ops.where(over, x, 0))
     s2, c2 = _sincos_sum(q, f)
     for i in range(16):
         live = i < k
-        s2, c2 = _ops.where(live, 2 * s2 * c2, s2), _ops.where(live, (c2 - s2) * (c2 + s2), c2)
-    return _ops.where(over, s2, s), _ops.where(over, c2, c)
+        s2, c2 = ops.where(live, 2 * s2 * c2, s2), ops.where(live, (c2 - s2) * (c2 + s2), c2)
+    return ops.where(over, s2, s), ops.where(over, c2, c)
 
 
 # Payne-Hanek reduction with w0 folded in. |x| = M 2^E with M an integer of p bits;
@@ -169,7 +172,7 @@ def _sincos_huge(x: Array, w0: float, e_min: int, chunks: np.ndarray) -> tuple[A
     lo_mask = (1 << h) - 1
     m_hi = (mant & ~lo_mask).astype(dtype)
     m_lo = (mant & lo_mask).astype(dtype)
-    idx = _ops.clip(expo - e_min, 0, chunks.shape[0] - 1)
+    idx = ops.clip(expo - e_min, 0, chunks.shape[0] - 1)
     cs = jnp.asarray(chunks)[idx]  # (..., _NCHUNK)
     # Every product is exact; its fractional part is exact too.
     terms = []
@@ -192,7 +195,7 @@ def _sincos_huge(x: Array, w0: float, e_min: int, chunks: np.ndarray) -> tuple[A
     sn = sr + rl * cr
     cs_ = cr - rl * sr
     neg = _sign_bit(x) != (w0 < 0)
-    return _ops.where(neg, -sn, sn), cs_
+    return ops.where(neg, -sn, sn), cs_
 
 
 def _sin_prod_value(x: Array, w: Array) -> Array:
@@ -252,6 +255,14 @@ def _const_prods(w0: float) -> tuple[Callable[..., Array], Callable[..., Array]]
     return sin_, cos_
 
 
+@register(
+    params={"w0": 30.0},
+    bounded=True,
+    bounded_below=True,
+    zero_centred=True,
+    paper="Sitzmann et al. 2020, Implicit Neural Representations with Periodic "
+    "Activation Functions, arXiv:2006.09661",
+)
 @half_remat
 def sine(x: ArrayLike, w0: ArrayLike = 30.0) -> Array:
     r"""Sine activation of SIREN, ``sin(w0 x)``.
@@ -291,24 +302,24 @@ def sine(x: ArrayLike, w0: ArrayLike = 30.0) -> Array:
 
 def _sinc_value(u: Array) -> Array:
     small = jnp.abs(u) < 1e-4
-    us = _ops.where(small, 1.0, u)
-    return _ops.where(small, 1 - u * u / 6, jnp.sin(us) / us)
+    us = ops.where(small, 1.0, u)
+    return ops.where(small, 1 - u * u / 6, jnp.sin(us) / us)
 
 
 def _sinc_d1_value(u: Array) -> Array:
     # (cos u - sinc u) / u, and its series -u/3 + u^3/30 near 0.
     small = jnp.abs(u) < 1e-2
-    us = _ops.where(small, 1.0, u)
+    us = ops.where(small, 1.0, u)
     series = u * (-1.0 / 3 + u * u / 30)
-    return _ops.where(small, series, (jnp.cos(us) - jnp.sin(us) / us) / us)
+    return ops.where(small, series, (jnp.cos(us) - jnp.sin(us) / us) / us)
 
 
 def _sinc_d2_value(u: Array) -> Array:
     # -sinc u - 2 sinc'(u) / u, and its series -1/3 + u^2/10 near 0.
     small = jnp.abs(u) < 1e-2
-    us = _ops.where(small, 1.0, u)
+    us = ops.where(small, 1.0, u)
     series = -1.0 / 3 + u * u / 10
-    return _ops.where(small, series, -_sinc_value(us) - 2 * _sinc_d1_value(us) / us)
+    return ops.where(small, series, -_sinc_value(us) - 2 * _sinc_d1_value(us) / us)
 
 
 # The unnormalized sinc, sin(u)/u, with its first two derivatives.
@@ -321,8 +332,8 @@ def _snake_value(x: Array, alpha: Array) -> Array:
     u = alpha * x
     s = jnp.sin(u)
     tiny = jnp.abs(alpha) < 1e-4
-    safe = _ops.where(tiny, 1.0, alpha)
-    return x + _ops.where(tiny, x * s * _sinc_value(u), s * s / safe)
+    safe = ops.where(tiny, 1.0, alpha)
+    return x + ops.where(tiny, x * s * _sinc_value(u), s * s / safe)
 
 
 def _one_plus(r: Array | float, x: Array, alpha: Array) -> Array:
@@ -335,8 +346,8 @@ def _one_plus(r: Array | float, x: Array, alpha: Array) -> Array:
     s = _sin_prod(x, 2 * alpha)
     c = _cos_prod(x, 2 * alpha)
     rs = r * s
-    near = ((1 - r) * (1 + r) + jnp.square(r * c)) / (1 - _ops.where(rs < 0, rs, 0))
-    return _ops.where(rs < 0, near, 1 + rs)
+    near = ((1 - r) * (1 + r) + jnp.square(r * c)) / (1 - ops.where(rs < 0, rs, 0))
+    return ops.where(rs < 0, near, 1 + rs)
 
 
 def _snake_d1_value(x: Array, alpha: Array) -> Array:
@@ -360,6 +371,13 @@ def _snake_dalpha(x: Array, alpha: Array) -> tuple[Array]:
 _snake = rule(_snake_value, _snake_dx, _snake_dalpha)
 
 
+@register(
+    params={"alpha": 1.0},
+    monotonic=True,
+    zero_centred=True,
+    paper="Liu Ziyin, Hartwig, Ueda 2020, Neural Networks Fail to Learn Periodic "
+    "Functions and How to Fix It, arXiv:2006.08195",
+)
 @half_remat
 def snake(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
     r"""Snake, ``x + sin^2(alpha x) / alpha``.
@@ -424,6 +442,13 @@ def _snake_beta_dparams(x: Array, alpha: Array, beta: Array) -> tuple[Array, Arr
 _snake_beta = rule(_snake_beta_value, _snake_beta_dx, _snake_beta_dparams)
 
 
+@register(
+    params={"alpha": 1.0, "beta": 1.0},
+    monotonic=True,
+    zero_centred=True,
+    paper="Lee et al. 2022, BigVGAN: A Universal Neural Vocoder with Large-Scale "
+    "Training, arXiv:2206.04658",
+)
 @half_remat
 def snake_beta(x: ArrayLike, alpha: ArrayLike = 1.0, beta: ArrayLike = 1.0) -> Array:
     r"""SnakeBeta (BigVGAN), ``x + sin^2(alpha x) / beta``.
@@ -475,12 +500,16 @@ def _gcu_d1_value(x: Array) -> Array:
 def _gcu_d2_value(x: Array) -> Array:
     # -3x near 0, formed exactly so that a subnormal x still gives a normal result.
     small = jnp.abs(x) < 1e-20
-    return _ops.where(small, _two_prod(-3.0, x)[0], -2 * jnp.sin(x) - x * jnp.cos(x))
+    return ops.where(small, _two_prod(-3.0, x)[0], -2 * jnp.sin(x) - x * jnp.cos(x))
 
 
 _gcu = rule(_gcu_value, rule(_gcu_d1_value, _gcu_d2_value))
 
 
+@register(
+    zero_centred=True,
+    paper="Noel et al. 2021, Growing Cosine Unit, arXiv:2108.12943",
+)
 @half_remat
 def gcu(x: ArrayLike) -> Array:
     r"""Growing cosine unit, ``x cos x``.
@@ -509,45 +538,3 @@ def gcu(x: ArrayLike) -> Array:
     """
     x, dtype = prepare(x, "gcu")
     return finish(_gcu(x), dtype)
-
-
-SPECS = (
-    Spec(
-        "sine",
-        sine,
-        "periodic",
-        params={"w0": 30.0},
-        bounded=True,
-        bounded_below=True,
-        zero_centred=True,
-        paper="Sitzmann et al. 2020, Implicit Neural Representations with Periodic "
-        "Activation Functions, arXiv:2006.09661",
-    ),
-    Spec(
-        "snake",
-        snake,
-        "periodic",
-        params={"alpha": 1.0},
-        monotonic=True,
-        zero_centred=True,
-        paper="Liu Ziyin, Hartwig, Ueda 2020, Neural Networks Fail to Learn Periodic "
-        "Functions and How to Fix It, arXiv:2006.08195",
-    ),
-    Spec(
-        "snake_beta",
-        snake_beta,
-        "periodic",
-        params={"alpha": 1.0, "beta": 1.0},
-        monotonic=True,
-        zero_centred=True,
-        paper="Lee et al. 2022, BigVGAN: A Universal Neural Vocoder with Large-Scale "
-        "Training, arXiv:2206.04658",
-    ),
-    Spec(
-        "gcu",
-        gcu,
-        "periodic",
-        zero_centred=True,
-        paper="Noel et al. 2021, Growing Cosine Unit, arXiv:2108.12943",
-    ),
-)

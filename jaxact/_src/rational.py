@@ -16,11 +16,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxact._src import _exact, _ops
+from jaxact._src import dw, exact, ops
 from jaxact._src.core import (
     ArrayLike,
-    Kink,
-    Spec,
     as_array,
     finish,
     half_remat,
@@ -29,10 +27,13 @@ from jaxact._src.core import (
     prepare,
     rule,
 )
-from jaxact._src.sigmoid import _sigmoid
-from jaxact._src.swish import _sigmoid_prime_times, _silu, _silu_d1
+from jaxact._src.registry import Kink, register
+from jaxact._src.sigmoid import sigmoid_rule
+from jaxact._src.swish import silu_prime, silu_rule
 
 Array = jax.Array
+
+__all__ = ["rational", "acon_c", "meta_acon", "fit_rational", "RATIONAL_INIT"]
 
 _VERSIONS = ("A", "B", "C", "D")
 
@@ -124,7 +125,7 @@ RATIONAL_INIT: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
 
 def _abs(v: Array) -> Array:
     """``|v|`` whose derivative at 0 is +1 (the piece ``v >= 0`` owns 0)."""
-    return _ops.where(negative(v), -v, v)
+    return ops.where(negative(v), -v, v)
 
 
 def _recip_d1(x: Array) -> Array:
@@ -183,7 +184,7 @@ def _reversed(t: Array, a: Array, b: Array, version: str) -> Array:
 
 
 def _abs2(h: Array, l: Array) -> tuple[Array, Array]:
-    return _ops.where(negative(h), -h, h), _ops.where(negative(h), -l, l)
+    return ops.where(negative(h), -h, h), ops.where(negative(h), -l, l)
 
 
 def _quotient(x: Array, a: Array, b: Array, version: str, flip: bool) -> Array:
@@ -192,19 +193,19 @@ def _quotient(x: Array, a: Array, b: Array, version: str, flip: bool) -> Array:
     av, bq, _, e = _parts(a, b, version)
     one = jnp.ones_like(x)
     ax = _abs(x)
-    ph, pl = _exact.horner(av[::-1] if flip else av, x)
+    ph, pl = exact.horner(av[::-1] if flip else av, x)
     if version == "A":
-        qh, ql = _exact.horner(bq[::-1] + [one] if flip else [one, *bq], ax)
+        qh, ql = exact.horner(bq[::-1] + [one] if flip else [one, *bq], ax)
     else:
         base = one if version == "B" else 0.1 * one
         if version == "C":
-            hh, hl = _exact.horner(bq[::-1] if flip else bq, x)
+            hh, hl = exact.horner(bq[::-1] if flip else bq, x)
         else:
-            hh, hl = _exact.horner(bq[::-1] + [0 * one] if flip else [0 * one, *bq], x)
+            hh, hl = exact.horner(bq[::-1] + [0 * one] if flip else [0 * one, *bq], x)
         hh, hl = _abs2(hh, hl)
-        qh, se = _exact.two_sum(base * ax**e if flip else base, hh)
+        qh, se = exact.two_sum(base * ax**e if flip else base, hh)
         ql = hl + se
-    return _exact.divide(ph, pl, qh, ql)
+    return exact.divide(ph, pl, qh, ql)
 
 
 def _power(x: Array, t: Array, n: int) -> Array:
@@ -212,18 +213,18 @@ def _power(x: Array, t: Array, n: int) -> Array:
 
 
 def _outer_sign(x: Array, y: Array, e: int) -> Array:
-    return _ops.where(negative(x), -y, y) if e % 2 else y
+    return ops.where(negative(x), -y, y) if e % 2 else y
 
 
 def _make_rational(version: str) -> Callable[..., Array]:
     def value(x: Array, a: Array, b: Array) -> Array:
         _, _, m, e = _parts(a, b, version)
         big = jnp.abs(x) > _SWITCH
-        inner = _quotient(_ops.where(big, 0.0, x), a, b, version, flip=False)
-        xo = _ops.where(big, x, 2.0)
+        inner = _quotient(ops.where(big, 0.0, x), a, b, version, flip=False)
+        xo = ops.where(big, x, 2.0)
         t = _recip(xo)
         outer = _outer_sign(xo, _power(xo, t, m - e) * _quotient(t, a, b, version, flip=True), e)
-        return _ops.where(big, outer, inner)
+        return ops.where(big, outer, inner)
 
     def dx(x: Array, a: Array, b: Array) -> Array:
         # d/dx [x^k R(1/x)] = k x^(k-1) R(t) - x^(k-2) R'(t), written so that no
@@ -231,13 +232,13 @@ def _make_rational(version: str) -> Callable[..., Array]:
         _, _, m, e = _parts(a, b, version)
         k = m - e
         big = jnp.abs(x) > _SWITCH
-        xi = _ops.where(big, 0.0, x)
+        xi = ops.where(big, 0.0, x)
         inner = jax.jvp(lambda u: _inner(u, a, b, version), (xi,), (jnp.ones_like(xi),))[1]
-        xo = _ops.where(big, x, 2.0)
+        xo = ops.where(big, x, 2.0)
         t = _recip(xo)
         r, r1 = jax.jvp(lambda u: _reversed(u, a, b, version), (t,), (jnp.ones_like(t),))
         outer = k * _power(xo, t, k - 1) * r - _power(xo, t, k - 2) * r1
-        return _ops.where(big, _outer_sign(xo, outer, e), inner)
+        return ops.where(big, _outer_sign(xo, outer, e), inner)
 
     def d2(x: Array, a: Array, b: Array) -> Array:
         # d2/dx2 [x^k R(1/x)] = k(k-1) x^(k-2) R - 2(k-1) x^(k-3) R' + x^(k-4) R''
@@ -245,13 +246,13 @@ def _make_rational(version: str) -> Callable[..., Array]:
         _, _, m, e = _parts(a, b, version)
         k = m - e
         big = jnp.abs(x) > _SWITCH
-        xi = _ops.where(big, 0.0, x)
+        xi = ops.where(big, 0.0, x)
 
         def inner_d1(u: Array) -> Array:
             return jax.jvp(lambda v: _inner(v, a, b, version), (u,), (jnp.ones_like(u),))[1]
 
         inner = jax.jvp(inner_d1, (xi,), (jnp.ones_like(xi),))[1]
-        xo = _ops.where(big, x, 2.0)
+        xo = ops.where(big, x, 2.0)
         t = _recip(xo)
 
         def r_d1(u: Array) -> Array:
@@ -264,7 +265,7 @@ def _make_rational(version: str) -> Callable[..., Array]:
             - 2 * (k - 1) * _power(xo, t, k - 3) * r1
             + _power(xo, t, k - 4) * r2
         )
-        return _ops.where(big, _outer_sign(xo, outer, e), inner)
+        return ops.where(big, _outer_sign(xo, outer, e), inner)
 
     return rule(value, rule(dx, d2))
 
@@ -286,6 +287,11 @@ def _coeffs(value: ArrayLike, arg: str, x: Array, min_len: int) -> Array:
     return arr.astype(x.dtype)
 
 
+@register(
+    smooth=False,
+    kinks=(Kink(0.0, 1, 0.5076703075155887), Kink(0.0, 2, 1.1451569618038622)),
+    paper="Molina, Schramowski, Kersting 2020, Padé Activation Units, arXiv:1907.06732",
+)
 @half_remat
 def rational(
     x: ArrayLike,
@@ -372,7 +378,7 @@ def rational(
 # Fitting the initial coefficients.
 
 
-def _targets() -> dict[str, Callable[[np.ndarray], np.ndarray]]:
+def fit_targets() -> dict[str, Callable[[np.ndarray], np.ndarray]]:
     erf = np.vectorize(math.erf)
     return {
         "leaky_relu": lambda x: np.where(x >= 0, x, 0.01 * x),
@@ -451,27 +457,32 @@ def fit_rational(
 def _acon_value(x: Array, p1: Array, p2: Array, beta: Array) -> Array:
     d = (p1 - p2) * x
     # p2 = 0 contributes exactly 0 (not 0 * inf = NaN at x = +-inf).
-    linear = _ops.where(p2 == 0, 0.0, p2 * _ops.where(p2 == 0, 0.0, x))
-    return _silu(beta * d) / beta + linear
+    linear = ops.where(p2 == 0, 0.0, p2 * ops.where(p2 == 0, 0.0, x))
+    return silu_rule(beta * d) / beta + linear
 
 
 def _acon_dx(x: Array, p1: Array, p2: Array, beta: Array) -> Array:
-    return (p1 - p2) * _silu_d1(beta * (p1 - p2) * x) + p2
+    return (p1 - p2) * silu_prime(beta * (p1 - p2) * x) + p2
 
 
 def _acon_dparams(x: Array, p1: Array, p2: Array, beta: Array) -> tuple[Array, Array, Array]:
     d = (p1 - p2) * x
     z = beta * d
-    dp1 = x * _silu_d1(z)
+    dp1 = x * silu_prime(z)
     # x (1 - silu'(z)) = x sigma(-z) (1 - z sigma(z)), without cancellation for large z.
-    dp2 = x * _sigmoid(-z) * (1 - _silu(z))
-    dbeta = _sigmoid_prime_times(d * d, z)
+    dp2 = x * sigmoid_rule(-z) * (1 - silu_rule(z))
+    dbeta = dw.sigmoid_prime_times(d * d, z)
     return dp1, dp2, dbeta
 
 
 _acon = rule(_acon_value, _acon_dx, _acon_dparams)
 
 
+@register(
+    params={"p1": 1.0, "p2": 0.0, "beta": 1.0},
+    bounded_below=True,
+    paper="Ma et al. 2021, Activate or Not: Learning Customized Activation, arXiv:2009.04759",
+)
 @half_remat
 def acon_c(x: ArrayLike, p1: ArrayLike = 1.0, p2: ArrayLike = 0.0, beta: ArrayLike = 1.0) -> Array:
     r"""ACON-C, a learnable switch between linear and non-linear.
@@ -516,6 +527,10 @@ def acon_c(x: ArrayLike, p1: ArrayLike = 1.0, p2: ArrayLike = 0.0, beta: ArrayLi
     return finish(_acon(x, p1, p2, beta), dtype)
 
 
+@register(
+    kind="vector",
+    paper="Ma et al. 2021, Activate or Not: Learning Customized Activation, arXiv:2009.04759",
+)
 def meta_acon(
     x: ArrayLike,
     p1: ArrayLike,
@@ -586,34 +601,7 @@ def meta_acon(
     p1 = param(p1, "meta_acon", "p1", chan)
     p2 = param(p2, "meta_acon", "p2", chan)
     g = jnp.mean(xc, axis=tuple(range(1, xc.ndim - 1)))  # (batch, C)
-    beta = _sigmoid((g @ w1.T) @ w2.T)  # (batch, C)
+    beta = sigmoid_rule((g @ w1.T) @ w2.T)  # (batch, C)
     beta = beta.reshape(beta.shape[0], *([1] * (xc.ndim - 2)), c)
     y = _acon(xc, p1, p2, beta)
     return finish(jnp.moveaxis(y, -1, axis), dtype)
-
-
-SPECS = (
-    Spec(
-        "rational",
-        rational,
-        "rational",
-        smooth=False,
-        kinks=(Kink(0.0, 1, 0.5076703075155887), Kink(0.0, 2, 1.1451569618038622)),
-        paper="Molina, Schramowski, Kersting 2020, Padé Activation Units, arXiv:1907.06732",
-    ),
-    Spec(
-        "acon_c",
-        acon_c,
-        "rational",
-        params={"p1": 1.0, "p2": 0.0, "beta": 1.0},
-        bounded_below=True,
-        paper="Ma et al. 2021, Activate or Not: Learning Customized Activation, arXiv:2009.04759",
-    ),
-    Spec(
-        "meta_acon",
-        meta_acon,
-        "rational",
-        kind="vector",
-        paper="Ma et al. 2021, Activate or Not: Learning Customized Activation, arXiv:2009.04759",
-    ),
-)

@@ -16,11 +16,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxact._src import _ops
+from jaxact._src import ops
 from jaxact._src.core import (
     ArrayLike,
-    Kink,
-    Spec,
     finish,
     half_remat,
     integer_input,
@@ -32,29 +30,49 @@ from jaxact._src.core import (
     prepare,
     rule,
     unflushed_times,
+    zero_derivative,
 )
+from jaxact._src.registry import Kink, register
 
 Array = jax.Array
 
-
-def _zero(x: Array, *params: Array) -> Array:
-    """The derivative of a piecewise-constant quantity: 0, NaN at NaN."""
-    return nan_like(x, jnp.zeros_like(x))
+__all__ = [
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "prelu",
+    "rrelu",
+    "relu2",
+    "squared_relu",
+    "star_relu",
+    "crelu",
+]
 
 
 # relu: f' = 1[x > 0] (0 at 0, jax.nn and torch), f'' = 0.
 def _relu_value(x: Array) -> Array:
-    return _ops.where(positive(x) | jnp.isnan(x), x, jnp.zeros_like(x))
+    return ops.where(positive(x) | jnp.isnan(x), x, jnp.zeros_like(x))
 
 
 def _relu_d1_value(x: Array) -> Array:
-    return nan_like(x, _ops.where(positive(x), jnp.ones_like(x), jnp.zeros_like(x)))
+    return nan_like(x, ops.where(positive(x), jnp.ones_like(x), jnp.zeros_like(x)))
 
 
-relu_prime = rule(_relu_d1_value, _zero)
-_relu = rule(_relu_value, relu_prime, levels=lambda: (0.0, 1.0))
+relu_prime = rule(_relu_d1_value, zero_derivative)
+relu_rule = rule(_relu_value, relu_prime, levels=lambda: (0.0, 1.0))
 
 
+@register(
+    monotonic=True,
+    bounded_below=True,
+    smooth=False,
+    gain=float(np.sqrt(2.0)),
+    kinks=(Kink(0.0, 1, 0.0), Kink(0.0, 2, 0.0)),
+    paper="Nair, Hinton 2010, Rectified Linear Units Improve Restricted Boltzmann Machines",
+    piecewise_linear=True,
+    names={"jax flax torch timm transformers keras": "relu", "torch keras": "ReLU"},
+    torch=("relu", {}),
+)
 def relu(x: ArrayLike) -> Array:
     r"""Rectified linear unit.
 
@@ -86,22 +104,33 @@ def relu(x: ArrayLike) -> Array:
     if xi is not None:
         return jnp.maximum(xi, 0)  # integers stay integers, as in jax.nn
     x, dtype = prepare(x, "relu")
-    return finish(_relu(x), dtype)
+    return finish(relu_rule(x), dtype)
 
 
 # relu6: f' = 1[0 < x < 6] (0 at both corners, jax.nn and torch), f'' = 0.
 def _relu6_value(x: Array) -> Array:
-    return _ops.where(positive(x) | jnp.isnan(x), jnp.minimum(x, 6.0), jnp.zeros_like(x))
+    return ops.where(positive(x) | jnp.isnan(x), jnp.minimum(x, 6.0), jnp.zeros_like(x))
 
 
 def _relu6_d1_value(x: Array) -> Array:
     inside = positive(x) & (x < 6.0)
-    return nan_like(x, _ops.where(inside, jnp.ones_like(x), jnp.zeros_like(x)))
+    return nan_like(x, ops.where(inside, jnp.ones_like(x), jnp.zeros_like(x)))
 
 
-_relu6 = rule(_relu6_value, rule(_relu6_d1_value, _zero), levels=lambda: (0.0, 1.0))
+_relu6 = rule(_relu6_value, rule(_relu6_d1_value, zero_derivative), levels=lambda: (0.0, 1.0))
 
 
+@register(
+    monotonic=True,
+    bounded=True,
+    bounded_below=True,
+    smooth=False,
+    kinks=(Kink(0.0, 1, 0.0), Kink(6.0, 1, 0.0), Kink(0.0, 2, 0.0), Kink(6.0, 2, 0.0)),
+    paper="Krizhevsky 2010, Convolutional Deep Belief Networks on CIFAR-10",
+    piecewise_linear=True,
+    names={"jax flax torch timm transformers keras": "relu6", "torch": "ReLU6"},
+    torch=("relu6", {}),
+)
 def relu6(x: ArrayLike) -> Array:
     r"""ReLU clipped at 6 (MobileNet's bounded ReLU).
 
@@ -132,16 +161,33 @@ def relu6(x: ArrayLike) -> Array:
 
 # leaky ReLU / PReLU / RReLU (eval): f = x (x >= 0), a x (x < 0); f'(0) = 1.
 def _leaky_value(x: Array, a: Array) -> Array:
-    return _ops.where(negative(x), a * x, x)
+    return ops.where(negative(x), a * x, x)
 
 
 def _leaky_d1_value(x: Array, a: Array) -> Array:
-    return nan_like(x, _ops.where(negative(x), a, jnp.ones_like(x)))
+    return nan_like(x, ops.where(negative(x), a, jnp.ones_like(x)))
 
 
-_leaky = rule(_leaky_value, rule(_leaky_d1_value, _zero), levels=lambda a: (a, 1.0))
+_leaky = rule(_leaky_value, rule(_leaky_d1_value, zero_derivative), levels=lambda a: (a, 1.0))
 
 
+@register(
+    params={"negative_slope": 0.01},
+    monotonic=True,
+    smooth=False,
+    zero_centred=True,
+    gain=float(np.sqrt(2.0 / (1.0 + 0.01**2))),
+    kinks=(Kink(0.0, 1, 1.0), Kink(0.0, 2, 0.0)),
+    paper="Maas, Hannun, Ng 2013, Rectifier Nonlinearities Improve Neural Network Acoustic Models",
+    piecewise_linear=True,
+    names={"jax flax torch timm transformers": "leaky_relu"},
+    presets={
+        "torch:LeakyReLU": {"negative_slope": 0.01},
+        "keras:leaky_relu": {"negative_slope": 0.2},
+        "keras:LeakyReLU": {"negative_slope": 0.3},
+    },
+    torch=("leaky_relu", {"negative_slope": 0.01}),
+)
 def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 0.01) -> Array:
     r"""Leaky ReLU: the identity for ``x >= 0`` and a small slope below.
 
@@ -177,6 +223,22 @@ def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 0.01) -> Array:
     return finish(_leaky(x, a), dtype)
 
 
+@register(
+    params={"negative_slope": 0.25},
+    monotonic=True,
+    smooth=False,
+    zero_centred=True,
+    kinks=(Kink(0.0, 1, 1.0), Kink(0.0, 2, 0.0)),
+    paper="He, Zhang, Ren, Sun 2015, Delving Deep into Rectifiers, arXiv:1502.01852",
+    piecewise_linear=True,
+    presets={
+        "torch:prelu": {"negative_slope": 0.25},
+        "torch:PReLU": {"negative_slope": 0.25},
+        "timm:prelu": {"negative_slope": 0.25},
+        "transformers:prelu": {"negative_slope": 0.25},
+        "keras:PReLU": {"negative_slope": 0.0},
+    },
+)
 def prelu(x: ArrayLike, negative_slope: ArrayLike) -> Array:
     r"""Parametric ReLU: a leaky ReLU whose slope is learned.
 
@@ -228,6 +290,17 @@ def _check_key(key: object) -> None:
         raise TypeError(f"jaxact.rrelu: argument 'key' must be a jax PRNG key, got {key!r}")
 
 
+@register(
+    params={"lower": 1.0 / 8.0, "upper": 1.0 / 3.0},
+    monotonic=True,
+    smooth=False,
+    zero_centred=True,
+    kinks=(Kink(0.0, 1, 1.0), Kink(0.0, 2, 0.0)),
+    paper="Xu, Wang, Chen, Li 2015, Empirical Evaluation of Rectified Activations in "
+    "Convolutional Network, arXiv:1505.00853",
+    piecewise_linear=True,
+    names={"torch": "rrelu RReLU"},
+)
 def rrelu(
     x: ArrayLike,
     key: jax.Array | None = None,
@@ -316,6 +389,16 @@ _relu2_d1 = rule(_relu2_d1_value, _relu2_d2)
 _relu2 = rule(_relu2_value, _relu2_d1)
 
 
+@register(
+    monotonic=True,
+    bounded_below=True,
+    smooth=False,
+    kinks=(Kink(0.0, 1, 0.0), Kink(0.0, 2, 0.0)),
+    paper="So et al. 2021, Primer: Searching for Efficient Transformers for Language "
+    "Modeling, arXiv:2109.08668",
+    aliases=("squared_relu",),
+    names={"timm": "squared_relu", "transformers": "relu2"},
+)
 @half_remat
 def relu2(x: ArrayLike) -> Array:
     r"""Squared ReLU (Primer).
@@ -366,6 +449,15 @@ def _star_relu_dparams(x: Array, scale: Array, bias: Array) -> tuple[Array, Arra
 _star_relu = rule(_star_relu_value, _star_relu_d1, _star_relu_dparams)
 
 
+@register(
+    params={"scale": 1.0, "bias": 0.0},
+    monotonic=True,
+    bounded_below=True,
+    smooth=False,
+    kinks=(Kink(0.0, 1, 0.0), Kink(0.0, 2, 0.0)),
+    paper="Yu et al. 2022, MetaFormer Baselines for Vision, arXiv:2210.13452",
+    names={"timm": "star_relu"},
+)
 @half_remat
 def star_relu(x: ArrayLike, scale: ArrayLike = 1.0, bias: ArrayLike = 0.0) -> Array:
     r"""StarReLU: a scaled and shifted squared ReLU (MetaFormer baselines).
@@ -404,6 +496,13 @@ def star_relu(x: ArrayLike, scale: ArrayLike = 1.0, bias: ArrayLike = 0.0) -> Ar
     return finish(_star_relu(x, scale, bias), dtype)
 
 
+@register(
+    kind="vector",
+    bounded_below=True,
+    smooth=False,
+    paper="Shang, Sohn, Almeida, Lee 2016, Understanding and Improving Convolutional "
+    "Neural Networks via Concatenated Rectified Linear Units, arXiv:1603.05201",
+)
 def crelu(x: ArrayLike, axis: int = -1) -> Array:
     r"""Concatenated ReLU: the positive and the negative part side by side.
 
@@ -446,98 +545,4 @@ def crelu(x: ArrayLike, axis: int = -1) -> Array:
         raise ValueError(
             f"jaxact.crelu: argument 'axis' {axis} is out of range for an input of rank {x.ndim}"
         )
-    return finish(jnp.concatenate([_relu(x), _relu(-x)], axis=axis), dtype)
-
-
-SPECS = (
-    Spec(
-        "relu",
-        relu,
-        "relu",
-        monotonic=True,
-        bounded_below=True,
-        smooth=False,
-        gain=float(np.sqrt(2.0)),
-        kinks=(Kink(0.0, 1, 0.0), Kink(0.0, 2, 0.0)),
-        paper="Nair, Hinton 2010, Rectified Linear Units Improve Restricted Boltzmann Machines",
-    ),
-    Spec(
-        "relu6",
-        relu6,
-        "relu",
-        monotonic=True,
-        bounded=True,
-        bounded_below=True,
-        smooth=False,
-        kinks=(Kink(0.0, 1, 0.0), Kink(6.0, 1, 0.0), Kink(0.0, 2, 0.0), Kink(6.0, 2, 0.0)),
-        paper="Krizhevsky 2010, Convolutional Deep Belief Networks on CIFAR-10",
-    ),
-    Spec(
-        "leaky_relu",
-        leaky_relu,
-        "relu",
-        params={"negative_slope": 0.01},
-        monotonic=True,
-        smooth=False,
-        zero_centred=True,
-        gain=float(np.sqrt(2.0 / (1.0 + 0.01**2))),
-        kinks=(Kink(0.0, 1, 1.0), Kink(0.0, 2, 0.0)),
-        paper="Maas, Hannun, Ng 2013, Rectifier Nonlinearities Improve Neural Network "
-        "Acoustic Models",
-    ),
-    Spec(
-        "prelu",
-        prelu,
-        "relu",
-        params={"negative_slope": 0.25},
-        monotonic=True,
-        smooth=False,
-        zero_centred=True,
-        kinks=(Kink(0.0, 1, 1.0), Kink(0.0, 2, 0.0)),
-        paper="He, Zhang, Ren, Sun 2015, Delving Deep into Rectifiers, arXiv:1502.01852",
-    ),
-    Spec(
-        "rrelu",
-        rrelu,
-        "relu",
-        params={"lower": 1.0 / 8.0, "upper": 1.0 / 3.0},
-        monotonic=True,
-        smooth=False,
-        zero_centred=True,
-        kinks=(Kink(0.0, 1, 1.0), Kink(0.0, 2, 0.0)),
-        paper="Xu, Wang, Chen, Li 2015, Empirical Evaluation of Rectified Activations in "
-        "Convolutional Network, arXiv:1505.00853",
-    ),
-    Spec(
-        "relu2",
-        relu2,
-        "relu",
-        monotonic=True,
-        bounded_below=True,
-        smooth=False,
-        kinks=(Kink(0.0, 1, 0.0), Kink(0.0, 2, 0.0)),
-        paper="So et al. 2021, Primer: Searching for Efficient Transformers for Language "
-        "Modeling, arXiv:2109.08668",
-    ),
-    Spec(
-        "star_relu",
-        star_relu,
-        "relu",
-        params={"scale": 1.0, "bias": 0.0},
-        monotonic=True,
-        bounded_below=True,
-        smooth=False,
-        kinks=(Kink(0.0, 1, 0.0), Kink(0.0, 2, 0.0)),
-        paper="Yu et al. 2022, MetaFormer Baselines for Vision, arXiv:2210.13452",
-    ),
-    Spec(
-        "crelu",
-        crelu,
-        "relu",
-        kind="vector",
-        bounded_below=True,
-        smooth=False,
-        paper="Shang, Sohn, Almeida, Lee 2016, Understanding and Improving Convolutional "
-        "Neural Networks via Concatenated Rectified Linear Units, arXiv:1603.05201",
-    ),
-)
+    return finish(jnp.concatenate([relu_rule(x), relu_rule(-x)], axis=axis), dtype)

@@ -1,4 +1,5 @@
-"""Sigmoid and tanh family: sigmoid, log_sigmoid, tanh (the building blocks), soft_sign, laplace.
+"""Sigmoid and tanh family: sigmoid, log_sigmoid, tanh (the building blocks), soft_sign,
+laplace, and LiSHT (``x tanh(x)``).
 
 The derivative rules never rebuild a derivative from the rounded output:
 ``sigmoid'`` is ``sigma(x) sigma(-x)``, not ``s (1 - s)``; ``tanh'`` is
@@ -16,33 +17,44 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxact._src import _math, _ops
-from jaxact._src._exact import two_prod, two_sum
+from jaxact._src import dw, elementary, ops
 from jaxact._src.core import (
     ArrayLike,
-    Kink,
-    Spec,
     finish,
     half_remat,
     negative,
     param,
     prepare,
     rule,
+    smooth_rule,
     unflushed_times,
 )
+from jaxact._src.exact import two_prod, two_sum
+from jaxact._src.registry import Kink, register
 
 Array = jax.Array
 
+__all__ = ["sigmoid", "log_sigmoid", "tanh", "soft_sign", "softsign", "laplace", "lisht"]
+
 
 def _sigmoid_d2(x: Array) -> Array:
-    return -_math.logistic_prime(x) * _math.tanh(0.5 * x)
+    return -elementary.logistic_prime(x) * elementary.tanh(0.5 * x)
 
 
 # sigma'(x) = sigma(x) sigma(-x); its derivative -sigma'(x) tanh(x/2).
-sigmoid_prime = rule(_math.logistic_prime, _sigmoid_d2)
-_sigmoid = rule(_math.logistic, sigmoid_prime, together=True)  # one 1/(1 + e^|x|)
+sigmoid_prime = rule(elementary.logistic_prime, _sigmoid_d2)
+sigmoid_rule = rule(elementary.logistic, sigmoid_prime, together=True)  # one 1/(1 + e^|x|)
 
 
+@register(
+    monotonic=True,
+    bounded=True,
+    bounded_below=True,
+    gain=1.0,
+    paper="Rumelhart, Hinton, Williams 1986, Learning representations by back-propagating errors",
+    names={"jax flax torch timm transformers keras": "sigmoid", "torch": "Sigmoid"},
+    torch=("sigmoid", {}),
+)
 @half_remat
 def sigmoid(x: ArrayLike) -> Array:
     r"""Logistic sigmoid.
@@ -73,11 +85,11 @@ def sigmoid(x: ArrayLike) -> Array:
       Williams 1986.
     """
     x, dtype = prepare(x, "sigmoid")
-    return finish(_sigmoid(x), dtype)
+    return finish(sigmoid_rule(x), dtype)
 
 
 def _log_sigmoid_d1_value(x: Array) -> Array:
-    return _math.logistic(-x)
+    return elementary.logistic(-x)
 
 
 def _log_sigmoid_d2(x: Array) -> Array:
@@ -86,9 +98,15 @@ def _log_sigmoid_d2(x: Array) -> Array:
 
 # d/dx log sigma(x) = sigma(-x); its derivative -sigma'(x) (sigma' is even).
 _log_sigmoid_d1 = rule(_log_sigmoid_d1_value, _log_sigmoid_d2)
-_log_sigmoid = rule(_math.log_logistic, _log_sigmoid_d1)
+_log_sigmoid = rule(elementary.log_logistic, _log_sigmoid_d1)
 
 
+@register(
+    monotonic=True,
+    paper="",
+    names={"jax flax keras": "log_sigmoid", "torch": "logsigmoid LogSigmoid"},
+    torch=("logsigmoid", {}),
+)
 @half_remat
 def log_sigmoid(x: ArrayLike) -> Array:
     r"""Log-sigmoid, ``log(sigmoid(x))`` computed without underflow.
@@ -117,20 +135,30 @@ def _tanh_d1_value(x: Array) -> Array:
     # and squaring e^{-|x|} keeps the result out of the flushed subnormal range
     # longer than forming e^{-2|x|} does.
     ax = jnp.abs(x)
-    tail = jnp.square(2 * _math.exp(-ax))
-    return _ops.where(ax > 20, tail, _math.tanh_prime_core(x))
+    tail = jnp.square(2 * elementary.exp(-ax))
+    return ops.where(ax > 20, tail, elementary.tanh_prime_core(x))
 
 
 def _tanh_d2(x: Array) -> Array:
     # -2x near 0, formed so that a subnormal x still gives its normal result.
     small = unflushed_times(-2.0, x)
-    return _ops.where(jnp.abs(x) < 1e-30, small, -2 * _math.tanh(x) * _tanh_d1_value(x))
+    return ops.where(jnp.abs(x) < 1e-30, small, -2 * elementary.tanh(x) * _tanh_d1_value(x))
 
 
 tanh_prime = rule(_tanh_d1_value, _tanh_d2)
-_tanh = rule(_math.tanh, tanh_prime, together=True)  # one 1/(1 + e^{2|x|})
+tanh_rule = rule(elementary.tanh, tanh_prime, together=True)  # one 1/(1 + e^{2|x|})
 
 
+@register(
+    monotonic=True,
+    bounded=True,
+    bounded_below=True,
+    zero_centred=True,
+    gain=5.0 / 3.0,
+    paper="LeCun, Bottou, Orr, Mueller 1998, Efficient BackProp",
+    names={"jax flax torch timm transformers keras": "tanh", "torch": "Tanh"},
+    torch=("tanh", {}),
+)
 @half_remat
 def tanh(x: ArrayLike) -> Array:
     r"""Hyperbolic tangent.
@@ -155,20 +183,20 @@ def tanh(x: ArrayLike) -> Array:
       Array([-0.7615942 ,  0.        ,  0.46211717], dtype=float32)
     """
     x, dtype = prepare(x, "tanh")
-    return finish(_tanh(x), dtype)
+    return finish(tanh_rule(x), dtype)
 
 
 def _soft_sign_value(x: Array) -> Array:
     # x / (1 + |x|) is accurate everywhere except inf / inf at +-inf.
     finite = jnp.isfinite(x)
-    xs = _ops.where(finite, x, 0.0)
-    return _ops.where(finite, xs / (1 + jnp.abs(xs)), jnp.sign(x))
+    xs = ops.where(finite, x, 0.0)
+    return ops.where(finite, xs / (1 + jnp.abs(xs)), jnp.sign(x))
 
 
 def _soft_sign_d2(x: Array) -> Array:
     # -2 sign(x) / (1 + |x|)^3, with sign(0) = +1 (right limit, jax.nn's value).
     r = 1 / (1 + jnp.abs(x))
-    sign = _ops.where(negative(x), -1.0, 1.0).astype(x.dtype)
+    sign = ops.where(negative(x), -1.0, 1.0).astype(x.dtype)
     return -2 * sign * r * r * r
 
 
@@ -180,6 +208,18 @@ _soft_sign_d1 = rule(_soft_sign_d1_value, _soft_sign_d2)
 _soft_sign = rule(_soft_sign_value, _soft_sign_d1)
 
 
+@register(
+    monotonic=True,
+    bounded=True,
+    bounded_below=True,
+    smooth=False,
+    zero_centred=True,
+    kinks=(Kink(0.0, 2, -2.0),),
+    paper="Elliott 1993, A better activation function for artificial neural networks",
+    aliases=("softsign",),
+    names={"jax flax": "soft_sign", "torch keras": "softsign", "torch": "Softsign"},
+    torch=("softsign", {}),
+)
 @half_remat
 def soft_sign(x: ArrayLike) -> Array:
     r"""Soft sign, an algebraic sigmoid-shaped function with values in (-1, 1).
@@ -244,7 +284,7 @@ def _laplace_arg(x: Array, mu: Array, sigma: Array) -> tuple[Array, Array, Array
     w = q * _INV_SQRT2
     # The low word only matters where erfc(w) or exp(-w^2) is not yet 0 or 2.
     safe = jnp.abs(w) < 64
-    xs = _ops.where(safe, x, mu)
+    xs = ops.where(safe, x, mu)
     d_hi, d_lo = two_sum(mu, -xs)
     q_hi = d_hi / sigma
     p, pe = two_prod(q_hi, sigma)
@@ -252,8 +292,8 @@ def _laplace_arg(x: Array, mu: Array, sigma: Array) -> tuple[Array, Array, Array
     c_hi, c_lo = _inv_sqrt2_words(dt)
     w_hi, e1 = two_prod(q_hi, jnp.asarray(c_hi, dt))
     w_lo = e1 + (q_hi * c_lo + q_lo * c_hi)
-    w_hi = _ops.where(safe, w_hi, w)
-    w_lo = _ops.where(safe & jnp.isfinite(w_lo), w_lo, 0.0)
+    w_hi = ops.where(safe, w_hi, w)
+    w_lo = ops.where(safe & jnp.isfinite(w_lo), w_lo, 0.0)
     return w_hi, w_lo, q
 
 
@@ -261,11 +301,11 @@ def _laplace_value(x: Array, mu: Array, sigma: Array) -> Array:
     # erfc(w_hi + w_lo) = erfc(w_hi) (1 - w_lo R), R = 2 exp(-w^2) / (sqrt(pi) erfc(w)),
     # applied as a relative correction (an additive one would underflow first).
     w_hi, w_lo, _ = _laplace_arg(x, mu, sigma)
-    e = _math.erfc(w_hi)
+    e = elementary.erfc(w_hi)
     pos = e > 0
-    ratio = 2 * _INV_SQRT_PI * _math.exp(-w_hi * w_hi) / _ops.where(pos, e, 1.0)
-    ratio = _ops.where(pos, ratio, 2 * w_hi)
-    corr = _ops.where(jnp.isfinite(ratio), w_lo * ratio, 0.0)
+    ratio = 2 * _INV_SQRT_PI * elementary.exp(-w_hi * w_hi) / ops.where(pos, e, 1.0)
+    ratio = ops.where(pos, ratio, 2 * w_hi)
+    corr = ops.where(jnp.isfinite(ratio), w_lo * ratio, 0.0)
     return 0.5 * e * (1 - corr)
 
 
@@ -277,22 +317,22 @@ def _gauss(x: Array, mu: Array, sigma: Array) -> tuple[Array, Array, Array]:
     c = jnp.log(jnp.asarray(sigma, x.dtype)) + 0.5 * math.log(2 * math.pi)
     e_hi, e_lo = two_sum(-s_hi, -c)
     delta = e_lo - s_lo - 2 * w_hi * w_lo
-    delta = _ops.where(jnp.isfinite(delta), delta, 0.0)
-    e_hi = _ops.where(jnp.isnan(e_hi) & ~jnp.isnan(x), -jnp.inf, e_hi)
+    delta = ops.where(jnp.isfinite(delta), delta, 0.0)
+    e_hi = ops.where(jnp.isnan(e_hi) & ~jnp.isnan(x), -jnp.inf, e_hi)
     return e_hi, 1 + delta, q
 
 
 def _laplace_d1_value(x: Array, mu: Array, sigma: Array) -> Array:
     e_hi, corr, _ = _gauss(x, mu, sigma)
-    return _math.exp(e_hi) * corr
+    return elementary.exp(e_hi) * corr
 
 
 def _laplace_d2(x: Array, mu: Array, sigma: Array) -> Array:
     # (q / sigma) f'(x), with f' formed as exp(e_hi / 2)^2 so that it does not
     # underflow before the product does.
     e_hi, corr, q = _gauss(x, mu, sigma)
-    half = _math.exp(0.5 * e_hi)
-    q = _ops.where(jnp.isinf(q), 0.0, q)
+    half = elementary.exp(0.5 * e_hi)
+    q = ops.where(jnp.isinf(q), 0.0, q)
     return ((q / sigma) * half * corr) * half
 
 
@@ -300,7 +340,7 @@ def _laplace_d1_dparams(x: Array, mu: Array, sigma: Array) -> tuple[Array, Array
     # d/dmu f' = -f''; d/dsigma f' = (t^2 - 1) f' / sigma with t = (x - mu) / sigma.
     d1 = _laplace_d1_value(x, mu, sigma)
     t = (x - jnp.asarray(mu, x.dtype)) / sigma
-    t = _ops.where(jnp.isinf(t), 0.0, t)
+    t = ops.where(jnp.isinf(t), 0.0, t)
     return -_laplace_d2(x, mu, sigma), (t * t - 1) * d1 / sigma
 
 
@@ -318,6 +358,14 @@ def _laplace_dparams(x: Array, mu: Array, sigma: Array) -> tuple[Array, Array]:
 _laplace = rule(_laplace_value, _laplace_d1, _laplace_dparams, inline=False)
 
 
+@register(
+    params={"mu": 0.707107, "sigma": 0.282095},
+    monotonic=True,
+    bounded=True,
+    bounded_below=True,
+    paper="Ma et al. 2022, Mega: Moving Average Equipped Gated Attention, arXiv:2209.10655",
+    names={"transformers": "laplace"},
+)
 @half_remat
 def laplace(x: ArrayLike, mu: ArrayLike = 0.707107, sigma: ArrayLike = 0.282095) -> Array:
     r"""Laplace activation: the normal CDF with mean ``mu`` and scale ``sigma``.
@@ -360,56 +408,55 @@ def laplace(x: ArrayLike, mu: ArrayLike = 0.707107, sigma: ArrayLike = 0.282095)
     return finish(_laplace(x, mu, sigma), dtype)
 
 
-SPECS = (
-    Spec(
-        "sigmoid",
-        sigmoid,
-        "sigmoid",
-        monotonic=True,
-        bounded=True,
-        bounded_below=True,
-        gain=1.0,
-        paper="Rumelhart, Hinton, Williams 1986, Learning representations by "
-        "back-propagating errors",
-    ),
-    Spec(
-        "log_sigmoid",
-        log_sigmoid,
-        "sigmoid",
-        monotonic=True,
-        paper="",
-    ),
-    Spec(
-        "tanh",
-        tanh,
-        "sigmoid",
-        monotonic=True,
-        bounded=True,
-        bounded_below=True,
-        zero_centred=True,
-        gain=5.0 / 3.0,
-        paper="LeCun, Bottou, Orr, Mueller 1998, Efficient BackProp",
-    ),
-    Spec(
-        "soft_sign",
-        soft_sign,
-        "sigmoid",
-        monotonic=True,
-        bounded=True,
-        bounded_below=True,
-        smooth=False,
-        zero_centred=True,
-        kinks=(Kink(0.0, 2, -2.0),),
-        paper="Elliott 1993, A better activation function for artificial neural networks",
-    ),
-    Spec(
-        "laplace",
-        laplace,
-        "sigmoid",
-        params={"mu": 0.707107, "sigma": 0.282095},
-        monotonic=True,
-        bounded=True,
-        bounded_below=True,
-        paper="Ma et al. 2022, Mega: Moving Average Equipped Gated Attention, arXiv:2209.10655",
-    ),
+# lisht: f = x tanh(x).
+
+
+def _lisht_d1_value(x: Array) -> Array:
+    xm = ops.clip(x, -dw.BIG, dw.BIG)
+    # f' = 2x to the last bit for |x| < 1e-20; 2x of a subnormal x (which XLA:CPU
+    # reads as 0) is a normal number.
+    small = jnp.abs(x) < 1e-20
+    return ops.where(small, unflushed_times(2.0, x), elementary.tanh(xm) + xm * tanh_prime(xm))
+
+
+def _lisht_d2_value(x: Array) -> Array:
+    ax = jnp.abs(x)
+    at = ops.clip(ax, 20.0, dw.BIG)
+    xm = ops.clip(x, -20.0, 20.0)
+    main = 2 * tanh_prime(xm) * (1 - xm * elementary.tanh(xm))
+    return ops.where(ax > 20, dw.exp_times(8 * (1 - at), -2 * at), main)
+
+
+_lisht = smooth_rule(lambda x: x * elementary.tanh(x), _lisht_d1_value, _lisht_d2_value)
+
+
+@register(
+    bounded_below=True,
+    paper="Roy, Manna, Dubey, Chaudhuri 2019, LiSHT: Non-Parametric Linearly Scaled "
+    "Hyperbolic Tangent Activation Function for Neural Networks, arXiv 1901.05894",
 )
+@half_remat
+def lisht(x: ArrayLike) -> Array:
+    r"""LiSHT: linearly scaled hyperbolic tangent, ``x tanh(x)``.
+
+    .. math::
+      f(x) = x \tanh x, \qquad f'(x) = \tanh x + x\,\mathrm{sech}^2 x, \qquad
+      f''(x) = 2\,\mathrm{sech}^2 x\,(1 - x \tanh x)
+
+    Args:
+      x: input array.
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jaxact
+      >>> round(float(jaxact.lisht(1.0)), 6)
+      0.761594
+
+    References:
+      Roy, Manna, Dubey, Chaudhuri 2019, LiSHT: Non-Parametric Linearly Scaled
+      Hyperbolic Tangent Activation Function for Neural Networks, arXiv 1901.05894.
+    """
+    x, dtype = prepare(x, "lisht")
+    return finish(_lisht(x), dtype)

@@ -9,7 +9,7 @@ from flax import nnx
 
 import jaxact
 from jaxact import nnx as jn
-from jaxact._src import layers, table
+from jaxact._src import layers, registry
 
 __all__ = [
     "DEFAULT_ACTIVATIONS",
@@ -52,10 +52,10 @@ def check_activation(name: Any) -> str:
     if name in LEARNABLE:
         return name
     try:
-        fn = table.get(name)
+        fn = registry.get(name)
     except ValueError as e:
         raise ValueError(f"jaxact demo: argument 'activations': {e}") from None
-    spec = table.SPECS.get(getattr(getattr(fn, "func", fn), "__name__", ""))
+    spec = registry.SPECS.get(getattr(getattr(fn, "func", fn), "__name__", ""))
     if spec is not None and spec.kind != "elementwise":
         raise ValueError(
             f"jaxact demo: argument 'activations': {name!r} is a {spec.kind} activation; "

@@ -10,7 +10,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from jaxact._src import exponential as E
+from jaxact._src import elu as E
 from tests import mpjet
 from tests.accuracy import Ref, nth_grad
 

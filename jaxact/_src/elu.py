@@ -13,12 +13,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxact._src import _math, _ops
-from jaxact._src._exact import two_prod
+from jaxact._src import elementary, ops
 from jaxact._src.core import (
     ArrayLike,
-    Kink,
-    Spec,
     finish,
     half_remat,
     is_concrete,
@@ -30,8 +27,12 @@ from jaxact._src.core import (
     rule,
     unflushed_times,
 )
+from jaxact._src.exact import two_prod
+from jaxact._src.registry import Kink, register
 
 Array = jax.Array
+
+__all__ = ["elu", "selu", "celu", "pelu", "xielu"]
 
 # Klambauer et al. 2017, to full double precision (as jax.nn, torch and Keras).
 SELU_LAMBDA = 1.0507009873554804934193349852946
@@ -45,8 +46,8 @@ _TINY_X = 1e-30
 def _scaled_exp(c: Array, u: Array) -> Array:
     """c * e^u for u <= 0 without e^u underflowing first (e^u is subnormal below -87 in
     float32, where c * e^u may still be normal): (c e^{u/2}) e^{u/2} there."""
-    h = _math.exp(0.5 * u)
-    return _ops.where(u < -60, (c * h) * h, c * _math.exp(u))
+    h = elementary.exp(0.5 * u)
+    return ops.where(u < -60, (c * h) * h, c * elementary.exp(u))
 
 
 # ELU (and SELU = lambda * ELU(alpha)): the x <= 0 branch owns x = 0 (jax.nn's
@@ -55,40 +56,40 @@ def _scaled_exp(c: Array, u: Array) -> Array:
 
 def _elu_value(x: Array, alpha: Array, scale: Array) -> Array:
     pos = positive(x)
-    xn = _ops.where(pos, 0.0, x)
+    xn = ops.where(pos, 0.0, x)
     # Near 0 the result is slope * x; formed so a subnormal x keeps a normal result.
-    tiny = unflushed_times(_ops.where(pos, scale, scale * alpha), x)
+    tiny = unflushed_times(ops.where(pos, scale, scale * alpha), x)
     # scale * alpha kept as a double word: its rounding would add an ulp (selu).
     ch, cl = two_prod(jnp.asarray(scale, x.dtype), jnp.asarray(alpha, x.dtype))
-    e = _math.expm1(xn)
-    big = _ops.where(pos, scale * x, ch * e + cl * e)
-    return _ops.where(jnp.abs(x) < _TINY_X, tiny, big)
+    e = elementary.expm1(xn)
+    big = ops.where(pos, scale * x, ch * e + cl * e)
+    return ops.where(jnp.abs(x) < _TINY_X, tiny, big)
 
 
 def _elu_d2(x: Array, alpha: Array, scale: Array) -> Array:
     pos = positive(x)
-    xn = _ops.where(pos, 0.0, x)
-    return nan_like(x, _ops.where(pos, 0.0, _scaled_exp(scale * alpha, xn)))
+    xn = ops.where(pos, 0.0, x)
+    return nan_like(x, ops.where(pos, 0.0, _scaled_exp(scale * alpha, xn)))
 
 
 def _elu_d1_value(x: Array, alpha: Array, scale: Array) -> Array:
     pos = positive(x)
-    xn = _ops.where(pos, 0.0, x)
-    return nan_like(x, _ops.where(pos, scale, _scaled_exp(scale * alpha, xn)))
+    xn = ops.where(pos, 0.0, x)
+    return nan_like(x, ops.where(pos, scale, _scaled_exp(scale * alpha, xn)))
 
 
 def _elu_d1_dparams(x: Array, alpha: Array, scale: Array) -> tuple[Array, Array]:
     pos = positive(x)
-    xn = _ops.where(pos, 0.0, x)
-    e = _ops.where(pos, 0.0, _math.exp(xn))
-    return scale * e, _ops.where(pos, 1.0, alpha * e)
+    xn = ops.where(pos, 0.0, x)
+    e = ops.where(pos, 0.0, elementary.exp(xn))
+    return scale * e, ops.where(pos, 1.0, alpha * e)
 
 
 def _elu_dparams(x: Array, alpha: Array, scale: Array) -> tuple[Array, Array]:
     pos = positive(x)
-    xn = _ops.where(pos, 0.0, x)
-    em = _math.expm1(xn)
-    return _ops.where(pos, 0.0, scale * em), _ops.where(pos, x, alpha * em)
+    xn = ops.where(pos, 0.0, x)
+    em = elementary.expm1(xn)
+    return ops.where(pos, 0.0, scale * em), ops.where(pos, x, alpha * em)
 
 
 _elu_d1 = rule(_elu_d1_value, _elu_d2, _elu_d1_dparams)
@@ -114,13 +115,13 @@ _SELU_WORDS = {
 def _selu_value(x: Array) -> Array:
     (lh, ll), (ch, cl) = _SELU_WORDS[jnp.float64 if x.dtype == jnp.float64 else jnp.float32]
     pos = positive(x)
-    xn = _ops.where(pos, 0.0, x)
+    xn = ops.where(pos, 0.0, x)
     # Near 0 the result is slope * x; formed so a subnormal x keeps a normal result.
-    tiny = unflushed_times(_ops.where(pos, lh, ch), x)
-    e = _math.expm1(xn)
-    xl = _ops.where(jnp.isinf(x), 0.0, x)  # lh * inf + ll * inf would be NaN
-    big = _ops.where(pos, lh * x + ll * xl, ch * e + cl * e)
-    return _ops.where(jnp.abs(x) < _TINY_X, tiny, big)
+    tiny = unflushed_times(ops.where(pos, lh, ch), x)
+    e = elementary.expm1(xn)
+    xl = ops.where(jnp.isinf(x), 0.0, x)  # lh * inf + ll * inf would be NaN
+    big = ops.where(pos, lh * x + ll * xl, ch * e + cl * e)
+    return ops.where(jnp.abs(x) < _TINY_X, tiny, big)
 
 
 def _selu_d1(x: Array) -> Array:
@@ -130,6 +131,18 @@ def _selu_d1(x: Array) -> Array:
 _selu = rule(_selu_value, _selu_d1)
 
 
+@register(
+    params={"alpha": 1.0},
+    monotonic=True,
+    bounded_below=True,
+    smooth=False,
+    zero_centred=True,
+    kinks=(Kink(0.0, 1, 1.0), Kink(0.0, 2, 1.0)),
+    paper="Clevert, Unterthiner, Hochreiter 2015, Fast and Accurate Deep Network Learning "
+    "by Exponential Linear Units (ELUs), arXiv:1511.07289",
+    names={"jax flax torch timm keras": "elu", "torch keras": "ELU"},
+    torch=("elu", {}),
+)
 @half_remat
 def elu(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
     r"""Exponential linear unit.
@@ -164,6 +177,18 @@ def elu(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
     return finish(_elu(x, alpha, 1.0), dtype)
 
 
+@register(
+    monotonic=True,
+    bounded_below=True,
+    smooth=False,
+    zero_centred=True,
+    self_normalizing=True,
+    gain=0.75,
+    kinks=(Kink(0.0, 1, SELU_LAMBDA * SELU_ALPHA), Kink(0.0, 2, SELU_LAMBDA * SELU_ALPHA)),
+    paper="Klambauer et al. 2017, Self-Normalizing Neural Networks, arXiv:1706.02515",
+    names={"jax flax torch timm keras": "selu", "torch": "SELU"},
+    torch=("selu", {}),
+)
 @half_remat
 def selu(x: ArrayLike) -> Array:
     r"""Scaled exponential linear unit, ``lambda * elu(x, alpha)`` with fixed constants.
@@ -202,38 +227,38 @@ def selu(x: ArrayLike) -> Array:
 
 def _pelu_value(x: Array, a: Array, b: Array) -> Array:
     neg = negative(x)
-    xn = _ops.where(neg, x, 0.0)
-    big = _ops.where(neg, a * _math.expm1(xn / b), (a / b) * x)
-    return _ops.where(jnp.abs(x) < _TINY_X, unflushed_times(a / b, x), big)
+    xn = ops.where(neg, x, 0.0)
+    big = ops.where(neg, a * elementary.expm1(xn / b), (a / b) * x)
+    return ops.where(jnp.abs(x) < _TINY_X, unflushed_times(a / b, x), big)
 
 
 def _pelu_d2(x: Array, a: Array, b: Array) -> Array:
     neg = negative(x)
-    xn = _ops.where(neg, x, 0.0)
-    return nan_like(x, _ops.where(neg, _scaled_exp((a / b) / b, xn / b), 0.0))
+    xn = ops.where(neg, x, 0.0)
+    return nan_like(x, ops.where(neg, _scaled_exp((a / b) / b, xn / b), 0.0))
 
 
 def _pelu_d1_value(x: Array, a: Array, b: Array) -> Array:
     neg = negative(x)
-    xn = _ops.where(neg, x, 0.0)
-    return nan_like(x, _ops.where(neg, _scaled_exp(a / b, xn / b), a / b + jnp.zeros_like(x)))
+    xn = ops.where(neg, x, 0.0)
+    return nan_like(x, ops.where(neg, _scaled_exp(a / b, xn / b), a / b + jnp.zeros_like(x)))
 
 
 def _pelu_d1_dparams(x: Array, a: Array, b: Array) -> tuple[Array, Array]:
     neg = negative(x)
-    xn = _ops.where(neg, x, 0.0)
-    e = _ops.where(neg, _math.exp(xn / b), 1.0)
-    u = _ops.where(neg, xn / b, 0.0)
+    xn = ops.where(neg, x, 0.0)
+    e = ops.where(neg, elementary.exp(xn / b), 1.0)
+    u = ops.where(neg, xn / b, 0.0)
     # d/db (a/b) e^{x/b} = -(a/b^2) e^{x/b} (1 + x/b)
     return e / b, -(a / b) / b * e * (1 + u)
 
 
 def _pelu_dparams(x: Array, a: Array, b: Array) -> tuple[Array, Array]:
     neg = negative(x)
-    xn = _ops.where(neg, x, 0.0)
+    xn = ops.where(neg, x, 0.0)
     u = xn / b
-    da = _ops.where(neg, _math.expm1(u), x / b)
-    db = _ops.where(neg, -a * (u / b) * _math.exp(u), -(a / b) * (x / b))
+    da = ops.where(neg, elementary.expm1(u), x / b)
+    db = ops.where(neg, -a * (u / b) * elementary.exp(u), -(a / b) * (x / b))
     return da, db
 
 
@@ -241,6 +266,17 @@ _pelu_d1 = rule(_pelu_d1_value, _pelu_d2, _pelu_d1_dparams)
 _pelu = rule(_pelu_value, _pelu_d1, _pelu_dparams)
 
 
+@register(
+    params={"alpha": 1.0},
+    monotonic=True,
+    bounded_below=True,
+    smooth=False,
+    zero_centred=True,
+    kinks=(Kink(0.0, 1, 1.0), Kink(0.0, 2, 0.0)),
+    paper="Barron 2017, Continuously Differentiable Exponential Linear Units, arXiv:1704.07483",
+    names={"jax flax torch timm keras": "celu", "torch": "CELU"},
+    torch=("celu", {}),
+)
 @half_remat
 def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
     r"""Continuously differentiable exponential linear unit.
@@ -287,13 +323,23 @@ def _celu_dparams(x: Array, alpha: Array) -> tuple[Array]:
     # d/dalpha alpha expm1(x/alpha) = expm1(u) - u e^u = (expm1(u) - u) - u expm1(u),
     # u = x / alpha: the series for expm1(u) - u keeps it accurate for small |u|.
     neg = negative(x)
-    u = _ops.where(neg, x, 0.0) / alpha
-    return (_ops.where(neg, _expm1_minus_x(u) - u * _math.expm1(u), 0.0),)
+    u = ops.where(neg, x, 0.0) / alpha
+    return (ops.where(neg, _expm1_minus_x(u) - u * elementary.expm1(u), 0.0),)
 
 
 _celu = rule(_celu_value, _celu_d1, _celu_dparams)
 
 
+@register(
+    params={"a": 1.0, "b": 1.0},
+    monotonic=True,
+    bounded_below=True,
+    smooth=False,
+    zero_centred=True,
+    kinks=(Kink(0.0, 1, 1.0), Kink(0.0, 2, 0.0)),
+    paper="Trottier, Giguere, Chaib-draa 2017, Parametric Exponential Linear Unit for Deep "
+    "Convolutional Neural Networks, arXiv:1605.09332",
+)
 @half_remat
 def pelu(x: ArrayLike, a: ArrayLike = 1.0, b: ArrayLike = 1.0) -> Array:
     r"""Parametric exponential linear unit.
@@ -335,12 +381,12 @@ def pelu(x: ArrayLike, a: ArrayLike = 1.0, b: ArrayLike = 1.0) -> Array:
 def _expm1_minus_x(u: Array) -> Array:
     """expm1(u) - u for u <= 0, without cancellation (series for |u| < 1)."""
     n = 12 if u.dtype == jnp.float32 else 20
-    us = _ops.clip(u, -1.0, 0.0)
+    us = ops.clip(u, -1.0, 0.0)
     acc = jnp.zeros_like(u) + 1.0 / _fact(n)
     for k in range(n - 1, 1, -1):
         acc = acc * us + 1.0 / _fact(k)
     series = acc * us * us
-    return _ops.where(u > -1, series, _math.expm1(jnp.minimum(u, -1.0)) - u)
+    return ops.where(u > -1, series, elementary.expm1(jnp.minimum(u, -1.0)) - u)
 
 
 def _fact(k: int) -> float:
@@ -355,55 +401,68 @@ def _xielu_pieces(x: Array, eps: Array) -> tuple[Array, Array, Array]:
     pos = positive(x)
     eps = jnp.asarray(eps, x.dtype)
     below = (x < eps) & ~pos
-    m = _ops.where(pos, eps, jnp.minimum(x, eps))
+    m = ops.where(pos, eps, jnp.minimum(x, eps))
     return pos, below, m
 
 
 def _xielu_value(x: Array, ap: Array, an: Array, beta: Array, eps: Array) -> Array:
     pos, below, m = _xielu_pieces(x, eps)
-    xn = _ops.where(pos, 0.0, x)
-    g = _expm1_minus_x(m) + _ops.where(below, 0.0, m - xn)
+    xn = ops.where(pos, 0.0, x)
+    g = _expm1_minus_x(m) + ops.where(below, 0.0, m - xn)
     near = an * g + beta * x
     # For x < -1 no cancellation threatens expm1(x) - x; regroup so that -inf gives +inf.
-    xf = _ops.where(x < -1, x, -1.0)
-    far = an * _math.expm1(xf) + (beta - an) * xf
-    return _ops.where(pos, x * (ap * x + beta), _ops.where(x < -1, far, near))
+    xf = ops.where(x < -1, x, -1.0)
+    far = an * elementary.expm1(xf) + (beta - an) * xf
+    return ops.where(pos, x * (ap * x + beta), ops.where(x < -1, far, near))
 
 
 def _xielu_d2(x: Array, ap: Array, an: Array, beta: Array, eps: Array) -> Array:
     pos, below, m = _xielu_pieces(x, eps)
-    d = _ops.where(pos, 2 * ap, _ops.where(below, an * _math.exp(m), 0.0))
+    d = ops.where(pos, 2 * ap, ops.where(below, an * elementary.exp(m), 0.0))
     return nan_like(x, d + jnp.zeros_like(x))
 
 
 def _xielu_d1_value(x: Array, ap: Array, an: Array, beta: Array, eps: Array) -> Array:
     pos, below, m = _xielu_pieces(x, eps)
-    xp = _ops.where(pos, x, 0.0)
-    neg = _ops.where(below, an * _math.expm1(m) + beta, beta - an)
-    return nan_like(x, _ops.where(pos, 2 * ap * xp + beta, neg))
+    xp = ops.where(pos, x, 0.0)
+    neg = ops.where(below, an * elementary.expm1(m) + beta, beta - an)
+    return nan_like(x, ops.where(pos, 2 * ap * xp + beta, neg))
 
 
 def _xielu_d1_dparams(x, ap, an, beta, eps):
     pos, below, m = _xielu_pieces(x, eps)
     one = jnp.ones_like(x)
-    d_ap = _ops.where(pos, 2 * x, 0.0)
-    d_an = _ops.where(pos, 0.0, _ops.where(below, _math.expm1(m), -1.0))
+    d_ap = ops.where(pos, 2 * x, 0.0)
+    d_an = ops.where(pos, 0.0, ops.where(below, elementary.expm1(m), -1.0))
     return d_ap, d_an, one, jnp.zeros_like(x)
 
 
 def _xielu_dparams(x, ap, an, beta, eps):
     pos, below, m = _xielu_pieces(x, eps)
-    xn = _ops.where(pos, 0.0, x)
-    g = _expm1_minus_x(m) + _ops.where(below, 0.0, m - xn)
+    xn = ops.where(pos, 0.0, x)
+    g = _expm1_minus_x(m) + ops.where(below, 0.0, m - xn)
     mid = ~pos & ~below & ~jnp.isnan(x)
-    d_eps = _ops.where(mid, an * _math.exp(jnp.asarray(eps, x.dtype)), 0.0)
-    return _ops.where(pos, x * x, 0.0), _ops.where(pos, 0.0, g), x, d_eps
+    d_eps = ops.where(mid, an * elementary.exp(jnp.asarray(eps, x.dtype)), 0.0)
+    return ops.where(pos, x * x, 0.0), ops.where(pos, 0.0, g), x, d_eps
 
 
 _xielu_d1 = rule(_xielu_d1_value, _xielu_d2, _xielu_d1_dparams)
 _xielu = rule(_xielu_value, _xielu_d1, _xielu_dparams)
 
 
+@register(
+    params={"alpha_p": 0.8, "alpha_n": 0.8, "beta": 0.5, "eps": -1e-6},
+    smooth=False,
+    zero_centred=True,
+    kinks=(
+        Kink(0.0, 1, 0.5 - 0.8),
+        Kink(0.0, 2, 0.0),
+        Kink(-1e-6, 1, 0.5 - 0.8),
+        Kink(-1e-6, 2, 0.0),
+    ),
+    paper="Huang, Schlag 2024, Deriving Activation Functions Using Integration, arXiv:2411.13010",
+    names={"transformers": "xielu"},
+)
 @half_remat
 def xielu(
     x: ArrayLike,
@@ -464,74 +523,3 @@ def xielu(
     if is_concrete(eps) and not np.all(np.asarray(eps, np.float64) <= 0):
         raise ValueError(f"jaxact.xielu: argument 'eps' must be non-positive, got {eps!r}")
     return finish(_xielu(x, alpha_p, alpha_n, beta, eps), dtype)
-
-
-SPECS = (
-    Spec(
-        "elu",
-        elu,
-        "exponential",
-        params={"alpha": 1.0},
-        monotonic=True,
-        bounded_below=True,
-        smooth=False,
-        zero_centred=True,
-        kinks=(Kink(0.0, 1, 1.0), Kink(0.0, 2, 1.0)),
-        paper="Clevert, Unterthiner, Hochreiter 2015, Fast and Accurate Deep Network Learning "
-        "by Exponential Linear Units (ELUs), arXiv:1511.07289",
-    ),
-    Spec(
-        "selu",
-        selu,
-        "exponential",
-        monotonic=True,
-        bounded_below=True,
-        smooth=False,
-        zero_centred=True,
-        self_normalizing=True,
-        gain=0.75,
-        kinks=(Kink(0.0, 1, SELU_LAMBDA * SELU_ALPHA), Kink(0.0, 2, SELU_LAMBDA * SELU_ALPHA)),
-        paper="Klambauer et al. 2017, Self-Normalizing Neural Networks, arXiv:1706.02515",
-    ),
-    Spec(
-        "celu",
-        celu,
-        "exponential",
-        params={"alpha": 1.0},
-        monotonic=True,
-        bounded_below=True,
-        smooth=False,
-        zero_centred=True,
-        kinks=(Kink(0.0, 1, 1.0), Kink(0.0, 2, 0.0)),
-        paper="Barron 2017, Continuously Differentiable Exponential Linear Units, arXiv:1704.07483",
-    ),
-    Spec(
-        "pelu",
-        pelu,
-        "exponential",
-        params={"a": 1.0, "b": 1.0},
-        monotonic=True,
-        bounded_below=True,
-        smooth=False,
-        zero_centred=True,
-        kinks=(Kink(0.0, 1, 1.0), Kink(0.0, 2, 0.0)),
-        paper="Trottier, Giguere, Chaib-draa 2017, Parametric Exponential Linear Unit for Deep "
-        "Convolutional Neural Networks, arXiv:1605.09332",
-    ),
-    Spec(
-        "xielu",
-        xielu,
-        "exponential",
-        params={"alpha_p": 0.8, "alpha_n": 0.8, "beta": 0.5, "eps": -1e-6},
-        smooth=False,
-        zero_centred=True,
-        kinks=(
-            Kink(0.0, 1, 0.5 - 0.8),
-            Kink(0.0, 2, 0.0),
-            Kink(-1e-6, 1, 0.5 - 0.8),
-            Kink(-1e-6, 2, 0.0),
-        ),
-        paper="Huang, Schlag 2024, Deriving Activation Functions Using Integration, "
-        "arXiv:2411.13010",
-    ),
-)

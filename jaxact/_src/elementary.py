@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxact._src import _ops
+from jaxact._src import ops
 
 Array = jax.Array
 
@@ -293,7 +293,7 @@ class _C:
         # Rounding shifter 1.5 * 2**mbits: y + magic has round(y) in its low bits.
         self.magic = 1.5 * 2.0**self.mbits
         self.magic_bits = (self.bias + self.mbits) << self.mbits | (1 << (self.mbits - 1))
-        # _head keeps `half` leading significand bits, so that the product of
+        # head keeps `half` leading significand bits, so that the product of
         # two heads is exact (12 + 12 <= 24, 26 + 26 <= 53).
         self.half = 26 if f64 else 12
         self.head_mask = -(1 << (self.prec - self.half))
@@ -315,7 +315,7 @@ class _C:
         self.sp_hi = 37.0 if f64 else 16.0  # softplus(x) rounds to x beyond
 
 
-def _c(x):
+def consts(x):
     dt = jnp.result_type(x)
     if dt not in (jnp.float32, jnp.float64):
         raise TypeError(f"expected float32 or float64, got {dt}")
@@ -343,19 +343,19 @@ def _pow2(n, c):
     return _float((n + c.bias) << c.mbits, c)
 
 
-def _scale(y, k, c):
+def scale(y, k, c):
     """y * 2**k in two exact steps so that k may reach about +-2*bias."""
     k1 = k >> 1
     return y * _pow2(k1, c) * _pow2(k - k1, c)
 
 
-def _head(v, c):
+def head(v, c):
     """v with its trailing significand bits cleared (c.half bits kept): v - head is exact."""
     return _float(_bits(v, c) & c.head_mask, c)
 
 
 def _head_const(v, c):
-    """_head of a Python float constant (rounded to the working dtype first)."""
+    """head of a Python float constant (rounded to the working dtype first)."""
     if c.dt == jnp.float64:
         b = np.array(v, np.float64).view(np.int64) & np.int64(c.head_mask)
         return float(b.view(np.float64))
@@ -370,14 +370,14 @@ def _copysign(v, x, c):
 
 def _clamp(x, lo, hi):
     """Clamp with compare-and-select (cheaper than min/max on CPU); NaN passes through."""
-    x = _ops.where(x < lo, lo, x)
-    return _ops.where(x > hi, hi, x)
+    x = ops.where(x < lo, lo, x)
+    return ops.where(x > hi, hi, x)
 
 
 # Implementation notes.
 # * XLA:CPU does not contract a*b + c into a fused multiply-add, so exact
 #   products are obtained from operands with at most c.half significant bits
-#   (_head), never from Dekker splitting.
+#   (head), never from Dekker splitting.
 # * Error-free sums are written as (a - s) + b, never as b - (s - a) with a
 #   constant a: XLA's algebraic simplifier rewrites (c + x) - c to x.
 # * Everything is one elementwise expression that XLA fuses into a single
@@ -385,7 +385,7 @@ def _clamp(x, lo, hi):
 #   branches are few and the expensive pieces are shared.
 
 
-def _exp_parts(x, c):
+def exp_parts(x, c):
     """exp(x) = 2**k * (1 + r + w) for moderate x, r the reduced argument and w small.
 
     Cody-Waite reduction x = k ln2 + r + rlo (k by the rounding shifter),
@@ -405,25 +405,25 @@ def _exp_parts(x, c):
 
 def exp(x: Array) -> Array:
     """exp(x): Cody-Waite reduction, fitted polynomial, 1 + r summed with its error."""
-    c = _c(x)
-    k, r, w = _exp_parts(_clamp(x, c.exp_lo, c.exp_hi), c)
+    c = consts(x)
+    k, r, w = exp_parts(_clamp(x, c.exp_lo, c.exp_hi), c)
     s = 1.0 + r
-    return _scale(s + (((1.0 - s) + r) + w), k, c)
+    return scale(s + (((1.0 - s) + r) + w), k, c)
 
 
 def expm1(x: Array) -> Array:
     """expm1(x) = 2**k (1 - 2**-k + r + w) with the leading terms added exactly."""
-    c = _c(x)
-    k, r, w = _exp_parts(_clamp(x, c.m1_lo, c.exp_hi), c)
+    c = consts(x)
+    k, r, w = exp_parts(_clamp(x, c.m1_lo, c.exp_hi), c)
     lim = c.prec
     tk = _pow2(-jnp.minimum(k, 100), c)
     mid = jnp.abs(k) <= lim  # 1 - 2**-k exact
-    a = _ops.where(mid, 1.0 - tk, 1.0)
+    a = ops.where(mid, 1.0 - tk, 1.0)
     s = a + r
-    e = ((a - s) + r) + (w - _ops.where(k > lim, tk, 0.0))
-    res = _scale(s + e, k, c)
-    res = _ops.where(k < -lim, res - 1.0, res)  # -1 + tiny
-    return _ops.where(x == 0, x, res)
+    e = ((a - s) + r) + (w - ops.where(k > lim, tk, 0.0))
+    res = scale(s + e, k, c)
+    res = ops.where(k < -lim, res - 1.0, res)  # -1 + tiny
+    return ops.where(x == 0, x, res)
 
 
 def _log1p_dw(x, xl, c):
@@ -435,7 +435,7 @@ def _log1p_dw(x, xl, c):
     1/m = (1 - s)/(1 + s) ~ 1 - 2 s (1 - s) (only a few bits are needed).
     """
     u = 1.0 + x
-    cu = _ops.where(x > 1.0, (x - u) + 1.0, (1.0 - u) + x) + xl
+    cu = ops.where(x > 1.0, (x - u) + 1.0, (1.0 - u) + x) + xl
     d = _bits(u, c) - _bits(jnp.asarray(np.sqrt(0.5), c.dt), c)
     k = d >> c.mbits
     m = _float(_bits(u, c) - (k << c.mbits), c)
@@ -452,30 +452,30 @@ def _log1p_dw(x, xl, c):
 
 def log1p(x: Array) -> Array:
     """log1p(x): exact 1 + x split, binary exponent, atanh series fitted for log(m)."""
-    c = _c(x)
-    xs = _ops.where(x >= -1.0, x, 0.0)
-    xs = _ops.where(xs == jnp.inf, 1.0, xs)
+    c = consts(x)
+    xs = ops.where(x >= -1.0, x, 0.0)
+    xs = ops.where(xs == jnp.inf, 1.0, xs)
     res = _log1p_dw(xs, 0.0, c)
-    res = _ops.where(x == 0, x, res)
-    res = _ops.where(x == -1.0, -jnp.inf, res)
-    res = _ops.where(x == jnp.inf, jnp.inf, res)
-    return _ops.where(x >= -1.0, res, jnp.nan + x)
+    res = ops.where(x == 0, x, res)
+    res = ops.where(x == -1.0, -jnp.inf, res)
+    res = ops.where(x == jnp.inf, jnp.inf, res)
+    return ops.where(x >= -1.0, res, jnp.nan + x)
 
 
-def _recip1pexp(a, c):
+def recip1pexp(a, c):
     """1 / (1 + exp(a)) for a >= 0 as 2**-k * (q0 + q1), q0 a head, q1 small.
 
     exp(a) = 2**k (1 + r + w), so 1/(1 + exp(a)) = 2**-k / D with
     D = 1 + 2**-k + r + w = dh + dl (dh a head); q0 = head(1/dh) makes
     eps = 1 - q0 D exact up to the tiny q0 dl term, and 1/D = q0 (1 + eps + eps^2).
     """
-    k, r, w = _exp_parts(jnp.minimum(a, -c.exp_lo), c)
+    k, r, w = exp_parts(jnp.minimum(a, -c.exp_lo), c)
     tk = _pow2(-jnp.minimum(k, 120), c)
     sh = 1.0 + tk
     sl = (1.0 - sh) + tk
-    dh = _head(sh + (r + w), c)
+    dh = head(sh + (r + w), c)
     dl = ((sh - dh) + r) + (sl + w)
-    q0 = _head(1.0 / dh, c)
+    q0 = head(1.0 / dh, c)
     eps = (1.0 - q0 * dh) - q0 * dl
     return k, q0, q0 * (eps + eps * eps)
 
@@ -486,66 +486,66 @@ def _tanh_poly(x, c):
 
 
 def _tanh_recip(a, c):
-    """_recip1pexp(2a) for a = |x|, the argument clamped at 20 (tanh(20) = 1 and
+    """recip1pexp(2a) for a = |x|, the argument clamped at 20 (tanh(20) = 1 and
     tanh'(20) = 4e^{-40} are exact there; beyond, the callers use their tails).
     Shared by tanh and tanh' so that computed together they reduce once."""
-    return _recip1pexp(2.0 * jnp.minimum(a, 20.0), c)
+    return recip1pexp(2.0 * jnp.minimum(a, 20.0), c)
 
 
 def tanh(x: Array) -> Array:
     """tanh(x): odd fitted polynomial for |x| < 0.55, else 1 - 2/(1 + exp(2|x|))."""
-    c = _c(x)
+    c = consts(x)
     a = jnp.abs(x)
     k, q0, q1 = _tanh_recip(a, c)
     f = _pow2(1 - k, c)
     h0 = q0 * f  # exact
     h1 = q1 * f
     # 1 - h0 is exact while h0 has no bits below ulp(1/2).
-    big = _ops.where(k <= c.prec - c.half, (1.0 - h0) - h1, 1.0 - (h0 + h1))
-    return _copysign(_ops.where(a < 0.55, _tanh_poly(a, c), big), x, c)
+    big = ops.where(k <= c.prec - c.half, (1.0 - h0) - h1, 1.0 - (h0 + h1))
+    return _copysign(ops.where(a < 0.55, _tanh_poly(a, c), big), x, c)
 
 
 def tanh_prime_core(x: Array) -> Array:
     """1 - tanh(x)^2 = 4 sigma(2x) sigma(-2x) for |x| <= 20 (clamped beyond)."""
-    c = _c(x)
+    c = consts(x)
     k, q0, q1 = _tanh_recip(jnp.abs(x), c)
     return 4.0 * _logistic_prime_of(k, q0, q1, c)
 
 
 def logistic(x: Array) -> Array:
     """sigma(x) = 1/(1 + exp(-x)): g = 1/(1 + exp(|x|)) accurately; sigma = g or 1 - g."""
-    c = _c(x)
-    k, q0, q1 = _recip1pexp(jnp.abs(x), c)
-    g = _scale(q0 + q1, -k, c)
-    return _ops.where(x < 0, g, 1.0 - g)
+    c = consts(x)
+    k, q0, q1 = recip1pexp(jnp.abs(x), c)
+    g = scale(q0 + q1, -k, c)
+    return ops.where(x < 0, g, 1.0 - g)
 
 
 def logistic_prime(x: Array) -> Array:
     """sigma(x) sigma(-x) = g (1 - g), g = 1/(1 + exp(|x|))."""
-    c = _c(x)
-    k, q0, q1 = _recip1pexp(jnp.abs(x), c)
+    c = consts(x)
+    k, q0, q1 = recip1pexp(jnp.abs(x), c)
     return _logistic_prime_of(k, q0, q1, c)
 
 
 def _logistic_prime_of(k, q0, q1, c):
-    """g (1 - g) from g = 2**-k (q0 + q1) (see _recip1pexp), 1 - g = t + tl."""
+    """g (1 - g) from g = 2**-k (q0 + q1) (see recip1pexp), 1 - g = t + tl."""
     f = _pow2(-jnp.minimum(k, 100), c)
     g0 = q0 * f
     t = 1.0 - g0
-    th = _head(t, c)
+    th = head(t, c)
     tl = (t - th) + (((1.0 - t) - g0) - q1 * f)
-    return _scale(q0 * th + (q0 * tl + q1 * (th + tl)), -k, c)
+    return scale(q0 * th + (q0 * tl + q1 * (th + tl)), -k, c)
 
 
 def softplus(x: Array) -> Array:
     """log(1 + exp(x)): log1p of a double-word exp(x); x itself for large x."""
-    c = _c(x)
-    k, r, w = _exp_parts(_clamp(x, c.exp_lo, c.sp_hi), c)
+    c = consts(x)
+    k, r, w = exp_parts(_clamp(x, c.exp_lo, c.sp_hi), c)
     s = 1.0 + r
     e = ((1.0 - s) + r) + w
     eh = s + e
-    mid = _log1p_dw(_scale(eh, k, c), _scale((s - eh) + e, k, c), c)
-    return _ops.where(x > c.sp_hi, x, mid)
+    mid = _log1p_dw(scale(eh, k, c), scale((s - eh) + e, k, c), c)
+    return ops.where(x > c.sp_hi, x, mid)
 
 
 def log_logistic(x: Array) -> Array:
@@ -562,21 +562,21 @@ def _erfc_pos(a, c):
     from piecewise fits (coefficients chosen per element), and the product,
     the constant term and the division by a (far pieces) carried double-word.
     One division (1/den) serves both v = 1/a - c and the final quotient."""
-    a = _ops.clip(a, 0.5, c.erfc_hi)
+    a = ops.clip(a, 0.5, c.erfc_hi)
     pieces = c.erfc
     idx = sum((a >= e).astype(c.idt) for e in c.erfc_edges)
     recip = idx >= sum(1 for p in pieces if not p[3])
-    den = _ops.where(recip, a, 1.0)
+    den = ops.where(recip, a, 1.0)
     inv = 1.0 / den
     sel = [idx == i for i in range(len(pieces) - 1)]
 
     def pick(vals):
         out = jnp.asarray(vals[-1], c.dt)
         for i in range(len(pieces) - 2, -1, -1):
-            out = _ops.where(sel[i], vals[i], out)
+            out = ops.where(sel[i], vals[i], out)
         return out
 
-    v = _ops.where(recip, inv, a) - pick([p[2] for p in pieces])
+    v = ops.where(recip, inv, a) - pick([p[2] for p in pieces])
     deg = len(pieces[0][0])
     acc = pick([p[0][deg - 1] for p in pieces])
     for j in range(deg - 2, 1, -1):
@@ -585,7 +585,7 @@ def _erfc_pos(a, c):
     c0 = pick([p[0][0] for p in pieces])
     # c1 v = c1h vh + (c1h vl + c1l v) with c1h vh exact (c1h, vh heads).
     c1h = [_head_const(p[0][1], c) for p in pieces]
-    vh = _head(v, c)
+    vh = head(v, c)
     c1h_v = pick(c1h)
     m1 = c1h_v * vh
     m1e = c1h_v * (v - vh) + pick([p[0][1] - h for p, h in zip(pieces, c1h, strict=True)]) * v
@@ -593,45 +593,45 @@ def _erfc_pos(a, c):
     fl = ((c0 - fh) + m1) + ((m1e + pick([p[1] for p in pieces])) + (v * v) * acc)
     # a^2 = hi + lo exactly (a = head + tail, products of heads and tails exact).
     hi = a * a
-    ah = _head(a, c)
+    ah = head(a, c)
     al = a - ah
     lo = ((ah * ah - hi) + 2.0 * ah * al) + al * al
-    k, r, w = _exp_parts(-hi, c)
+    k, r, w = exp_parts(-hi, c)
     # exp(-hi - lo) = exp(-hi) (1 - lo) to the precision needed.
     s = 1.0 + r
     e = ((1.0 - s) + r) + (w - lo * (s + w))
-    sh = _head(s + e, c)
+    sh = head(s + e, c)
     e = (s - sh) + e
-    fhh = _head(fh, c)
+    fhh = head(fh, c)
     fl = (fh - fhh) + fl
     nh = sh * fhh  # exact
     nl = sh * fl + e * (fhh + fl)
     # (nh + nl) / den: q0 = head(nh / den), nh - q0 den exact (den = head + tail).
-    q0 = _head(nh * inv, c)
-    dh = _head(den, c)
+    q0 = head(nh * inv, c)
+    dh = head(den, c)
     q = q0 + (((nh - q0 * dh) - q0 * (den - dh)) + nl) * inv
-    return _scale(q, k, c)
+    return scale(q, k, c)
 
 
 def erf(x: Array) -> Array:
     """erf(x): x (1 + Q(x^2)) for |x| < 1, else sign(x) (1 - erfc(|x|))."""
-    c = _c(x)
+    c = consts(x)
     a = jnp.abs(x)
     small = a < 1.0
     big = 1.0 - _erfc_pos(a, c)
-    return _ops.where(small, _erf_small(x, c), _ops.where(x < 0, -big, big))
+    return ops.where(small, _erf_small(x, c), ops.where(x < 0, -big, big))
 
 
 def erfc(x: Array) -> Array:
     """erfc(x): 1 - erf(x) for |x| < 0.5, exp(-x^2) erfcx(x) beyond (2 - that for x < 0)."""
-    c = _c(x)
+    c = consts(x)
     a = jnp.abs(x)
     small = a < 0.5
     t = _erfc_pos(a, c)
     one_m = 1.0 - x  # 1 - x - x Q(x^2), 1 - x exactly split
     one_m_lo = (1.0 - one_m) - x
     res_small = one_m + (one_m_lo - x * _poly(c.erfq, x * x))
-    return _ops.where(small, res_small, _ops.where(x < 0, 2.0 - t, t))
+    return ops.where(small, res_small, ops.where(x < 0, 2.0 - t, t))
 
 
 # Derivatives, so that formulas built from these functions can also be

@@ -1,4 +1,4 @@
-"""Accuracy tests for jaxact._src._math against mpmath references (50 digits)."""
+"""Accuracy tests for jaxact._src.elementary against mpmath references (50 digits)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from jaxact._src import _math as M
+from jaxact._src import elementary as M
 
 mp.mp.dps = 50
 
 # Max error in ulp, rounded up from what was measured (on this grid and on a
-# larger random one) for the implementation in _math.py.  None above 1.0.
+# larger random one) for the implementation in elementary.py.  None above 1.0.
 ULP_BOUND = {
     ("exp", "float32"): 0.6,
     ("exp", "float64"): 0.6,
@@ -266,7 +266,7 @@ def test_one_loop_fusion(name, dtype, shape):
     # Every function must compile to a single elementwise loop: a split
     # materialises full-size intermediates (XLA:CPU will not duplicate a
     # producer with several users into several fusions when its cost model
-    # says recomputing it is dearer; see the implementation notes in _math).
+    # says recomputing it is dearer; see the implementation notes in elementary).
     assert _loop_fusions(getattr(M, name), shape, dtype) == (1, 1)
 
 

@@ -1,4 +1,4 @@
-"""The name table, library names and the jax.nn drop-in promise."""
+"""The registry, library names and the jax.nn drop-in promise."""
 
 from __future__ import annotations
 
@@ -14,33 +14,86 @@ import numpy as np
 import pytest
 
 import jaxact
-from jaxact._src import table
+from jaxact._src import registry
 from jaxact.cli import main
 
-JAX_ACTIVATIONS = list(table.LIBRARY_NAMES["jax"])
-FAMILY_TESTS = [
-    "relu",
-    "sigmoid",
-    "softplus",
-    "gelu",
-    "swish",
-    "exponential",
-    "hard",
-    "periodic",
-    "rational",
-    "misc",
-]
+JAX_ACTIVATIONS = list(registry.LIBRARY_NAMES["jax"])
 
 
 def test_catalogue_size() -> None:
-    assert len(table.SPECS) >= 73
-    assert len({s.fn for s in table.SPECS.values()}) == len(table.SPECS)
+    assert len(registry.SPECS) >= 73
+    assert len({s.fn for s in registry.SPECS.values()}) == len(registry.SPECS)
 
 
-def test_every_row_is_exported_and_listed_in_all() -> None:
-    for name in table.FUNCTIONS:
-        assert getattr(jaxact, name) is table.FUNCTIONS[name], name
-        assert name in jaxact.__all__, name
+def test_every_row_is_exported_from_its_family() -> None:
+    # The top level star-imports each family's __all__: every registered name
+    # (rows, aliases, dispatchers) is there, and each family exports exactly its own.
+    for name, fn in registry.FUNCTIONS.items():
+        assert getattr(jaxact, name) is fn, name
+    for family in registry.families():
+        module = importlib.import_module(f"jaxact._src.{family}")
+        rows = {n for n, s in registry.SPECS.items() if s.family == family}
+        aliases = {a for n in rows for a in registry.SPECS[n].aliases}
+        dispatchers = {n for n in registry.ALIASES if n not in aliases}
+        exported = {n for n in module.__all__ if callable(getattr(module, n))}
+        extra = {"fit_rational"} if family == "rational" else set()
+        assert exported - dispatchers == rows | aliases | extra, family
+        for alias in aliases:
+            assert getattr(module, alias) is getattr(module, registry.spec_of(alias).name)
+
+
+def test_registry_is_read_only() -> None:
+    with pytest.raises(TypeError):
+        registry.SPECS["relu"] = None  # type: ignore[index]
+    with pytest.raises(TypeError):
+        registry.LIBRARY_NAMES["torch"]["relu"] = ("relu", {})  # type: ignore[index]
+    with pytest.raises(TypeError):
+        registry.SPECS["leaky_relu"].params["negative_slope"] = 1.0  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        registry.SPECS["relu"].family = "x"  # type: ignore[misc]
+
+
+def test_old_top_level_tables_are_deprecated() -> None:
+    for name in ("SPECS", "LIBRARY_NAMES", "LIBRARIES", "Kink", "Spec"):
+        with pytest.warns(DeprecationWarning, match=f"jaxact.registry.{name}"):
+            assert getattr(jaxact, name) is getattr(registry, name)
+    with pytest.raises(AttributeError, match="no_such"):
+        jaxact.no_such  # noqa: B018
+
+
+def test_register_rejects_bad_rows() -> None:
+    from jaxact._src.registry import register
+
+    def relu(x):  # a second row under a taken name
+        return x
+
+    with pytest.raises(ValueError, match=r"register\(relu\).*already registered"):
+        register()(relu)
+
+    def not_yet_there(x):
+        return x
+
+    with pytest.raises(ValueError, match="unknown library 'caffe'"):
+        register(names={"caffe": "x"})(not_yet_there)
+    with pytest.raises(ValueError, match="torch name 'ReLU' is already taken by 'relu'"):
+        register(names={"torch": "ReLU"})(not_yet_there)
+    assert "not_yet_there" not in registry.SPECS
+
+
+def test_counterparts_and_lookups() -> None:
+    assert registry.SPECS["silu"].jax_nn is jax.nn.silu
+    assert registry.SPECS["gelu_erf"].jax_nn.keywords == {"approximate": False}
+    assert registry.SPECS["mish"].torch == ("mish", {})
+    assert registry.SPECS["sine"].jax_nn is None
+    assert registry.spec_of(jax.nn.gelu).name == "gelu_tanh"  # the dispatcher's default
+    assert registry.spec_of(jaxact.gelu).name == "gelu_tanh"
+    assert registry.spec_of("torch:GELU").name == "gelu_erf"
+    assert registry.spec_of(jax.nn.relu).name == "relu"
+    assert registry.spec_of("keras:LeakyReLU").name == "leaky_relu"
+    assert registry.spec_of(lambda x: x) is None and registry.spec_of("nope") is None
+    assert registry.families()[:2] == ("relu", "sigmoid")
+    assert registry.SPECS["relu"].piecewise_linear and not registry.SPECS["silu"].piecewise_linear
+    assert "torch" in registry.SPECS["silu"].libraries
 
 
 @pytest.mark.parametrize("name", JAX_ACTIVATIONS)
@@ -70,9 +123,9 @@ def test_drop_in_module() -> None:
         assert getattr(nn, name) is getattr(jax.nn, name)
 
 
-@pytest.mark.parametrize("library", table.LIBRARIES)
+@pytest.mark.parametrize("library", registry.LIBRARIES)
 def test_every_library_name_resolves(library: str) -> None:
-    for name in table.LIBRARY_NAMES[library]:
+    for name in registry.LIBRARY_NAMES[library]:
         fn = jaxact.get(name, library=library)
         assert callable(fn)
         assert jaxact.get(f"{library}:{name}") is not None
@@ -125,38 +178,38 @@ def test_unknown_names_suggest() -> None:
 
 
 def test_metadata() -> None:
-    assert table.gain("relu") == pytest.approx(math.sqrt(2))
-    assert table.gain("tanh") == pytest.approx(5 / 3)
-    assert table.gain("selu") == pytest.approx(0.75)
-    assert table.gain("leaky_relu") == pytest.approx(math.sqrt(2 / (1 + 0.01**2)))
+    assert registry.gain("relu") == pytest.approx(math.sqrt(2))
+    assert registry.gain("tanh") == pytest.approx(5 / 3)
+    assert registry.gain("selu") == pytest.approx(0.75)
+    assert registry.gain("leaky_relu") == pytest.approx(math.sqrt(2 / (1 + 0.01**2)))
     # computed gains keep E[f(z)^2] * gain^2 = 1 for z ~ N(0, 1)
     z = np.random.default_rng(0).standard_normal(400_000).astype(np.float32)
     for name in ("silu", "gelu_erf", "mish", "softplus"):
-        g = table.gain(name)
+        g = registry.gain(name)
         assert g is not None
         m2 = float(np.mean(np.asarray(jaxact.get(name)(z), np.float64) ** 2))
         assert g * g * m2 == pytest.approx(1.0, rel=0.02), name
-    assert table.gain("softmax") is None
-    selu = table.info("selu")
+    assert registry.gain("softmax") is None
+    selu = registry.info("selu")
     assert selu.self_normalizing and selu.monotonic and not selu.smooth
-    assert table.info("sigmoid").bounded and not table.info("relu").bounded
-    for spec in table.SPECS.values():
-        assert spec.family in {m.__name__.rsplit(".", 1)[1] for m in table.FAMILIES}
-        assert spec.kind in ("elementwise", "vector", "random")
+    assert registry.info("sigmoid").bounded and not registry.info("relu").bounded
+    for spec in registry.SPECS.values():
+        assert spec.family in registry.families()
+        assert spec.kind in registry.KINDS
 
 
 def test_every_elementwise_function_has_an_mpmath_reference() -> None:
-    refs = {}
-    for family in FAMILY_TESTS:
-        refs.update(importlib.import_module(f"tests.test_{family}").MP_REFS)
-    missing = [n for n, s in table.SPECS.items() if s.kind == "elementwise" and n not in refs]
+    from tests.test_accuracy import MODULES
+
+    refs = {n: m for m in MODULES.values() for n in m.MP_REFS}
+    missing = [n for n, s in registry.SPECS.items() if s.kind == "elementwise" and n not in refs]
     assert not missing
 
 
 def test_cli_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    for name in table.SPECS:
+    for name in registry.SPECS:
         assert name in out
     assert main(["list", "--library", "torch"]) == 0
     assert "GELU" in capsys.readouterr().out

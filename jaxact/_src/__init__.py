@@ -1,0 +1,1 @@
+"""jaxact internals: one module per family of activations and the shared machinery."""
