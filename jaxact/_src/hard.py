@@ -407,7 +407,6 @@ _hard_shrink = rule(_hard_shrink_value, _shrink_d1_rule, levels=lambda lambd: (0
     smooth=False,
     zero_centred=True,
     kinks=(Kink(-0.5, 1, 0.0), Kink(0.5, 1, 0.0), Kink(-0.5, 2, 0.0), Kink(0.5, 2, 0.0)),
-    paper="",
     piecewise_linear=True,
     names={"torch": "hardshrink Hardshrink", "keras": "hard_shrink"},
     torch=("hardshrink", {}),
@@ -773,7 +772,6 @@ _tanh_shrink = rule(_tanh_shrink_value, _tanh_shrink_d1)
 @register(
     monotonic=True,
     zero_centred=True,
-    paper="",
     names={"torch": "tanhshrink Tanhshrink", "keras": "tanh_shrink"},
     torch=("tanhshrink", {}),
 )
@@ -826,7 +824,6 @@ _threshold = rule(
     bounded_below=True,
     smooth=False,
     kinks=(Kink(0.0, 1, 0.0), Kink(0.0, 2, 0.0)),
-    paper="",
     piecewise_linear=True,
     names={"torch keras": "threshold", "torch": "Threshold"},
 )

@@ -200,7 +200,7 @@ def register(
             jax_nn=counterpart,
             **facts,
         )
-        entries = [
+        entries: list[tuple[str, str, Entry]] = [
             (lib, n, (name, types.MappingProxyType({})))
             for lib, lib_names in parsed.items()
             for n in lib_names
@@ -235,7 +235,7 @@ def dispatcher(*, default: str, names: Mapping[str, str]) -> Callable[[F], F]:
             raise ValueError(f"{where}: argument 'default' {default!r} is not a registered row")
         if fn.__name__ in _functions:
             raise ValueError(f"{where}: the name {fn.__name__!r} is already registered")
-        entries = [
+        entries: list[tuple[str, str, Entry]] = [
             (lib, n, (fn.__name__, types.MappingProxyType({})))
             for lib, lib_names in _parse_names(where, names).items()
             for n in lib_names

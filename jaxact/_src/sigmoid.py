@@ -103,7 +103,6 @@ _log_sigmoid = rule(elementary.log_logistic, _log_sigmoid_d1)
 
 @register(
     monotonic=True,
-    paper="",
     names={"jax flax keras": "log_sigmoid", "torch": "logsigmoid LogSigmoid"},
     torch=("logsigmoid", {}),
 )
