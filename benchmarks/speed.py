@@ -3,7 +3,7 @@
 Forward and forward+backward time under jit as ratios to a plain copy and to
 jax.nn, the scan-MLP training step, and the residual-memory table; writes JSON,
 Markdown and a PNG chart. Same options as ``jaxact bench`` (see
-``jaxact/bench.py`` for the protocol and the definitions).
+``jaxact/bench/__init__.py`` for the protocol and the definitions).
 
     python -m benchmarks.speed [--quick] [--functions relu,silu] [--memory] [--out DIR]
 """

@@ -1,4 +1,4 @@
-"""Tests of ``jaxact bench`` (jaxact/bench.py): report files, fields, memory figures, errors.
+"""Tests of ``jaxact bench`` (jaxact/bench/): report files, fields, memory figures, errors.
 
 Timings are noisy, so nothing here asserts a speed: only that every number exists,
 is finite and positive, and that the deterministic memory figures of jax.nn match.
@@ -181,7 +181,7 @@ def test_resolve_functions() -> None:
     assert {"relu", "gelu_tanh", "gelu_erf", "silu"} <= {r[0] for r in nn_rows}
     assert all(r[2] is not None for r in nn_rows)
     (name, fn, theirs), *_ = bench.resolve_functions(["gelu"])
-    assert name == "gelu" and theirs is jax.nn.gelu
+    assert name == "gelu" and theirs is SPECS["gelu_tanh"].jax_nn  # the dispatcher's default
     x = jnp.linspace(-3.0, 3.0, 7)
     _, prelu, none = bench.resolve_functions("prelu")[0]
     assert none is None and prelu(x).shape == x.shape  # required slope filled in
@@ -230,9 +230,9 @@ def test_python_bad_arguments() -> None:
 
 def test_torch_skipped_cleanly(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError
-    mod, note = bench._torch_module(True)
+    mod, note = bench.torch.torch_module(True)
     assert mod is None and "skipped" in note
-    mod, note = bench._torch_module(False)
+    mod, note = bench.torch.torch_module(False)
     assert mod is None and "--no-torch" in note
 
 

@@ -14,12 +14,50 @@ Three studies, each a function here and a ``jaxact demo`` subcommand:
 Training is data-parallel over every visible device (``jax.sharding``: a 1-D
 mesh, batch sharded, parameters replicated) and checkpointed with orbax.
 Needs the ``demo`` extra: ``pip install "jaxact[demo]"``.
+
+The names below load on first use, so that ``jaxact.demo.cli`` (the command's
+arguments, imported by every ``jaxact`` command) needs neither flax nor the
+rest of the extra.
 """
 
-from jaxact.demo.data import Dataset, load_digits, load_npz
-from jaxact.demo.model import DEFAULT_ACTIVATIONS, MLP
-from jaxact.demo.studies import QUICK, compare, depth, init_grad_norms, swap
-from jaxact.demo.training import TrainConfig, evaluate, make_mesh, train
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jaxact.demo.data import Dataset as Dataset
+    from jaxact.demo.data import load_digits as load_digits
+    from jaxact.demo.data import load_npz as load_npz
+    from jaxact.demo.model import DEFAULT_ACTIVATIONS as DEFAULT_ACTIVATIONS
+    from jaxact.demo.model import MLP as MLP
+    from jaxact.demo.studies import QUICK as QUICK
+    from jaxact.demo.studies import compare as compare
+    from jaxact.demo.studies import depth as depth
+    from jaxact.demo.studies import init_grad_norms as init_grad_norms
+    from jaxact.demo.studies import swap as swap
+    from jaxact.demo.training import TrainConfig as TrainConfig
+    from jaxact.demo.training import evaluate as evaluate
+    from jaxact.demo.training import make_mesh as make_mesh
+    from jaxact.demo.training import train as train
+
+# Public name -> the module that defines it.
+_HOMES = {
+    "Dataset": "data",
+    "load_digits": "data",
+    "load_npz": "data",
+    "DEFAULT_ACTIVATIONS": "model",
+    "MLP": "model",
+    "QUICK": "studies",
+    "compare": "studies",
+    "depth": "studies",
+    "init_grad_norms": "studies",
+    "swap": "studies",
+    "TrainConfig": "training",
+    "evaluate": "training",
+    "make_mesh": "training",
+    "train": "training",
+}
 
 __all__ = [
     "DEFAULT_ACTIVATIONS",
@@ -37,3 +75,16 @@ __all__ = [
     "swap",
     "train",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'jaxact.demo' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"jaxact.demo.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})

@@ -1,0 +1,300 @@
+"""The report of ``jaxact bench``: text and Markdown tables, JSON, and a PNG chart."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import pathlib
+from typing import Any
+
+import numpy as np
+
+from jaxact._src import text
+from jaxact.bench.config import MODES
+
+Table = tuple[str, list[str], list[list[str]]]  # title, header, rows
+
+
+def _num(v: float | None, digits: int = 2) -> str:
+    if v is None or not math.isfinite(v):
+        return "-"
+    return f"{v:.{digits}f}"
+
+
+def _ratio(s: dict[str, float] | None, spread: bool) -> str:
+    if s is None:
+        return "-"
+    if not spread:
+        return _num(s["median"])
+    return f"{_num(s['median'])} ({_num(s['min'])}–{_num(s['max'])})"
+
+
+def _time_tables(result: dict[str, Any], spread: bool) -> list[Table]:
+    tables = []
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for row in result["time"]:
+        groups.setdefault((row["dtype"], row["log2"]), []).append(row)
+    torch_labels = ["torch", "torch.compile"]
+    has_torch = any(
+        lbl in row[m].get("ratio_extra", {})
+        for row in result["time"]
+        for m in MODES
+        if m in row
+        for lbl in torch_labels
+    )
+    for (dtype, log2), rows in groups.items():
+        head = ["function"]
+        for m in MODES:
+            head += [f"{m} ÷ copy", f"{m} ÷ jax.nn"]
+            if has_torch:
+                head += [f"{m} ÷ torch", f"{m} ÷ torch.compile"]
+        head += ["GB/s fwd / fwd+bwd", "ms fwd / fwd+bwd", "compile ms fwd / fwd+bwd"]
+        body = []
+        for row in rows:
+            cells = [row["function"]]
+            for m in MODES:
+                part = row.get(m)
+                if part is None:
+                    cells += ["-", "-"] + (["-", "-"] if has_torch else [])
+                    continue
+                cells.append(_ratio(part["ratio_copy"].get("jaxact"), spread))
+                cells.append(_ratio(part["ratio_baseline"], spread))
+                if has_torch:
+                    ex = part.get("ratio_extra", {})
+                    cells += [_ratio(ex.get(lbl), spread) for lbl in torch_labels]
+            ts = [row[m]["times"]["jaxact"] if m in row else None for m in MODES]
+            cells.append(" / ".join(_num(t["gbps"] if t else None, 1) for t in ts))
+            cells.append(" / ".join(_num(t["median_s"] * 1e3 if t else None, 3) for t in ts))
+            cells.append(" / ".join(_num(t["compile_s"] * 1e3 if t else None, 0) for t in ts))
+            body.append(cells)
+        # The roofline row: the copy's median time over all rows of this group.
+        copy = ["copy (roofline)"]
+        gb, ms = [], []
+        for m in MODES:
+            samples = [r[m]["times"]["copy"]["median_s"] for r in rows if m in r]
+            med = float(np.median(samples)) if samples else None
+            nbytes = rows[0][m]["bytes"] if m in rows[0] else None
+            copy += ["1.00", "-"] + (["-", "-"] if has_torch else [])
+            gb.append(_num(nbytes / med / 1e9 if med and nbytes else None, 1))
+            ms.append(_num(med * 1e3 if med else None, 3))
+        body.append([*copy, " / ".join(gb), " / ".join(ms), "-"])
+        title = f"Time, {dtype}, 2^{log2} elements ({rows[0]['buffers']} rotating inputs)"
+        tables.append((title, head, body))
+    return tables
+
+
+def _step_table(result: dict[str, Any], spread: bool) -> Table:
+    head = [
+        "function",
+        "step ÷ jax.nn",
+        "step ÷ identity (jaxact)",
+        "step ÷ identity (jax.nn)",
+        "ms jaxact / jax.nn / identity",
+        "compile s jaxact / jax.nn",
+    ]
+    body = []
+    for row in result["step"]:
+        t = row["times"]
+        ri = row["ratio_identity"]
+        body.append(
+            [
+                row["function"],
+                _ratio(row["ratio_baseline"], spread),
+                _ratio(ri.get("jaxact"), spread),
+                _ratio(ri.get("jax.nn"), spread),
+                " / ".join(
+                    _num(t[k]["median_s"] * 1e3 if k in t else None, 1)
+                    for k in ("jaxact", "jax.nn", "identity")
+                ),
+                " / ".join(
+                    _num(t[k]["compile_s"] if k in t else None, 2) for k in ("jaxact", "jax.nn")
+                ),
+            ]
+        )
+    first = result["step"][0] if result["step"] else {}
+    title = (
+        f"Training step, {first.get('layers')}-layer scan MLP, width {first.get('width')}, "
+        f"batch {first.get('batch')}, {first.get('dtype')}, jit(grad)"
+    )
+    return title, head, body
+
+
+def _memory_table(result: dict[str, Any]) -> Table:
+    dtypes = list(result["memory"][0]["residual_bytes"]) if result["memory"] else []
+    head = ["function"]
+    for d in dtypes:
+        head += [f"residual {d} jaxact", f"residual {d} jax.nn"]
+    head += [
+        "scan stacked f32 jaxact",
+        "scan stacked f32 jax.nn",
+        "scan extra f32 jaxact",
+        "scan extra f32 jax.nn",
+    ]
+    body = []
+    for row in result["memory"]:
+        cells = [row["function"]]
+        for d in dtypes:
+            r = row["residual_bytes"][d]
+            cells += [_num(r.get("jaxact"), 3), _num(r.get("jax.nn"), 3)]
+        st = row.get("scan_stacked") or {}
+        cells += [_num(st.get("jaxact"), 3), _num(st.get("jax.nn"), 3)]
+        s = row["scan_extra"] or {}
+        cells += [_num(s.get("jaxact"), 3), _num(s.get("jax.nn"), 3)]
+        body.append(cells)
+    shape = result["config"]["memory_shape"]
+    title = (
+        "Memory, bytes per element: residuals of jax.vjp under jit; scan stacked = compiled temp "
+        "bytes each further layer adds per element (the residuals a deeper net stacks); scan "
+        "extra = compiled temp bytes per element per layer over the identity, one-off buffers "
+        f"included ({shape['layers']}-layer scan MLP, "
+        f"width {shape['width']}, batch {shape['batch']})"
+    )
+    return title, head, body
+
+
+def _tables(result: dict[str, Any], spread: bool) -> list[Table]:
+    tables = _time_tables(result, spread)
+    if result["step"]:
+        tables.append(_step_table(result, spread))
+    if result["memory"]:
+        tables.append(_memory_table(result))
+    return tables
+
+
+def machine_line(m: dict[str, Any]) -> str:
+    return (
+        f"{m['device_kind']} ({m['platform']}), CPU {m['cpu']}, {m['usable_cores']} usable of "
+        f"{m['cores']} cores, jax {m['jax']} / jaxlib {m['jaxlib']}, {m['os']}, {m['date']}"
+    )
+
+
+def format_tables(result: dict[str, Any], markdown: bool = False) -> str:
+    """The result as text tables (terminal: medians only) or Markdown (median (min–max))."""
+    parts = []
+    for title, head, body in _tables(result, spread=markdown):
+        if not body:
+            continue
+        parts.append(("### " if markdown else "") + title)
+        if markdown:
+            parts.append("")
+        parts.append(text.format_rows(head, body, markdown))
+        parts.append("")
+    return "\n".join(parts)
+
+
+def _markdown_report(result: dict[str, Any]) -> str:
+    c = result["config"]
+    lines = [
+        "# jaxact bench",
+        "",
+        f"Machine: {machine_line(result['machine'])}.",
+        "",
+        f"Functions: {len(c['functions'])}; dtypes {', '.join(c['dtypes'])}; sizes "
+        + ", ".join(f"2^{s}" for s in c["sizes_log2"])
+        + f"; {c['repeats']} repeats after {c['warmup']} warm-up calls; "
+        f"run took {result['elapsed_s']:.0f} s.",
+        "",
+        "Ratios are `median (min–max)` over repeats of per-repeat time ratios of "
+        "round-robin interleaved calls (< 1: faster than the reference).",
+        "",
+    ]
+    lines += [f"- **{k}**: {v}" for k, v in result["definitions"].items()]
+    lines += [""]
+    if result["notes"]:
+        lines += ["Notes:", ""] + [f"- {n}" for n in result["notes"]] + [""]
+    lines.append(format_tables(result, markdown=True))
+    return "\n".join(lines)
+
+
+def _plot(result: dict[str, Any], path: pathlib.Path) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    panels: list[tuple[str, list[str], dict[str, list[float | None]]]] = []
+    if result["time"]:
+        d0 = result["config"]["dtypes"][0]
+        big = max(r["log2"] for r in result["time"] if r["dtype"] == d0)
+        rows = [r for r in result["time"] if r["dtype"] == d0 and r["log2"] == big]
+        series: dict[str, list[float | None]] = {}
+        for m in MODES:
+            if all(m in r for r in rows):
+                for who in ("jaxact", "jax.nn"):
+                    series[f"{who} {m}"] = [
+                        (r[m]["ratio_copy"].get(who) or {}).get("median") for r in rows
+                    ]
+        panels.append(
+            (f"time ÷ copy, {d0}, 2^{big} (lower is better)", [r["function"] for r in rows], series)
+        )
+    if result["step"]:
+        rows = result["step"]
+        panels.append(
+            (
+                "training step ÷ identity step",
+                [r["function"] for r in rows],
+                {
+                    who: [(r["ratio_identity"].get(who) or {}).get("median") for r in rows]
+                    for who in ("jaxact", "jax.nn")
+                },
+            )
+        )
+    if result["memory"]:
+        rows = result["memory"]
+        d0 = next(iter(rows[0]["residual_bytes"]))
+        panels.append(
+            (
+                f"residual bytes per element, {d0}",
+                [r["function"] for r in rows],
+                {
+                    who: [r["residual_bytes"][d0].get(who) for r in rows]
+                    for who in ("jaxact", "jax.nn")
+                },
+            )
+        )
+    if not panels:
+        return
+    n = max(len(p[1]) for p in panels)
+    fig = Figure(figsize=(5.5 * len(panels), max(3.0, 0.22 * n + 1.5)), layout="constrained")
+    FigureCanvasAgg(fig)
+    for i, (title, labels, series) in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), i + 1)
+        ypos = np.arange(len(labels))
+        k = max(len(series), 1)
+        h = 0.8 / k
+        for j, (label, values) in enumerate(series.items()):
+            vals = [np.nan if v is None else v for v in values]
+            ax.barh(ypos + (j - (k - 1) / 2) * h, vals, height=h, label=label)
+        ax.set_yticks(ypos, labels, fontsize=7)
+        ax.set_ylim(len(labels) - 0.5, -0.5)  # first function on top, no empty margin
+        ax.set_title(title, fontsize=9)
+        if "÷" in title:  # ratios: a log axis, so 0.5x and 2x are as far from 1x
+            ax.set_xscale("log")
+            ax.axvline(1.0, color="black", linewidth=0.8)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"jaxact bench — {machine_line(result['machine'])}", fontsize=8)
+    fig.savefig(path, dpi=110)
+
+
+def write_report(result: dict[str, Any], out: str | os.PathLike[str]) -> dict[str, pathlib.Path]:
+    """Writes ``bench.json``, ``bench.md`` and ``bench.png`` (if matplotlib is installed).
+
+    Args:
+      result: what :func:`run` returned.
+      out: the output folder (created if needed).
+
+    Returns:
+      ``{"json", "markdown"[, "png"]}`` -> path written.
+    """
+    folder = pathlib.Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {"json": folder / "bench.json", "markdown": folder / "bench.md"}
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        result["notes"].append("no PNG chart: matplotlib is not installed")
+    else:
+        paths["png"] = folder / "bench.png"
+        _plot(result, paths["png"])
+    paths["json"].write_text(json.dumps(result, indent=1, allow_nan=False) + "\n")
+    paths["markdown"].write_text(_markdown_report(result) + "\n")
+    return paths

@@ -1,0 +1,141 @@
+"""The ``jaxact demo`` command: its arguments and its run.
+
+Importing this module needs only the standard library, so ``jaxact --help`` and
+the other subcommands work without the ``demo`` extra; :func:`run` imports the
+studies (flax, optax, orbax, scikit-learn, matplotlib) and says which extra to
+install when they are missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+HELP = "train MLPs on digits and compare activations (needs jaxact[demo])"
+DESCRIPTION = (
+    "Train the same Flax NNX MLP with optax on scikit-learn's bundled digits (or "
+    "--data) and compare activations: 'compare' (default) tabulates accuracy, loss, "
+    "convergence speed, step time and activation health over several seeds; 'depth' "
+    "shows gradient norms at init and accuracy for 2 to 32 layers; 'swap' trains a "
+    "sigmoid network, swaps its activations and trains on. Data-parallel over every "
+    "visible device; writes Markdown, JSON and PNG files to --out."
+)
+
+# The options that belong to one study only.
+STUDY_OPTIONS = {
+    "compare": ("resume", "checkpoint_every"),
+    "depth": ("depths", "width"),
+    "swap": ("old", "new"),
+}
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
+    return values
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Adds the ``jaxact demo`` arguments to ``p``."""
+    p.add_argument("study", nargs="?", default="compare", choices=list(STUDY_OPTIONS))
+    p.add_argument("--quick", action="store_true", help="a fast, smaller run")
+    p.add_argument(
+        "--activations",
+        help="comma-separated names (compare: the 11 defaults; depth: sigmoid,tanh,relu,selu,"
+        "gelu); 'prelu' and 'pau' are learnable layers",
+    )
+    p.add_argument("--epochs", type=_ints, help="epochs per run (swap: BEFORE[,AFTER])")
+    p.add_argument("--seeds", type=int, help="runs per activation (compare 5, swap 3, depth 1)")
+    p.add_argument("--batch-size", type=int, help="samples per step, a multiple of the devices")
+    p.add_argument("--hidden", type=_ints, help="hidden widths, e.g. 128,128,128,128")
+    p.add_argument("--learning-rate", type=float, help="AdamW peak learning rate (3e-3)")
+    p.add_argument("--target", type=float, help="target test accuracy for convergence (0.95)")
+    p.add_argument("--data", help="a .npz file with arrays x and y (optional x_test, y_test)")
+    p.add_argument("--out", default="jaxact-demo", help="output folder (default: jaxact-demo)")
+    p.add_argument("--resume", action="store_true", help="compare: resume from checkpoints")
+    p.add_argument(
+        "--checkpoint-every", type=int, help="compare: orbax checkpoint every N epochs (5; 0 off)"
+    )
+    p.add_argument("--depths", type=_ints, help="depth: hidden-layer counts (2,4,8,16,32)")
+    p.add_argument("--width", type=int, help="depth: hidden width (64)")
+    p.add_argument("--old", help="swap: the activation trained first (sigmoid)")
+    p.add_argument("--new", help="swap: the activation swapped in (relu)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Refuses options of another study and --epochs with the wrong count, before training."""
+    study = args.study
+    for other, options in STUDY_OPTIONS.items():
+        for option in options:
+            if other != study and getattr(args, option) not in (None, False):
+                flag = "--" + option.replace("_", "-")
+                parser.error(f"{flag} does not apply to 'jaxact demo {study}'")
+    epochs = args.epochs
+    if study == "swap":
+        if args.activations is not None:
+            parser.error("'jaxact demo swap' takes --old and --new, not --activations")
+        if epochs is not None and len(epochs) > 2:
+            parser.error("--epochs takes BEFORE[,AFTER] for 'jaxact demo swap'")
+    elif epochs is not None and len(epochs) != 1:
+        parser.error(f"--epochs takes one number for 'jaxact demo {study}'")
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Runs the study named by parsed :func:`add_arguments` options.
+
+    Bad values end in ``parser.error`` (exit status 2), naming the argument.
+    """
+    _check(args, parser)
+    try:
+        from jaxact.demo import studies, training
+    except ImportError as e:
+        parser.error(f"jaxact demo needs the demo extra ({e}): pip install 'jaxact[demo]'")
+    try:
+        overrides: dict[str, Any] = {}
+        for name, field in (
+            ("batch_size", "batch_size"),
+            ("hidden", "hidden"),
+            ("learning_rate", "learning_rate"),
+            ("target", "target_accuracy"),
+            ("checkpoint_every", "checkpoint_every"),
+        ):
+            if getattr(args, name) is not None:
+                overrides[field] = getattr(args, name)
+        common: dict[str, Any] = {
+            "config": training.TrainConfig(**overrides),
+            "data": args.data,
+            "out": args.out,
+            "quick": args.quick,
+            "progress": not args.no_progress,
+        }
+        epochs = args.epochs
+        one = None if epochs is None else epochs[0]
+        if args.study == "compare":
+            studies.compare(
+                args.activations, seeds=args.seeds, epochs=one, resume=args.resume, **common
+            )
+        elif args.study == "depth":
+            studies.depth(
+                args.activations,
+                depths=args.depths,
+                width=64 if args.width is None else args.width,
+                epochs=one,
+                seeds=1 if args.seeds is None else args.seeds,
+                **common,
+            )
+        else:
+            studies.swap(
+                args.old or "sigmoid",
+                args.new or "relu",
+                epochs=None if epochs is None else (epochs[0], epochs[-1]),
+                seeds=args.seeds,
+                **common,
+            )
+    except ValueError as e:
+        parser.error(str(e))
+    return 0
