@@ -60,6 +60,13 @@ Array = jax.Array
 Initializer = Callable[..., Any]
 Sharding = tuple[str | None, ...] | None
 
+# Errors name the layer as "jaxact.linen.<class>" (jaxact.nnx's say "jaxact.nnx.<class>").
+_FRAMEWORK = "jaxact.linen"
+
+
+def _owner(layer: str) -> str:
+    return f"{_FRAMEWORK}.{layer}"
+
 
 # ----------------------------------------------------------------------------
 # Helpers (linen-specific; the math and the checks live in jaxact._src.layers).
@@ -77,39 +84,6 @@ def _constant(value: Any) -> Initializer:
 
 def _partitioned(init: Initializer, names: tuple[str | None, ...] | None) -> Initializer:
     return init if names is None else nn.with_partitioning(init, names)
-
-
-def _check_learnable(
-    layer: str, row: str, inits: Mapping[str, Any], num_channels: Any, sharding: Any
-) -> None:
-    layers.check_channels(layer, num_channels)
-    layers.check_sharding(layer, sharding)
-    for w in layers.LEARNABLE[row].weights:
-        layers.raw_value(w, inits[w.arg], layer)
-
-
-def _learnable(
-    module: nn.Module,
-    row: str,
-    inits: Mapping[str, float],
-    x: Array,
-    num_channels: int | None,
-    axis: int,
-) -> Array:
-    """Creates the weights of ``LEARNABLE[row]`` on ``module`` and applies the activation."""
-    layer = type(module).__name__
-    sharding = module.sharding  # type: ignore[attr-defined]
-    raw = {}
-    for w in layers.LEARNABLE[row].weights:
-        shape = layers.param_shape(w, num_channels)
-        init = _constant(layers.raw_value(w, inits[w.arg], layer))
-        raw[w.stored] = module.param(
-            w.stored,
-            _partitioned(init, sharding if shape else None),
-            shape,
-            module.param_dtype,  # type: ignore[attr-defined]
-        )
-    return layers.apply(row, x, raw, axis)
 
 
 def _require_rng(module: nn.Module, stream: str, layer: str, why: str) -> None:
@@ -189,7 +163,10 @@ class Activation(nn.Module):
             params = FrozenDict()
         if not isinstance(params, Mapping):
             raise layers.layer_error(
-                "Activation", "params", f"must be a mapping, got {type(params).__name__}"
+                _owner("Activation"),
+                "params",
+                f"must be a mapping of keyword arguments, got {params!r}",
+                TypeError,
             )
         self.fn = fn
         self.params = FrozenDict({**params, **kwargs})
@@ -199,16 +176,20 @@ class Activation(nn.Module):
         self.__post_init__()
 
     def __post_init__(self) -> None:
-        layers.check_keywords(layers.resolve(self.fn, "Activation"), self.params, self.fn)
+        owner = _owner("Activation")
+        function = layers.resolve(self.fn, owner)
+        layers.check_function_keywords(function, self.params, self.fn, owner)
+        layers.check_dtype(owner, "dtype", self.dtype, optional=True)
         super().__post_init__()
 
     def __call__(self, x: Any) -> Array:
         """Applies the activation to ``x``."""
-        x, dtype = layers.compute_dtype(self.dtype, x, "Activation")
-        f = layers.resolve(self.fn, "Activation")
+        owner = _owner("Activation")
+        x, dtype = layers.compute_dtype(self.dtype, x, owner)
+        f = layers.resolve(self.fn, owner)
         kwargs = dict(self.params)
         if layers.needs_key(self.fn, self.params):
-            _require_rng(self, "activation", "Activation", f"random activation {self.fn!r}")
+            _require_rng(self, "activation", owner, f"random activation {self.fn!r}")
             kwargs["key"] = self.make_rng("activation")
         y = f(x, **kwargs)
         if isinstance(y, jax.Array) and jnp.issubdtype(y.dtype, jnp.floating) and y.dtype != dtype:
@@ -220,19 +201,56 @@ class Activation(nn.Module):
 # Learnable elementwise activations.
 
 
-def _prelu_init(value: float | str) -> Any:
-    if isinstance(value, str):
-        if value not in layers.PRELU_INIT:
-            raise layers.layer_error(
-                "PReLU",
-                "negative_slope_init",
-                f"must be a number or one of {sorted(layers.PRELU_INIT)}, got {value!r}",
-            )
-        return layers.PRELU_INIT[value]
-    return value
+def _table_row(module: nn.Module) -> str:
+    """The ``LEARNABLE`` row of a table layer (its class, or the jaxact class it derives from)."""
+    layer = layers.jaxact_layer(type(module))
+    if layer is None or layer not in layers.LEARNABLE:
+        raise TypeError(f"{type(module).__name__} is not one of {sorted(layers.LEARNABLE)}")
+    return layer
 
 
-class PReLU(nn.Module):
+class _Learnable(nn.Module):
+    """The table-driven learnable layers (``jaxact._src.layers.LEARNABLE``).
+
+    A subclass declares only its fields (``layers.arguments(name)``, in that
+    order) and its docstring: the checks, the parameters and the forward come
+    from the table row of its class name.
+    """
+
+    _: dataclasses.KW_ONLY
+    dtype: Any = None
+    param_dtype: Any = jnp.float32
+    sharding: Sharding = None
+
+    def _inits(self) -> dict[str, float]:
+        """Checks every argument; the stored name -> initial raw value of each weight."""
+        layer = _table_row(self)
+        names = (*layers.arguments(layer), *layers.KEYWORDS)
+        args = {name: getattr(self, name) for name in names}
+        return layers.learnable_inits(_owner(layer), layer, args)
+
+    def __post_init__(self) -> None:
+        self._inits()
+        super().__post_init__()
+
+    @nn.compact
+    def __call__(self, x: Any) -> Array:
+        """Applies the activation to ``x``."""
+        layer = _table_row(self)
+        x, _ = layers.compute_dtype(self.dtype, x, _owner(layer))
+        num_channels = getattr(self, "num_channels", None)
+        logscale = getattr(self, "logscale", False)
+        inits, raw = self._inits(), {}
+        for w in layers.weights(layer, logscale):
+            value = inits[w.stored]
+            shape = layers.param_shape(w, num_channels)
+            init = _partitioned(_constant(value), self.sharding if shape else None)
+            raw[w.stored] = self.param(w.stored, init, shape, self.param_dtype)
+        axis = getattr(self, "axis", -1)
+        return layers.apply(_owner(layer), layer, x, raw, axis, logscale)
+
+
+class PReLU(_Learnable):
     r"""Parametric ReLU with a learnable negative slope, one or per channel.
 
     .. math::
@@ -268,25 +286,9 @@ class PReLU(nn.Module):
     negative_slope_init: float | str = 0.01
     num_channels: int | None = None
     axis: int = -1
-    _: dataclasses.KW_ONLY
-    dtype: Any = None
-    param_dtype: Any = jnp.float32
-    sharding: Sharding = None
-
-    def __post_init__(self) -> None:
-        inits = {"negative_slope": _prelu_init(self.negative_slope_init)}
-        _check_learnable("PReLU", "PReLU", inits, self.num_channels, self.sharding)
-        super().__post_init__()
-
-    @nn.compact
-    def __call__(self, x: Any) -> Array:
-        """Applies PReLU to ``x``."""
-        x, _ = layers.compute_dtype(self.dtype, x, "PReLU")
-        inits = {"negative_slope": _prelu_init(self.negative_slope_init)}
-        return _learnable(self, "PReLU", inits, x, self.num_channels, self.axis)
 
 
-class Swish(nn.Module):
+class Swish(_Learnable):
     r"""Swish with a learnable positive ``beta``: ``x * sigmoid(beta * x)``.
 
     .. math::
@@ -315,25 +317,9 @@ class Swish(nn.Module):
     beta_init: float = 1.0
     num_channels: int | None = None
     axis: int = -1
-    _: dataclasses.KW_ONLY
-    dtype: Any = None
-    param_dtype: Any = jnp.float32
-    sharding: Sharding = None
-
-    def __post_init__(self) -> None:
-        _check_learnable(
-            "Swish", "Swish", {"beta": self.beta_init}, self.num_channels, self.sharding
-        )
-        super().__post_init__()
-
-    @nn.compact
-    def __call__(self, x: Any) -> Array:
-        """Applies Swish to ``x``."""
-        x, _ = layers.compute_dtype(self.dtype, x, "Swish")
-        return _learnable(self, "Swish", {"beta": self.beta_init}, x, self.num_channels, self.axis)
 
 
-class StarReLU(nn.Module):
+class StarReLU(_Learnable):
     r"""StarReLU (MetaFormer): a learnable scale and bias on a squared ReLU.
 
     .. math::
@@ -364,25 +350,9 @@ class StarReLU(nn.Module):
 
     scale_init: float = 1.0
     bias_init: float = 0.0
-    _: dataclasses.KW_ONLY
-    dtype: Any = None
-    param_dtype: Any = jnp.float32
-    sharding: Sharding = None
-
-    def __post_init__(self) -> None:
-        inits = {"scale": self.scale_init, "bias": self.bias_init}
-        _check_learnable("StarReLU", "StarReLU", inits, None, self.sharding)
-        super().__post_init__()
-
-    @nn.compact
-    def __call__(self, x: Any) -> Array:
-        """Applies StarReLU to ``x``."""
-        x, _ = layers.compute_dtype(self.dtype, x, "StarReLU")
-        inits = {"scale": self.scale_init, "bias": self.bias_init}
-        return _learnable(self, "StarReLU", inits, x, None, -1)
 
 
-class XIELU(nn.Module):
+class XIELU(_Learnable):
     r"""xIELU with learnable ``alpha_p`` and ``alpha_n`` (the Apertus activation).
 
     .. math::
@@ -415,25 +385,9 @@ class XIELU(nn.Module):
 
     alpha_p_init: float = 0.8
     alpha_n_init: float = 0.8
-    _: dataclasses.KW_ONLY
-    dtype: Any = None
-    param_dtype: Any = jnp.float32
-    sharding: Sharding = None
-
-    def __post_init__(self) -> None:
-        inits = {"alpha_p": self.alpha_p_init, "alpha_n": self.alpha_n_init}
-        _check_learnable("XIELU", "XIELU", inits, None, self.sharding)
-        super().__post_init__()
-
-    @nn.compact
-    def __call__(self, x: Any) -> Array:
-        """Applies xIELU to ``x``."""
-        x, _ = layers.compute_dtype(self.dtype, x, "XIELU")
-        inits = {"alpha_p": self.alpha_p_init, "alpha_n": self.alpha_n_init}
-        return _learnable(self, "XIELU", inits, x, None, -1)
 
 
-class Snake(nn.Module):
+class Snake(_Learnable):
     r"""Snake with a learnable frequency: ``x + sin^2(alpha x) / alpha``.
 
     .. math::
@@ -469,25 +423,9 @@ class Snake(nn.Module):
     num_channels: int | None = None
     axis: int = -1
     logscale: bool = False
-    _: dataclasses.KW_ONLY
-    dtype: Any = None
-    param_dtype: Any = jnp.float32
-    sharding: Sharding = None
-
-    def __post_init__(self) -> None:
-        row = "SnakeLog" if self.logscale else "Snake"
-        _check_learnable("Snake", row, {"alpha": self.alpha_init}, self.num_channels, self.sharding)
-        super().__post_init__()
-
-    @nn.compact
-    def __call__(self, x: Any) -> Array:
-        """Applies Snake to ``x``."""
-        x, _ = layers.compute_dtype(self.dtype, x, "Snake")
-        row = "SnakeLog" if self.logscale else "Snake"
-        return _learnable(self, row, {"alpha": self.alpha_init}, x, self.num_channels, self.axis)
 
 
-class SnakeBeta(nn.Module):
+class SnakeBeta(_Learnable):
     r"""SnakeBeta (BigVGAN): Snake with separate frequency and magnitude.
 
     .. math::
@@ -526,27 +464,9 @@ class SnakeBeta(nn.Module):
     num_channels: int | None = None
     axis: int = -1
     logscale: bool = False
-    _: dataclasses.KW_ONLY
-    dtype: Any = None
-    param_dtype: Any = jnp.float32
-    sharding: Sharding = None
-
-    def __post_init__(self) -> None:
-        row = "SnakeBetaLog" if self.logscale else "SnakeBeta"
-        inits = {"alpha": self.alpha_init, "beta": self.beta_init}
-        _check_learnable("SnakeBeta", row, inits, self.num_channels, self.sharding)
-        super().__post_init__()
-
-    @nn.compact
-    def __call__(self, x: Any) -> Array:
-        """Applies SnakeBeta to ``x``."""
-        x, _ = layers.compute_dtype(self.dtype, x, "SnakeBeta")
-        row = "SnakeBetaLog" if self.logscale else "SnakeBeta"
-        inits = {"alpha": self.alpha_init, "beta": self.beta_init}
-        return _learnable(self, row, inits, x, self.num_channels, self.axis)
 
 
-class ACONC(nn.Module):
+class ACONC(_Learnable):
     r"""ACON-C: a learnable switch between a linear and a non-linear response.
 
     .. math::
@@ -585,25 +505,9 @@ class ACONC(nn.Module):
     beta_init: float = 1.0
     num_channels: int | None = None
     axis: int = -1
-    _: dataclasses.KW_ONLY
-    dtype: Any = None
-    param_dtype: Any = jnp.float32
-    sharding: Sharding = None
-
-    def __post_init__(self) -> None:
-        inits = {"p1": self.p1_init, "p2": self.p2_init, "beta": self.beta_init}
-        _check_learnable("ACONC", "ACONC", inits, self.num_channels, self.sharding)
-        super().__post_init__()
-
-    @nn.compact
-    def __call__(self, x: Any) -> Array:
-        """Applies ACON-C to ``x``."""
-        x, _ = layers.compute_dtype(self.dtype, x, "ACONC")
-        inits = {"p1": self.p1_init, "p2": self.p2_init, "beta": self.beta_init}
-        return _learnable(self, "ACONC", inits, x, self.num_channels, self.axis)
 
 
-class SMU(nn.Module):
+class SMU(_Learnable):
     r"""Smooth Maximum Unit with a learnable smoothing ``mu``.
 
     .. math::
@@ -635,23 +539,9 @@ class SMU(nn.Module):
     mu_init: float = 2.5
     num_channels: int | None = None
     axis: int = -1
-    _: dataclasses.KW_ONLY
-    dtype: Any = None
-    param_dtype: Any = jnp.float32
-    sharding: Sharding = None
-
-    def __post_init__(self) -> None:
-        _check_learnable("SMU", "SMU", {"mu": self.mu_init}, self.num_channels, self.sharding)
-        super().__post_init__()
-
-    @nn.compact
-    def __call__(self, x: Any) -> Array:
-        """Applies SMU to ``x``."""
-        x, _ = layers.compute_dtype(self.dtype, x, "SMU")
-        return _learnable(self, "SMU", {"mu": self.mu_init}, x, self.num_channels, self.axis)
 
 
-class PELU(nn.Module):
+class PELU(_Learnable):
     r"""Parametric ELU with learnable positive ``a`` and ``b``.
 
     .. math::
@@ -685,22 +575,6 @@ class PELU(nn.Module):
     b_init: float = 1.0
     num_channels: int | None = None
     axis: int = -1
-    _: dataclasses.KW_ONLY
-    dtype: Any = None
-    param_dtype: Any = jnp.float32
-    sharding: Sharding = None
-
-    def __post_init__(self) -> None:
-        inits = {"a": self.a_init, "b": self.b_init}
-        _check_learnable("PELU", "PELU", inits, self.num_channels, self.sharding)
-        super().__post_init__()
-
-    @nn.compact
-    def __call__(self, x: Any) -> Array:
-        """Applies PELU to ``x``."""
-        x, _ = layers.compute_dtype(self.dtype, x, "PELU")
-        inits = {"a": self.a_init, "b": self.b_init}
-        return _learnable(self, "PELU", inits, x, self.num_channels, self.axis)
 
 
 # ----------------------------------------------------------------------------
@@ -782,10 +656,10 @@ class Rational(nn.Module):
     sharding: Sharding = None
 
     def __post_init__(self) -> None:
-        # approx_func, degrees and version are checked by layers.rational_init at
-        # init time: it fits the initial coefficients (once per process), which is
-        # too slow for construction.
-        layers.check_sharding("Rational", self.sharding)
+        owner = _owner("Rational")
+        layers.check_rational(owner, self.approx_func, self.degrees, self.version)
+        layers.check_bool(owner, "deterministic", self.deterministic, optional=True)
+        layers.check_keywords(owner, self.dtype, self.param_dtype, self.sharding)
         super().__post_init__()
 
     def _coefficients(self) -> tuple[Array, Array]:
@@ -803,11 +677,11 @@ class Rational(nn.Module):
                 )
             if wanted is not None:
                 raise layers.layer_error(
-                    "Rational",
+                    _owner("Rational"),
                     "degrees",
                     f"{self.degrees!r} does not match the stored coefficients of shapes {shapes}",
                 )
-        num, den = layers.rational_init(self.approx_func, degrees, self.version)
+        num, den = layers.rational_init(self.approx_func, degrees, self.version, _owner("Rational"))
         return (
             self.param("numerator", _constant(num), num.shape, self.param_dtype),
             self.param("denominator", _constant(den), den.shape, self.param_dtype),
@@ -822,20 +696,20 @@ class Rational(nn.Module):
           deterministic: version D: ``True`` for no noise; overrides nothing,
             give it here or as the attribute (not both).
         """
-        x, _ = layers.compute_dtype(self.dtype, x, "Rational")
+        x, _ = layers.compute_dtype(self.dtype, x, _owner("Rational"))
         numerator, denominator = self._coefficients()
         key, training = None, False
         if self.version == "D":
             if (self.deterministic is None) == (deterministic is None):
                 raise layers.layer_error(
-                    "Rational",
+                    _owner("Rational"),
                     "deterministic",
                     "must be given either as an attribute or at call time (exactly one) "
                     "for version 'D'",
                 )
             training = not nn.merge_param("deterministic", self.deterministic, deterministic)
             if training:
-                _require_rng(self, "dropout", "Rational", "version 'D' training noise")
+                _require_rng(self, "dropout", _owner("Rational"), "version 'D' training noise")
                 key = self.make_rng("dropout")
         return rational(
             x,
@@ -904,29 +778,21 @@ class MetaACON(nn.Module):
     sharding: Sharding = None
 
     def __post_init__(self) -> None:
-        if self.num_channels is None:
-            raise layers.layer_error("MetaACON", "num_channels", "is required, got None")
-        layers.check_channels("MetaACON", self.num_channels)
-        if not isinstance(self.ratio, int) or isinstance(self.ratio, bool) or self.ratio < 1:
-            raise layers.layer_error(
-                "MetaACON", "ratio", f"must be a positive int, got {self.ratio!r}"
-            )
-        for arg in ("p1_init", "p2_init"):
-            layers.raw_value(layers.Weight(arg[:2]), getattr(self, arg), "MetaACON")
-        layers.check_sharding("MetaACON", self.sharding)
+        args = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        layers.check_meta_acon(_owner("MetaACON"), args)
         super().__post_init__()
 
     @nn.compact
     def __call__(self, x: Any) -> Array:
         """Applies Meta-ACON to ``x`` of shape ``(batch, ..., C)``."""
-        x, _ = layers.compute_dtype(self.dtype, x, "MetaACON")
+        x, _ = layers.compute_dtype(self.dtype, x, _owner("MetaACON"))
         c = self.num_channels
-        layers.check_channel_axis("MetaACON", self.axis, x)
+        layers.check_channel_axis(_owner("MetaACON"), self.axis, x)
         hidden = max(self.ratio, c // self.ratio)
         s = self.sharding
         p1 = self.param("p1", _partitioned(_constant(self.p1_init), s), (c,), self.param_dtype)
         p2 = self.param("p2", _partitioned(_constant(self.p2_init), s), (c,), self.param_dtype)
-        layers.to_channel(p1, x, self.axis, "MetaACON")  # checks x's channel count
+        layers.to_channel(p1, x, self.axis, _owner("MetaACON"))  # checks x's channel count
         w1 = self.param(
             "w1",
             _partitioned(self.kernel_init, None if s is None else (None, *s)),
@@ -1021,14 +887,9 @@ class GatedMLP(nn.Module):
     param_dtype: Any = jnp.float32
 
     def __post_init__(self) -> None:
-        layers.check_int("GatedMLP", "hidden_features", self.hidden_features, optional=True)
-        layers.check_int("GatedMLP", "out_features", self.out_features, optional=True)
-        layers.gate_function(self.activation)
-        rate = self.dropout_rate
-        if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate < 1:
-            raise layers.layer_error(
-                "GatedMLP", "dropout_rate", f"must be a number in [0, 1), got {rate!r}"
-            )
+        args = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        layers.check_gated_mlp(_owner("GatedMLP"), args)
+        layers.check_bool(_owner("GatedMLP"), "deterministic", self.deterministic, optional=True)
         super().__post_init__()
 
     @nn.compact
@@ -1039,13 +900,13 @@ class GatedMLP(nn.Module):
           x: the input.
           deterministic: switches dropout off (if not given as the attribute).
         """
-        x, dtype = layers.compute_dtype(self.dtype, x, "GatedMLP")
+        x, dtype = layers.compute_dtype(self.dtype, x, _owner("GatedMLP"))
         if x.ndim < 1:
-            raise layers.layer_error("GatedMLP", "x", "must have at least one dimension")
+            raise layers.layer_error(_owner("GatedMLP"), "x", "must have at least one dimension")
         features = x.shape[-1]
         hidden = self.hidden_features or layers.llama_hidden(features)
         out = self.out_features or features
-        act = layers.gate_function(self.activation)
+        act = layers.gate_function(self.activation, _owner("GatedMLP"))
 
         def dense(features: int, name: str) -> nn.Dense:
             return nn.Dense(
@@ -1067,14 +928,14 @@ class GatedMLP(nn.Module):
         if self.dropout_rate > 0:
             if (self.deterministic is None) == (deterministic is None):
                 raise layers.layer_error(
-                    "GatedMLP",
+                    _owner("GatedMLP"),
                     "deterministic",
                     "must be given either as an attribute or at call time (exactly one) "
                     "when dropout_rate > 0",
                 )
             det = nn.merge_param("deterministic", self.deterministic, deterministic)
             if not det:
-                _require_rng(self, "dropout", "GatedMLP", "dropout")
+                _require_rng(self, "dropout", _owner("GatedMLP"), "dropout")
             h = nn.Dropout(self.dropout_rate, deterministic=det)(h)
         return dense(out, "down")(h)
 
@@ -1082,45 +943,18 @@ class GatedMLP(nn.Module):
 # ----------------------------------------------------------------------------
 # Swapping activations.
 
-# jaxact's learnable layers -> the activation (name table row) they compute.
-_LAYER_ACTIVATION: Mapping[type, str] = {
-    PReLU: layers.LEARNABLE["PReLU"].fn,
-    Swish: layers.LEARNABLE["Swish"].fn,
-    StarReLU: layers.LEARNABLE["StarReLU"].fn,
-    XIELU: layers.LEARNABLE["XIELU"].fn,
-    Snake: layers.LEARNABLE["Snake"].fn,
-    SnakeBeta: layers.LEARNABLE["SnakeBeta"].fn,
-    ACONC: layers.LEARNABLE["ACONC"].fn,
-    SMU: layers.LEARNABLE["SMU"].fn,
-    PELU: layers.LEARNABLE["PELU"].fn,
-    Rational: "rational",
-    MetaACON: "meta_acon",
-    nn.PReLU: "prelu",
-}
-
 
 class _Swapper:
     """One walk of :func:`swap_activations` over a model's dataclass fields."""
 
     def __init__(self, old: Any, new: Any, where: Callable[[tuple, Any], bool] | None) -> None:
-        self.match = layers.matcher(old)
+        owner = _owner("swap_activations")
+        layers.check_swap(owner, new, where, nn.Module)
+        self.match = layers.matcher(old, owner)
         self.new = new
         self.where = where
         self.count = 0
-        if isinstance(new, nn.Module):
-            self.new_fn: Any = new
-        elif isinstance(new, str):
-            try:
-                self.new_fn = registry.get(new)
-            except ValueError as e:
-                raise layers.layer_error("swap_activations", "new", str(e)) from None
-        elif callable(new) and not isinstance(new, type):
-            self.new_fn = new
-        else:
-            raise TypeError(
-                "jaxact layer swap_activations: argument 'new' must be an activation name, a "
-                f"callable or a layer instance, got {new!r}"
-            )
+        self.new_fn: Any = registry.get(new) if isinstance(new, str) else new
 
     def _take(self, path: tuple, obj: Any, target: Any) -> bool:
         if not self.match(target):
@@ -1158,18 +992,14 @@ class _Swapper:
         return obj
 
     def module(self, m: nn.Module, path: tuple) -> nn.Module:
-        if isinstance(m, Activation):
-            if not self._take(path, m, m.fn):
+        computes = layers.layer_activation(m)
+        if computes is not None:
+            if not self._take(path, m, computes[0]):
                 return m
             if isinstance(self.new, nn.Module):
                 return self._layer_copy(m)
-            return m.clone(fn=self.new, params=FrozenDict())
-        kind = _LAYER_ACTIVATION.get(type(m))
-        if kind is not None:
-            if not self._take(path, m, registry.FUNCTIONS[kind]):
-                return m
-            if isinstance(self.new, nn.Module):
-                return self._layer_copy(m)
+            if isinstance(m, Activation):
+                return m.clone(fn=self.new, params=FrozenDict())
             return Activation(self.new, dtype=getattr(m, "dtype", None), parent=None, name=m.name)
         changed = {}
         for f in dataclasses.fields(m):
@@ -1185,7 +1015,7 @@ class _Swapper:
         return m.clone(**changed) if changed else m
 
     def _gate(self, value: Any, path: tuple) -> Any:
-        if not self._take(path, value, layers.gate_function(value)):
+        if not self._take(path, value, layers.gate_function(value, _owner("GatedMLP"))):
             return value
         if isinstance(self.new, nn.Module):
             return self._layer_copy(value)
@@ -1268,15 +1098,17 @@ def swap_activations(
       (1, 4)
     """
     if not isinstance(model, nn.Module):
-        raise TypeError(
-            "jaxact layer swap_activations: argument 'model' must be a flax.linen Module, "
-            f"got {type(model).__name__}"
+        raise layers.layer_error(
+            _owner("swap_activations"),
+            "model",
+            f"must be a flax.linen Module, got {type(model).__name__}",
+            TypeError,
         )
     swapper = _Swapper(old, new, where)
     out = swapper.module(model, ())
     if swapper.count == 0:
         raise layers.layer_error(
-            "swap_activations",
+            _owner("swap_activations"),
             "old",
             f"{old!r} matched no reachable activation in {type(model).__name__} (activations "
             "called inline in @nn.compact or setup bodies cannot be swapped)",

@@ -41,8 +41,6 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from jaxact import linen as jl
-from jaxact import nnx as jn
 from jaxact._src import layers, registry
 from jaxact._src.registry import Spec
 
@@ -64,26 +62,13 @@ _ROOT = "(root)"
 # Which layers, and what they compute.
 
 
-def _spec(fn: Any) -> Spec | None:
-    """The name table row of a function, a name, or None when unknown."""
-    name = layers.activation_name(fn)
-    return None if name is None else registry.SPECS.get(name)
-
-
-def _nnx_spec(module: Any) -> tuple[bool, Spec | None] | None:
-    """(is random, the row) for a jaxact nnx activation layer, None for other modules."""
-    if isinstance(module, jn.Activation):
-        return layers.needs_key(module.fn, module.params), _spec(module.fn)
-    fn = jn._layer_function(module)
-    return None if fn is None else (False, _spec(fn))
-
-
-def _linen_spec(module: Any) -> tuple[bool, Spec | None] | None:
-    """(is random, the row) for a jaxact linen activation layer, None for other modules."""
-    if isinstance(module, jl.Activation):
-        return layers.needs_key(module.fn, module.params), _spec(module.fn)
-    name = jl._LAYER_ACTIVATION.get(type(module))
-    return None if name is None else (False, _spec(name))
+def _layer_info(module: Any) -> tuple[bool, Spec | None] | None:
+    """(is random, the registry row) for a jaxact activation layer, None for other modules."""
+    computes = layers.layer_activation(module)
+    if computes is None:
+        return None
+    fn, random = computes
+    return random, registry.spec_of(fn)
 
 
 # ----------------------------------------------------------------------------
@@ -103,7 +88,7 @@ def _layer_stats(
     if random or (spec is not None and spec.kind != "elementwise"):
         nan = jnp.full((), jnp.nan, jnp.float32)
         return {"dead": nan, "saturated": nan, **stats}
-    z, _ = layers.compute_dtype(None, z, "monitor")
+    z, _ = layers.compute_dtype(None, z, "jaxact.monitor")
     _, dz = jax.jvp(f, (z,), (jnp.ones_like(z),))
     slope = jnp.abs(jnp.asarray(dz).astype(jnp.float32))
     units = slope.reshape(-1, slope.shape[-1]) if slope.ndim else slope.reshape(1, 1)
@@ -210,7 +195,7 @@ def nnx_health(model: nnx.Module, x: Any, **kwargs: Any) -> Stats:
 
         return record
 
-    root = _nnx_spec(model)
+    root = _layer_info(model)
     if root is not None:
         y = model(x, **kwargs)
         recorder((), *root)(model, (x,), kwargs, y)
@@ -218,7 +203,7 @@ def nnx_health(model: nnx.Module, x: Any, **kwargs: Any) -> Stats:
     copy = nnx.clone(model)
     found: list[tuple[tuple[Any, ...], Any]] = []
     for path, node in nnx.iter_graph(copy):
-        info = _nnx_spec(node) if isinstance(node, nnx.Module) else None
+        info = _layer_info(node) if isinstance(node, nnx.Module) else None
         if info is not None:
             found.append((tuple(path), info))
     found.sort(key=lambda item: len(item[0]))
@@ -294,7 +279,7 @@ def linen_health(module: nn.Module, variables: Any, x: Any, **kwargs: Any) -> St
     def interceptor(next_fun: Callable[..., Any], args: Any, kw: Any, context: Any) -> Any:
         y = next_fun(*args, **kw)
         mdl = context.module
-        info = _linen_spec(mdl) if context.method_name == "__call__" else None
+        info = _layer_info(mdl) if context.method_name == "__call__" else None
         if info is not None and args:
             # The bound module's variables and an unbound clone: the layer as a
             # function of its input, evaluated after apply (outside the interceptor).

@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from jaxact._src import layers, registry
+from jaxact._src import layers
 from jaxact._src.rational import meta_acon, rational
 
 Array = jax.Array
@@ -53,40 +53,18 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------
-# Small helpers (argument checks and parameter creation).
+# Small helpers.
+
+# Errors name the layer as "jaxact.nnx.<class>" (jaxact.linen's say "jaxact.linen.<class>").
+_FRAMEWORK = "jaxact.nnx"
+
+
+def _owner(layer: str) -> str:
+    return f"{_FRAMEWORK}.{layer}"
 
 
 def _check_rngs(layer: str, rngs: Any, *, required: bool, why: str = "") -> None:
-    if rngs is None and not required:
-        return
-    if not isinstance(rngs, nnx.Rngs):
-        got = "nothing" if rngs is None else repr(rngs)
-        raise layers.layer_error(layer, "rngs", f"must be an nnx.Rngs{why}, got {got}")
-
-
-def _param(
-    layer: str,
-    row: str,
-    index: int,
-    init: Any,
-    num_channels: int | None,
-    param_dtype: Any,
-    sharding: Sharding,
-) -> nnx.Param:
-    """The ``index``-th weight of ``LEARNABLE[row]``, initialised to the natural ``init``."""
-    w = layers.LEARNABLE[row].weights[index]
-    shape = layers.param_shape(w, num_channels)
-    value = jnp.full(shape, layers.raw_value(w, init, layer), param_dtype)
-    if sharding is not None and shape:
-        return nnx.Param(value, out_sharding=sharding)
-    return nnx.Param(value)
-
-
-def _check_common(layer: str, num_channels: Any, axis: Any, sharding: Any) -> None:
-    """Checks the arguments every per-channel layer has."""
-    layers.check_channels(layer, num_channels)
-    layers.check_axis(layer, axis)
-    layers.check_sharding(layer, sharding)
+    layers.check_rngs(_owner(layer), rngs, nnx.Rngs, required=required, why=why)
 
 
 def _cast_to_input(args: _Args, /, *, dtype: Any = None, inexact: bool = True) -> _Args:
@@ -139,22 +117,28 @@ class Activation(nnx.Module):
         rngs: nnx.Rngs | None = None,
         **kwargs: Any,
     ):
-        function = layers.resolve(fn, "Activation")
+        owner = _owner("Activation")
+        function = layers.resolve(fn, owner)
         if params is not None and not isinstance(params, Mapping):
             raise layers.layer_error(
-                "Activation", "params", f"must be a mapping of keyword arguments, got {params!r}"
+                owner,
+                "params",
+                f"must be a mapping of keyword arguments, got {params!r}",
+                TypeError,
             )
         merged = {**(params or {}), **kwargs}
         for key, value in merged.items():
             if nnx.is_data(value):
                 raise layers.layer_error(
-                    "Activation",
+                    _owner("Activation"),
                     key,
                     f"must be a static value (a Python number, string or axis), got "
                     f"{type(value).__name__}; for a trainable parameter use a learnable layer "
                     "such as PReLU or Swish",
+                    TypeError,
                 )
-        layers.check_keywords(function, merged, fn)
+        layers.check_function_keywords(function, merged, fn, owner)
+        layers.check_dtype(owner, "dtype", dtype, optional=True)
         random = layers.needs_key(fn, merged)
         _check_rngs("Activation", rngs, required=random, why=f" (the activation {fn!r} is random)")
         self.fn = nnx.data(fn) if nnx.is_data(fn) else fn
@@ -163,8 +147,8 @@ class Activation(nnx.Module):
         self.rngs = nnx.data(rngs if random else None)
 
     def __call__(self, x: Any) -> Array:
-        x, _ = layers.compute_dtype(self.dtype, x, "Activation")
-        function = layers.resolve(self.fn, "Activation")
+        x, _ = layers.compute_dtype(self.dtype, x, _owner("Activation"))
+        function = layers.resolve(self.fn, _owner("Activation"))
         if self.rngs is not None:
             return function(x, key=self.rngs.activation(), **self.params)
         return function(x, **self.params)
@@ -174,7 +158,52 @@ class Activation(nnx.Module):
 # Learnable layers.
 
 
-class PReLU(nnx.Module):
+def _table_row(module: nnx.Module) -> str:
+    """The ``LEARNABLE`` row of a table layer (its class, or the jaxact class it derives from)."""
+    layer = layers.jaxact_layer(type(module))
+    if layer is None or layer not in layers.LEARNABLE:
+        raise TypeError(f"{type(module).__name__} is not one of {sorted(layers.LEARNABLE)}")
+    return layer
+
+
+class _Learnable(nnx.Module):
+    """The table-driven learnable layers (``jaxact._src.layers.LEARNABLE``).
+
+    A subclass declares only its ``__init__`` signature (``layers.arguments(name)``
+    in that order, then ``layers.KEYWORDS``), passing every argument on by
+    name, and its docstring: the checks, the parameters and the forward come
+    from the table row of its class name. The arguments other than the initial
+    values are kept as attributes.
+    """
+
+    dtype: Any
+    param_dtype: Any
+    sharding: Sharding
+
+    def __init__(self, **args: Any) -> None:
+        layer = _table_row(self)
+        inits = layers.learnable_inits(_owner(layer), layer, args)
+        for name in (*layers.arguments(layer), *layers.KEYWORDS):
+            if not name.endswith("_init"):
+                setattr(self, name, args[name])
+        shards = args["sharding"]
+        for w in layers.weights(layer, args.get("logscale", False)):
+            shape = layers.param_shape(w, args.get("num_channels"))
+            value = jnp.full(shape, inits[w.stored], args["param_dtype"])
+            if shards is not None and shape:
+                setattr(self, w.stored, nnx.Param(value, out_sharding=shards))
+            else:
+                setattr(self, w.stored, nnx.Param(value))
+
+    def __call__(self, x: Any) -> Array:
+        layer = _table_row(self)
+        x, _ = layers.compute_dtype(self.dtype, x, _owner(layer))
+        logscale = getattr(self, "logscale", False)
+        raw = {w.stored: getattr(self, w.stored)[...] for w in layers.weights(layer, logscale)}
+        return layers.apply(_owner(layer), layer, x, raw, getattr(self, "axis", -1), logscale)
+
+
+class PReLU(_Learnable):
     r"""Parametric ReLU with a learnable negative slope (one, or one per channel).
 
     .. math::
@@ -211,31 +240,17 @@ class PReLU(nnx.Module):
         param_dtype: Any = jnp.float32,
         sharding: Sharding = None,
     ):
-        if isinstance(negative_slope_init, str):
-            if negative_slope_init not in layers.PRELU_INIT:
-                raise layers.layer_error(
-                    "PReLU",
-                    "negative_slope_init",
-                    f"must be a number or one of {sorted(layers.PRELU_INIT)}, "
-                    f"got {negative_slope_init!r}",
-                )
-            negative_slope_init = layers.PRELU_INIT[negative_slope_init]
-        _check_common("PReLU", num_channels, axis, sharding)
-        self.num_channels = num_channels
-        self.axis = axis
-        self.dtype = dtype
-        self.param_dtype = param_dtype
-        self.sharding = sharding
-        self.negative_slope = _param(
-            "PReLU", "PReLU", 0, negative_slope_init, num_channels, param_dtype, sharding
+        super().__init__(
+            negative_slope_init=negative_slope_init,
+            num_channels=num_channels,
+            axis=axis,
+            dtype=dtype,
+            param_dtype=param_dtype,
+            sharding=sharding,
         )
 
-    def __call__(self, x: Any) -> Array:
-        x, _ = layers.compute_dtype(self.dtype, x, "PReLU")
-        return layers.apply("PReLU", x, {"negative_slope": self.negative_slope[...]}, self.axis)
 
-
-class Swish(nnx.Module):
+class Swish(_Learnable):
     r"""Swish with a learnable positive ``beta`` (one, or one per channel).
 
     .. math::
@@ -268,20 +283,17 @@ class Swish(nnx.Module):
         param_dtype: Any = jnp.float32,
         sharding: Sharding = None,
     ):
-        _check_common("Swish", num_channels, axis, sharding)
-        self.num_channels = num_channels
-        self.axis = axis
-        self.dtype = dtype
-        self.param_dtype = param_dtype
-        self.sharding = sharding
-        self.log_beta = _param("Swish", "Swish", 0, beta_init, num_channels, param_dtype, sharding)
-
-    def __call__(self, x: Any) -> Array:
-        x, _ = layers.compute_dtype(self.dtype, x, "Swish")
-        return layers.apply("Swish", x, {"log_beta": self.log_beta[...]}, self.axis)
+        super().__init__(
+            beta_init=beta_init,
+            num_channels=num_channels,
+            axis=axis,
+            dtype=dtype,
+            param_dtype=param_dtype,
+            sharding=sharding,
+        )
 
 
-class StarReLU(nnx.Module):
+class StarReLU(_Learnable):
     r"""StarReLU with a learnable scalar scale and bias (MetaFormer).
 
     .. math::
@@ -315,19 +327,16 @@ class StarReLU(nnx.Module):
         param_dtype: Any = jnp.float32,
         sharding: Sharding = None,
     ):
-        layers.check_sharding("StarReLU", sharding)
-        self.dtype = dtype
-        self.param_dtype = param_dtype
-        self.sharding = sharding
-        self.scale = _param("StarReLU", "StarReLU", 0, scale_init, None, param_dtype, None)
-        self.bias = _param("StarReLU", "StarReLU", 1, bias_init, None, param_dtype, None)
-
-    def __call__(self, x: Any) -> Array:
-        x, _ = layers.compute_dtype(self.dtype, x, "StarReLU")
-        return layers.apply("StarReLU", x, {"scale": self.scale[...], "bias": self.bias[...]})
+        super().__init__(
+            scale_init=scale_init,
+            bias_init=bias_init,
+            dtype=dtype,
+            param_dtype=param_dtype,
+            sharding=sharding,
+        )
 
 
-class XIELU(nnx.Module):
+class XIELU(_Learnable):
     r"""xIELU with learnable scalar ``alpha_p`` and ``alpha_n`` (Apertus / transformers).
 
     .. math::
@@ -362,20 +371,16 @@ class XIELU(nnx.Module):
         param_dtype: Any = jnp.float32,
         sharding: Sharding = None,
     ):
-        layers.check_sharding("XIELU", sharding)
-        self.dtype = dtype
-        self.param_dtype = param_dtype
-        self.sharding = sharding
-        self.alpha_p = _param("XIELU", "XIELU", 0, alpha_p_init, None, param_dtype, None)
-        self.alpha_n = _param("XIELU", "XIELU", 1, alpha_n_init, None, param_dtype, None)
-
-    def __call__(self, x: Any) -> Array:
-        x, _ = layers.compute_dtype(self.dtype, x, "XIELU")
-        raw = {"alpha_p": self.alpha_p[...], "alpha_n": self.alpha_n[...]}
-        return layers.apply("XIELU", x, raw)
+        super().__init__(
+            alpha_p_init=alpha_p_init,
+            alpha_n_init=alpha_n_init,
+            dtype=dtype,
+            param_dtype=param_dtype,
+            sharding=sharding,
+        )
 
 
-class Snake(nnx.Module):
+class Snake(_Learnable):
     r"""Snake with a learnable frequency ``alpha`` (one, or one per channel).
 
     .. math::
@@ -411,31 +416,18 @@ class Snake(nnx.Module):
         param_dtype: Any = jnp.float32,
         sharding: Sharding = None,
     ):
-        layers.check_bool("Snake", "logscale", logscale)
-        _check_common("Snake", num_channels, axis, sharding)
-        self.num_channels = num_channels
-        self.axis = axis
-        self.dtype = dtype
-        self.param_dtype = param_dtype
-        self.sharding = sharding
-        self.logscale = logscale
-        if logscale:
-            self.log_alpha = _param(
-                "Snake", "SnakeLog", 0, alpha_init, num_channels, param_dtype, sharding
-            )
-        else:
-            self.alpha = _param(
-                "Snake", "Snake", 0, alpha_init, num_channels, param_dtype, sharding
-            )
-
-    def __call__(self, x: Any) -> Array:
-        x, _ = layers.compute_dtype(self.dtype, x, "Snake")
-        if self.logscale:
-            return layers.apply("SnakeLog", x, {"log_alpha": self.log_alpha[...]}, self.axis)
-        return layers.apply("Snake", x, {"alpha": self.alpha[...]}, self.axis)
+        super().__init__(
+            alpha_init=alpha_init,
+            num_channels=num_channels,
+            axis=axis,
+            logscale=logscale,
+            dtype=dtype,
+            param_dtype=param_dtype,
+            sharding=sharding,
+        )
 
 
-class SnakeBeta(nnx.Module):
+class SnakeBeta(_Learnable):
     r"""SnakeBeta with learnable ``alpha`` (frequency) and ``beta`` (magnitude).
 
     .. math::
@@ -474,33 +466,19 @@ class SnakeBeta(nnx.Module):
         param_dtype: Any = jnp.float32,
         sharding: Sharding = None,
     ):
-        layers.check_bool("SnakeBeta", "logscale", logscale)
-        _check_common("SnakeBeta", num_channels, axis, sharding)
-        self.num_channels = num_channels
-        self.axis = axis
-        self.dtype = dtype
-        self.param_dtype = param_dtype
-        self.sharding = sharding
-        self.logscale = logscale
-        row = "SnakeBetaLog" if logscale else "SnakeBeta"
-        alpha = _param("SnakeBeta", row, 0, alpha_init, num_channels, param_dtype, sharding)
-        beta = _param("SnakeBeta", row, 1, beta_init, num_channels, param_dtype, sharding)
-        if logscale:
-            self.log_alpha, self.log_beta = alpha, beta
-        else:
-            self.alpha, self.beta = alpha, beta
-
-    def __call__(self, x: Any) -> Array:
-        x, _ = layers.compute_dtype(self.dtype, x, "SnakeBeta")
-        if self.logscale:
-            raw = {"log_alpha": self.log_alpha[...], "log_beta": self.log_beta[...]}
-            return layers.apply("SnakeBetaLog", x, raw, self.axis)
-        return layers.apply(
-            "SnakeBeta", x, {"alpha": self.alpha[...], "beta": self.beta[...]}, self.axis
+        super().__init__(
+            alpha_init=alpha_init,
+            beta_init=beta_init,
+            num_channels=num_channels,
+            axis=axis,
+            logscale=logscale,
+            dtype=dtype,
+            param_dtype=param_dtype,
+            sharding=sharding,
         )
 
 
-class ACONC(nnx.Module):
+class ACONC(_Learnable):
     r"""ACON-C with learnable slopes ``p1``, ``p2`` and switching factor ``beta``.
 
     .. math::
@@ -540,23 +518,19 @@ class ACONC(nnx.Module):
         param_dtype: Any = jnp.float32,
         sharding: Sharding = None,
     ):
-        _check_common("ACONC", num_channels, axis, sharding)
-        self.num_channels = num_channels
-        self.axis = axis
-        self.dtype = dtype
-        self.param_dtype = param_dtype
-        self.sharding = sharding
-        self.p1 = _param("ACONC", "ACONC", 0, p1_init, num_channels, param_dtype, sharding)
-        self.p2 = _param("ACONC", "ACONC", 1, p2_init, num_channels, param_dtype, sharding)
-        self.log_beta = _param("ACONC", "ACONC", 2, beta_init, num_channels, param_dtype, sharding)
-
-    def __call__(self, x: Any) -> Array:
-        x, _ = layers.compute_dtype(self.dtype, x, "ACONC")
-        raw = {"p1": self.p1[...], "p2": self.p2[...], "log_beta": self.log_beta[...]}
-        return layers.apply("ACONC", x, raw, self.axis)
+        super().__init__(
+            p1_init=p1_init,
+            p2_init=p2_init,
+            beta_init=beta_init,
+            num_channels=num_channels,
+            axis=axis,
+            dtype=dtype,
+            param_dtype=param_dtype,
+            sharding=sharding,
+        )
 
 
-class SMU(nnx.Module):
+class SMU(_Learnable):
     r"""Smooth Maximum Unit with a learnable smoothing ``mu`` (alpha fixed at 0.01).
 
     .. math::
@@ -588,20 +562,17 @@ class SMU(nnx.Module):
         param_dtype: Any = jnp.float32,
         sharding: Sharding = None,
     ):
-        _check_common("SMU", num_channels, axis, sharding)
-        self.num_channels = num_channels
-        self.axis = axis
-        self.dtype = dtype
-        self.param_dtype = param_dtype
-        self.sharding = sharding
-        self.log_mu = _param("SMU", "SMU", 0, mu_init, num_channels, param_dtype, sharding)
-
-    def __call__(self, x: Any) -> Array:
-        x, _ = layers.compute_dtype(self.dtype, x, "SMU")
-        return layers.apply("SMU", x, {"log_mu": self.log_mu[...]}, self.axis)
+        super().__init__(
+            mu_init=mu_init,
+            num_channels=num_channels,
+            axis=axis,
+            dtype=dtype,
+            param_dtype=param_dtype,
+            sharding=sharding,
+        )
 
 
-class PELU(nnx.Module):
+class PELU(_Learnable):
     r"""Parametric ELU with learnable positive ``a`` and ``b``.
 
     .. math::
@@ -635,19 +606,15 @@ class PELU(nnx.Module):
         param_dtype: Any = jnp.float32,
         sharding: Sharding = None,
     ):
-        _check_common("PELU", num_channels, axis, sharding)
-        self.num_channels = num_channels
-        self.axis = axis
-        self.dtype = dtype
-        self.param_dtype = param_dtype
-        self.sharding = sharding
-        self.log_a = _param("PELU", "PELU", 0, a_init, num_channels, param_dtype, sharding)
-        self.log_b = _param("PELU", "PELU", 1, b_init, num_channels, param_dtype, sharding)
-
-    def __call__(self, x: Any) -> Array:
-        x, _ = layers.compute_dtype(self.dtype, x, "PELU")
-        raw = {"log_a": self.log_a[...], "log_b": self.log_b[...]}
-        return layers.apply("PELU", x, raw, self.axis)
+        super().__init__(
+            a_init=a_init,
+            b_init=b_init,
+            num_channels=num_channels,
+            axis=axis,
+            dtype=dtype,
+            param_dtype=param_dtype,
+            sharding=sharding,
+        )
 
 
 class Rational(nnx.Module):
@@ -704,10 +671,12 @@ class Rational(nnx.Module):
     ):
         if isinstance(degrees, list):
             degrees = tuple(degrees)  # type: ignore[assignment]
-        numerator, denominator = layers.rational_init(approx_func, degrees, version, "Rational")
-        layers.check_bool("Rational", "deterministic", deterministic)
-        layers.check_sharding("Rational", sharding)
+        owner = _owner("Rational")
+        layers.check_rational(owner, approx_func, degrees, version)
+        layers.check_bool(owner, "deterministic", deterministic)
+        layers.check_keywords(owner, dtype, param_dtype, sharding)
         _check_rngs("Rational", rngs, required=False)
+        numerator, denominator = layers.rational_init(approx_func, degrees, version, owner)
         self.approx_func = approx_func
         self.degrees = degrees
         self.version = version
@@ -720,13 +689,13 @@ class Rational(nnx.Module):
         self.denominator = nnx.Param(jnp.asarray(denominator, param_dtype))
 
     def __call__(self, x: Any) -> Array:
-        x, _ = layers.compute_dtype(self.dtype, x, "Rational")
+        x, _ = layers.compute_dtype(self.dtype, x, _owner("Rational"))
         training = self.version == "D" and not self.deterministic
         key = None
         if training:
             if self.rngs is None:
                 raise layers.layer_error(
-                    "Rational",
+                    _owner("Rational"),
                     "rngs",
                     "is required for version 'D' in training mode: pass rngs=nnx.Rngs(dropout=...) "
                     "at construction, or call model.eval() (deterministic=True)",
@@ -794,13 +763,20 @@ class MetaACON(nnx.Module):
         sharding: Sharding = None,
         rngs: nnx.Rngs,
     ):
-        layers.check_int("MetaACON", "num_channels", num_channels)
-        layers.check_int("MetaACON", "ratio", ratio)
-        layers.check_axis("MetaACON", axis)
-        layers.check_sharding("MetaACON", sharding)
+        args = {
+            "num_channels": num_channels,
+            "ratio": ratio,
+            "axis": axis,
+            "p1_init": p1_init,
+            "p2_init": p2_init,
+            "kernel_init": kernel_init,
+            "dtype": dtype,
+            "param_dtype": param_dtype,
+            "sharding": sharding,
+        }
+        layers.check_meta_acon(_owner("MetaACON"), args)
         _check_rngs("MetaACON", rngs, required=True)
-        p1 = layers.raw_value(layers.Weight("p1"), p1_init, "MetaACON")
-        p2 = layers.raw_value(layers.Weight("p2"), p2_init, "MetaACON")
+        p1, p2 = float(p1_init), float(p2_init)
         hidden = max(ratio, num_channels // ratio)
         self.num_channels = num_channels
         self.ratio = ratio
@@ -824,11 +800,11 @@ class MetaACON(nnx.Module):
             self.w2 = nnx.Param(w2, out_sharding=(*sharding, None))
 
     def __call__(self, x: Any) -> Array:
-        x, _ = layers.compute_dtype(self.dtype, x, "MetaACON")
+        x, _ = layers.compute_dtype(self.dtype, x, _owner("MetaACON"))
         layers.check_channel_axis("MetaACON", self.axis, x)
         if x.shape[self.axis] != self.num_channels:
             raise layers.layer_error(
-                "MetaACON",
+                _owner("MetaACON"),
                 "x",
                 f"has {x.shape[self.axis]} channels on axis {self.axis}, but the layer has "
                 f"num_channels={self.num_channels} (input shape {x.shape})",
@@ -910,20 +886,20 @@ class GatedMLP(nnx.Module):
         param_dtype: Any = jnp.float32,
         rngs: nnx.Rngs,
     ):
-        layers.check_int("GatedMLP", "in_features", in_features)
-        layers.check_int("GatedMLP", "hidden_features", hidden_features, optional=True)
-        layers.check_int("GatedMLP", "out_features", out_features, optional=True)
-        layers.check_bool("GatedMLP", "use_bias", use_bias)
-        layers.check_bool("GatedMLP", "fused", fused)
-        if (
-            not isinstance(dropout_rate, (int, float))
-            or isinstance(dropout_rate, bool)
-            or not 0.0 <= dropout_rate < 1.0
-        ):
-            raise layers.layer_error(
-                "GatedMLP", "dropout_rate", f"must be a number in [0, 1), got {dropout_rate!r}"
-            )
-        layers.gate_function(activation)
+        layers.check_int(_owner("GatedMLP"), "in_features", in_features)
+        args = {
+            "hidden_features": hidden_features,
+            "out_features": out_features,
+            "activation": activation,
+            "use_bias": use_bias,
+            "fused": fused,
+            "dropout_rate": dropout_rate,
+            "kernel_init": kernel_init,
+            "bias_init": bias_init,
+            "dtype": dtype,
+            "param_dtype": param_dtype,
+        }
+        layers.check_gated_mlp(_owner("GatedMLP"), args)
         _check_rngs("GatedMLP", rngs, required=True)
         hidden = layers.llama_hidden(in_features) if hidden_features is None else hidden_features
         out = in_features if out_features is None else out_features
@@ -959,14 +935,14 @@ class GatedMLP(nnx.Module):
         self.dropout = nnx.Dropout(dropout_rate, rngs=rngs)
 
     def __call__(self, x: Any) -> Array:
-        x, _ = layers.compute_dtype(self.dtype, x, "GatedMLP")
+        x, _ = layers.compute_dtype(self.dtype, x, _owner("GatedMLP"))
         if x.ndim < 1 or x.shape[-1] != self.in_features:
             raise layers.layer_error(
-                "GatedMLP",
+                _owner("GatedMLP"),
                 "x",
                 f"must have {self.in_features} features on its last axis, got shape {x.shape}",
             )
-        act = layers.gate_function(self.activation)
+        act = layers.gate_function(self.activation, _owner("GatedMLP"))
         if self.fused:
             up, gate = jnp.split(self.gate_up(x), 2, axis=-1)
         else:
@@ -976,31 +952,6 @@ class GatedMLP(nnx.Module):
 
 # ----------------------------------------------------------------------------
 # Swapping activations.
-
-_LAYER_FUNCTIONS: dict[type, str] = {
-    PReLU: "PReLU",
-    Swish: "Swish",
-    StarReLU: "StarReLU",
-    XIELU: "XIELU",
-    Snake: "Snake",
-    SnakeBeta: "SnakeBeta",
-    ACONC: "ACONC",
-    SMU: "SMU",
-    PELU: "PELU",
-}
-
-
-def _layer_function(obj: Any) -> Callable[..., Any] | None:
-    """The activation a layer computes (for matching), or None for other objects."""
-    if type(obj) in _LAYER_FUNCTIONS:
-        return registry.FUNCTIONS[layers.LEARNABLE[_LAYER_FUNCTIONS[type(obj)]].fn]
-    if isinstance(obj, Rational):
-        return rational
-    if isinstance(obj, MetaACON):
-        return meta_acon
-    if isinstance(obj, nnx.PReLU):
-        return registry.FUNCTIONS["prelu"]
-    return None
 
 
 class _Swapper:
@@ -1014,10 +965,8 @@ class _Swapper:
         self.seen: set[int] = set()
 
     def matches(self, path: tuple[Any, ...], obj: Any) -> bool:
-        if isinstance(obj, Activation):
-            hit = self.match(obj.fn)
-        elif (fn := _layer_function(obj)) is not None:
-            hit = self.match(fn)
+        if (computes := layers.layer_activation(obj)) is not None:
+            hit = self.match(computes[0])
         elif isinstance(obj, (nnx.Module, nnx.Variable, nnx.Pytree)):
             hit = False
         elif isinstance(obj, str) or callable(obj):
@@ -1035,7 +984,7 @@ class _Swapper:
             return Activation(self.new, dtype=getattr(obj, "dtype", None), rngs=rngs)
         if isinstance(obj, str) and isinstance(self.new, str):
             return self.new
-        return layers.resolve(self.new, "swap_activations")
+        return layers.resolve(self.new, _owner("swap_activations"))
 
     def value(self, path: tuple[Any, ...], obj: Any) -> tuple[Any, bool]:
         """(the new value, whether it changed) for an attribute or container item."""
@@ -1043,7 +992,7 @@ class _Swapper:
             return self.replacement(obj), True
         if isinstance(obj, (nnx.Variable, nnx.Rngs, nnx.RngStream)):
             return obj, False
-        if isinstance(obj, (Activation, Rational, MetaACON)) or type(obj) in _LAYER_FUNCTIONS:
+        if layers.layer_activation(obj) is not None:
             return obj, False  # their string attributes configure them, they are not calls
         if isinstance(obj, nnx.Pytree):
             self.node(path, obj)
@@ -1136,26 +1085,13 @@ def swap_activations(
       >>> type(new.layers[1]).__name__, mlp.layers[1] is jax.nn.relu
       ('PReLU', True)
     """
+    owner = _owner("swap_activations")
     if not isinstance(model, nnx.Pytree):
         raise layers.layer_error(
-            "swap_activations", "model", f"must be an nnx.Module, got {type(model).__name__}"
+            owner, "model", f"must be an nnx.Module, got {type(model).__name__}", TypeError
         )
-    match = layers.matcher(old)
-    if isinstance(new, str):
-        try:
-            layers.resolve(new, "swap_activations")
-        except ValueError as e:
-            raise layers.layer_error("swap_activations", "new", str(e)) from None
-    elif not callable(new):
-        raise layers.layer_error(
-            "swap_activations",
-            "new",
-            f"must be an activation name, a callable or an nnx.Module, got {new!r}",
-        )
-    if where is not None and not callable(where):
-        raise layers.layer_error(
-            "swap_activations", "where", f"must be a callable (path, obj) -> bool, got {where!r}"
-        )
+    layers.check_swap(owner, new, where, nnx.Module)
+    match = layers.matcher(old, owner)
     swapper = _Swapper(match, new, where)
     if swapper.matches((), model):
         return swapper.replacement(model)
@@ -1163,7 +1099,7 @@ def swap_activations(
     swapper.node((), copy)
     if swapper.count == 0:
         raise layers.layer_error(
-            "swap_activations",
+            _owner("swap_activations"),
             "old",
             f"{old!r} matched no activation in the {type(model).__name__} model"
             + (" (with the given 'where' filter)" if where is not None else ""),

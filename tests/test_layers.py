@@ -252,7 +252,7 @@ def test_sharded_nnx_model_matches_one_device() -> None:
 
 @pytest.mark.parametrize("layer", sorted(layers.LEARNABLE))
 def test_transforms_invert(layer: str) -> None:
-    for w in layers.LEARNABLE[layer].weights:
+    for w in (*layers.weights(layer), *layers.weights(layer, logscale=True)):
         for value in (0.3, 1.0, 2.5, 40.0):
             if value <= w.offset:
                 continue
@@ -273,22 +273,24 @@ def test_positive_transforms_stay_positive() -> None:
 
 def test_contract_errors() -> None:
     w = layers.LEARNABLE["Swish"].weights[0]
-    with pytest.raises(ValueError, match="Swish.*'beta_init'.*positive"):
+    with pytest.raises(ValueError, match="Swish: argument 'beta_init'.*positive"):
         layers.raw_value(w, -1.0, "Swish")
-    with pytest.raises(ValueError, match="Swish.*'beta_init'"):
+    with pytest.raises(ValueError, match="Swish: argument 'beta_init'.*finite"):
         layers.raw_value(w, float("nan"), "Swish")
-    with pytest.raises(ValueError, match="PReLU.*'num_channels'"):
-        layers.check_channels("PReLU", 0)
-    with pytest.raises(ValueError, match="PReLU.*'x'.*channels"):
+    with pytest.raises(TypeError, match="Swish: argument 'beta_init'.*real number"):
+        layers.raw_value(w, "1", "Swish")
+    with pytest.raises(ValueError, match="PReLU: argument 'num_channels'"):
+        layers.check_int("PReLU", "num_channels", 0, optional=True)
+    with pytest.raises(ValueError, match="PReLU: argument 'x'.*channels"):
         layers.to_channel(jnp.ones(3), jnp.ones((2, 4)), -1, "PReLU")
-    with pytest.raises(ValueError, match="Activation.*'fn'"):
-        layers.resolve("no_such_activation")
-    with pytest.raises(ValueError, match="Rational.*'approx_func'"):
-        layers.rational_init("cosh", (5, 4), "A")
-    with pytest.raises(ValueError, match="Rational.*'degrees'"):
-        layers.rational_init("gelu", (5,), "A")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="swap_activations.*'old'"):
-        layers.matcher("no_such_activation")
+    with pytest.raises(ValueError, match="Activation: argument 'fn'"):
+        layers.resolve("no_such_activation", "Activation")
+    with pytest.raises(ValueError, match="Rational: argument 'approx_func'"):
+        layers.rational_init("cosh", (5, 4), "A", "Rational")
+    with pytest.raises(ValueError, match="Rational: argument 'degrees'"):
+        layers.rational_init("gelu", (5,), "A", "Rational")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="swap_activations: argument 'old'"):
+        layers.matcher("no_such_activation", "swap_activations")
 
 
 def test_activation_names_and_matching() -> None:
@@ -298,10 +300,33 @@ def test_activation_names_and_matching() -> None:
     assert layers.activation_name(jaxact.swish) == "silu"
     assert layers.activation_name("torch:GELU") == "gelu_erf"
     assert layers.activation_name(lambda x: x) is None
-    m = layers.matcher(["relu", "gelu_pytorch_tanh"])
+    # A dispatcher keeps its own name (jax.nn.gelu is not matched by "gelu_tanh").
+    assert layers.activation_name(jax.nn.gelu) == layers.activation_name("gelu") == "gelu"
+    assert layers.activation_name("no_such_activation") is None
+    m = layers.matcher(["relu", "gelu_pytorch_tanh"], "swap_activations")
     assert m(jax.nn.relu) and m(jaxact.gelu_tanh) and not m(jaxact.gelu_erf)
     assert layers.llama_hidden(4096) == 11008
-    assert layers.gate_function("swiglu") is jaxact.silu
+    assert layers.gate_function("swiglu", "GatedMLP") is jaxact.silu
+
+
+def test_layer_activation() -> None:
+    """What swap_activations and the monitor see in a layer, for both frameworks."""
+    for frontend in (jl, jn):
+        assert layers.layer_activation(frontend.Activation("elu", alpha=0.5)) == ("elu", False)
+        assert layers.layer_activation(frontend.PReLU()) == ("prelu", False)
+        assert layers.layer_activation(frontend.Snake(logscale=True)) == ("snake", False)
+        assert layers.layer_activation(frontend.Rational()) == ("rational", False)
+    rrelu = jl.Activation("rrelu", training=True)
+    assert layers.layer_activation(rrelu) == ("rrelu", True)
+    assert layers.layer_activation(nn.PReLU()) == ("prelu", False)
+    assert layers.layer_activation(nnx.PReLU()) == ("prelu", False)
+    assert layers.layer_activation(jl.GatedMLP()) is None
+    assert layers.layer_activation(nn.Dense(3)) is None and layers.layer_activation("relu") is None
+
+    class Mine(jn.Swish):  # a subclass computes what its jaxact base computes
+        pass
+
+    assert layers.layer_activation(Mine()) == ("swish_beta", False)
 
 
 @pytest.mark.parametrize("page", ["README.md", "docs/layers.md", "docs/demo.md"])

@@ -227,3 +227,14 @@ def test_format_health():
     assert table[0].split() == ["layer", "dead", "saturated", "mean", "std"]
     assert table[4].split()[:3] == ["layers/7", "100.0%", "0.0%"]
     assert table[-1].split()[:3] == ["layers/8", "-", "-"]
+
+
+def test_monitor_reads_layers_through_the_shared_contract():
+    """No private attribute of jaxact.linen or jaxact.nnx: layers.layer_activation only."""
+    import inspect
+
+    import jaxact.monitor as monitor
+
+    source = inspect.getsource(monitor)
+    assert "from jaxact import linen" not in source and "from jaxact import nnx" not in source
+    assert "layers.layer_activation(" in source

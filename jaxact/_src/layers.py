@@ -25,6 +25,7 @@ import dataclasses
 import functools
 import inspect
 import math
+import numbers
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -86,17 +87,29 @@ class Weight:
 
 @dataclasses.dataclass(frozen=True)
 class LayerDef:
-    """A learnable layer: the activation row it calls and its weights."""
+    """A learnable layer: the activation row it calls and its weights.
+
+    Attributes:
+      fn: the registry row the layer computes.
+      weights: its learnable parameters.
+      fixed: arguments of ``fn`` held fixed.
+      log_weights: the weights with ``logscale=True`` (the layer then takes a
+        ``logscale`` argument); None: no such argument.
+      presets: argument -> named initial values (PReLU's ``"torch"``).
+    """
 
     fn: str
     weights: tuple[Weight, ...]
     fixed: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    log_weights: tuple[Weight, ...] | None = None
+    presets: Mapping[str, Mapping[str, float]] = dataclasses.field(default_factory=dict)
 
 
-# Class name -> definition. ``Rational`` and ``MetaACON`` have coefficient
-# vectors and projection matrices and are built by their own helpers below.
+# Class name -> definition, for the layers both frontends build from this table.
+# ``Rational`` and ``MetaACON`` have coefficient vectors and projection matrices
+# and are built by their own helpers below.
 LEARNABLE: Mapping[str, LayerDef] = {
-    "PReLU": LayerDef("prelu", (Weight("negative_slope"),)),
+    "PReLU": LayerDef("prelu", (Weight("negative_slope"),), presets={"negative_slope": PRELU_INIT}),
     "Swish": LayerDef("swish_beta", (Weight("beta", "exp"),)),
     "StarReLU": LayerDef(
         "star_relu", (Weight("scale", channel=False), Weight("bias", channel=False))
@@ -109,37 +122,72 @@ LEARNABLE: Mapping[str, LayerDef] = {
         ),
         fixed={"beta": 0.5, "eps": -1e-6},
     ),
-    "Snake": LayerDef("snake", (Weight("alpha"),)),
-    "SnakeLog": LayerDef("snake", (Weight("alpha", "exp"),)),
-    "SnakeBeta": LayerDef("snake_beta", (Weight("alpha"), Weight("beta", "abs"))),
-    "SnakeBetaLog": LayerDef("snake_beta", (Weight("alpha", "exp"), Weight("beta", "exp"))),
+    "Snake": LayerDef("snake", (Weight("alpha"),), log_weights=(Weight("alpha", "exp"),)),
+    "SnakeBeta": LayerDef(
+        "snake_beta",
+        (Weight("alpha"), Weight("beta", "abs")),
+        log_weights=(Weight("alpha", "exp"), Weight("beta", "exp")),
+    ),
     "ACONC": LayerDef("acon_c", (Weight("p1"), Weight("p2"), Weight("beta", "exp"))),
     "SMU": LayerDef("smu", (Weight("mu", "exp"),), fixed={"alpha": 0.01}),
     "PELU": LayerDef("pelu", (Weight("a", "exp"), Weight("b", "exp"))),
 }
 
+# The activation (registry row) each of jaxact's parametrised layers computes.
+LAYER_FUNCTIONS: Mapping[str, str] = {
+    **{name: d.fn for name, d in LEARNABLE.items()},
+    "Rational": "rational",
+    "MetaACON": "meta_acon",
+}
 
-def layer_error(layer: str, arg: str, message: str) -> ValueError:
-    """A ValueError that names the layer and the argument."""
-    return ValueError(f"jaxact layer {layer}: argument '{arg}' {message}")
+# The modules whose classes are jaxact's layers (one per framework).
+FRONTENDS = ("jaxact.linen", "jaxact.nnx")
+
+# The keyword-only arguments of every learnable layer, with their defaults.
+KEYWORDS: Mapping[str, Any] = {"dtype": None, "param_dtype": jnp.float32, "sharding": None}
 
 
-def raw_value(w: Weight, value: float, layer: str) -> float:
+def layer_error(
+    layer: str, arg: str, message: str, kind: type[Exception] = ValueError
+) -> Exception:
+    """The error for a bad argument, naming the layer and the argument.
+
+    ``layer`` is the qualified name (``"jaxact.nnx.Snake"``). The policy, for
+    every layer of both frameworks: ``TypeError`` for an argument of the wrong
+    type (or a keyword the function does not take, as Python does),
+    ``ValueError`` for one of the right type with a bad value.
+    """
+    return kind(f"{layer}: argument '{arg}' {message}")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def raw_value(w: Weight, value: Any, layer: str) -> float:
     """The stored value whose transform is ``value`` (the inverse transform)."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-        raise layer_error(layer, f"{w.arg}_init", f"must be a finite real number, got {value!r}")
+    arg = f"{w.arg}_init"
+    if not _is_real(value):
+        raise layer_error(layer, arg, f"must be a real number, got {value!r}", TypeError)
+    value = float(value)
+    if not math.isfinite(value):
+        raise layer_error(layer, arg, f"must be finite, got {value!r}")
     if w.transform == "exp":
         if value <= 0:
-            raise layer_error(layer, f"{w.arg}_init", f"must be positive, got {value!r}")
+            raise layer_error(layer, arg, f"must be positive, got {value!r}")
         return math.log(value)
     if w.transform == "softplus":
         if value <= w.offset:
-            raise layer_error(layer, f"{w.arg}_init", f"must exceed {w.offset}, got {value!r}")
+            raise layer_error(layer, arg, f"must exceed {w.offset}, got {value!r}")
         v = value - w.offset
         return v + math.log(-math.expm1(-v))  # log(expm1(v)), stable for large v
     if w.transform == "abs" and value <= 0:
-        raise layer_error(layer, f"{w.arg}_init", f"must be positive, got {value!r}")
-    return float(value)
+        raise layer_error(layer, arg, f"must be positive, got {value!r}")
+    return value
 
 
 def natural(w: Weight, raw: Array) -> Array:
@@ -156,15 +204,6 @@ def natural(w: Weight, raw: Array) -> Array:
 
 def param_shape(w: Weight, num_channels: int | None) -> tuple[int, ...]:
     return (num_channels,) if (w.channel and num_channels is not None) else ()
-
-
-def check_channels(layer: str, num_channels: int | None) -> None:
-    if num_channels is not None and (
-        not isinstance(num_channels, int) or isinstance(num_channels, bool) or num_channels < 1
-    ):
-        raise layer_error(
-            layer, "num_channels", f"must be a positive int or None, got {num_channels!r}"
-        )
 
 
 def to_channel(p: Array, x: Array, axis: int, layer: str) -> Array:
@@ -189,23 +228,13 @@ def to_channel(p: Array, x: Array, axis: int, layer: str) -> Array:
 def compute_dtype(dtype: Any, x: Any, layer: str) -> tuple[Array, Any]:
     """``x`` as an array in the layer's compute dtype: ``dtype`` if set, else x's own."""
     if not isinstance(x, (jax.Array, np.ndarray, np.generic, int, float)) or isinstance(x, bool):
-        raise layer_error(layer, "x", f"must be a real array, got {type(x).__name__}")
+        raise layer_error(layer, "x", f"must be a real array, got {type(x).__name__}", TypeError)
     x = jnp.asarray(x)
     if dtype is not None:
         x = x.astype(dtype)
     elif not jnp.issubdtype(x.dtype, jnp.floating):
         x = x.astype(jnp.result_type(float))
     return x, x.dtype
-
-
-def apply(layer: str, x: Array, raw: Mapping[str, Array], axis: int = -1) -> Array:
-    """Calls the layer's activation with its transformed weights (cast to x's dtype)."""
-    d = LEARNABLE[layer]
-    args: dict[str, Any] = dict(d.fixed)
-    for w in d.weights:
-        value = natural(w, jnp.asarray(raw[w.stored]).astype(jnp.float32))
-        args[w.arg] = to_channel(value.astype(x.dtype), x, axis, layer)
-    return registry.FUNCTIONS[d.fn](x, **args)
 
 
 # ----------------------------------------------------------------------------
@@ -217,36 +246,58 @@ def check_int(
 ) -> None:
     if optional and value is None:
         return
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        need = f"an int >= {minimum}" + (" or None" if optional else "")
+    need = f"an int >= {minimum}" + (" or None" if optional else "")
+    if not _is_int(value):
+        raise layer_error(layer, arg, f"must be {need}, got {value!r}", TypeError)
+    if value < minimum:
         raise layer_error(layer, arg, f"must be {need}, got {value!r}")
 
 
 def check_axis(layer: str, axis: Any) -> None:
-    if not isinstance(axis, int) or isinstance(axis, bool):
-        raise layer_error(layer, "axis", f"must be an int, got {axis!r}")
+    if not _is_int(axis):
+        raise layer_error(layer, "axis", f"must be an int, got {axis!r}", TypeError)
 
 
-def check_bool(layer: str, arg: str, value: Any) -> None:
-    if not isinstance(value, bool):
-        raise layer_error(layer, arg, f"must be a bool, got {value!r}")
+def check_bool(layer: str, arg: str, value: Any, *, optional: bool = False) -> None:
+    if not (isinstance(value, bool) or (optional and value is None)):
+        need = "a bool or None" if optional else "a bool"
+        raise layer_error(layer, arg, f"must be {need}, got {value!r}", TypeError)
+
+
+def check_dtype(layer: str, arg: str, value: Any, *, optional: bool = False) -> None:
+    """A floating dtype (``None`` too when ``optional``)."""
+    if optional and value is None:
+        return
+    try:
+        dtype = jnp.dtype(value) if value is not None else None
+    except TypeError:
+        dtype = None
+    if dtype is None:
+        raise layer_error(layer, arg, f"must be a floating dtype, got {value!r}", TypeError)
+    if not jnp.issubdtype(dtype, jnp.floating):
+        raise layer_error(layer, arg, f"must be a floating dtype, got {dtype}")
 
 
 def check_sharding(layer: str, sharding: Any) -> None:
     """``None`` or a 1-tuple naming the mesh axis of the channel axis."""
     if sharding is None:
         return
-    if (
-        not isinstance(sharding, tuple)
-        or len(sharding) != 1
-        or not all(s is None or isinstance(s, str) for s in sharding)
+    need = "must be None or a 1-tuple naming the mesh axis (str or None) of the channel axis"
+    if not isinstance(sharding, tuple) or not all(
+        s is None or isinstance(s, str) for s in sharding
     ):
         raise layer_error(
-            layer,
-            "sharding",
-            "must be None or a 1-tuple naming the mesh axis (str or None) of the channel "
-            f"axis, e.g. ('model',), got {sharding!r}",
+            layer, "sharding", f"{need}, e.g. ('model',), got {sharding!r}", TypeError
         )
+    if len(sharding) != 1:
+        raise layer_error(layer, "sharding", f"{need}, e.g. ('model',), got {sharding!r}")
+
+
+def check_keywords(layer: str, dtype: Any, param_dtype: Any, sharding: Any) -> None:
+    """The keyword-only arguments every parametrised layer has."""
+    check_dtype(layer, "dtype", dtype, optional=True)
+    check_dtype(layer, "param_dtype", param_dtype)
+    check_sharding(layer, sharding)
 
 
 def check_channel_axis(layer: str, axis: int, x: Array) -> None:
@@ -259,8 +310,162 @@ def check_channel_axis(layer: str, axis: int, x: Array) -> None:
         )
 
 
-def check_keywords(
-    function: Callable[..., Any], params: Mapping[str, Any], fn: Any, layer: str = "Activation"
+def check_rngs(layer: str, rngs: Any, kind: type, *, required: bool, why: str = "") -> None:
+    """``rngs`` is an instance of ``kind`` (nnx.Rngs); None is fine unless ``required``."""
+    if rngs is None:
+        if required:
+            raise layer_error(layer, "rngs", f"is required{why}, got None")
+        return
+    if not isinstance(rngs, kind):
+        raise layer_error(layer, "rngs", f"must be an nnx.Rngs{why}, got {rngs!r}", TypeError)
+
+
+# ----------------------------------------------------------------------------
+# The table-driven learnable layers: their arguments, checks and forward.
+
+
+def arguments(layer: str) -> tuple[str, ...]:
+    """The positional arguments of a table layer, in signature order.
+
+    ``<arg>_init`` per weight, then ``num_channels`` and ``axis`` when a weight
+    is per channel, then ``logscale`` when the layer has a log-scale variant;
+    the keyword-only arguments are ``KEYWORDS``.
+    """
+    d = LEARNABLE[layer]
+    names = [f"{w.arg}_init" for w in d.weights]
+    if any(w.channel for w in d.weights):
+        names += ["num_channels", "axis"]
+    if d.log_weights is not None:
+        names.append("logscale")
+    return tuple(names)
+
+
+def weights(layer: str, logscale: bool = False) -> tuple[Weight, ...]:
+    """The weights of a table layer (its log-scale weights with ``logscale``)."""
+    d = LEARNABLE[layer]
+    return d.log_weights if (logscale and d.log_weights is not None) else d.weights
+
+
+def learnable_inits(owner: str, layer: str, args: Mapping[str, Any]) -> dict[str, float]:
+    """Checks every argument of a table layer; returns stored name -> initial raw value.
+
+    Args:
+      owner: the qualified class name for errors (``"jaxact.linen.Snake"``).
+      layer: the table row (the class name).
+      args: every argument of ``arguments(layer)`` and ``KEYWORDS`` by name.
+    """
+    d = LEARNABLE[layer]
+    names = arguments(layer)
+    num_channels = args.get("num_channels")
+    if "num_channels" in names:
+        check_int(owner, "num_channels", num_channels, optional=True)
+        check_axis(owner, args["axis"])
+    logscale = args.get("logscale", False)
+    if "logscale" in names:
+        check_bool(owner, "logscale", logscale)
+    check_keywords(owner, args["dtype"], args["param_dtype"], args["sharding"])
+    inits = {}
+    for w in weights(layer, logscale):
+        value = args[f"{w.arg}_init"]
+        presets = d.presets.get(w.arg)
+        if presets is not None and isinstance(value, str):
+            if value not in presets:
+                raise layer_error(
+                    owner,
+                    f"{w.arg}_init",
+                    f"must be a number or one of {sorted(presets)}, got {value!r}",
+                )
+            value = presets[value]
+        inits[w.stored] = raw_value(w, value, owner)
+    return inits
+
+
+def apply(
+    owner: str,
+    layer: str,
+    x: Array,
+    raw: Mapping[str, Array],
+    axis: int = -1,
+    logscale: bool = False,
+) -> Array:
+    """Calls the layer's activation with its transformed weights (cast to x's dtype)."""
+    d = LEARNABLE[layer]
+    args: dict[str, Any] = dict(d.fixed)
+    for w in weights(layer, logscale):
+        value = natural(w, jnp.asarray(raw[w.stored]).astype(jnp.float32))
+        args[w.arg] = to_channel(value.astype(x.dtype), x, axis, owner)
+    return registry.FUNCTIONS[d.fn](x, **args)
+
+
+# ----------------------------------------------------------------------------
+# Checks of the other layers' arguments (the same in both frameworks).
+
+
+def check_rational(owner: str, approx_func: Any, degrees: Any, version: Any) -> None:
+    """Rational's arguments (cheap: no fit)."""
+    targets = _rational.fit_targets()
+    if not isinstance(approx_func, str):
+        raise layer_error(
+            owner,
+            "approx_func",
+            f"must be one of {sorted(targets)}, got {approx_func!r}",
+            TypeError,
+        )
+    if approx_func not in targets:
+        raise layer_error(
+            owner, "approx_func", f"must be one of {sorted(targets)}, got {approx_func!r}"
+        )
+    if not isinstance(version, str):
+        raise layer_error(
+            owner, "version", f"must be 'A', 'B', 'C' or 'D', got {version!r}", TypeError
+        )
+    if version not in ("A", "B", "C", "D"):
+        raise layer_error(owner, "version", f"must be 'A', 'B', 'C' or 'D', got {version!r}")
+    if not isinstance(degrees, (tuple, list)) or not all(_is_int(d) for d in degrees):
+        raise layer_error(
+            owner, "degrees", f"must be a pair of ints >= 1, got {degrees!r}", TypeError
+        )
+    if len(degrees) != 2 or not all(d >= 1 for d in degrees):
+        raise layer_error(owner, "degrees", f"must be a pair of ints >= 1, got {degrees!r}")
+
+
+def check_meta_acon(owner: str, args: Mapping[str, Any]) -> None:
+    """MetaACON's arguments (all but ``kernel_init`` and nnx's ``rngs``)."""
+    check_int(owner, "num_channels", args["num_channels"])
+    check_int(owner, "ratio", args["ratio"])
+    check_axis(owner, args["axis"])
+    for arg in ("p1", "p2"):
+        raw_value(Weight(arg), args[f"{arg}_init"], owner)
+    if not callable(args["kernel_init"]):
+        raise layer_error(
+            owner, "kernel_init", f"must be an initializer, got {args['kernel_init']!r}", TypeError
+        )
+    check_keywords(owner, args["dtype"], args["param_dtype"], args["sharding"])
+
+
+def check_gated_mlp(owner: str, args: Mapping[str, Any]) -> None:
+    """GatedMLP's arguments (all but nnx's ``in_features`` and ``rngs``)."""
+    check_int(owner, "hidden_features", args["hidden_features"], optional=True)
+    check_int(owner, "out_features", args["out_features"], optional=True)
+    gate_function(args["activation"], owner)
+    check_bool(owner, "use_bias", args["use_bias"])
+    check_bool(owner, "fused", args["fused"])
+    rate = args["dropout_rate"]
+    if not _is_real(rate):
+        raise layer_error(
+            owner, "dropout_rate", f"must be a number in [0, 1), got {rate!r}", TypeError
+        )
+    if not 0 <= rate < 1:
+        raise layer_error(owner, "dropout_rate", f"must be a number in [0, 1), got {rate!r}")
+    for arg in ("kernel_init", "bias_init"):
+        if not callable(args[arg]):
+            raise layer_error(owner, arg, f"must be an initializer, got {args[arg]!r}", TypeError)
+    check_dtype(owner, "dtype", args["dtype"], optional=True)
+    check_dtype(owner, "param_dtype", args["param_dtype"])
+
+
+def check_function_keywords(
+    function: Callable[..., Any], params: Mapping[str, Any], fn: Any, layer: str
 ) -> None:
     """Every fixed argument must be a parameter of the function (unless it takes **kwargs)."""
     try:
@@ -275,6 +480,7 @@ def check_keywords(
                 layer,
                 key,
                 f"is not an argument of {fn!r} (its arguments: {', '.join(sig.parameters)})",
+                TypeError,
             )
 
 
@@ -282,7 +488,7 @@ def check_keywords(
 # Generic activation layers.
 
 
-def resolve(fn: str | Callable[..., Any], layer: str = "Activation") -> Callable[..., Any]:
+def resolve(fn: Any, layer: str) -> Callable[..., Any]:
     """A name (jaxact's, a library's, or "library:name") or a callable -> a function.
 
     Library names carry their presets (``"gelu_pytorch_tanh"`` is tanh GELU).
@@ -292,21 +498,18 @@ def resolve(fn: str | Callable[..., Any], layer: str = "Activation") -> Callable
             return registry.get(fn)
         except ValueError as e:
             raise layer_error(layer, "fn", str(e)) from None
-    if callable(fn):
+    if callable(fn) and not isinstance(fn, type):
         return fn
-    raise layer_error(layer, "fn", f"must be an activation name or a callable, got {fn!r}")
+    raise layer_error(
+        layer, "fn", f"must be an activation name or a callable, got {fn!r}", TypeError
+    )
 
 
 def needs_key(fn: str | Callable[..., Any], params: Mapping[str, Any]) -> bool:
     """Whether ``fn`` with ``params`` needs a PRNG key (gumbel_softmax, rrelu training)."""
     if not isinstance(fn, str):
         return False
-    try:
-        target = registry.get(fn)
-    except ValueError:
-        return False
-    name = getattr(target, "func", target).__name__
-    spec = registry.SPECS.get(name)
+    spec = registry.spec_of(fn)
     return spec is not None and (spec.kind == "random" or bool(params.get("training", False)))
 
 
@@ -321,26 +524,15 @@ def _fit(approx: str, degrees: tuple[int, int], version: str) -> tuple[np.ndarra
 
 
 def rational_init(
-    approx_func: str, degrees: tuple[int, int], version: str, layer: str = "Rational"
+    approx_func: str, degrees: tuple[int, int], version: str, layer: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """PAU initial (numerator, denominator) fitted to ``approx_func`` on [-5, 5] (float64).
 
     The shipped ``RATIONAL_INIT`` coefficients for degrees (5, 4) version A,
     otherwise a least-squares fit computed now (and cached).
     """
-    targets = _rational.fit_targets()
-    if approx_func not in targets:
-        raise layer_error(
-            layer, "approx_func", f"must be one of {sorted(targets)}, got {approx_func!r}"
-        )
-    if version not in ("A", "B", "C", "D"):
-        raise layer_error(layer, "version", f"must be 'A', 'B', 'C' or 'D', got {version!r}")
-    if (
-        not isinstance(degrees, tuple)
-        or len(degrees) != 2
-        or not all(isinstance(d, int) and d >= 1 for d in degrees)
-    ):
-        raise layer_error(layer, "degrees", f"must be a pair of ints >= 1, got {degrees!r}")
+    check_rational(layer, approx_func, degrees, version)
+    degrees = (degrees[0], degrees[1])
     if degrees == (5, 4) and version == "A":
         sa, sb = _rational.RATIONAL_INIT[approx_func]
         return np.array(sa), np.array(sb)
@@ -352,19 +544,17 @@ def rational_init(
 # Gated feed-forward.
 
 
-def gate_function(activation: str | Callable[..., Any], layer: str = "GatedMLP") -> Callable:
+def gate_function(activation: Any, layer: str) -> Callable[..., Any]:
     """The gate's activation: a variant name of ``GATES``, any activation name, or a callable."""
     if isinstance(activation, str) and activation in GATES:
         return registry.FUNCTIONS[GATES[activation]]
+    need = f"must be a gate variant ({', '.join(GATES)}), an activation name or a callable"
     try:
         return resolve(activation, layer)
+    except TypeError:
+        raise layer_error(layer, "activation", f"{need}, got {activation!r}", TypeError) from None
     except ValueError as e:
-        raise layer_error(
-            layer,
-            "activation",
-            f"must be a gate variant ({', '.join(GATES)}), an activation name or a "
-            f"callable, got {activation!r} ({e})",
-        ) from None
+        raise layer_error(layer, "activation", f"{need}, got {activation!r} ({e})") from None
 
 
 def llama_hidden(features: int, multiple_of: int = 256) -> int:
@@ -374,38 +564,65 @@ def llama_hidden(features: int, multiple_of: int = 256) -> int:
 
 
 # ----------------------------------------------------------------------------
-# Swapping activations.
+# What a layer computes: shared by swap_activations and the monitor.
 
 
-def activation_name(obj: Any) -> str | None:
-    """The canonical table name of a function or generic layer's function, if known."""
-    if isinstance(obj, str):
-        try:
-            target = registry.get(obj)
-        except ValueError:
-            return None
-        obj = target
-    obj = getattr(obj, "func", obj)  # functools.partial presets
-    name = getattr(obj, "__name__", None)
-    if name is None:
-        return None
-    if registry.FUNCTIONS.get(name) is obj:
-        return registry.info(name).name if name in registry.SPECS else _alias_target(name)
-    module = getattr(obj, "__module__", "") or ""
-    if module.startswith(("jax", "flax")) and name in registry.LIBRARY_NAMES["jax"]:
-        target = registry.get(name, "jax")
-        return getattr(getattr(target, "func", target), "__name__", name)
-    if name == "tanh" and module.startswith("jax"):
-        return "tanh"
+def jaxact_layer(cls: type) -> str | None:
+    """The name of the jaxact layer class ``cls`` is or derives from, else None.
+
+    Only ``Activation`` and the layers of ``LAYER_FUNCTIONS`` count (not
+    ``GatedMLP``: its gate is an attribute, not a layer).
+    """
+    for c in cls.__mro__:
+        module = c.__module__ or ""
+        if module.startswith(FRONTENDS) and (
+            c.__name__ == "Activation" or c.__name__ in LAYER_FUNCTIONS
+        ):
+            return c.__name__
     return None
 
 
-def _alias_target(name: str) -> str:
-    fn = registry.ALIASES[name]
-    return getattr(fn, "__name__", name)
+def layer_activation(module: Any) -> tuple[str | Callable[..., Any], bool] | None:
+    """(the activation, whether it is random) that a layer computes, or None.
+
+    For jaxact's ``Activation`` (of either framework) its ``fn``; for its
+    learnable layers, ``Rational`` and ``MetaACON`` the registry row they call;
+    for flax's own ``PReLU`` ``"prelu"``. None for every other object.
+    """
+    name = jaxact_layer(type(module))
+    if name == "Activation":
+        return module.fn, needs_key(module.fn, module.params)
+    if name is not None:
+        return LAYER_FUNCTIONS[name], False
+    if type(module).__name__ == "PReLU" and type(module).__module__.startswith("flax."):
+        return "prelu", False
+    return None
 
 
-def matcher(old: Any) -> Callable[[Any], bool]:
+def activation_name(obj: Any) -> str | None:
+    """The name an activation (a name or a function) is matched by, or None when unknown.
+
+    The registry row (``registry.spec_of``), except that a dispatcher (jax.nn's
+    ``gelu``, whose defaults compute ``gelu_tanh``) keeps its own name: it is
+    matched by ``"gelu"`` and its own function, not by ``"gelu_tanh"``.
+    """
+    spec = registry.spec_of(obj)
+    if spec is None:
+        return None
+    if isinstance(obj, str):
+        obj = registry.get(obj)
+    name = getattr(getattr(obj, "func", obj), "__name__", None)
+    dispatcher = registry.ALIASES.get(name) if isinstance(name, str) else None
+    if (
+        dispatcher is not None
+        and registry.spec_of(dispatcher) is spec
+        and dispatcher is not spec.fn
+    ):
+        return name
+    return spec.name
+
+
+def matcher(old: Any, layer: str) -> Callable[[Any], bool]:
     """``old`` (a name, a callable, or a list of them) -> a predicate on objects.
 
     A name matches every function or generic layer that computes that
@@ -415,14 +632,34 @@ def matcher(old: Any) -> Callable[[Any], bool]:
     if isinstance(old, str):
         want = activation_name(old)
         if want is None:
-            raise layer_error("swap_activations", "old", f"is not an activation name: {old!r}")
+            raise layer_error(layer, "old", f"is not an activation name: {old!r}")
         return lambda obj: activation_name(obj) == want
     if isinstance(old, (list, tuple, set, frozenset)):
-        tests = [matcher(o) for o in old]
+        tests = [matcher(o, layer) for o in old]
         return lambda obj: any(t(obj) for t in tests)
     if callable(old):
         want = activation_name(old)
         return lambda obj: obj is old or (want is not None and activation_name(obj) == want)
     raise layer_error(
-        "swap_activations", "old", f"must be a name, a callable or a list of them, got {old!r}"
+        layer, "old", f"must be a name, a callable or a list of them, got {old!r}", TypeError
     )
+
+
+def check_swap(layer: str, new: Any, where: Any, module: type) -> None:
+    """Checks ``swap_activations``'s ``new`` (a name, a callable or a layer) and ``where``."""
+    if isinstance(new, str):
+        try:
+            registry.get(new)
+        except ValueError as e:
+            raise layer_error(layer, "new", str(e)) from None
+    elif isinstance(new, type) or not (callable(new) or isinstance(new, module)):
+        raise layer_error(
+            layer,
+            "new",
+            f"must be an activation name, a callable or a layer instance, got {new!r}",
+            TypeError,
+        )
+    if where is not None and not callable(where):
+        raise layer_error(
+            layer, "where", f"must be a callable (path, obj) -> bool, got {where!r}", TypeError
+        )
