@@ -147,6 +147,7 @@ def _orbax(tree: Any, path: Any) -> Any:
         return ckpt.restore(path, jax.tree.map(ocp.utils.to_shape_dtype_struct, tree))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_params_round_trip_bit_exact(
     case: tuple[str, dict[str, Any], tuple[int, ...]], tmp_path: Any
@@ -231,6 +232,7 @@ _SHARDED = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_sharded_nnx_model_matches_one_device() -> None:
     env = dict(os.environ)
     env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=8"
@@ -329,7 +331,14 @@ def test_layer_activation() -> None:
     assert layers.layer_activation(Mine()) == ("swish_beta", False)
 
 
-@pytest.mark.parametrize("page", ["README.md", "docs/layers.md", "docs/demo.md"])
+@pytest.mark.parametrize(
+    "page",
+    [
+        pytest.param("README.md", marks=pytest.mark.slow),
+        "docs/layers.md",
+        pytest.param("docs/demo.md", marks=pytest.mark.slow),
+    ],
+)
 def test_documented_examples_run(page: str) -> None:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with open(os.path.join(root, page), encoding="utf-8") as f:

@@ -176,6 +176,7 @@ def test_rational_init_approximates(approx: str, target: Callable, bound: float)
     assert err <= bound, err
 
 
+@pytest.mark.slow
 def test_rational_fitted_init() -> None:
     """Degrees other than (5, 4) version A start from a fit computed at init."""
     x = jnp.linspace(-5.0, 5.0, 101)
@@ -239,6 +240,7 @@ def _mlp_reference(p: Any, x: jax.Array, act: Callable, bias: bool) -> jax.Array
     return dense(p["down"], act(dense(p["gate"], x)) * dense(p["up"], x))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("use_bias", [False, True])
 @pytest.mark.parametrize("variant", list(layers.GATES))
 def test_gated_mlp_fused_matches_unfused(variant: str, use_bias: bool) -> None:
@@ -374,6 +376,7 @@ def test_swap_activations_everywhere() -> None:
     )
 
 
+@pytest.mark.slow
 def test_swapped_model_trains() -> None:
     x = _x((16, 6))
     target = jnp.sin(x[:, :2])

@@ -261,6 +261,7 @@ def test_presets_and_inits() -> None:
     assert jn.Swish(param_dtype=jnp.bfloat16).log_beta.dtype == jnp.bfloat16
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "case", ["Swish", "XIELU", "SnakeLog", "SnakeBeta", "SnakeBetaLog", "ACONC", "SMU", "PELU"]
 )
@@ -307,6 +308,7 @@ def _fit(
 TRAIN = [c for c in LEARN if c not in ("PReLU-shared", "SnakeLog", "SnakeBetaLog", "RationalGelu")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", TRAIN)
 def test_learnable_grads_and_optax_training(case: str) -> None:
     factory, _, shapes = LEARN[case]
@@ -341,6 +343,7 @@ def test_rational_init_fit(approx: str, reference: Callable[..., Any], bound: fl
     assert err > 0.5 * bound  # the documented error, not a looser fit
 
 
+@pytest.mark.slow
 def test_rational_non_default_fit() -> None:
     layer = jn.Rational("gelu", degrees=(5, 4), version="B")
     xs = jnp.linspace(-5.0, 5.0, 2001)
@@ -515,6 +518,7 @@ def test_swap_to_gelu_leaves_input_untouched() -> None:
     chex.assert_trees_all_equal(_params(new), _params(mlp))
 
 
+@pytest.mark.slow
 def test_swap_to_learnable_prelu_trains() -> None:
     mlp = MLP(nnx.Rngs(0))
     new = jn.swap_activations(mlp, jax.nn.relu, jn.PReLU("torch"))
