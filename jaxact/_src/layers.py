@@ -612,14 +612,7 @@ def activation_name(obj: Any) -> str | None:
     if isinstance(obj, str):
         obj = registry.get(obj)
     name = getattr(getattr(obj, "func", obj), "__name__", None)
-    dispatcher = registry.ALIASES.get(name) if isinstance(name, str) else None
-    if (
-        dispatcher is not None
-        and registry.spec_of(dispatcher) is spec
-        and dispatcher is not spec.fn
-    ):
-        return name
-    return spec.name
+    return name if name in registry.DISPATCHERS else spec.name
 
 
 def matcher(old: Any, layer: str) -> Callable[[Any], bool]:

@@ -126,6 +126,7 @@ _library_names: dict[str, dict[str, Entry]] = {lib: {} for lib in LIBRARIES}
 SPECS: Mapping[str, Spec] = types.MappingProxyType(_specs)
 FUNCTIONS: Mapping[str, Callable[..., Any]] = types.MappingProxyType(_functions)
 ALIASES: Mapping[str, Callable[..., Any]] = types.MappingProxyType(_aliases)
+DISPATCHERS: Mapping[str, str] = types.MappingProxyType(_dispatch_default)
 LIBRARY_NAMES: Mapping[str, Mapping[str, Entry]] = types.MappingProxyType(
     {lib: types.MappingProxyType(t) for lib, t in _library_names.items()}
 )
