@@ -46,16 +46,16 @@ LEARNABLE: dict[str, tuple[Callable[[int], nnx.Module], str]] = {
 
 
 def check_activation(name: Any) -> str:
-    """Validates a demo activation: a learnable name or an elementwise name-table entry."""
+    """Validates a demo activation: a learnable name or an elementwise registry name."""
     if not isinstance(name, str):
         raise ValueError(f"jaxact demo: argument 'activations': each must be a name, got {name!r}")
     if name in LEARNABLE:
         return name
     try:
-        fn = registry.get(name)
+        registry.get(name)
     except ValueError as e:
         raise ValueError(f"jaxact demo: argument 'activations': {e}") from None
-    spec = registry.SPECS.get(getattr(getattr(fn, "func", fn), "__name__", ""))
+    spec = registry.spec_of(name)
     if spec is not None and spec.kind != "elementwise":
         raise ValueError(
             f"jaxact demo: argument 'activations': {name!r} is a {spec.kind} activation; "
