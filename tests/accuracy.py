@@ -44,6 +44,23 @@ mp.mp.dps = 50
 # Rules that keep a one-byte code: f'' is 0 everywhere, NaN inputs included.
 PIECEWISE_LINEAR = tuple(n for n, s in registry.SPECS.items() if s.piecewise_linear)
 
+# The fast lane (`pytest -m "not slow"`) runs the generic sweeps on one
+# representative per family (its first row in the registry, per kind); the slow
+# lane runs every row. A sweep over thin wrappers of the same rules finds a broken
+# rule on any row of its family, at a fraction of the compile time.
+REPRESENTATIVES = tuple(
+    dict.fromkeys(
+        next(n for n, s in registry.SPECS.items() if (s.family, s.kind) == key)
+        for key in dict.fromkeys((s.family, s.kind) for s in registry.SPECS.values())
+    )
+)
+
+
+def lane(*values: Any, fast: bool, id: str | None = None) -> Any:
+    """``pytest.param(*values)``, marked slow unless ``fast``."""
+    return pytest.param(*values, marks=() if fast else (pytest.mark.slow,), id=id)
+
+
 # Bounds in ulps for f, f', f'' (float32 and float64), and for the half sweeps.
 BOUNDS = {"f": 2.0, "d1": 4.0, "d2": 16.0}
 HALF_BOUND = 1.0
@@ -339,6 +356,34 @@ def param_grad(fn: Callable[..., Any], name: str, x: float, p: float, **fixed: A
     """d/dp of ``fn(x, name=p, **fixed)`` in float64."""
     with jax.enable_x64(True):
         return float(jax.grad(lambda q: fn(jnp.float64(x), **{name: q}, **fixed))(jnp.float64(p)))
+
+
+@dataclasses.dataclass(frozen=True)
+class ParamCase:
+    """Parameter derivatives of one activation against an mpmath jet (float64).
+
+    ``d f(x; params) / d p`` for each ``p`` in ``wrt`` (default: every key of
+    ``params``) at every ``x`` in ``xs`` must be within ``rel * |want| + abs``
+    of the jet's derivative; ``ref(x, **params)`` is the activation's reference
+    written with ``tests.mpjet`` (called with one parameter as a jet). With
+    ``mixed``, the mixed partial ``d2 f / dx dp`` (through the first-derivative
+    rule) is also checked, against a 50-digit central difference in ``p`` of the
+    jet's ``f'``. ``fn`` defaults to the registry's function ``name``.
+    """
+
+    name: str
+    ref: Callable[..., Any]
+    params: Mapping[str, float]
+    xs: Sequence[float]
+    wrt: Sequence[str] = ()
+    rel: float = 1e-13
+    abs: float = 1e-300
+    mixed: bool = False
+    fn: Callable[..., Any] | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}-{'-'.join(self.wrt or self.params)}"
 
 
 def raises_named(exc: type[BaseException], fn_name: str, arg: str, call: Callable[[], Any]) -> None:

@@ -13,7 +13,7 @@ import importlib
 import pytest
 
 from jaxact import registry
-from tests.accuracy import check_grid, check_half
+from tests.accuracy import REPRESENTATIVES, check_grid, check_half, lane
 
 # The family test modules that hold references (the vector-valued families test
 # their own way); every elementwise row must have one (test_registry checks).
@@ -26,9 +26,17 @@ _NAMES = [name for module in MODULES.values() for name in module.MP_REFS]
 assert len(_NAMES) == len(set(_NAMES)), "MP_REFS names must be unique across families"
 
 
-def _cases(dtypes):
+def _cases(dtypes, fast_dtype):
+    # The fast lane: the family representatives (tests.accuracy.REPRESENTATIVES) in
+    # one dtype; the slow lane: every reference in every dtype.
     return [
-        pytest.param(family, name, dtype, id=f"{name}-{dtype}")
+        lane(
+            family,
+            name,
+            dtype,
+            fast=name in REPRESENTATIVES and dtype == fast_dtype,
+            id=f"{name}-{dtype}",
+        )
         for family, module in MODULES.items()
         for name in module.MP_REFS
         for dtype in dtypes
@@ -47,11 +55,11 @@ def _check(check, family, name, dtype):
     )
 
 
-@pytest.mark.parametrize("family,name,dtype", _cases(("float32", "float64")))
+@pytest.mark.parametrize("family,name,dtype", _cases(("float32", "float64"), "float32"))
 def test_grid(family, name, dtype):
     _check(check_grid, family, name, dtype)
 
 
-@pytest.mark.parametrize("family,name,dtype", _cases(("bfloat16", "float16")))
+@pytest.mark.parametrize("family,name,dtype", _cases(("bfloat16", "float16"), "bfloat16"))
 def test_half_sweep(family, name, dtype):
     _check(check_half, family, name, dtype)

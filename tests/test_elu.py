@@ -1,4 +1,7 @@
-"""Accuracy, kink, special-value and input tests for the exponential family."""
+"""The ELU family: mpmath references, limits, parameter cases and what is its own.
+
+The shared test bodies are in tests/test_accuracy.py and tests/test_family_contract.py.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import pytest
 
 from jaxact._src import elu as E
 from tests import mpjet
-from tests.accuracy import Ref, nth_grad
+from tests.accuracy import ParamCase, Ref, nth_grad
 
 LAM = mp.mpf("1.0507009873554804934193349852946")
 ALP = mp.mpf("1.6732632423543772848170429916717")
@@ -80,12 +83,9 @@ BAD_EXCEPTIONS: dict[tuple[str, str, str], tuple[int, str]] = {}
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_kinks(dtype):
+def test_kinks_with_other_parameters(dtype):
+    # The registry pins the values at 0 for the default parameters; these follow.
     with jax.enable_x64(dtype == "float64"):
-        for spec in E.SPECS:
-            for k in spec.kinks:
-                got = nth_grad(spec.fn, k.order)(jnp.asarray(k.x, dtype))
-                assert float(got) == float(np.asarray(k.value, dtype)), (spec.name, k, got)
         x0 = jnp.asarray(0.0, dtype)
         # elu with alpha = 2: f'(0) = f''(0) = alpha (jax.nn's values).
         assert float(nth_grad(E.elu, 1, alpha=2.0)(x0)) == 2.0
@@ -99,21 +99,6 @@ def test_kinks(dtype):
         assert float(E.xielu(x0)) == pytest.approx(want, rel=4 * float(np.finfo(dtype).eps))
 
 
-def test_kink_values_in_specs():
-    got = {s.name: [(k.x, k.order, k.value) for k in s.kinks] for s in E.SPECS}
-    la = E.SELU_LAMBDA * E.SELU_ALPHA  # as computed in float64
-    assert got["elu"] == [(0.0, 1, 1.0), (0.0, 2, 1.0)]
-    assert got["selu"] == [(0.0, 1, la), (0.0, 2, la)]
-    assert got["celu"] == [(0.0, 1, 1.0), (0.0, 2, 0.0)]
-    assert got["pelu"] == [(0.0, 1, 1.0), (0.0, 2, 0.0)]
-    assert got["xielu"] == [
-        (0.0, 1, 0.5 - 0.8),
-        (0.0, 2, 0.0),
-        (-1e-6, 1, 0.5 - 0.8),
-        (-1e-6, 2, 0.0),
-    ]
-
-
 INF = math.inf
 LIMITS = {
     # name: (f(-inf), f(+inf), f'(-inf), f'(+inf), f''(-inf), f''(+inf))
@@ -125,81 +110,33 @@ LIMITS = {
 }
 
 
-@pytest.mark.parametrize("name", list(LIMITS))
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_special_values(name, dtype):
-    fn = FNS[name]
-    with jax.enable_x64(dtype == "float64"):
-        want = LIMITS[name]
-        for order in range(3):
-            g = jax.jit(nth_grad(fn, order))
-            for i, x in enumerate((-INF, INF)):
-                got = float(g(jnp.asarray(x, dtype)))
-                w = want[2 * order + i]
-                w = float(np.asarray(w, dtype)) if name != "xielu" or order != 1 or i else w
-                assert got == pytest.approx(w, rel=2 * float(np.finfo(dtype).eps)), (
-                    name,
-                    order,
-                    x,
-                    got,
-                )
-            assert math.isnan(float(g(jnp.asarray(math.nan, dtype)))), (name, order)
-
-
 def test_negative_tail_derivative_float32():
     # elu'(-20) is alpha e^-20 = 2.06e-9, not expm1(-20) + 1 = 0.
     got = float(jax.grad(E.elu)(np.float32(-20.0)))
     assert got == pytest.approx(math.exp(-20), rel=3e-7)
 
 
+_PARAM_XS = (-30.0, -2.5, -0.3, -5e-7, 0.4, 3.0)
 PARAM_CASES = [
-    ("elu", {"alpha": 1.7}, _elu_ref),
-    ("celu", {"alpha": 0.7}, _celu_ref),
-    ("pelu", {"a": 1.3, "b": 0.6}, _pelu_ref),
-    ("xielu", {"alpha_p": 0.7, "alpha_n": 0.9, "beta": 0.4, "eps": -1e-6}, _xielu_ref),
+    ParamCase("elu", _elu_ref, {"alpha": 1.7}, _PARAM_XS, rel=1e-12),
+    ParamCase("celu", _celu_ref, {"alpha": 0.7}, _PARAM_XS, rel=1e-12),
+    ParamCase("pelu", _pelu_ref, {"a": 1.3, "b": 0.6}, _PARAM_XS, rel=1e-12),
+    ParamCase(
+        "xielu",
+        _xielu_ref,
+        {"alpha_p": 0.7, "alpha_n": 0.9, "beta": 0.4, "eps": -1e-6},
+        _PARAM_XS,
+        rel=1e-12,
+    ),
 ]
 
-
-@pytest.mark.parametrize("name,params,ref", PARAM_CASES)
-@pytest.mark.parametrize("x", [-30.0, -2.5, -0.3, -5e-7, 0.4, 3.0])
-def test_param_derivatives(name, params, ref, x):
-    fn = getattr(E, name)
-    with jax.enable_x64(True):
-        p64 = {k: jnp.float64(v) for k, v in params.items()}
-        grads = jax.grad(lambda p: fn(jnp.float64(x), **p))(p64)
-        for pname, pval in params.items():
-            mp_params = dict(params)
-            mp_params[pname] = mpjet.Jet(pval, 1, 0)
-            want = mpjet.lift(ref(mp.mpf(x), **mp_params)).d
-            got = float(grads[pname])
-            assert got == pytest.approx(float(want), rel=1e-12, abs=1e-300), (pname, got, want)
-
-
-def test_bad_input():
-    for name in ("elu", "selu", "celu", "pelu", "xielu"):
-        with pytest.raises(TypeError, match=rf"{name}.*'x'"):
-            getattr(E, name)([1.0])
-    with pytest.raises(TypeError, match=r"elu.*'alpha'"):
-        E.elu(1.0, alpha="a")
-    with pytest.raises(ValueError, match=r"celu.*'alpha'"):
-        E.celu(1.0, alpha=0.0)
-    with pytest.raises(ValueError, match=r"pelu.*'a'"):
-        E.pelu(1.0, a=-1.0)
-    with pytest.raises(ValueError, match=r"pelu.*'b'"):
-        E.pelu(1.0, b=0.0)
-    with pytest.raises(ValueError, match=r"xielu.*'alpha_p'"):
-        E.xielu(1.0, alpha_p=0.0)
-    with pytest.raises(ValueError, match=r"xielu.*'alpha_n'"):
-        E.xielu(1.0, alpha_n=-0.1)
-    with pytest.raises(ValueError, match=r"xielu.*'eps'"):
-        E.xielu(1.0, eps=1e-3)
-    with pytest.raises(ValueError, match=r"xielu.*'beta'"):
-        E.xielu(jnp.ones(3), beta=jnp.ones(2))
-
-
-def test_dtypes_and_ints():
-    for name in LIMITS:
-        fn = FNS[name]
-        for dt in (jnp.bfloat16, jnp.float16, jnp.float32):
-            assert fn(jnp.ones(3, dt)).dtype == dt, name
-        assert fn(jnp.arange(3)).dtype == jnp.float32, name
+BAD_ARGS = [
+    ("elu", TypeError, "'alpha'", {"alpha": "a"}),
+    ("celu", ValueError, "'alpha'", {"alpha": 0.0}),
+    ("pelu", ValueError, "'a'", {"a": -1.0}),
+    ("pelu", ValueError, "'b'", {"b": 0.0}),
+    ("xielu", ValueError, "'alpha_p'", {"alpha_p": 0.0}),
+    ("xielu", ValueError, "'alpha_n'", {"alpha_n": -0.1}),
+    ("xielu", ValueError, "'eps'", {"eps": 1e-3}),
+    ("xielu", ValueError, "'beta'", {"x": jnp.ones(3), "beta": jnp.ones(2)}),
+]

@@ -1,4 +1,7 @@
-"""Tests for the GELU family against 50-digit mpmath references."""
+"""The GELU family: mpmath references, limits, parameter cases and what is its own.
+
+The shared test bodies are in tests/test_accuracy.py and tests/test_family_contract.py.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import pytest
 
 from jaxact._src import gelu as G
 from tests import mpjet
-from tests.accuracy import Ref, derivs
+from tests.accuracy import ParamCase, Ref, derivs
 
 # Filled only where a bound cannot be met after a real effort: {(name, dtype, order): (ulp, why)}.
 ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {}
@@ -98,32 +101,53 @@ FNS = {
 }
 
 
+INF = np.inf
+LIMITS = {
+    # name: (f(-inf), f(+inf), f'(-inf), f'(+inf), f''(-inf), f''(+inf))
+    "gelu_erf": (0.0, INF, 0.0, 1.0, 0.0, 0.0),
+    "gelu_tanh": (0.0, INF, 0.0, 1.0, 0.0, 0.0),
+    "quick_gelu": (0.0, INF, 0.0, 1.0, 0.0, 0.0),
+    "gelu_clipped": (0.0, 10.0, 0.0, 0.0, 0.0, 0.0),
+}
+
+PARAM_CASES = [
+    ParamCase(
+        "gelu_clipped",
+        _gelu_clipped,
+        {"min_val": -10.0, "max_val": 10.0},
+        (-12.0, 3.0, 9.99, 10.5, 20.0),
+        rel=0,
+    ),
+]
+
+BAD_ARGS = [
+    ("gelu_clipped", ValueError, "min_val", {"min_val": 5.0, "max_val": 1.0}),
+    ("gelu_clipped", TypeError, "max_val", {"max_val": "10"}),
+]
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-def test_gelu_clipped_kink(dtype):
+def test_gelu_clipped_around_the_clip(dtype):
     # The clip binds from x = 10 (gelu_erf(10) rounds to 10); like torch.clamp the
-    # gradient passes on the closed interval: f'(10) = gelu'(10) = 1, f' = 0 above.
+    # gradient passes on the closed interval (the registry pins f'(10) = 1), f' = 0 above.
     with jax.enable_x64(dtype == np.float64):
-        for spec in G.SPECS:
-            for k in spec.kinks:
-                got = derivs(spec.fn, k.x, dtype)[k.order]
-                assert got == k.value, (spec.name, k, got)
         above = float(np.nextafter(dtype(10), dtype(11)))
         assert derivs(G.gelu_clipped, above, dtype) == (10.0, 0.0, 0.0)
         assert derivs(G.gelu_clipped, 9.5, dtype)[1] == pytest.approx(
             derivs(G.gelu_erf, 9.5, dtype)[1]
         )
+    # A bound that binds below: min_val = 0.1 for negative inputs.
+    with jax.enable_x64(True):
+        g = jax.grad(G.gelu_clipped, argnums=(0, 1))(jnp.float64(-1.0), 0.1, 10.0)
+        assert g == (0.0, 1.0)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 @pytest.mark.parametrize("name", sorted(MP_REFS))
-def test_special_values(name, dtype):
+def test_largest_finite_inputs(name, dtype):
     fn = FNS[name]
     top = 10.0 if name == "gelu_clipped" else np.inf
     with jax.enable_x64(dtype == np.float64):
-        assert derivs(fn, np.inf, dtype) == (top, 0.0 if top == 10.0 else 1.0, 0.0)
-        f, d1, d2 = derivs(fn, -np.inf, dtype)
-        assert (f, d1, d2) == (0.0, 0.0, 0.0)
-        assert all(np.isnan(derivs(fn, np.nan, dtype)))
         big = float(np.finfo(dtype).max)
         f, d1, d2 = derivs(fn, big, dtype)
         assert f == min(big, top) and d1 == (0.0 if top == 10.0 else 1.0) and d2 == 0.0
@@ -152,44 +176,3 @@ def test_gelu_dispatch():
         G.gelu(x, approximate="tanh")
     with pytest.raises(TypeError, match="gelu.*approximate"):
         G.gelu(x, approximate=1)
-
-
-@pytest.mark.parametrize("x", [-12.0, 3.0, 9.99, 10.5, 20.0])
-def test_gelu_clipped_param_derivatives(x):
-    with jax.enable_x64(True):
-        ref = MP_REFS["gelu_clipped"].f
-        for i, arg in enumerate(("min_val", "max_val")):
-            p = {"min_val": -10.0, "max_val": 10.0}
-            jet = dict(p)
-            jet[arg] = mpjet.Jet(p[arg], 1, 0)
-            want = float(mpjet.lift(ref(mp.mpf(x), **jet)).d)
-            got = jax.grad(G.gelu_clipped, argnums=1 + i)(
-                jnp.float64(x), jnp.float64(p["min_val"]), jnp.float64(p["max_val"])
-            )
-            assert float(got) == want, (arg, x)
-        # A bound that binds below: min_val = 0.1 for negative inputs.
-        g = jax.grad(G.gelu_clipped, argnums=(0, 1))(jnp.float64(-1.0), 0.1, 10.0)
-        assert g == (0.0, 1.0)
-
-
-@pytest.mark.parametrize("name", sorted(FNS))
-def test_bad_input(name):
-    with pytest.raises(TypeError, match=f"{name}.*'x'"):
-        FNS[name]([1.0, 2.0])
-    with pytest.raises(TypeError, match=f"{name}.*'x'"):
-        FNS[name](jnp.array([1 + 1j]))
-
-
-def test_gelu_clipped_bad_params():
-    with pytest.raises(ValueError, match="gelu_clipped.*min_val"):
-        G.gelu_clipped(1.0, min_val=5.0, max_val=1.0)
-    with pytest.raises(TypeError, match="gelu_clipped.*max_val"):
-        G.gelu_clipped(1.0, max_val="10")
-
-
-@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16, jnp.float32, jnp.int32])
-def test_dtypes(dtype):
-    x = jnp.arange(-3, 4).astype(dtype)
-    want = jnp.float32 if dtype == jnp.int32 else dtype
-    for fn in FNS.values():
-        assert fn(x).dtype == want

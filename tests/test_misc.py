@@ -1,4 +1,7 @@
-"""Tests for identity, exponential, isru, isrlu and bent_identity against mpmath."""
+"""identity, exponential, isru, isrlu, bent_identity: references, limits, parameter cases.
+
+The shared test bodies are in tests/test_accuracy.py and tests/test_family_contract.py.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import pytest
 
 from jaxact._src import misc as M
 from tests import mpjet
-from tests.accuracy import PIECEWISE_LINEAR, Ref, derivs
+from tests.accuracy import ParamCase, Ref, derivs
 
 # Filled only where a bound cannot be met after a real effort: {(name, dtype, order): (ulp, why)}.
 ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {}
@@ -56,40 +59,42 @@ FNS = {
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-def test_kinks(dtype):
+def test_isrlu_sides_of_zero(dtype):
     with jax.enable_x64(dtype == np.float64):
-        for spec in M.SPECS:
-            for k in spec.kinks:
-                for x in (k.x, -k.x):  # +0 and -0
-                    got = derivs(spec.fn, x, dtype)[k.order]
-                    assert got == k.value, (spec.name, k, got)
-        # just below 0 the negative piece is used, and agrees to first and second order
+        # -0.0 takes the registry's pinned values at +0 ...
+        assert derivs(M.isrlu, -0.0, dtype)[1:] == derivs(M.isrlu, 0.0, dtype)[1:]
+        # ... just below 0 the negative piece is used, and agrees to first and second order
         tiny = -float(np.finfo(dtype).tiny)
         assert derivs(M.isrlu, tiny, dtype)[1:] == (1.0, pytest.approx(3 * float(-tiny)))
 
 
+INF = np.inf
 LIMITS = {
-    # name: (f(+inf), f'(+inf), f''(+inf), f(-inf), f'(-inf), f''(-inf))
-    "identity": (np.inf, 1.0, 0.0, -np.inf, 1.0, 0.0),
-    "exponential": (np.inf, np.inf, np.inf, 0.0, 0.0, 0.0),
-    "isru": (1.0, 0.0, 0.0, -1.0, 0.0, 0.0),
-    "isrlu": (np.inf, 1.0, 0.0, -1.0, 0.0, 0.0),
-    "bent_identity": (np.inf, 1.5, 0.0, -np.inf, 0.5, 0.0),
+    # name: (f(-inf), f(+inf), f'(-inf), f'(+inf), f''(-inf), f''(+inf))
+    "identity": (-INF, INF, 1.0, 1.0, 0.0, 0.0),
+    "exponential": (0.0, INF, 0.0, INF, 0.0, INF),
+    "isru": (-1.0, 1.0, 0.0, 0.0, 0.0, 0.0),
+    "isrlu": (-1.0, INF, 0.0, 1.0, 0.0, 0.0),
+    "bent_identity": (-INF, INF, 0.5, 1.5, 0.0, 0.0),
 }
+
+_ALPHA_XS = (-1e3, -2.5, -0.3, 0.7, 40.0)
+PARAM_CASES = [
+    ParamCase("isru", _isru, {"alpha": a}, _ALPHA_XS, rel=1e-14) for a in (0.5, 1.0, 3.0)
+] + [ParamCase("isrlu", _isrlu, {"alpha": a}, _ALPHA_XS, rel=1e-14) for a in (0.5, 1.0, 3.0)]
+
+BAD_ARGS = [
+    (name, exc, "'alpha'", {"alpha": bad})
+    for name in ("isru", "isrlu")
+    for exc, bad in ((ValueError, 0.0), (ValueError, -1.0), (TypeError, "1"))
+]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 @pytest.mark.parametrize("name", sorted(FNS))
-def test_special_values(name, dtype):
+def test_largest_finite_inputs(name, dtype):
     fn = FNS[name]
     with jax.enable_x64(dtype == np.float64):
-        assert derivs(fn, np.inf, dtype) == LIMITS[name][:3]
-        assert derivs(fn, -np.inf, dtype) == LIMITS[name][3:]
-        at_nan = derivs(fn, np.nan, dtype)
-        if name in PIECEWISE_LINEAR:  # f'' from a one-byte code: 0 everywhere, NaN included
-            assert np.isnan(at_nan[:2]).all() and at_nan[2] == 0.0
-        else:
-            assert all(np.isnan(at_nan))
         big = float(np.finfo(dtype).max)
         assert all(np.isfinite(derivs(fn, -big, dtype)))
         if name != "exponential":  # e^max and 1.5 max (bent_identity) overflow: the truth
@@ -103,42 +108,3 @@ def test_bent_identity_near_zero():
     with jax.enable_x64(True):
         x = jnp.float64(1e-6)
         assert float(M.bent_identity(x) - x) == pytest.approx(2.5e-13 - 1.25e-25, rel=1e-8)
-
-
-@pytest.mark.parametrize("name", ["isru", "isrlu"])
-@pytest.mark.parametrize("x", [-1e3, -2.5, -0.3, 0.7, 40.0])
-@pytest.mark.parametrize("alpha", [0.5, 1.0, 3.0])
-def test_alpha_derivative(name, x, alpha):
-    ref = MP_REFS[name].f
-    want = ref(mp.mpf(x), alpha=mpjet.Jet(alpha, 1, 0)).d if name == "isru" or x < 0 else 0
-    with jax.enable_x64(True):
-        got = jax.grad(FNS[name], argnums=1)(jnp.float64(x), jnp.float64(alpha))
-    assert float(got) == pytest.approx(float(want), rel=1e-14, abs=1e-300)
-
-
-@pytest.mark.parametrize("name", sorted(FNS))
-def test_bad_input(name):
-    with pytest.raises(TypeError, match=f"{name}.*'x'"):
-        FNS[name]([1.0, 2.0])
-    with pytest.raises(TypeError, match=f"{name}.*'x'"):
-        FNS[name](True)
-
-
-@pytest.mark.parametrize("name", ["isru", "isrlu"])
-def test_bad_alpha(name):
-    with pytest.raises(ValueError, match=f"{name}.*'alpha'"):
-        FNS[name](1.0, alpha=0.0)
-    with pytest.raises(ValueError, match=f"{name}.*'alpha'"):
-        FNS[name](1.0, alpha=-1.0)
-    with pytest.raises(TypeError, match=f"{name}.*'alpha'"):
-        FNS[name](1.0, alpha="1")
-
-
-@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16, jnp.float32, jnp.int32])
-def test_dtypes(dtype):
-    x = jnp.arange(-3, 4).astype(dtype)
-    promoted = jnp.float32 if dtype == jnp.int32 else dtype
-    for name, fn in FNS.items():
-        # identity keeps integers, as jax.nn.identity does.
-        want = dtype if name == "identity" else promoted
-        assert fn(x).dtype == want, name

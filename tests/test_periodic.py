@@ -1,4 +1,7 @@
-"""Tests for the periodic family: sine, snake, snake_beta, gcu."""
+"""The periodic family (sine, snake, snake_beta, gcu): references, parameter cases, own tests.
+
+The shared test bodies are in tests/test_accuracy.py and tests/test_family_contract.py.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +9,10 @@ import jax
 import jax.numpy as jnp
 import mpmath as mp
 import numpy as np
-import pytest
 
 from jaxact._src import periodic
 from tests import mpjet
-from tests.accuracy import Ref
+from tests.accuracy import ParamCase, Ref
 
 # (name, dtype, order) -> (measured max ulp, reason). Filled from measurements only.
 ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {}
@@ -53,43 +55,28 @@ MP_REFS = {
 FNS = {name: getattr(periodic, name) for name in MP_REFS}
 
 
-@pytest.mark.parametrize("name", sorted(MP_REFS))
-def test_nan_and_inf(name):
-    fn = getattr(periodic, name)
-    d1 = jax.grad(fn)
-    d2 = jax.grad(d1)
-    for g in (fn, d1, d2):
-        assert np.isnan(g(jnp.float32(np.nan)))
-        assert np.isnan(g(jnp.float32(np.inf)))
-        assert np.isnan(g(jnp.float32(-np.inf)))
+NAN = np.nan
+# No limits at +-inf: NaN for f, f' and f''.
+LIMITS = {name: (NAN,) * 6 for name in MP_REFS}
 
+_PARAM_XS = (-3.7, -0.2, 1e-3, 0.5, 2.25, 40.0)
+PARAM_CASES = [
+    ParamCase(name, MP_REFS[name].f, params, _PARAM_XS, rel=1e-13, abs=1e-13)
+    for name, params in [
+        ("sine", {"w0": 30.0}),
+        ("sine", {"w0": 1.5}),
+        ("snake", {"alpha": 1.0}),
+        ("snake", {"alpha": 0.3}),
+        ("snake", {"alpha": 1e-6}),
+        ("snake_beta", {"alpha": 0.7, "beta": 1.9}),
+    ]
+]
 
-def _check_param_derivs(name, params, points):
-    fn = getattr(periodic, name)
-    ref = MP_REFS[name]
-    with jax.enable_x64(True):
-        for p in params:
-            for x in points:
-                rest = {k: v for k, v in params.items() if k != p}
-
-                def g(v, x=x, rest=rest, p=p):
-                    return fn(jnp.float64(x), **{p: v}, **rest)
-
-                got = float(jax.grad(g)(jnp.float64(params[p])))
-                mp_params = {k: mp.mpf(v) for k, v in params.items()}
-                mp_params[p] = mpjet.Jet(params[p], 1, 0)
-                want = mpjet.lift(ref.f(mp.mpf(x), **mp_params)).d
-                assert abs(got - want) <= 1e-13 * (1 + abs(want)), (p, x, got, want)
-
-
-def test_param_derivatives():
-    pts = (-3.7, -0.2, 1e-3, 0.5, 2.25, 40.0)
-    _check_param_derivs("sine", {"w0": 30.0}, pts)
-    _check_param_derivs("sine", {"w0": 1.5}, pts)
-    _check_param_derivs("snake", {"alpha": 1.0}, pts)
-    _check_param_derivs("snake", {"alpha": 0.3}, pts)
-    _check_param_derivs("snake", {"alpha": 1e-6}, pts)
-    _check_param_derivs("snake_beta", {"alpha": 0.7, "beta": 1.9}, pts)
+BAD_ARGS = [
+    ("snake_beta", ValueError, "'beta'", {"beta": 0.0}),
+    ("snake", ValueError, "'alpha'", {"x": jnp.ones(3), "alpha": jnp.ones(4)}),
+    ("sine", TypeError, "'w0'", {"w0": "30"}),
+]
 
 
 def test_snake_alpha_zero_limit():
@@ -119,21 +106,3 @@ def test_per_channel_alpha():
     assert g.shape == (4,)
     gb = jax.grad(lambda b: periodic.snake_beta(x, alpha, b).sum())(jnp.ones(4, jnp.float32))
     assert gb.shape == (4,)
-
-
-def test_dtypes():
-    for dt in (jnp.bfloat16, jnp.float16, jnp.float32):
-        for name in MP_REFS:
-            assert getattr(periodic, name)(jnp.ones(3, dt)).dtype == dt
-    assert periodic.gcu(jnp.arange(3)).dtype == jnp.float32
-
-
-def test_bad_input():
-    with pytest.raises(TypeError, match="sine.*'x'"):
-        periodic.sine([1.0])
-    with pytest.raises(ValueError, match="snake_beta.*'beta'"):
-        periodic.snake_beta(1.0, beta=0.0)
-    with pytest.raises(ValueError, match="snake.*'alpha'"):
-        periodic.snake(jnp.ones(3), jnp.ones(4))
-    with pytest.raises(TypeError, match="sine.*'w0'"):
-        periodic.sine(1.0, w0="30")

@@ -1,6 +1,12 @@
-"""Accuracy, kink, special-value, parameter and input tests for the ReLU family."""
+"""The ReLU family: mpmath references, limits, parameter cases and what is its own.
+
+The shared test bodies (accuracy grid, limits, parameter derivatives, bad
+arguments) are in tests/test_accuracy.py and tests/test_family_contract.py.
+"""
 
 from __future__ import annotations
+
+import math
 
 import jax
 import jax.numpy as jnp
@@ -9,9 +15,9 @@ import numpy as np
 import pytest
 
 from jaxact._src import relu as R
-from tests import mpjet
-from tests.accuracy import PIECEWISE_LINEAR, Ref, nth_grad, param_grad, raises_named
+from tests.accuracy import ParamCase, Ref, nth_grad
 
+INF = math.inf
 _EVAL_SLOPE = (mp.mpf(1) / 8 + mp.mpf(1) / 3) / 2
 
 
@@ -48,23 +54,44 @@ FNS = {name: getattr(R, name) for name in MP_REFS}
 ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {}
 
 
+LIMITS = {
+    # name: (f(-inf), f(+inf), f'(-inf), f'(+inf), f''(-inf), f''(+inf))
+    "relu": (0.0, INF, 0.0, 1.0, 0.0, 0.0),
+    "relu6": (0.0, 6.0, 0.0, 0.0, 0.0, 0.0),
+    "leaky_relu": (-INF, INF, 0.01, 1.0, 0.0, 0.0),
+    "prelu": (-INF, INF, 0.25, 1.0, 0.0, 0.0),
+    "rrelu": (-INF, INF, (1 / 8 + 1 / 3) / 2, 1.0, 0.0, 0.0),
+    "relu2": (0.0, INF, 0.0, INF, 0.0, 2.0),
+    "star_relu": (0.0, INF, 0.0, INF, 0.0, 2.0),
+}
+
+_PARAM_XS = (-3.5, -0.25, 0.75, 2.0)
+PARAM_CASES = [
+    ParamCase("leaky_relu", _leaky_ref, {"negative_slope": 0.01}, _PARAM_XS, rel=1e-15),
+    ParamCase("prelu", _leaky_ref, {"negative_slope": 0.25}, _PARAM_XS, rel=1e-15),
+    ParamCase("star_relu", _star_ref, {"scale": 0.75, "bias": -0.5}, _PARAM_XS, rel=1e-15),
+    ParamCase("rrelu", _rrelu_ref, {"lower": 0.125, "upper": 0.25}, _PARAM_XS, rel=1e-15),
+]
+
+BAD_ARGS = [
+    ("leaky_relu", TypeError, "negative_slope", {"negative_slope": "0.1"}),
+    ("prelu", ValueError, "negative_slope", {"negative_slope": jnp.ones(4)}),
+    ("prelu", TypeError, "negative_slope", {"negative_slope": None}),
+    ("star_relu", ValueError, "scale", {"scale": jnp.ones((5,))}),
+    ("rrelu", ValueError, "key", {"training": True}),
+    ("rrelu", TypeError, "key", {"key": 3, "training": True}),
+    ("rrelu", ValueError, "lower", {"lower": 0.5, "upper": 0.25}),
+    ("rrelu", TypeError, "training", {"training": "yes"}),
+    ("crelu", ValueError, "axis", {"axis": 2}),
+    ("crelu", TypeError, "axis", {"axis": 1.0}),
+    ("crelu", ValueError, "'x'", {"x": 1.0}),
+]
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_kinks(dtype):
+def test_masks_read_the_sign_bit(dtype):
+    # Subnormals are not zero, -0.0 is (the registry's kinks pin the values at +0).
     with jax.enable_x64(dtype == "float64"):
-        pinned = 0
-        for spec in R.SPECS:
-            for order in (1, 2):
-                ks = [k for k in spec.kinks if k.order == order]
-                if not ks:
-                    continue
-                xs = jnp.asarray([k.x for k in ks], dtype)
-                got = jax.vmap(nth_grad(spec.fn, order, **spec.params))(xs)
-                assert got.dtype == jnp.dtype(dtype)
-                for k, g in zip(ks, got.tolist(), strict=True):
-                    assert g == k.value, (spec.name, k, g)
-                    pinned += 1
-        assert pinned == 16
-        # The masks read the sign bit: subnormals are not zero, -0.0 is.
         sub = float(np.finfo(dtype).smallest_subnormal)
         assert float(nth_grad(R.relu, 1)(jnp.asarray(sub, dtype))) == 1.0
         assert float(nth_grad(R.relu, 1)(jnp.asarray(-0.0, dtype))) == 0.0
@@ -74,29 +101,7 @@ def test_kinks(dtype):
         assert float(nth_grad(R.leaky_relu, 1)(jnp.asarray(-0.0, dtype))) == 1.0
         assert float(nth_grad(R.relu6, 1)(jnp.asarray(sub, dtype))) == 1.0
         # prelu follows leaky_relu (right piece) with any slope.
-        assert float(nth_grad(R.prelu, 1, negative_slope=0.25)(jnp.asarray(0.0, dtype))) == 1.0
-        assert float(nth_grad(R.rrelu, 1)(jnp.asarray(0.0, dtype))) == 1.0
-
-
-@pytest.mark.parametrize("name", list(MP_REFS))
-def test_nan_and_inf(name):
-    fn, p = FNS[name], MP_REFS[name].params
-    for dtype in ("float32", "float64"):
-        with jax.enable_x64(dtype == "float64"):
-            xs = jnp.asarray([np.nan, np.inf, -np.inf], dtype)
-            for order in range(3):
-                got = jax.vmap(nth_grad(fn, order, **p))(xs)
-                if order == 2 and name in PIECEWISE_LINEAR:
-                    # A one-byte code is what their backward pass keeps; it carries
-                    # no derivative, so f'' (0 everywhere) is 0 at NaN too.
-                    assert float(got[0]) == 0.0, (name, order)
-                else:
-                    assert jnp.isnan(got[0]), (name, order)
-                if order:
-                    assert not jnp.any(jnp.isnan(got[1:])), (name, order, got)
-    assert float(R.relu(-jnp.inf)) == 0.0
-    assert float(R.relu6(jnp.inf)) == 6.0
-    assert float(R.relu2(-jnp.inf)) == 0.0
+        assert float(nth_grad(R.prelu, 1, negative_slope=0.5)(jnp.asarray(0.0, dtype))) == 1.0
 
 
 def test_nan_through_crelu():
@@ -104,24 +109,6 @@ def test_nan_through_crelu():
     np.testing.assert_array_equal(np.isnan(np.asarray(y)), [True, False, True, False])
     g = jax.grad(lambda v: jnp.sum(R.crelu(v)))(jnp.array([jnp.nan, 1.0]))
     assert jnp.isnan(g[0]) and float(g[1]) == 1.0
-
-
-@pytest.mark.parametrize("x", [-3.5, -0.25, 0.75, 2.0])
-def test_param_derivatives(x):
-    xm = mp.mpf(x)
-    jet = mpjet.Jet
-    checks = [
-        (R.leaky_relu, "negative_slope", 0.01, {}, _leaky_ref(xm, negative_slope=jet(0.01, 1))),
-        (R.prelu, "negative_slope", 0.25, {}, _leaky_ref(xm, negative_slope=jet(0.25, 1))),
-        (R.star_relu, "scale", 0.75, {"bias": -0.5}, _star_ref(xm, jet(0.75, 1), -0.5)),
-        (R.star_relu, "bias", -0.5, {"scale": 0.75}, _star_ref(xm, 0.75, jet(-0.5, 1))),
-        (R.rrelu, "lower", 0.125, {}, _rrelu_ref(xm, lower=jet(0.125, 1))),
-        (R.rrelu, "upper", 0.25, {}, _rrelu_ref(xm, upper=jet(0.25, 1))),
-    ]
-    for fn, name, p, fixed, ref in checks:
-        want = float(mpjet.lift(ref).d)
-        got = param_grad(fn, name, x, p, **fixed)
-        assert got == pytest.approx(want, rel=1e-15, abs=1e-300), (fn.__name__, name, x)
 
 
 def test_prelu_per_channel_gradient():
@@ -173,35 +160,6 @@ def test_crelu():
     assert R.crelu(jnp.ones((2, 3), jnp.bfloat16)).dtype == jnp.bfloat16
 
 
-def test_dtypes():
-    for dtype in (jnp.bfloat16, jnp.float16, jnp.float32):
-        x = jnp.array([-2.0, 0.5, 3.0], dtype)
-        for name, fn in FNS.items():
-            assert fn(x, **MP_REFS[name].params).dtype == dtype, name
-    # Integers: relu keeps them (as jax.nn does); the others promote.
-    assert R.relu(jnp.arange(-2, 2)).dtype == jnp.int32
-    assert R.leaky_relu(jnp.arange(-2, 2)).dtype == jnp.float32
-    with jax.enable_x64(True):
-        assert R.leaky_relu(jnp.ones(2, jnp.float64)).dtype == jnp.float64
+def test_relu2_overflows_to_inf():
     # relu2 overflows where x*x does, to +inf (not NaN).
     assert float(R.relu2(jnp.float16(300.0))) == np.inf
-
-
-def test_bad_input():
-    x = jnp.ones((2, 3))
-    for name, fn in FNS.items():
-        raises_named(
-            TypeError, name, "'x'", lambda fn=fn, name=name: fn([1.0, 2.0], **MP_REFS[name].params)
-        )
-    raises_named(TypeError, "crelu", "'x'", lambda: R.crelu("a"))
-    raises_named(TypeError, "leaky_relu", "negative_slope", lambda: R.leaky_relu(x, "0.1"))
-    raises_named(ValueError, "prelu", "negative_slope", lambda: R.prelu(x, jnp.ones(4)))
-    raises_named(TypeError, "prelu", "negative_slope", lambda: R.prelu(x, None))
-    raises_named(ValueError, "star_relu", "scale", lambda: R.star_relu(x, scale=jnp.ones((5,))))
-    raises_named(ValueError, "rrelu", "key", lambda: R.rrelu(x, training=True))
-    raises_named(TypeError, "rrelu", "key", lambda: R.rrelu(x, key=3, training=True))
-    raises_named(ValueError, "rrelu", "lower", lambda: R.rrelu(x, lower=0.5, upper=0.25))
-    raises_named(TypeError, "rrelu", "training", lambda: R.rrelu(x, training="yes"))
-    raises_named(ValueError, "crelu", "axis", lambda: R.crelu(x, axis=2))
-    raises_named(TypeError, "crelu", "axis", lambda: R.crelu(x, axis=1.0))
-    raises_named(ValueError, "crelu", "'x'", lambda: R.crelu(1.0))

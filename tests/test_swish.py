@@ -1,4 +1,7 @@
-"""Accuracy, kink, special-value, parameter and input tests for the swish family."""
+"""The swish family: mpmath references, limits, parameter cases and what is its own.
+
+The shared test bodies are in tests/test_accuracy.py and tests/test_family_contract.py.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +13,11 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-import jaxact
 from jaxact._src import swish as S
 from tests import mpjet
-from tests.accuracy import Ref, nth_grad
+from tests.accuracy import ParamCase, Ref, nth_grad
 
 _K = 2 / mp.sqrt(mp.pi)
-# Parameter defaults rounded to float32, so both computations see the same numbers.
-_A = float(np.float32(0.01))
-_MU1 = float(np.float32(4.332461424154261e-9))
 
 
 def _clamp(a, m="1e20"):
@@ -36,22 +35,6 @@ _erf = mpjet.unary(
 def _sig1(a):
     e = mp.exp(-abs(a))
     return e / (1 + e) ** 2
-
-
-def _smu1_ref(x, alpha=_A, mu=_MU1):
-    if isinstance(alpha, mpjet.Jet) or isinstance(mu, mpjet.Jet):
-        r = mpjet.sqrt((1 - alpha) ** 2 * x**2 + mu**2)
-        return ((1 + alpha) * x + r) / 2
-    k = 1 - mp.mpf(alpha)
-    mu = mp.mpf(mu)
-    # sqrt(k^2 x^2 + mu^2) with its derivatives in closed form (the jet of the
-    # generic sqrt cancels mu^2 against k^2 x^2 for large x).
-    r = mpjet.unary(
-        lambda a: mp.sqrt(k**2 * a**2 + mu**2),
-        lambda a: k**2 * a / mp.sqrt(k**2 * a**2 + mu**2),
-        lambda a: k**2 * mu**2 / mp.sqrt(k**2 * a**2 + mu**2) ** 3,
-    )
-    return ((1 + alpha) * x + r(x)) / 2
 
 
 def _silu_scale(x, order):
@@ -111,12 +94,6 @@ def _telu_scale(x, order):
     return 0
 
 
-def _lisht_scale(x, order):
-    if order == "d2" and abs(x) < 1000:
-        return 2 * mp.sech(x) ** 2 * (1 + abs(x * mp.tanh(x)))
-    return 0
-
-
 def _elish_scale(x, order):
     if x >= 0:
         return _silu_scale(x, order)
@@ -126,24 +103,6 @@ def _elish_scale(x, order):
     if order == "d2":
         return e * s + 2 * e * _sig1(x) + abs(em * _sig1(x) * mp.tanh(x / 2))
     return 0
-
-
-def _smu_scale(x, order, alpha=_A, mu=2.5):
-    c = mu * (1 - alpha)
-    y = _clamp(c * x, "1e10")
-    e = mp.exp(-(y**2))
-    if order == "d1":
-        return (1 + alpha + (1 - alpha) * (abs(mp.erf(y)) + _K * abs(y) * e)) / 2
-    if order == "d2":
-        return _K * (1 - alpha) * c * e * (1 + y * y)
-    return 0
-
-
-def _smu1_scale(x, order, alpha=_A, mu=_MU1):
-    if order != "f":
-        return 0
-    r = mp.sqrt((1 - alpha) ** 2 * x**2 + mu**2)
-    return abs(alpha * x) + (abs(1 + alpha) * abs(x) + r) / 2
 
 
 def _te(a, k):
@@ -181,16 +140,9 @@ MP_REFS = {
     ),
     "serf": Ref(f=lambda x: x * _erf(mpjet.softplus(x)), scale=_serf_scale),
     "telu": Ref(f=lambda x: x * _tanh_exp(x), scale=_telu_scale),
-    "lisht": Ref(f=lambda x: x * mpjet.tanh(x), scale=_lisht_scale),
     "elish": Ref(f=_elish_ref, kinks=(0.0,), scale=_elish_scale),
-    "smu": Ref(
-        f=lambda x, alpha, mu: ((1 + alpha) * x + (1 - alpha) * x * _erf(mu * (1 - alpha) * x)) / 2,
-        params={"alpha": _A, "mu": 2.5},
-        scale=_smu_scale,
-    ),
-    "smu1": Ref(f=_smu1_ref, params={"alpha": _A, "mu": _MU1}, scale=_smu1_scale),
 }
-FNS = {name: getattr(jaxact, name) for name in MP_REFS}
+FNS = {name: getattr(S, name) for name in MP_REFS}
 
 # (name, dtype, order) -> (measured max ulp, reason). Empty: every bound is met.
 ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {}
@@ -199,23 +151,14 @@ BAD_EXCEPTIONS: dict[tuple[str, str, str], tuple[int, str]] = {}
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_kinks(dtype):
+def test_elish_sides_of_zero(dtype):
+    # The registry pins elish''(0) = 1/2 (the right piece); f' is continuous (1/2);
+    # a negative subnormal takes the left piece's f'' = 1, -0.0 the right one.
     with jax.enable_x64(dtype == "float64"):
-        for spec in S.SPECS:
-            for k in spec.kinks:
-                got = nth_grad(spec.fn, k.order)(jnp.asarray(k.x, dtype))
-                assert got.dtype == jnp.dtype(dtype)
-                assert float(got) == k.value, (spec.name, k, got)
-        # elish: f' is continuous (1/2); f'' is 1 on the left, 1/2 from 0 on.
         assert float(nth_grad(S.elish, 1)(jnp.asarray(0.0, dtype))) == 0.5
         tiny = float(np.finfo(dtype).smallest_subnormal)
         assert float(nth_grad(S.elish, 2)(jnp.asarray(-tiny, dtype))) == 1.0
         assert float(nth_grad(S.elish, 2)(jnp.asarray(-0.0, dtype))) == 0.5
-
-
-def test_elish_kink_in_spec():
-    spec = {s.name: s for s in S.SPECS}["elish"]
-    assert [(k.x, k.order, k.value) for k in spec.kinks] == [(0.0, 2, 0.5)]
 
 
 LIMITS = {
@@ -227,26 +170,25 @@ LIMITS = {
     "smish": (0.0, math.inf, 0.0, 0.6, 0.0, 0.0),
     "serf": (0.0, math.inf, 0.0, 1.0, 0.0, 0.0),
     "telu": (0.0, math.inf, 0.0, 1.0, 0.0, 0.0),
-    "lisht": (math.inf, math.inf, -1.0, 1.0, 0.0, 0.0),
     "elish": (0.0, math.inf, 0.0, 1.0, 0.0, 0.0),
-    "smu": (-math.inf, math.inf, 0.01, 1.0, 0.0, 0.0),
-    "smu1": (-math.inf, math.inf, 0.01, 1.0, 0.0, 0.0),
 }
 
+_PARAM_XS = (-30.0, -2.5, -0.3, 0.7, 1.9, 12.0)
+PARAM_CASES = [
+    ParamCase(n, MP_REFS[n].f, params, _PARAM_XS, rel=1e-13, abs=1e-60, mixed=True)
+    for n, params in [
+        ("swish_beta", {"beta": 1.3}),
+        ("e_swish", {"beta": 1.7}),
+        ("smish", {"alpha": 1.2, "beta": 0.8}),
+    ]
+]
 
-@pytest.mark.parametrize("name", list(LIMITS))
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_special_values(name, dtype):
-    fn = FNS[name]
-    with jax.enable_x64(dtype == "float64"):
-        want = LIMITS[name]
-        for order in range(3):
-            g = jax.jit(nth_grad(fn, order))
-            for i, x in enumerate((-math.inf, math.inf)):
-                got = float(g(jnp.asarray(x, dtype)))
-                w = float(np.asarray(want[2 * order + i], dtype))
-                assert got == w, (name, order, x, got)
-            assert math.isnan(float(g(jnp.asarray(math.nan, dtype)))), (name, order)
+BAD_ARGS = [
+    ("swish_beta", ValueError, "'beta'", {"beta": 0.0}),
+    ("smish", ValueError, "'beta'", {"beta": -1.0}),
+    ("smish", TypeError, "'alpha'", {"alpha": "a"}),
+    ("e_swish", TypeError, "'beta'", {"beta": [1.0]}),
+]
 
 
 def test_tails_float32():
@@ -259,37 +201,9 @@ def test_tails_float32():
     assert float(S.silu(np.float32(-80.0))) == pytest.approx(-1.44e-33, rel=1e-2)
 
 
-def _param_cases():
-    return [
-        ("swish_beta", "beta", {"beta": 1.3}),
-        ("e_swish", "beta", {"beta": 1.7}),
-        ("smish", "alpha", {"alpha": 1.2, "beta": 0.8}),
-        ("smish", "beta", {"alpha": 1.2, "beta": 0.8}),
-        ("smu", "alpha", {"alpha": 0.2, "mu": 1.5}),
-        ("smu", "mu", {"alpha": 0.2, "mu": 1.5}),
-        ("smu1", "alpha", {"alpha": 0.2, "mu": 0.5}),
-        ("smu1", "mu", {"alpha": 0.2, "mu": 0.5}),
-    ]
-
-
-@pytest.mark.parametrize("name,arg,params", _param_cases())
-def test_param_derivatives(name, arg, params):
-    fn = FNS[name]
-    with jax.enable_x64(True):
-        for x in (-30.0, -2.5, -0.3, 0.7, 1.9, 12.0):
-            p = {k: jnp.float64(v) for k, v in params.items()}
-
-            def of_p(v, p=p, x=x):
-                return fn(jnp.float64(x), **{**p, arg: v})
-
-            got = float(jax.grad(of_p)(p[arg]))
-            mp_p = {k: mpjet.Jet(v, 1, 0) if k == arg else v for k, v in params.items()}
-            want = float(mpjet.lift(MP_REFS[name].f(mp.mpf(x), **mp_p)).d)
-            assert got == pytest.approx(want, rel=1e-13, abs=1e-60), (name, arg, x)
-
-
 def test_second_derivative_vs_params():
-    # Mixed partial d2f/dx dbeta of swish_beta through the x-derivative rule.
+    # Mixed partial d2f/dx dbeta of swish_beta through the x-derivative rule, in
+    # closed form.
     with jax.enable_x64(True):
         g = jax.grad(jax.grad(S.swish_beta), argnums=1)(jnp.float64(0.9), jnp.float64(1.4))
         x, b = mp.mpf(0.9), mp.mpf(1.4)
@@ -299,55 +213,6 @@ def test_second_derivative_vs_params():
         assert float(g) == pytest.approx(float(want), rel=1e-13)
 
 
-@pytest.mark.parametrize("name,arg,params", _param_cases())
-def test_mixed_partials(name, arg, params):
-    # d/dparam of f' (through the first-derivative rule) against a central
-    # difference of f' in the parameter (float64, h ~ 1e-5 relative).
-    fn = FNS[name]
-    with jax.enable_x64(True):
-        for x in (-3.5, -0.4, 0.6, 2.2):
-            p = {k: jnp.float64(v) for k, v in params.items()}
-
-            def d1_of_p(v, p=p, x=x):
-                return jax.grad(lambda t: fn(t, **{**p, arg: v}))(jnp.float64(x))
-
-            got = float(jax.grad(d1_of_p)(p[arg]))
-            h = 1e-5 * float(p[arg])
-            want = (float(d1_of_p(p[arg] + h)) - float(d1_of_p(p[arg] - h))) / (2 * h)
-            assert got == pytest.approx(want, rel=1e-7, abs=1e-9), (name, arg, x)
-
-
-def test_dtypes_and_ints():
-    for name, fn in FNS.items():
-        for dt in (jnp.bfloat16, jnp.float16, jnp.float32):
-            assert fn(jnp.ones(3, dt)).dtype == dt, name
-        assert fn(jnp.arange(3)).dtype == jnp.float32, name
-        with jax.enable_x64(True):
-            assert fn(jnp.ones(3, jnp.float64)).dtype == jnp.float64, name
-
-
 def test_aliases():
     assert S.swish is S.silu
     assert S.tanhexp is S.telu
-
-
-def test_bad_input():
-    for name, fn in FNS.items():
-        with pytest.raises(TypeError, match=rf"{name}.*'x'"):
-            fn([1.0, 2.0])
-        with pytest.raises(TypeError, match=rf"{name}.*'x'"):
-            fn(jnp.array([1, 2], jnp.complex64))
-    with pytest.raises(ValueError, match=r"swish_beta.*'beta'"):
-        S.swish_beta(1.0, beta=0.0)
-    with pytest.raises(ValueError, match=r"smish.*'beta'"):
-        S.smish(1.0, beta=-1.0)
-    with pytest.raises(TypeError, match=r"smish.*'alpha'"):
-        S.smish(1.0, alpha="a")
-    with pytest.raises(ValueError, match=r"smu.*'mu'"):
-        jaxact.smu(1.0, mu=0.0)
-    with pytest.raises(ValueError, match=r"smu1.*'mu'"):
-        jaxact.smu1(1.0, mu=-1.0)
-    with pytest.raises(ValueError, match=r"smu1.*'alpha'"):
-        jaxact.smu1(jnp.ones(3), alpha=jnp.ones(2))
-    with pytest.raises(TypeError, match=r"e_swish.*'beta'"):
-        S.e_swish(1.0, beta=[1.0])
