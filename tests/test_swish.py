@@ -124,6 +124,22 @@ def _elish_ref(x):
     return mpjet.expm1(x) * mpjet.sigmoid(x)
 
 
+def _gompertz_parts(a):
+    # e^{-e^{-a}} and e^{-a - e^{-a}}; below a = -200 both are 0 far beyond any dtype
+    # (e^{-e^{200}}), and mpmath cannot form e^{-e^{-a}} for huge -a.
+    if a < -200:
+        return mp.mpf(0), mp.mpf(0), mp.mpf(0)
+    u = mp.exp(-a)
+    return mp.exp(-u), mp.exp(-a - u), u
+
+
+_gompertz = mpjet.unary(
+    lambda a: _gompertz_parts(a)[0],
+    lambda a: _gompertz_parts(a)[1],
+    lambda a: _gompertz_parts(a)[1] * (_gompertz_parts(a)[2] - 1),
+)
+
+
 MP_REFS = {
     "silu": Ref(f=lambda x: x * mpjet.sigmoid(x), scale=_silu_scale),
     "swish_beta": Ref(
@@ -141,6 +157,7 @@ MP_REFS = {
     "serf": Ref(f=lambda x: x * _erf(mpjet.softplus(x)), scale=_serf_scale),
     "telu": Ref(f=lambda x: x * _tanh_exp(x), scale=_telu_scale),
     "elish": Ref(f=_elish_ref, kinks=(0.0,), scale=_elish_scale),
+    "golu": Ref(f=lambda x: x * _gompertz(x)),
 }
 FNS = {name: getattr(S, name) for name in MP_REFS}
 
@@ -171,6 +188,7 @@ LIMITS = {
     "serf": (0.0, math.inf, 0.0, 1.0, 0.0, 0.0),
     "telu": (0.0, math.inf, 0.0, 1.0, 0.0, 0.0),
     "elish": (0.0, math.inf, 0.0, 1.0, 0.0, 0.0),
+    "golu": (0.0, math.inf, 0.0, 1.0, 0.0, 0.0),
 }
 
 _PARAM_XS = (-30.0, -2.5, -0.3, 0.7, 1.9, 12.0)
