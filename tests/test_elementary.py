@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from jaxact._src import elementary as M
+from tests.accuracy import lane
 
 mp.mp.dps = 50
 
@@ -153,8 +154,14 @@ def ulp_errors(got, ref, dtype):
     return out
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("name", sorted(REF))
+@pytest.mark.parametrize(
+    "name,dtype",
+    [
+        lane(n, d, fast=d == "float32", id=f"{n}-{d}")
+        for n in sorted(REF)
+        for d in ("float32", "float64")
+    ],
+)
 def test_max_ulp(name, dtype):
     xs = grid(dtype)
     with _with_x64(dtype):
@@ -234,8 +241,14 @@ def test_tails(dtype):
         assert float(jax.jit(M.tanh)(jnp.asarray(-8.0, dtype))) != -1.0
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("name", sorted(REF))
+@pytest.mark.parametrize(
+    "name,dtype",
+    [
+        lane(n, d, fast=d == "float32", id=f"{n}-{d}")
+        for n in sorted(REF)
+        for d in ("float32", "float64")
+    ],
+)
 def test_nan_and_jit(name, dtype):
     xs = np.concatenate([grid(dtype)[::7], [np.nan]]).astype(dtype)
     with _with_x64(dtype):
@@ -259,9 +272,15 @@ def _loop_fusions(f, shape, dtype):
 
 
 @pytest.mark.skipif(jax.default_backend() != "cpu", reason="fusion structure of XLA:CPU")
-@pytest.mark.parametrize("shape", [(1000,), (1 << 22,)])
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("name", sorted(REF))
+@pytest.mark.parametrize(
+    "name,dtype,shape",
+    [
+        lane(n, d, s, fast=d == "float32" and s == (1000,), id=f"{n}-{d}-{s[0]}")
+        for n in sorted(REF)
+        for d in ("float32", "float64")
+        for s in ((1000,), (1 << 22,))
+    ],
+)
 def test_one_loop_fusion(name, dtype, shape):
     # Every function must compile to a single elementwise loop: a split
     # materialises full-size intermediates (XLA:CPU will not duplicate a

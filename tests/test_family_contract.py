@@ -68,7 +68,11 @@ def _close(got: float, want: float, dtype: str) -> bool:
 
 @pytest.mark.parametrize(
     "name,dtype",
-    [lane(n, d, fast=n in REPRESENTATIVES, id=f"{n}-{d}") for n in ELEMENTWISE for d in DTYPES],
+    [
+        lane(n, d, fast=n in REPRESENTATIVES and d == DTYPES[0], id=f"{n}-{d}")
+        for n in ELEMENTWISE
+        for d in DTYPES
+    ],
 )
 def test_limits_and_nan(name: str, dtype: str) -> None:
     spec = registry.SPECS[name]

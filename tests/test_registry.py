@@ -19,6 +19,7 @@ import pytest
 import jaxact
 from jaxact._src import registry
 from jaxact.cli import main
+from tests.accuracy import lane
 
 JAX_ACTIVATIONS = list(registry.LIBRARY_NAMES["jax"])
 
@@ -112,7 +113,9 @@ def test_jax_nn_signature(name: str) -> None:
     assert all(ours[p].default is not inspect.Parameter.empty for p in extra), (name, extra)
 
 
-@pytest.mark.parametrize("name", JAX_ACTIVATIONS)
+@pytest.mark.parametrize(
+    "name", [lane(n, fast=n in ("relu", "gelu", "silu", "softmax", "glu")) for n in JAX_ACTIVATIONS]
+)
 def test_jax_nn_values_on_ordinary_inputs(name: str) -> None:
     x = jnp.linspace(-6.0, 6.0, 50).reshape(5, 10) + 0.013
     ours = getattr(jaxact, name)(x)
@@ -209,6 +212,7 @@ def test_every_elementwise_function_has_an_mpmath_reference() -> None:
     assert not missing
 
 
+@pytest.mark.slow  # computes every row's gain (one compilation each)
 def test_cli_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list"]) == 0
     out = capsys.readouterr().out
@@ -218,7 +222,13 @@ def test_cli_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert "GELU" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("name", ["relu", "leaky_relu", "selu", "tanh", "silu", "gelu", "elu"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        lane(n, fast=n in ("relu", "tanh"))
+        for n in ("relu", "leaky_relu", "selu", "tanh", "silu", "gelu", "elu")
+    ],
+)
 def test_init_for_keeps_the_second_moment(name: str) -> None:
     # 16 layers of width 512: with init_for the pre-activations' second moment
     # stays near 1 (tanh: bounded below by its saturation); with plain LeCun
@@ -286,6 +296,7 @@ def render_activations_doc() -> str:
     return "\n".join(parts)
 
 
+@pytest.mark.slow  # the same, through jaxact list
 def test_activations_doc_is_generated_from_the_registry() -> None:
     assert DOC.read_text() == render_activations_doc(), (
         "docs/activations.md is stale: regenerate it with "
