@@ -148,6 +148,7 @@ def test_time_function_on_user_lambda() -> None:
     assert "fwd+bwd" not in fwd_only and fwd_only["fwd"]["ratio_baseline"] is None
 
 
+@pytest.mark.slow  # the fast lane times a function: test_time_function_on_user_lambda
 def test_step_time_and_memory_row_on_user_lambda() -> None:
     def swish(h: jax.Array) -> jax.Array:
         return h * jax.nn.sigmoid(h)
@@ -234,6 +235,7 @@ def _run_script(module: str, argv: list[str], monkeypatch: pytest.MonkeyPatch) -
     return int(e.value.code or 0)
 
 
+@pytest.mark.slow
 def test_speed_script_memory_only(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

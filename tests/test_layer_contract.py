@@ -29,6 +29,7 @@ import jaxact
 import jaxact.linen as jl
 import jaxact.nnx as jn
 from jaxact._src import layers, registry
+from tests.accuracy import lane
 
 TABLE = sorted(layers.LEARNABLE)
 
@@ -86,6 +87,12 @@ def _valid(layer: str) -> list[dict[str, Any]]:
 VALID = [(layer, args) for layer in TABLE for args in _valid(layer)]
 
 
+def _fast_valid(layer: str, args: dict[str, Any]) -> bool:
+    """The fast lane: every case of PReLU (presets, channels, sharding, dtypes) and the
+    logscale cases; the slow lane: every row."""
+    return layer == "PReLU" or bool(args.get("logscale"))
+
+
 def _linen_params(module: nn.Module, x: jax.Array) -> dict[str, Any]:
     return nn.meta.unbox(module.init(jax.random.key(0), x))["params"]
 
@@ -99,7 +106,13 @@ def _input(args: dict[str, Any]) -> jax.Array:
     return 2.5 * jax.random.normal(jax.random.key(7), shape)
 
 
-@pytest.mark.parametrize("layer,args", VALID, ids=[f"{c}-{i}" for i, (c, _) in enumerate(VALID)])
+@pytest.mark.parametrize(
+    "layer,args",
+    [
+        lane(layer, args, fast=_fast_valid(layer, args), id=f"{layer}-{i}")
+        for i, (layer, args) in enumerate(VALID)
+    ],
+)
 def test_valid_arguments_agree(layer: str, args: dict[str, Any]) -> None:
     x = _input(args)
     lmod = getattr(jl, layer)(**args)
@@ -322,7 +335,19 @@ MATH = [
 ]
 
 
-@pytest.mark.parametrize("layer,args", MATH, ids=[f"{c}-{i}" for i, (c, _) in enumerate(MATH)])
+# The fast lane: per-channel weights without a transform, and exp through logscale
+# (every transform inverts in test_layers.test_transforms_invert); the slow lane:
+# every case.
+FAST_MATH = ("PReLU-5", "Snake-10")
+
+
+@pytest.mark.parametrize(
+    "layer,args",
+    [
+        lane(layer, args, fast=f"{layer}-{i}" in FAST_MATH, id=f"{layer}-{i}")
+        for i, (layer, args) in enumerate(MATH)
+    ],
+)
 def test_layer_computes_its_row(layer: str, args: dict[str, Any]) -> None:
     row = layers.LEARNABLE[layer]
     module = getattr(jl, layer)(**args)
@@ -388,6 +413,10 @@ def _sample() -> list[str]:
 
 
 SAMPLE = _sample()
+# The fast lane: an elementwise row, a vector row, required arguments, a library preset
+# and an unqualified library name (random rows: test_linen's rrelu and test_nnx's
+# test_activation_random); the slow lane: the whole sample.
+FAST_SAMPLE = ("relu", "softmax", "prelu", "torch:LeakyReLU", "gelu_pytorch_tanh")
 
 
 def _required(fn: Callable[..., Any]) -> dict[str, Any]:
@@ -401,7 +430,7 @@ def _required(fn: Callable[..., Any]) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("name", SAMPLE)
+@pytest.mark.parametrize("name", [lane(n, fast=n in FAST_SAMPLE, id=n) for n in SAMPLE])
 def test_activation_wrapper(name: str) -> None:
     fn = jaxact.get(name)
     params = _required(fn)

@@ -29,6 +29,7 @@ import jaxact
 import jaxact.linen as jl
 import jaxact.nnx as jn
 from jaxact._src import layers
+from tests.accuracy import lane
 
 # (class name, constructor keyword arguments, input shape). nnx-only arguments
 # (in_features, rngs) are added by ``_nnx``.
@@ -57,6 +58,12 @@ CASES: list[tuple[str, dict[str, Any], tuple[int, ...]]] = [
     ("GatedMLP", {"hidden_features": 8, "fused": True, "out_features": 5}, (4, 6)),
 ]
 IDS = [f"{c}-{i}" for i, (c, _, _) in enumerate(CASES)]
+# The fast lane checks linen against nnx on three representatives: a table-driven
+# learnable layer with channels, Rational with its shipped coefficients, and a fused
+# GatedMLP with its own output width; the slow lane on every case. (The Activation
+# wrapper of both frameworks is compared on a sample in test_layer_contract.py.)
+FAST = ("Snake-9", "Rational-16", "GatedMLP-21")
+AGREE = [lane(case, fast=i in FAST, id=i) for case, i in zip(CASES, IDS, strict=True)]
 
 
 def _linen(cls: str, kwargs: dict[str, Any]) -> nn.Module:
@@ -109,7 +116,7 @@ def _perturb(tree: Any) -> Any:
     return jax.tree.unflatten(treedef, out)
 
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
+@pytest.mark.parametrize("case", AGREE)
 def test_linen_and_nnx_agree(case: tuple[str, dict[str, Any], tuple[int, ...]]) -> None:
     cls, kwargs, shape = case
     x = _input(shape)
@@ -331,14 +338,8 @@ def test_layer_activation() -> None:
     assert layers.layer_activation(Mine()) == ("swish_beta", False)
 
 
-@pytest.mark.parametrize(
-    "page",
-    [
-        pytest.param("README.md", marks=pytest.mark.slow),
-        "docs/layers.md",
-        pytest.param("docs/demo.md", marks=pytest.mark.slow),
-    ],
-)
+@pytest.mark.slow  # the docstring examples of jaxact.linen and jaxact.nnx run in the fast lane
+@pytest.mark.parametrize("page", ["README.md", "docs/layers.md", "docs/demo.md"])
 def test_documented_examples_run(page: str) -> None:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with open(os.path.join(root, page), encoding="utf-8") as f:

@@ -19,6 +19,7 @@ from jax.sharding import PartitionSpec
 import jaxact
 import jaxact.linen as jl
 from jaxact._src import layers, registry
+from tests.accuracy import lane
 
 DTYPES = (jnp.float32, jnp.bfloat16)
 
@@ -134,8 +135,14 @@ SHARDED = [
 ]
 
 
+# MetaACON (the slowest to build) is slow here; its w1/w2 specs are checked in the fast
+# lane by test_nnx.test_sharding_annotates_per_channel_params.
 @pytest.mark.parametrize(
-    "case", SHARDED, ids=[f"{type(c[0]).__name__}-{i}" for i, c in enumerate(SHARDED)]
+    "case",
+    [
+        lane(c, fast=not isinstance(c[0], jl.MetaACON), id=f"{type(c[0]).__name__}-{i}")
+        for i, c in enumerate(SHARDED)
+    ],
 )
 def test_partitioning_metadata(case: tuple[nn.Module, tuple[int, ...], set[str]]) -> None:
     layer, shape, channel = case

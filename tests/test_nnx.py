@@ -19,6 +19,7 @@ from flax import nnx
 import jaxact
 import jaxact.nnx as jn
 from jaxact._src import layers
+from tests.accuracy import lane
 
 TOL = {"rtol": 1e-6, "atol": 1e-6}
 
@@ -353,7 +354,15 @@ def test_rational_non_default_fit() -> None:
     chex.assert_type(jn.Rational("gelu", [5, 4], "B", dtype=jnp.bfloat16)(xs), jnp.bfloat16)
 
 
-def test_rational_version_d_noise() -> None:
+# Version D starts from the version-B fit, computed at construction (seconds); the fast
+# lane hands it the shipped version-A coefficients instead, the noise is the same.
+@pytest.mark.parametrize(
+    "fit", [lane(False, fast=True, id="shipped"), lane(True, fast=False, id="fitted")]
+)
+def test_rational_version_d_noise(fit: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not fit:
+        shipped = tuple(np.array(c) for c in jaxact.RATIONAL_INIT["gelu"])
+        monkeypatch.setattr(layers, "_fit", lambda approx, degrees, version: shipped)
     layer = jn.Rational("gelu", version="D", rngs=nnx.Rngs(dropout=5))
     ref = nnx.Rngs(dropout=5)
     num, den = layer.numerator[...], layer.denominator[...]
@@ -397,7 +406,10 @@ def _dense(lin: nnx.Linear, x: jax.Array) -> jax.Array:
     return y + lin.bias[...] if lin.use_bias else y
 
 
-@pytest.mark.parametrize("activation", list(GATE_ORACLE) + ["callable"])
+@pytest.mark.parametrize(
+    "activation",
+    [lane(a, fast=a in ("swiglu", "callable"), id=a) for a in [*GATE_ORACLE, "callable"]],
+)
 def test_gated_mlp_variants(activation: str) -> None:
     act: Any = jnp.tanh if activation == "callable" else activation
     use_bias = activation in ("swiglu", "geglu", "mish")
@@ -420,33 +432,35 @@ def test_gated_mlp_covers_every_gate() -> None:
     assert set(layers.GATES) <= set(GATE_ORACLE)
 
 
-def test_gated_mlp_fused_equals_unfused() -> None:
-    for use_bias in (False, True):
-        unfused = jn.GatedMLP(
-            6, 8, activation="geglu", use_bias=use_bias, kernel_init=_np_init, rngs=nnx.Rngs(0)
-        )
-        fused = jn.GatedMLP(
-            6,
-            8,
-            activation="geglu",
-            use_bias=use_bias,
-            fused=True,
-            kernel_init=_np_init,
-            rngs=nnx.Rngs(1),
-        )
-        _perturb(unfused)
-        p = _params(unfused)
-        assert set(_params(fused)) == {"gate_up", "down"}
-        join = {"kernel": jnp.concatenate([p["up"]["kernel"], p["gate"]["kernel"]], axis=1)}
-        if use_bias:
-            join["bias"] = jnp.concatenate([p["up"]["bias"], p["gate"]["bias"]])
-        _set_params(fused, {"gate_up": join, "down": p["down"]})
-        # Same math; XLA may block the wider matmul differently (summation order).
-        chex.assert_trees_all_close(fused(X), unfused(X), rtol=1e-5, atol=1e-5)
-        gx = jax.grad(lambda x, m: jnp.sum(jnp.sin(m(x))))
-        chex.assert_trees_all_close(gx(X, fused), gx(X, unfused), rtol=1e-4, atol=1e-4)
+@pytest.mark.parametrize("use_bias", [lane(True, fast=True), lane(False, fast=False)])
+def test_gated_mlp_fused_equals_unfused(use_bias: bool) -> None:
+    unfused = jn.GatedMLP(
+        6, 8, activation="geglu", use_bias=use_bias, kernel_init=_np_init, rngs=nnx.Rngs(0)
+    )
+    fused = jn.GatedMLP(
+        6,
+        8,
+        activation="geglu",
+        use_bias=use_bias,
+        fused=True,
+        kernel_init=_np_init,
+        rngs=nnx.Rngs(1),
+    )
+    _perturb(unfused)
+    p = _params(unfused)
+    assert set(_params(fused)) == {"gate_up", "down"}
+    join = {"kernel": jnp.concatenate([p["up"]["kernel"], p["gate"]["kernel"]], axis=1)}
+    if use_bias:
+        join["bias"] = jnp.concatenate([p["up"]["bias"], p["gate"]["bias"]])
+    _set_params(fused, {"gate_up": join, "down": p["down"]})
+    # Same math; XLA may block the wider matmul differently (summation order).
+    chex.assert_trees_all_close(fused(X), unfused(X), rtol=1e-5, atol=1e-5)
+    gx = jax.grad(lambda x, m: jnp.sum(jnp.sin(m(x))))
+    chex.assert_trees_all_close(gx(X, fused), gx(X, unfused), rtol=1e-4, atol=1e-4)
 
 
+# nnx GatedMLP in the fast lane: test_gated_mlp_variants, the fused test, test_layers.
+@pytest.mark.slow
 def test_gated_mlp_shapes_dtypes_dropout() -> None:
     block = jn.GatedMLP(6, rngs=nnx.Rngs(0))
     hidden = layers.llama_hidden(6)
