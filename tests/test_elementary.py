@@ -164,9 +164,8 @@ def ulp_errors(got, ref, dtype):
 )
 def test_max_ulp(name, dtype):
     xs = grid(dtype)
-    with _with_x64(dtype):
-        got = np.asarray(jax.jit(getattr(M, name))(jnp.asarray(xs)))
-        assert got.dtype == np.dtype(dtype)
+    got = jitted(name, dtype)[: len(xs)]
+    assert got.dtype == np.dtype(dtype)
     err = ulp_errors(got, truth(name, dtype), dtype)
     i = int(np.argmax(err))
     assert err[i] <= ULP_BOUND[(name, dtype)], (
@@ -211,20 +210,35 @@ SPECIAL = [
 ]
 
 
+# Points of the tail checks: erfc(9), logistic(-80) and tanh(-8) (not rounded to -1).
+TAILS = {"erfc": 9.0, "logistic": -80.0, "tanh": -8.0}
+
+
+@functools.cache
+def probe(dtype):
+    """The grid, NaN, every special value and the tail points in one array.
+
+    Every test of a function in a dtype evaluates it on this one array (one shape),
+    so the accuracy, special-value, NaN, eager/jit and small-size fusion checks
+    share a single compilation per function and dtype.
+    """
+    extra = [np.nan] + [x for _, x, _ in SPECIAL] + list(TAILS.values())
+    return np.concatenate([grid(dtype), np.asarray(extra, dtype)])
+
+
+@functools.cache
+def jitted(name, dtype):
+    """``jax.jit(f)`` of the elementary function ``name`` on ``probe(dtype)``."""
+    with _with_x64(dtype):
+        return np.asarray(jax.jit(getattr(M, name))(jnp.asarray(probe(dtype))))
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_special_values(dtype):
-    names = sorted({n for n, _, _ in SPECIAL})
-    with _with_x64(dtype):
-        outs = {
-            n: np.asarray(
-                jax.jit(getattr(M, n))(jnp.asarray([x for m, x, _ in SPECIAL if m == n], dtype))
-            )
-            for n in names
-        }
-    pos = {n: 0 for n in names}
-    for name, x, want in SPECIAL:
-        got = outs[name][pos[name]]
-        pos[name] += 1
+    n = len(grid(dtype))
+    for k, (name, x, want) in enumerate(SPECIAL):
+        got = jitted(name, dtype)[n + 1 + k]
+        assert probe(dtype)[n + 1 + k] == x or np.isnan(x)
         if np.isnan(want):
             assert np.isnan(got), (name, x, got)
         else:
@@ -233,12 +247,11 @@ def test_special_values(dtype):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_tails(dtype):
-    with _with_x64(dtype):
-        erfc9 = float(jax.jit(M.erfc)(jnp.asarray(9.0, dtype)))
-        assert abs(erfc9 / float(mp.erfc(9)) - 1) < 2 * np.finfo(dtype).eps
-        lg = float(jax.jit(M.logistic)(jnp.asarray(-80.0, dtype)))
-        assert abs(lg / float(1 / (1 + mp.exp(80))) - 1) < 2 * np.finfo(dtype).eps
-        assert float(jax.jit(M.tanh)(jnp.asarray(-8.0, dtype))) != -1.0
+    eps = np.finfo(dtype).eps
+    at = {name: float(jitted(name, dtype)[-len(TAILS) + i]) for i, name in enumerate(TAILS)}
+    assert abs(at["erfc"] / float(mp.erfc(9)) - 1) < 2 * eps
+    assert abs(at["logistic"] / float(1 / (1 + mp.exp(80))) - 1) < 2 * eps
+    assert at["tanh"] != -1.0
 
 
 @pytest.mark.parametrize(
@@ -250,18 +263,21 @@ def test_tails(dtype):
     ],
 )
 def test_nan_and_jit(name, dtype):
-    xs = np.concatenate([grid(dtype)[::7], [np.nan]]).astype(dtype)
+    xs = probe(dtype)
+    b = jitted(name, dtype)
+    n = len(grid(dtype))
+    assert np.isnan(b[n])
+    # Eager: every 7th grid point and NaN.
+    sub = np.append(np.arange(0, n, 7), n)
     with _with_x64(dtype):
         f = getattr(M, name)
-        a = f(jnp.asarray(xs))
-        b = jax.jit(f)(jnp.asarray(xs))
+        a = f(jnp.asarray(xs[sub]))
         v = jax.jit(jax.vmap(f))(jnp.asarray(xs))
-    assert np.isnan(np.asarray(b)[-1])
     # Op-by-op (eager) and fused (jit) code may differ in the last bit where
     # the compiler contracts a*b + c into a fused multiply-add; both are
     # within the accuracy bound, so allow one ulp between them.
-    np.testing.assert_array_max_ulp(np.asarray(a), np.asarray(b), maxulp=1)
-    np.testing.assert_array_max_ulp(np.asarray(v), np.asarray(b), maxulp=1)
+    np.testing.assert_array_max_ulp(np.asarray(a), b[sub], maxulp=1)
+    np.testing.assert_array_max_ulp(np.asarray(v), b, maxulp=1)
 
 
 def _loop_fusions(f, shape, dtype):
@@ -273,25 +289,34 @@ def _loop_fusions(f, shape, dtype):
 
 @pytest.mark.skipif(jax.default_backend() != "cpu", reason="fusion structure of XLA:CPU")
 @pytest.mark.parametrize(
-    "name,dtype,shape",
+    "name,dtype,size",
     [
-        lane(n, d, s, fast=d == "float32" and s == (1000,), id=f"{n}-{d}-{s[0]}")
+        lane(n, d, s, fast=d == "float32" and s == "probe", id=f"{n}-{d}-{s}")
         for n in sorted(REF)
         for d in ("float32", "float64")
-        for s in ((1000,), (1 << 22,))
+        for s in ("probe", 1 << 22)
     ],
 )
-def test_one_loop_fusion(name, dtype, shape):
+def test_one_loop_fusion(name, dtype, size):
     # Every function must compile to a single elementwise loop: a split
     # materialises full-size intermediates (XLA:CPU will not duplicate a
     # producer with several users into several fusions when its cost model
     # says recomputing it is dearer; see the implementation notes in elementary).
+    # The small size is the probe's (a few thousand points), whose executable the
+    # value tests compile anyway.
+    shape = probe(dtype).shape if size == "probe" else (size,)
     assert _loop_fusions(getattr(M, name), shape, dtype) == (1, 1)
 
 
 @pytest.mark.skipif(jax.default_backend() != "cpu", reason="fusion structure of XLA:CPU")
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("name", sorted(REF))
+@pytest.mark.parametrize(
+    "name,dtype",
+    [
+        lane(n, d, fast=d == "float32", id=f"{n}-{d}")
+        for n in sorted(REF)
+        for d in ("float32", "float64")
+    ],
+)
 def test_one_loop_fusion_in_expression(name, dtype):
     f = getattr(M, name)
     assert _loop_fusions(lambda x: x * f(x) + 1.0, (1 << 22,), dtype) == (1, 1)
