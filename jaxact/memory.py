@@ -37,15 +37,20 @@ Body = Literal["dot_act", "act_dot"]
 RESIDUAL_SIZE = 1 << 16
 
 
-def _input(n: int, dtype: Any) -> Array:
-    # Both signs, zero and a spread of magnitudes, so no branch is constant-folded.
-    return jnp.linspace(-8.0, 8.0, n, dtype=jnp.float32).astype(dtype)
+def _pullback_leaves(fn: Callable[[Array], Array], x: Any) -> list[Any]:
+    # What a jitted ``jax.vjp`` returns is fixed when it is traced (the compiler cannot
+    # change which arrays cross the jit boundary), so abstract evaluation gives it
+    # without compiling or running anything.
+    _, pullback = jax.eval_shape(lambda v: jax.vjp(fn, v), x)
+    return jax.tree_util.tree_leaves(pullback)
 
 
-def residuals(fn: Callable[[Array], Array], x: Array) -> list[tuple[str, tuple[int, ...]]]:
-    """The (dtype, shape) of every array the pullback of ``jax.vjp(fn, x)`` keeps (under jit)."""
-    _, pullback = jax.jit(lambda v: jax.vjp(fn, v))(x)
-    return [(str(leaf.dtype), tuple(leaf.shape)) for leaf in jax.tree_util.tree_leaves(pullback)]
+def residuals(fn: Callable[[Array], Array], x: Any) -> list[tuple[str, tuple[int, ...]]]:
+    """The (dtype, shape) of every array the pullback of ``jax.vjp(fn, x)`` keeps (under jit).
+
+    ``x`` may be an array or a ``jax.ShapeDtypeStruct``: nothing is compiled or run.
+    """
+    return [(str(leaf.dtype), tuple(leaf.shape)) for leaf in _pullback_leaves(fn, x)]
 
 
 def residual_bytes(
@@ -53,8 +58,9 @@ def residual_bytes(
 ) -> float:
     """Bytes per input element that ``fn`` saves for its backward pass.
 
-    The sum of ``nbytes`` over the leaves of the ``jax.vjp`` pullback, computed
-    under ``jit`` on ``size`` elements spanning [-8, 8], divided by ``size``.
+    The sum of ``nbytes`` over the leaves of the ``jax.vjp`` pullback, as ``jit``
+    returns it (found by abstract evaluation: nothing is compiled or run), on
+    ``size`` elements, divided by ``size``.
     Scalars (parameters) count but vanish at this size.
 
     Args:
@@ -65,9 +71,8 @@ def residual_bytes(
     Returns:
       Bytes per element (4.0 = one float32 array the size of the input).
     """
-    x = _input(size, dtype)
-    _, pullback = jax.jit(lambda v: jax.vjp(fn, v))(x)
-    total = sum(leaf.nbytes for leaf in jax.tree_util.tree_leaves(pullback))
+    leaves = _pullback_leaves(fn, jax.ShapeDtypeStruct((size,), jnp.dtype(dtype)))
+    total = sum(int(np.prod(leaf.shape)) * jnp.dtype(leaf.dtype).itemsize for leaf in leaves)
     return float(total) / size
 
 

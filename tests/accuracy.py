@@ -2,7 +2,8 @@
 
 Used by ``tests/test_accuracy.py`` (over the ``MP_REFS`` of the family tests) and
 by ``benchmarks/accuracy.py``. For every elementwise activation and dtype it
-evaluates f, f' and f'' (``jit(vmap(grad(...)))``) on a grid of nasty inputs and
+evaluates f, f' and f'' (``jit(vmap(grad(...)))``, and f' once more in forward mode)
+on a grid of nasty inputs and
 counts, against the mpmath truth:
 
 * ``nonfinite``: inf/NaN where the truth is a finite number of the dtype;
@@ -56,15 +57,26 @@ REPRESENTATIVES = tuple(
 )
 
 
-def lane(*values: Any, fast: bool, id: str | None = None) -> Any:
-    """``pytest.param(*values)``, marked slow unless ``fast``."""
-    return pytest.param(*values, marks=() if fast else (pytest.mark.slow,), id=id)
+def lane(*values: Any, fast: bool, id: str | None = None, group: str | None = None) -> Any:
+    """``pytest.param(*values)``, marked slow unless ``fast``.
+
+    ``group``: the registry row the case is about. Under ``pytest -n N --dist loadgroup``
+    (the README's command) the cases of one row run on one worker, where they share
+    the row's compiled programs (:func:`evaluate`).
+    """
+    marks = [] if fast else [pytest.mark.slow]
+    if group is not None:
+        marks.append(pytest.mark.xdist_group(group))
+    return pytest.param(*values, marks=marks, id=id)
 
 
 # Bounds in ulps for f, f', f'' (float32 and float64), and for the half sweeps.
 BOUNDS = {"f": 2.0, "d1": 4.0, "d2": 16.0}
 HALF_BOUND = 1.0
 ORDERS = ("f", "d1", "d2")
+# With f' in forward mode: what one grid program computes (and what other tests ask
+# for, so that they reuse it).
+ALL_ORDERS = (*ORDERS, "d1_fwd")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -130,21 +142,72 @@ def truth(ref: Ref, x: float, order: str) -> Any:
     return _truths(ref, x)[ORDERS.index(order)]
 
 
+# Every evaluation of a scalar activation runs on vectors of this length (padded), so
+# that one compiled program per (function, parameters, dtype) serves the grid, the
+# half-precision sweeps and their float64 references, the limits, the kinks and the
+# generic tests' derivative references (tests of one row share a worker: ``lane``'s
+# ``group`` and ``--dist loadgroup``).
+KERNEL_SIZE = 1 << 16
+
+
+# (fn, params, dtype name) -> (orders, compiled program); one program per key, replaced
+# only by a request for orders it does not compute.
+_KERNELS: dict[tuple[Any, ...], tuple[frozenset[str], Callable[..., Any]]] = {}
+
+
+def _kernel(
+    fn: Callable[..., Any], params: Mapping[str, Any], dtype: Any, orders: Sequence[str]
+) -> Any:
+    key = (fn, tuple(sorted(params.items())), np.dtype(dtype).name)
+    have = _KERNELS.get(key)
+    if have is not None and set(orders) <= have[0]:
+        return have[1]
+    kw = dict(params)
+
+    def f(x: Any) -> Any:
+        return fn(x, **kw)
+
+    d1 = jax.grad(f)
+    funcs = {
+        "f": f,
+        "d1": d1,
+        "d2": jax.grad(d1),
+        "d1_fwd": lambda x: jax.jvp(f, (x,), (jnp.ones_like(x),))[1],
+    }
+    wanted = frozenset(orders) | (have[0] if have is not None else frozenset())
+    program = jax.jit(lambda x: {o: jax.vmap(funcs[o])(x) for o in wanted})
+    _KERNELS[key] = (wanted, program)
+    return program
+
+
 def evaluate(
     fn: Callable[..., Any],
     xs: np.ndarray,
-    params: Mapping[str, float],
+    params: Mapping[str, Any] | None = None,
     orders: Sequence[str] = ORDERS,
-) -> dict:
-    """f, f' and f'' (those in ``orders``) of a scalar activation over xs, in xs's dtype."""
+) -> dict[str, np.ndarray]:
+    """f, f' (reverse mode), f'' and, as ``"d1_fwd"``, f' in forward mode of a scalar
+    activation over xs, in xs's dtype (float64 under ``jax.enable_x64``).
 
-    def f(x: Any) -> Any:
-        return fn(x, **params)
-
-    d1 = jax.grad(f)
-    funcs = {"f": f, "d1": d1, "d2": jax.grad(d1)}
-    x = jnp.asarray(xs)
-    return {o: np.asarray(jax.jit(jax.vmap(funcs[o]))(x)) for o in orders}
+    One compiled program per (fn, params, dtype) for the whole test session (a
+    later request for orders it lacks compiles one that has them all): xs is
+    evaluated in chunks of ``KERNEL_SIZE`` (the last one padded with zeros).
+    """
+    xs = np.asarray(xs)
+    kernel = _kernel(fn, params or {}, xs.dtype, orders)
+    n = xs.size
+    chunks = []
+    with jax.enable_x64(xs.dtype == np.float64):
+        for start in range(0, max(n, 1), KERNEL_SIZE):
+            part = xs.ravel()[start : start + KERNEL_SIZE]
+            pad = np.zeros(KERNEL_SIZE, xs.dtype)
+            pad[: part.size] = part
+            out = kernel(jnp.asarray(pad))
+            chunks.append({o: np.asarray(out[o])[: part.size] for o in orders})
+    return {
+        o: np.concatenate([c[o] for c in chunks]).reshape(xs.shape) if n else np.zeros_like(xs)
+        for o in orders
+    }
 
 
 @dataclasses.dataclass
@@ -221,14 +284,16 @@ def score(
 
 def run_grid(fn: Callable[..., Any], ref: Ref, dtype: Any, name: str = "") -> dict[str, Score]:
     """Scores f, f', f'' of ``fn`` (called ``name``) on the grid of ``dtype`` (float32/64)."""
-    with jax.enable_x64(np.dtype(dtype) == np.float64):
-        xs = grid(dtype)
-        got = evaluate(fn, xs, ref.params)
+    xs = grid(dtype)
+    got = evaluate(fn, xs, ref.params, ALL_ORDERS)
     coded = name in PIECEWISE_LINEAR
-    return {
+    out = {
         order: score(ref, xs, got[order], order, zero_at_nan=coded and order == "d2")
         for order in ORDERS
     }
+    # Forward mode (jvp, what jacfwd and forward-over-reverse use) to the same bounds.
+    out["d1_fwd"] = score(ref, xs, got["d1_fwd"], "d1")
+    return out
 
 
 def half_sweep(
@@ -243,7 +308,7 @@ def half_sweep(
     bits = np.arange(1 << 16, dtype=np.uint16)
     xs = bits.view(jnp.dtype(dtype))
     got = evaluate(fn, xs, params, ("f", "d1"))
-    with jax.enable_x64(True), np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):
         ref = evaluate(fn, xs.astype(np.float64), params, ("f", "d1"))
     with np.errstate(all="ignore"):
         return _half_scores(xs, got, ref, dtype)
@@ -290,6 +355,10 @@ def _half_scores(xs: np.ndarray, got: dict, ref: dict, dtype: Any) -> dict:
 Exceptions = Mapping[tuple[str, str, str], tuple[float, str]]
 
 
+# The forward-mode first derivative is held to the reverse-mode one's bounds and exceptions.
+_ORDER_OF = {"d1_fwd": "d1"}
+
+
 def _allowed(exceptions: Exceptions | None, key: tuple[str, str, str], default: float) -> float:
     return (exceptions or {}).get(key, (default,))[0]
 
@@ -310,10 +379,10 @@ def check_grid(
     """
     dt = jnp.dtype(dtype)
     for order, s in run_grid(fn, ref, dt, name).items():
-        key = (name, dt.name, order)
+        key = (name, dt.name, _ORDER_OF.get(order, order))
         assert s.points > 0, (name, order)
         assert s.bad == _allowed(bad_exceptions, key, 0), (name, order, s)
-        assert s.ulp <= _allowed(ulp_exceptions, key, BOUNDS[order]), (name, order, s)
+        assert s.ulp <= _allowed(ulp_exceptions, key, BOUNDS[key[2]]), (name, order, s)
 
 
 def check_half(
@@ -332,7 +401,7 @@ def check_half(
     """
     dt = jnp.dtype(dtype)
     for order, (bad, ulp, worst_x) in half_sweep(fn, dt, ref.params).items():
-        key = (name, dt.name, order)
+        key = (name, dt.name, _ORDER_OF.get(order, order))
         assert bad == _allowed(bad_exceptions, key, 0), (name, order, bad, worst_x)
         assert ulp <= _allowed(ulp_exceptions, key, HALF_BOUND), (name, order, ulp, worst_x)
 

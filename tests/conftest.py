@@ -1,10 +1,32 @@
-"""Test configuration: strict dtype promotion for every test."""
+"""Test configuration: strict dtype promotion for every test, and no tracer outlives the tests."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
 
 import jax
 import pytest
 
 
 @pytest.fixture(autouse=True)
-def _strict_promotion():
+def _strict_promotion() -> Iterator[None]:
     with jax.numpy_dtype_promotion("strict"):
         yield
+
+
+def live_tracers() -> list[jax.core.Tracer]:
+    """The tracers still alive after a full garbage collection."""
+    gc.collect()
+    return [o for o in gc.get_objects() if isinstance(o, jax.core.Tracer)]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_tracer_leaks() -> Iterator[None]:
+    # Every test of the session (each worker's share under xdist) has traced its
+    # functions under jit, grad, vmap, scan, remat...: a tracer a function kept (a
+    # leak) is still on the heap at the end. One scan of the heap, instead of
+    # jax.checking_leaks at every trace exit (seconds per function).
+    yield
+    live = live_tracers()
+    assert not live, f"{len(live)} tracers outlived their trace, e.g. {live[:3]}"

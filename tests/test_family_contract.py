@@ -3,10 +3,6 @@
 Each family test module ``tests/test_<family>.py`` holds the facts of its
 activations; the test bodies live here, one of each:
 
-* ``LIMITS``: name -> (f(-inf), f(+inf), f'(-inf), f'(+inf), f''(-inf), f''(+inf)),
-  NaN where there is no limit. Every elementwise row of the registry has one.
-  NaN in gives NaN out for f, f' and f'' (f'' of the piecewise-linear rows is 0:
-  their backward pass keeps a one-byte code that carries no derivative).
 * ``PARAM_CASES``: :class:`tests.accuracy.ParamCase` rows, derivatives in the
   numeric parameters (and mixed partials) against mpmath jets.
 * ``BAD_ARGS``: ``(name, exception, argument, kwargs)``: ``jaxact.<name>`` called
@@ -14,84 +10,37 @@ activations; the test bodies live here, one of each:
   with a message that names the function and the argument.
 
 The generic properties that need no per-activation data (shapes, dtypes, bad
-``x``, transforms, kinks) are in ``tests/test_generic.py``.
+``x``, transforms, kinks) are in ``tests/test_generic.py``; ``LIMITS`` (the limits
+at +-inf and NaN) are checked with the mpmath grid in ``tests/test_accuracy.py``,
+from the same compiled programs.
 """
 
 from __future__ import annotations
 
-import functools
 import importlib
-import math
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import mpmath as mp
-import numpy as np
 import pytest
 
 from jaxact import registry
 from tests import mpjet
-from tests.accuracy import PIECEWISE_LINEAR, REPRESENTATIVES, ParamCase, lane, raises_named
+from tests.accuracy import ParamCase, lane, raises_named
 
 MODULES = {
     family: importlib.import_module(f"tests.test_{family}") for family in registry.families()
 }
 ELEMENTWISE = [n for n, s in registry.SPECS.items() if s.kind == "elementwise"]
-LIMITS = {n: row for m in MODULES.values() for n, row in getattr(m, "LIMITS", {}).items()}
 PARAM_CASES: list[ParamCase] = [c for m in MODULES.values() for c in getattr(m, "PARAM_CASES", [])]
 BAD_ARGS = [row for m in MODULES.values() for row in getattr(m, "BAD_ARGS", [])]
-LIMIT_FAMILIES = [f for f in registry.families() if hasattr(MODULES[f], "LIMITS")]
 
 
 def _first_of_family(case: ParamCase) -> bool:
     """Whether the case is its family's first parameter case (the fast lane's)."""
     family = registry.SPECS[case.name].family
     return case is next(c for c in PARAM_CASES if registry.SPECS[c.name].family == family)
-
-
-DTYPES = ["float32", "float64"]
-
-
-def test_every_elementwise_row_has_limits() -> None:
-    assert sorted(LIMITS) == sorted(ELEMENTWISE)
-    for name, row in LIMITS.items():
-        assert registry.SPECS[name].family in LIMIT_FAMILIES and len(row) == 6, name
-
-
-def _close(got: float, want: float, dtype: str) -> bool:
-    if math.isnan(want):
-        return math.isnan(got)
-    w = float(np.asarray(want, dtype))  # the limit rounded to the dtype
-    return got == w or abs(got - w) <= 2 * float(np.finfo(dtype).eps) * abs(w)
-
-
-@pytest.mark.parametrize(
-    "name,dtype",
-    # Every row in float32; float64 for one row per family (the mpmath grid checks
-    # every row's f, f', f'' at +-inf and NaN in float64 too, to its ulp bounds).
-    [
-        lane(n, d, fast=n in REPRESENTATIVES and d == DTYPES[0], id=f"{n}-{d}")
-        for n in ELEMENTWISE
-        for d in DTYPES
-        if d == DTYPES[0] or n in REPRESENTATIVES
-    ],
-)
-def test_limits_and_nan(name: str, dtype: str) -> None:
-    spec = registry.SPECS[name]
-    f = functools.partial(spec.fn, **spec.params)
-    d1 = jax.grad(f)
-    kernel = jax.jit(lambda xs: [jax.vmap(g)(xs) for g in (f, d1, jax.grad(d1))])
-    with jax.enable_x64(dtype == "float64"):
-        got = kernel(jnp.asarray([-np.inf, np.inf, np.nan], dtype))
-    for order, values in enumerate(got):
-        lo, hi, at_nan = (float(v) for v in values)
-        want = LIMITS[name][2 * order : 2 * order + 2]
-        assert _close(lo, want[0], dtype) and _close(hi, want[1], dtype), (name, order, lo, hi)
-        if order == 2 and name in PIECEWISE_LINEAR:
-            assert at_nan == 0.0, (name, order, at_nan)
-        else:
-            assert math.isnan(at_nan), (name, order, at_nan)
 
 
 def _mp_params(case: ParamCase, jet_of: str | None = None) -> dict[str, Any]:

@@ -1,19 +1,15 @@
 """Generic tests run for every row of the name registry.
 
 Shapes and dtypes, agreement of jit/vmap/grad/jacfwd/jacrev/hessian/checkpoint/
-scan, single tracing, no tracer leaks, abstract evaluation of huge inputs,
-second-order gradient checks in float64, the pinned kink values, NaN
-propagation and bad-input errors.
+scan, single tracing, abstract evaluation of huge inputs, the pinned kink values
+and bad-input errors. Tracer leaks: the end-of-session heap scan of
+``tests/conftest.py`` (checked here to see a leak).
 """
 
 from __future__ import annotations
 
 import functools
-import gc
 import inspect
-import pathlib
-import subprocess
-import sys
 from typing import Any
 
 import chex
@@ -22,10 +18,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from jax import lax
-from jax.test_util import check_grads
 
 from jaxact._src import registry
-from tests.accuracy import REPRESENTATIVES, lane
+from tests.accuracy import ALL_ORDERS, ORDERS, REPRESENTATIVES, evaluate, lane
+from tests.conftest import live_tracers
 
 SPECS = registry.SPECS
 NAMES = list(SPECS)
@@ -68,61 +64,62 @@ def sample(shape: tuple[int, ...] = (4, 6), dtype: Any = jnp.float32, seed: int 
     return x.astype(dtype)
 
 
-@pytest.mark.parametrize(
-    "name,dtype",
-    [
-        lane(
-            n,
-            d,
-            fast=n in REPRESENTATIVES and (d == DTYPES[0] or n == "silu"),
-            id=f"{n}-{jnp.dtype(d).name}",
-        )
-        for n in NAMES
-        for d in DTYPES
-    ],
-)
-def test_shape_and_dtype(name: str, dtype: Any) -> None:
-    x = sample(dtype=dtype)
-    y = call(name, x)
-    chex.assert_type(y, dtype)
-    if name == "crelu":
-        chex.assert_shape(y, (4, 12))
-    elif SPECS[name].kind == "elementwise" or name in ("softmax", "log_softmax", "softmin"):
-        chex.assert_shape(y, x.shape)
-    chex.assert_tree_all_finite(y.astype(jnp.float32))
-
-
-@pytest.mark.parametrize("name", [lane(n, fast=n in FAST) for n in NAMES])
-def test_float64_kept(name: str) -> None:
-    with jax.enable_x64(True):
-        y = call(name, sample().astype(jnp.float64))
-        chex.assert_type(y, jnp.float64)
-
-
-@pytest.mark.parametrize("name", [lane(n, fast=n in REPRESENTATIVES) for n in ELEMENTWISE])
-def test_integer_input_promoted_like_jax_nn(name: str) -> None:
-    x = jnp.arange(-3, 3)
-    y = call(name, x)
-    if name in ("identity", "relu", "hard_tanh"):  # jax.nn keeps integers here
-        assert y.dtype == x.dtype and y.dtype == getattr(jax.nn, name)(x).dtype, name
-    else:  # jax.nn promotes (or raises: sigmoid, silu); jaxact promotes
-        assert jnp.issubdtype(y.dtype, jnp.floating), name
-
-
-def _scalar_fn(name: str):
+def _scalar_fn(name: str) -> Any:
     return lambda v: call(name, v)
 
 
+def _shape_and_dtype(name: str, x: Any, y: Any) -> None:
+    assert y.dtype == x.dtype, (name, y.dtype, x.dtype)
+    if name == "crelu":
+        assert y.shape == (*x.shape[:-1], 2 * x.shape[-1]), (name, y.shape)
+    elif SPECS[name].kind == "elementwise" or name in ("softmax", "log_softmax", "softmin"):
+        assert y.shape == x.shape, (name, y.shape)
+
+
 @functools.cache
-def _d1_kernel(name: str) -> Any:
-    """jit(vmap(grad f)), compiled once per process and shared by the tests below."""
-    return jax.jit(jax.vmap(jax.grad(_scalar_fn(name))))
+def _jitted(name: str) -> Any:
+    """jit of the row's call, traced at most once per dtype (chex's trace counter)."""
+    return jax.jit(chex.assert_max_traces(lambda v: call(name, v), n=1))
 
 
-@pytest.mark.parametrize("name", [lane(n, fast=n in REPRESENTATIVES) for n in NAMES])
-def test_jit_agrees(name: str) -> None:
+@pytest.mark.parametrize("name", [lane(n, fast=n in REPRESENTATIVES, group=n) for n in NAMES])
+def test_call(name: str) -> None:
+    """Shapes and dtypes kept (float32, bfloat16, float16, float64), values finite, jit
+    agrees with eager and traces once, integers promoted like jax.nn.
+
+    Elementwise rows check bfloat16/float16/float64 abstractly (``jax.eval_shape``):
+    their values in those dtypes are the half-precision sweeps' (every bit pattern) and
+    the float64 grid's; the vector-valued rows run in every dtype.
+    """
     x = sample()
-    np.testing.assert_allclose(jax.jit(_scalar_fn(name))(x), call(name, x), rtol=2e-6, atol=1e-7)
+    y = call(name, x)  # eager
+    _shape_and_dtype(name, x, y)
+    chex.assert_tree_all_finite(y)
+    chex.clear_trace_counter()
+    for seed in range(3):
+        got = _jitted(name)(sample(seed=seed))
+        if seed == 0:
+            np.testing.assert_allclose(got, y, rtol=2e-6, atol=1e-7)
+    elementwise = SPECS[name].kind == "elementwise"
+    for dtype in (jnp.bfloat16, jnp.float16):
+        xd = x.astype(dtype)
+        if elementwise:
+            _shape_and_dtype(name, xd, jax.eval_shape(lambda v: call(name, v), xd))
+        else:
+            yd = jax.jit(lambda v: call(name, v))(xd)
+            _shape_and_dtype(name, xd, yd)
+            chex.assert_tree_all_finite(yd.astype(jnp.float32))
+    with jax.enable_x64(True):
+        x64 = jax.ShapeDtypeStruct(x.shape, jnp.float64)
+        chex.assert_type(jax.eval_shape(lambda v: call(name, v), x64), jnp.float64)
+    if elementwise:
+        ints = jax.ShapeDtypeStruct((6,), jnp.int32)
+        yi = jax.eval_shape(lambda v: call(name, v), ints)
+        if name in ("identity", "relu", "hard_tanh"):  # jax.nn keeps integers here
+            nn_fn = getattr(jax.nn, name)
+            assert yi.dtype == ints.dtype and yi.dtype == jax.eval_shape(nn_fn, ints).dtype, name
+        else:  # jax.nn promotes (or raises: sigmoid, silu); jaxact promotes
+            assert jnp.issubdtype(yi.dtype, jnp.floating), name
 
 
 def _transforms(f: Any, second: bool) -> Any:
@@ -152,24 +149,35 @@ def _transforms(f: Any, second: bool) -> Any:
     return jax.jit(all_of)
 
 
-@pytest.mark.parametrize("name", [lane(n, fast=n in FAST) for n in ELEMENTWISE])
+@pytest.mark.parametrize("name", [lane(n, fast=n in FAST, group=n) for n in ELEMENTWISE])
 def test_transforms_elementwise(name: str) -> None:
+    """jacfwd, jacrev, grad of checkpoint, grad in a scan body (and on one row per family
+    and kind the second-order compositions) agree with the reverse-mode derivative.
+
+    On the other rows the same program is traced, not compiled: a transform a row's
+    rule cannot take (a non-linear tangent, a Python branch on a tracer, a leaked
+    tracer) fails at trace time; the values of the transforms are the same rule
+    machinery checked on the representatives, and every row's reverse- and forward-mode
+    f' and its f'' are on the mpmath grid (``tests/test_accuracy.py``).
+    """
     f = _scalar_fn(name)
     x = sample().ravel()
-    d1 = _d1_kernel(name)(x)
-    tol = {"rtol": 1e-5, "atol": 1e-6}
-    # Eager (op by op) and jitted grad agree with the forward-mode Jacobian.
-    np.testing.assert_allclose(jax.vmap(jax.grad(f))(x), d1, rtol=2e-6, atol=1e-7)
-    # The second-order compositions (fwd-over-rev, fwd-over-fwd, rev-over-fwd) exercise
-    # the rule machinery, the same for every row of a family: one row per family and
-    # kind; every row's f'' itself is checked against mpmath by the accuracy grid.
     second = name in REPRESENTATIVES
-    got = _transforms(f, second)(x, x[:8])
+    bundle = _transforms(f, second)
+    if not second:
+        jax.make_jaxpr(bundle)(x, x[:8])
+        return
+    spec = SPECS[name]
+    d1 = jnp.asarray(evaluate(spec.fn, np.asarray(x), spec.params, ALL_ORDERS)["d1"])
+    tol = {"rtol": 1e-5, "atol": 1e-6}
+    # Eager (op by op) and jitted grad agree.
+    np.testing.assert_allclose(jax.vmap(jax.grad(f))(x), d1, rtol=2e-6, atol=1e-7)
+    got = bundle(x, x[:8])
     np.testing.assert_allclose(got["jacfwd"], d1, rtol=2e-6, atol=1e-7)
     d1 = d1[:8]
     for key in ("jacrev", "remat", "scanned"):
         np.testing.assert_allclose(got[key], d1, **tol, err_msg=key)
-    for key in ("hessian", "fwdfwd", "revfwd") if second else ():
+    for key in ("hessian", "fwdfwd", "revfwd"):
         np.testing.assert_allclose(got[key], got["d2"], **tol, err_msg=key)
     np.testing.assert_allclose(got["total"], got["sum"], rtol=1e-5)
 
@@ -204,49 +212,15 @@ def test_transforms_vector(name: str) -> None:
         np.testing.assert_allclose(got["vmap"][i], call(name, stacked[i]), rtol=1e-6, atol=1e-7)
 
 
-@pytest.mark.parametrize("name", [lane(n, fast=n in REPRESENTATIVES) for n in NAMES])
-def test_traced_once(name: str) -> None:
-    chex.clear_trace_counter()
-    f = jax.jit(chex.assert_max_traces(lambda v: call(name, v), n=1))
-    for seed in range(3):
-        f(sample(seed=seed)).block_until_ready()
-
-
-_LEAK_SCRIPT = """
-import gc, sys
-import jax, jax.numpy as jnp
-from tests.test_generic import NAMES, call, sample
-for name in NAMES:  # the forward and the backward trace of every row, in one jit each
-    jax.jit(jax.grad(lambda v: jnp.sum(call(name, v))))(sample()).block_until_ready()
-gc.collect()
-live = [o for o in gc.get_objects() if isinstance(o, jax.core.Tracer)]
-print("checked", len(NAMES), "live tracers", len(live))
-"""
-
-
-def test_no_tracer_leaks() -> None:
-    # After tracing every row, no tracer may be alive: one scan of the heap at the end
-    # (jax.checking_leaks scans it at every trace exit, ~2 s per row). A fresh
-    # interpreter, so that nothing else a test worker holds is counted.
-    root = pathlib.Path(__file__).resolve().parents[1]
-    out = subprocess.run(
-        [sys.executable, "-c", _LEAK_SCRIPT],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert f"checked {len(NAMES)} live tracers 0" in out.stdout, out.stdout
-
-
 def test_leaked_tracer_is_detected() -> None:
-    # The check above must be able to fail: a function that keeps its tracer.
-    kept = []
+    # The session's end-of-run scan (tests/conftest.py) must be able to fail: a function
+    # that keeps its tracer is seen, and once the tracer is released it is gone.
+    before = len(live_tracers())
+    kept: list[Any] = []
     jax.jit(lambda v: kept.append(v) or v)(jnp.ones(2))
-    gc.collect()
-    assert any(isinstance(o, jax.core.Tracer) for o in gc.get_objects())
+    assert len(live_tracers()) > before
+    kept.clear()
+    assert len(live_tracers()) == before
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -257,50 +231,31 @@ def test_huge_input_is_abstract(name: str) -> None:
     assert jaxpr.out_avals[0].shape[0] == 10**6
 
 
-# Numerical against automatic derivatives to order 2, in both modes: the rule
-# machinery again, on one smooth row per family (every row's f' and f'' are on the
-# mpmath grid, and test_transforms_elementwise checks fwd against rev for every row).
-@pytest.mark.parametrize(
-    "name", [lane(n, fast=n in ("silu", "sine")) for n in SMOOTH if n in REPRESENTATIVES]
-)
-def test_check_grads_order2_float64(name: str) -> None:
-    with jax.enable_x64(True):
-        x = sample((5,), seed=3).astype(jnp.float64)
-        # Jitted: the numerical and automatic derivatives of the whole function, each
-        # compiled once, instead of op-by-op dispatch of every primitive.
-        check_grads(jax.jit(lambda v: call(name, v)), (x,), order=2, modes=("fwd", "rev"), eps=1e-6)
-
-
 KINKED = [n for n, s in SPECS.items() if s.kinks]
 # The fast lane pins the kinks of the first kinked row of each family.
 KINK_REPS = tuple({SPECS[n].family: n for n in reversed(KINKED)}.values())[:4]
 
 
-@pytest.mark.parametrize("name", [lane(n, fast=n in KINK_REPS) for n in KINKED])
+@pytest.mark.parametrize("name", [lane(n, fast=n in KINK_REPS, group=n) for n in KINKED])
 def test_kinks(name: str) -> None:
     """Every pinned value of the registry, and that it is a one-sided limit there."""
     spec = SPECS[name]
     for order in sorted({k.order for k in spec.kinks}):
         kinks = [k for k in spec.kinks if k.order == order]
-        f = _scalar_fn(name)
-        for _ in range(order):
-            f = jax.grad(f)
-        for dtype in (jnp.float32, jnp.float64):
-            with jax.enable_x64(dtype == jnp.float64):
-                xs = np.asarray([k.x for k in kinks], dtype)
-                h = 1e-9 * np.maximum(1.0, np.abs(xs))
-                if dtype == jnp.float32:
-                    got = np.asarray(jax.vmap(f)(jnp.asarray(xs)))
-                else:
-                    pts = jnp.asarray(np.concatenate([xs, xs - h, xs + h]))
-                    got, left, right = np.split(np.asarray(jax.vmap(f)(pts)), 3)
+        for dtype in (np.float32, np.float64):
+            xs = np.asarray([k.x for k in kinks], dtype)
+            h = 1e-9 * np.maximum(1.0, np.abs(xs))
+            pts = np.concatenate([xs, xs - h, xs + h]) if dtype == np.float64 else xs
+            # The row's grid programs (tests.accuracy.evaluate), shared with its other tests.
+            values = evaluate(spec.fn, pts, spec.params, ALL_ORDERS)[ORDERS[order]]
+            got, left, right = np.split(values, 3) if dtype == np.float64 else (values, 0, 0)
             for i, k in enumerate(kinks):
                 want = float(np.asarray(k.value, dtype))
                 # Exact, up to the rounding of a pinned value that is itself computed
                 # (rational's f''(0)); the branches a policy chooses between differ by O(1).
                 tol = 2 * np.spacing(np.asarray(abs(want), dtype))
                 assert abs(float(got[i]) - want) <= tol, (name, k, dtype, float(got[i]))
-                if dtype == jnp.float64:
+                if dtype == np.float64:
                     # The convention picks a side: the value is the left or the right limit.
                     sides = (float(left[i]), float(right[i]))
                     close = [abs(k.value - v) <= 1e-6 * max(1.0, abs(v)) for v in sides]
