@@ -234,18 +234,36 @@ def _floats(tree: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _floats(v) if isinstance(v, Mapping) else float(v) for k, v in tree.items()}
 
 
+def _grad_norms(graph: _Graph, params: Any, rest: Any, x: Array, y: Array) -> dict[str, Array]:
+    grads = jax.grad(lambda p: _loss(graph, p, rest, x, y)[0])(params)
+    return monitor.grad_norms(grads)
+
+
+@functools.partial(jax.jit, static_argnames=("graph",))
+def _health(
+    params: Any, rest: Any, x_test: Array, x_train: Array, y_train: Array, *, graph: _Graph
+) -> tuple[Any, dict[str, Array]]:
+    model = nnx.merge(graph.graphdef, params, rest)
+    return monitor.nnx_health(model, x_test), _grad_norms(graph, params, rest, x_train, y_train)
+
+
 def evaluate_health(model: nnx.Module, data: Dataset) -> dict[str, Any]:
-    """The health monitor on the test set and per-layer gradient norms on the training set."""
-    x_test = jnp.asarray(data.x_test)
+    """The health monitor on the test set and per-layer gradient norms on the training set.
+
+    One compiled program (cached per architecture) for both: run eagerly, the
+    monitor and the backward pass compile each of their many small operations.
+    """
     graphdef, params, rest = split(model)
-    graph = _Graph(graphdef)
-    grads = jax.grad(
-        lambda p: _loss(graph, p, rest, jnp.asarray(data.x_train), jnp.asarray(data.y_train))[0]
-    )(params)
-    return {
-        "layers": _floats(monitor.nnx_health(model, x_test)),
-        "grad_norms": _floats(monitor.grad_norms(grads)),
-    }
+    with jax.numpy_dtype_promotion("standard"):
+        layers, norms = _health(
+            params,
+            rest,
+            jnp.asarray(data.x_test),
+            jnp.asarray(data.x_train),
+            jnp.asarray(data.y_train),
+            graph=_Graph(graphdef),
+        )
+    return {"layers": _floats(layers), "grad_norms": _floats(norms)}
 
 
 class _Checkpoints:
