@@ -236,6 +236,11 @@ def _grad_row(fn: Any, i: int) -> Any:
     return jax.grad(lambda v: fn(v)[i])
 
 
+@jax.jit
+def _top_logit(v: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+    return nz.log_softmax(v), _grad_row(nz.log_softmax, 0)(v), _grad_row(nz.softmax, 0)(v)
+
+
 @pytest.mark.parametrize(
     "dtype,x", [(jnp.float64, 37.43), (jnp.float32, 16.5), (jnp.float32, 20.0)]
 )
@@ -243,35 +248,55 @@ def test_log_softmax_saturated_top_logit(dtype: Any, x: float) -> None:
     with _x64(dtype), mp.workdps(50):
         v = jnp.asarray([x, 0.0], dtype)
         s = float(1 / (1 + mp.exp(mp.mpf(x))))  # sigma(-x)
-        y = nz.log_softmax(v)
+        y, g, gs = _top_logit(v)
         _check(y[0], -s, dtype, 2, 0, "top value")
         assert y[0] < 0
-        g = _grad_row(nz.log_softmax, 0)(v)
         _check(g, [s, -s], dtype, 4, 0, "top gradient")
         assert abs(float(g[0] + g[1])) <= 4 * float(jnp.finfo(dtype).eps) * s
-        gs = _grad_row(nz.softmax, 0)(v)  # sigma(x) sigma(-x)
+        # softmax's: sigma(x) sigma(-x)
         _check(gs, [s * (1 - s), -s * (1 - s)], dtype, 4, 0, "softmax gradient")
 
 
 def test_infinite_rows() -> None:
     x = jnp.asarray([[INF, 0.0, 1.0], [-INF, -INF, -INF], [INF, INF, 0.0]])
-    np.testing.assert_allclose(nz.softmax(x), [[1, 0, 0], [1 / 3] * 3, [0.5, 0.5, 0]], rtol=1e-7)
-    ls = nz.log_softmax(x)
+
+    @jax.jit
+    def run(x: jax.Array) -> Any:
+        grads = [
+            jax.grad(lambda v, fn=fn: jnp.sum(fn(v)[:, 0] * 2 + fn(v)[:, 1]))(x)
+            for fn in (nz.softmax, nz.log_softmax, nz.entmax15)
+        ]
+        return nz.softmax(x), nz.log_softmax(x), grads, nz.softmax1(x[1]), nz.sparsemax(x[0])
+
+    sm, ls, grads, sm1, sp = run(x)
+    np.testing.assert_allclose(sm, [[1, 0, 0], [1 / 3] * 3, [0.5, 0.5, 0]], rtol=1e-7)
     np.testing.assert_array_equal(ls[0], [0, -INF, -INF])
     np.testing.assert_allclose(ls[1], [-math.log(3)] * 3, rtol=1e-6)
-    for fn in (nz.softmax, nz.log_softmax, nz.entmax15):
-        g = jax.grad(lambda v, fn=fn: jnp.sum(fn(v)[:, 0] * 2 + fn(v)[:, 1]))(x)
-        assert np.all(np.isfinite(g)), (fn, g)
-    np.testing.assert_array_equal(nz.softmax1(x[1]), [0, 0, 0])
-    np.testing.assert_array_equal(nz.sparsemax(x[0]), [1, 0, 0])
+    for name, g in zip(("softmax", "log_softmax", "entmax15"), grads, strict=True):
+        assert np.all(np.isfinite(g)), (name, g)
+    np.testing.assert_array_equal(sm1, [0, 0, 0])
+    np.testing.assert_array_equal(sp, [1, 0, 0])
 
 
 def test_masks() -> None:
     with jax.enable_x64(True):
         x = jnp.asarray([[0.5, -1.0, 100.0, jnp.nan], [1.0, 2.0, 3.0, 4.0]], jnp.float64)
         m = jnp.asarray([[True, True, False, False], [False, False, False, False]])
-        y = nz.softmax(x, where=m)
-        ly = nz.log_softmax(x, where=m)
+        w = jnp.asarray([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+
+        @jax.jit
+        def run(x: jax.Array, m: jax.Array) -> Any:
+            return (
+                nz.softmax(x, where=m),
+                nz.log_softmax(x, where=m),
+                jax.grad(lambda v: jnp.sum(jnp.where(m, nz.log_softmax(v, where=m), 0) * w))(x),
+                jax.grad(lambda v: jnp.sum(nz.softmax(v, where=m)))(x),
+                jax.grad(lambda v: jnp.sum(nz.softmax(v, where=m) * jnp.arange(4.0)))(x),
+                nz.softmin(x, where=m),
+                nz.softmax(-x, where=m),
+            )
+
+        y, ly, g_ls, g_sum, g, smin, sm_neg = run(x, m)
         with mp.workdps(50):
             ref = mp_softmax(_mp([0.5, -1.0]))
             lref = mp_log_softmax(_mp([0.5, -1.0]))
@@ -282,18 +307,14 @@ def test_masks() -> None:
         np.testing.assert_array_equal(ly[0, 2:], [-INF, -INF])
         np.testing.assert_array_equal(ly[1], [-INF] * 4)
         p = np.asarray(ref, np.float64)
-        w = jnp.asarray([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
-        g = jax.grad(lambda v: jnp.sum(jnp.where(m, nz.log_softmax(v, where=m), 0) * w))(x)
-        np.testing.assert_allclose(g[0, :2], 1 - 2 * p, rtol=1e-14)
-        np.testing.assert_array_equal(g[0, 2:], [0, 0])
-        np.testing.assert_array_equal(g[1], [0, 0, 0, 0])
-        g = jax.grad(lambda v: jnp.sum(nz.softmax(v, where=m)))(x)
-        np.testing.assert_allclose(g, 0, atol=1e-16)
-        g = jax.grad(lambda v: jnp.sum(nz.softmax(v, where=m) * jnp.arange(4.0)))(x)
+        np.testing.assert_allclose(g_ls[0, :2], 1 - 2 * p, rtol=1e-14)
+        np.testing.assert_array_equal(g_ls[0, 2:], [0, 0])
+        np.testing.assert_array_equal(g_ls[1], [0, 0, 0, 0])
+        np.testing.assert_allclose(g_sum, 0, atol=1e-16)
         assert np.all(np.isfinite(g)) and np.all(g[:, 2:] == 0) and np.all(g[1] == 0)
         np.testing.assert_allclose(g[0, :2], [-p[0] * p[1], p[0] * p[1]], rtol=1e-14)
         # softmin with a mask equals softmax of -x with the same mask.
-        np.testing.assert_array_equal(nz.softmin(x, where=m), nz.softmax(-x, where=m))
+        np.testing.assert_array_equal(smin, sm_neg)
 
 
 @pytest.mark.parametrize("name", [lane(n, fast=n in ("softmax", "entmax15")) for n in FNS])
@@ -310,8 +331,10 @@ def test_log_softmax_hessian_symmetric() -> None:
     with jax.enable_x64(True):
         x = jnp.asarray([1.0, 2.1, 3.0, -1.5, 0.25, -40.0])
         w = jnp.asarray([0.3, -1.0, 2.0, 0.5, 1.0, -0.7])
-        h = jax.hessian(lambda v: jnp.sum(w * nz.log_softmax(v)))(x)
-        p = np.asarray(nz.softmax(x))
+        h, p = jax.jit(
+            lambda x: (jax.hessian(lambda v: jnp.sum(w * nz.log_softmax(v)))(x), nz.softmax(x))
+        )(x)
+        p = np.asarray(p)
         ref = -float(jnp.sum(w)) * (np.diag(p) - np.outer(p, p))
         assert np.all(np.isfinite(h))
         np.testing.assert_allclose(h, h.T, rtol=1e-13, atol=1e-300)
@@ -320,34 +343,53 @@ def test_log_softmax_hessian_symmetric() -> None:
 
 def test_sums_to_one() -> None:
     x = 5 * jax.random.normal(jax.random.key(1), (64, 33))
-    for name in ("softmax", "sparsemax", "entmax15", "entmax_bisect"):
-        np.testing.assert_allclose(jnp.sum(FNS[name](x), axis=-1), 1, atol=4e-6)
-    assert np.all(jnp.sum(nz.softmax1(x), axis=-1) <= 1)
-    np.testing.assert_allclose(jax.nn.logsumexp(nz.log_softmax(x), axis=-1), 0, atol=4e-6)
+    names = ("softmax", "sparsemax", "entmax15", "entmax_bisect")
+
+    @jax.jit
+    def run(x: jax.Array) -> Any:
+        sums = [jnp.sum(FNS[name](x), axis=-1) for name in names]
+        return sums, jnp.sum(nz.softmax1(x), axis=-1), jax.nn.logsumexp(nz.log_softmax(x), axis=-1)
+
+    sums, sum1, lse = run(x)
+    for name, total in zip(names, sums, strict=True):
+        np.testing.assert_allclose(total, 1, atol=4e-6, err_msg=name)
+    assert np.all(sum1 <= 1)
+    np.testing.assert_allclose(lse, 0, atol=4e-6)
 
 
 def test_sparsity_patterns() -> None:
     x = jnp.asarray([1.0, 0.5, -1.0, 0.7, -3.0])
-    np.testing.assert_array_equal(nz.sparsemax(x) > 0, [True, True, False, True, False])
-    np.testing.assert_allclose(nz.sparsemax(x), [0.6, 0.1, 0.0, 0.3, 0.0], atol=1e-7)
-    y = nz.entmax15(x)
+    fns = (nz.sparsemax, nz.entmax15, nz.entmax_bisect)
+    # Values and Jacobians of the three sparse maps in one program.
+    (sp, y, yb), jacs = jax.jit(lambda x: ([f(x) for f in fns], [jax.jacrev(f)(x) for f in fns]))(x)
+    np.testing.assert_array_equal(sp > 0, [True, True, False, True, False])
+    np.testing.assert_allclose(sp, [0.6, 0.1, 0.0, 0.3, 0.0], atol=1e-7)
     out, inn = np.array([2, 4]), np.array([0, 1, 3])
     assert np.all(y[out] == 0) and np.all(y[inn] > 0)
-    yb = nz.entmax_bisect(x)
     np.testing.assert_array_equal(yb == 0, y == 0)
     # Gradients vanish exactly outside the support.
-    for fn in (nz.sparsemax, nz.entmax15, nz.entmax_bisect):
-        j = jax.jacrev(fn)(x)
+    for j in jacs:
         assert np.all(j[out] == 0) and np.all(j[:, out] == 0)
 
 
 def test_float16_large_rows_finite_gradients() -> None:
     x = jax.random.normal(jax.random.key(0), (2**16,), jnp.float32)
-    for fn in (nz.log_softmax, nz.softmax, nz.entmax15):
-        g = jax.grad(lambda v, fn=fn: jnp.sum(fn(v)))(x.astype(jnp.float16))
+    fns = (nz.log_softmax, nz.softmax, nz.entmax15)
+
+    @jax.jit
+    def run(x: jax.Array) -> Any:
+        x16 = x.astype(jnp.float16)
+        return [
+            (
+                jax.grad(lambda v, fn=fn: jnp.sum(fn(v)))(x16),
+                fn(x16),
+                fn(x16.astype(jnp.float32)).astype(jnp.float16),
+            )
+            for fn in fns
+        ]
+
+    for fn, (g, y16, want) in zip(fns, run(x), strict=True):
         assert g.dtype == jnp.float16 and np.all(np.isfinite(g.astype(np.float32))), fn
-        y16 = fn(x.astype(jnp.float16))
-        want = fn(x.astype(jnp.float16).astype(jnp.float32)).astype(jnp.float16)
         np.testing.assert_array_equal(y16, want)
     for dtype in (jnp.bfloat16, jnp.float16):
         assert nz.softmax(jnp.zeros(3, dtype)).dtype == dtype
@@ -355,16 +397,26 @@ def test_float16_large_rows_finite_gradients() -> None:
 
 def test_axis_forms_and_errors() -> None:
     x = jax.random.normal(jax.random.key(2), (3, 4, 5))
-    for fn in (nz.log_softmax, nz.sparsemax):
-        a = fn(x, axis=(0, 2))
+    fns = (nz.log_softmax, nz.sparsemax)
+
+    @jax.jit
+    def run(x: jax.Array) -> Any:
         moved = jnp.moveaxis(x, 1, 0).reshape(4, 15)
-        want = jnp.moveaxis(fn(moved).reshape(4, 3, 5), 0, 1)
-        np.testing.assert_allclose(a, want, rtol=1e-6)
-        np.testing.assert_allclose(fn(x, axis=None), fn(x.ravel()).reshape(x.shape), rtol=1e-6)
+        pairs = []
+        for fn in fns:
+            want = jnp.moveaxis(fn(moved).reshape(4, 3, 5), 0, 1)
+            pairs.append((fn(x, axis=(0, 2)), want))
+            pairs.append((fn(x, axis=None), fn(x.ravel()).reshape(x.shape)))
+        return pairs, nz.softmax(x, axis=1), jax.nn.softmax(x, axis=1)
+
+    pairs, ours, theirs = run(x)
+    for got, want in pairs:
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    np.testing.assert_allclose(ours, theirs, rtol=2e-6)
+    for fn in fns:
         for bad in (3, -4, (0, 0)):
             with pytest.raises(ValueError, match=rf"{fn.__name__}.*'axis'"):
                 fn(x, axis=bad)
-    np.testing.assert_allclose(nz.softmax(x, axis=1), jax.nn.softmax(x, axis=1), rtol=2e-6)
     with pytest.raises(ValueError, match="softmax.*'where'"):
         nz.softmax(x, where=jnp.ones((2, 5), bool))
     with pytest.raises(TypeError, match="log_softmax.*'x'"):
@@ -374,27 +426,49 @@ def test_axis_forms_and_errors() -> None:
 def test_entmax_bisect_limits_and_alpha_derivative() -> None:
     with jax.enable_x64(True):
         x = jnp.asarray([1.0, 2.1, 3.0, -1.5, 0.25, 2.6])
-        np.testing.assert_allclose(nz.entmax_bisect(x, alpha=2.0), nz.sparsemax(x), atol=1e-14)
-        np.testing.assert_allclose(nz.entmax_bisect(x, 1.5), nz.entmax15(x), atol=1e-14)
-        np.testing.assert_allclose(nz.entmax_bisect(x, 1.0001), nz.softmax(x), atol=2e-4)
-        np.testing.assert_allclose(nz.entmax_bisect(x, 1.001), nz.softmax(x), atol=2e-3)
-        assert np.max(np.abs(nz.entmax_bisect(x, 1.001) - nz.softmax(x))) > 1e-5
+        xx = jnp.stack([x, -x])
+        al = jnp.asarray([[1.5], [2.0]])
+
+        @jax.jit
+        def limits(x: jax.Array) -> Any:
+            return (
+                nz.entmax_bisect(x, alpha=2.0),
+                nz.sparsemax(x),
+                nz.entmax_bisect(x, 1.5),
+                nz.entmax15(x),
+                nz.entmax_bisect(x, 1.0001),
+                nz.entmax_bisect(x, 1.001),
+                nz.softmax(x),
+                # One alpha per row (size 1 along the axis).
+                nz.entmax_bisect(jnp.stack([x, -x]), al)[1],
+                nz.sparsemax(-x),
+            )
+
+        e2, sp, e15, ent15, e10001, e1001, sm, row, sp_neg = limits(x)
+        np.testing.assert_allclose(e2, sp, atol=1e-14)
+        np.testing.assert_allclose(e15, ent15, atol=1e-14)
+        np.testing.assert_allclose(e10001, sm, atol=2e-4)
+        np.testing.assert_allclose(e1001, sm, atol=2e-3)
+        assert np.max(np.abs(e1001 - sm)) > 1e-5
+        np.testing.assert_allclose(row, sp_neg, atol=1e-14)
+
+        # d/dalpha in both modes; alpha is traced, so one program serves every alpha.
+        d_alpha = jax.jit(
+            lambda x, a: (
+                jax.jacfwd(nz.entmax_bisect, argnums=1)(x, a),
+                jax.jacrev(nz.entmax_bisect, argnums=1)(x, a),
+            )
+        )
         for alpha in ("1.25", "1.5", "2.0", "3.0"):
             with mp.workdps(DPS):
                 xs = _mp(x.tolist())
                 a = mp.mpf(alpha)
                 up, dn = mp_entmax(xs, a + STEP), mp_entmax(xs, a - STEP)
                 ref = [(u - d) / (2 * STEP) for u, d in zip(up, dn, strict=True)]
-            jac = jax.jacfwd(nz.entmax_bisect, argnums=1)(x, jnp.float64(float(alpha)))
-            jr = jax.jacrev(nz.entmax_bisect, argnums=1)(x, jnp.float64(float(alpha)))
+            jac, jr = d_alpha(x, jnp.float64(float(alpha)))
             scale = max(abs(float(r)) for r in ref)
             _check(jac, ref, jnp.float64, 64, 64 * scale, f"d/dalpha {alpha}")
             _check(jr, ref, jnp.float64, 64, 64 * scale, f"d/dalpha rev {alpha}")
-        # One alpha per row (size 1 along the axis).
-        xx = jnp.stack([x, -x])
-        al = jnp.asarray([[1.5], [2.0]])
-        yy = nz.entmax_bisect(xx, al)
-        np.testing.assert_allclose(yy[1], nz.sparsemax(-x), atol=1e-14)
         with pytest.raises(ValueError, match="entmax_bisect.*'alpha'"):
             nz.entmax_bisect(x, 1.0)
         with pytest.raises(ValueError, match="entmax_bisect.*'alpha'"):
@@ -414,29 +488,41 @@ def test_gumbel_softmax() -> None:
         nz.gumbel_softmax(key, logits)
     with pytest.raises(ValueError, match="gumbel_softmax.*'tau'"):
         nz.gumbel_softmax(logits, tau=0.0, key=key)
-    y = nz.gumbel_softmax(logits, key=key)
-    np.testing.assert_allclose(jnp.sum(y), 1, rtol=1e-6)
-    # The Gumbel-max trick: argmax frequencies follow softmax(logits).
-    batch = jnp.broadcast_to(logits, (20000, 4))
-    hard = nz.gumbel_softmax(batch, tau=0.5, hard=True, key=key)
-    assert set(np.unique(np.asarray(hard)).tolist()) == {0.0, 1.0}
-    np.testing.assert_array_equal(jnp.sum(hard, axis=-1), 1)
-    np.testing.assert_allclose(jnp.mean(hard, axis=0), [0.1, 0.2, 0.3, 0.4], atol=0.015)
-    # Straight-through: the hard sample has the soft sample's gradient.
     w = jnp.asarray([1.0, -2.0, 0.5, 3.0])
 
     def loss(v: jax.Array, tau: Any, hard: bool) -> jax.Array:
         return jnp.sum(w.astype(v.dtype) * nz.gumbel_softmax(v, tau, hard, key=key))
 
-    gs = jax.grad(loss)(logits, 0.7, False)
-    np.testing.assert_allclose(jax.grad(loss)(logits, 0.7, True), gs, rtol=1e-6)
+    @jax.jit
+    def run(logits: jax.Array) -> Any:
+        batch = jnp.broadcast_to(logits, (20000, 4))
+        return (
+            nz.gumbel_softmax(logits, key=key),
+            nz.gumbel_softmax(batch, tau=0.5, hard=True, key=key),
+            jax.grad(loss)(logits, 0.7, False),
+            jax.grad(loss)(logits, 0.7, True),
+        )
+
+    y, hard, gs, gh = run(logits)
+    np.testing.assert_allclose(jnp.sum(y), 1, rtol=1e-6)
+    # The Gumbel-max trick: argmax frequencies follow softmax(logits).
+    assert set(np.unique(np.asarray(hard)).tolist()) == {0.0, 1.0}
+    np.testing.assert_array_equal(jnp.sum(hard, axis=-1), 1)
+    np.testing.assert_allclose(jnp.mean(hard, axis=0), [0.1, 0.2, 0.3, 0.4], atol=0.015)
+    # Straight-through: the hard sample has the soft sample's gradient.
+    np.testing.assert_allclose(gh, gs, rtol=1e-6)
     assert abs(float(jnp.sum(gs))) < 1e-6
     # tau derivative against a central difference (float64).
     with jax.enable_x64(True):
         lg = logits.astype(jnp.float64)
-        gt = jax.grad(loss, argnums=1)(lg, jnp.float64(0.7), False)
         h = 1e-6
-        fd = (loss(lg, 0.7 + h, False) - loss(lg, 0.7 - h, False)) / (2 * h)
+
+        @jax.jit
+        def tau_grad(lg: jax.Array) -> Any:
+            gt = jax.grad(loss, argnums=1)(lg, jnp.float64(0.7), False)
+            return gt, (loss(lg, 0.7 + h, False) - loss(lg, 0.7 - h, False)) / (2 * h)
+
+        gt, fd = tau_grad(lg)
         np.testing.assert_allclose(gt, fd, rtol=1e-7)
 
 
