@@ -4,7 +4,8 @@ For every row of ``jaxact._src.layers.LEARNABLE``: linen and nnx have the same
 signature and defaults; accept the same arguments (same parameter names, shapes,
 initial values and outputs) and reject the same ones with the same exception and
 message (up to the "jaxact.linen"/"jaxact.nnx" prefix); and the layer computes
-the core function of its row with its transformed weights. The generic
+the core function of its row with its transformed weights, the nnx layer given the
+same parameters the same outputs and gradients. The generic
 ``Activation`` wrapper is checked on a sample of names that covers every kind of
 row (one per family, library presets, vector, random, required arguments).
 """
@@ -32,6 +33,12 @@ from jaxact._src import layers, registry
 from tests.accuracy import lane
 
 TABLE = sorted(layers.LEARNABLE)
+DTYPES = (jnp.float32, jnp.bfloat16)
+
+
+def _normal(shape: tuple[int, ...], scale: float = 2.5) -> jax.Array:
+    """Test inputs from numpy (jax.random.normal compiles a program per shape)."""
+    return jnp.asarray(scale * np.random.default_rng(7).standard_normal(shape), jnp.float32)
 
 
 def _channels(layer: str) -> bool:
@@ -94,16 +101,30 @@ def _fast_valid(layer: str, args: dict[str, Any]) -> bool:
 
 
 def _linen_params(module: nn.Module, x: jax.Array) -> dict[str, Any]:
-    return nn.meta.unbox(module.init(jax.random.key(0), x))["params"]
+    """The initial parameters. Under jit the forward that init runs is traced but not
+    compiled (its output is unused), so no program of the activation is built here."""
+    return nn.meta.unbox(jax.jit(module.init)(jax.random.key(0), x))["params"]
 
 
 def _nnx_params(module: nnx.Module) -> dict[str, Any]:
     return nnx.to_pure_dict(nnx.state(module, nnx.Param))
 
 
+def _nnx_apply(module: nnx.Module) -> Callable[[Any, jax.Array], jax.Array]:
+    """``f(params, x)``: the nnx module called with the pure parameter dict ``params``."""
+    graphdef, state, rest = nnx.split(module, nnx.Param, ...)
+
+    def f(p: Any, x: jax.Array) -> jax.Array:
+        new = jax.tree.map(lambda v: v, state)
+        nnx.replace_by_pure_dict(new, p)
+        return nnx.merge(graphdef, new, rest)(x)
+
+    return f
+
+
 def _input(args: dict[str, Any]) -> jax.Array:
     shape = (2, 3, 5) if args.get("num_channels") else (2, 4, 5)
-    return 2.5 * jax.random.normal(jax.random.key(7), shape)
+    return _normal(shape)
 
 
 @pytest.mark.parametrize(
@@ -126,7 +147,19 @@ def test_valid_arguments_agree(layer: str, args: dict[str, Any]) -> None:
     for name in ("num_channels", "axis", "logscale", *layers.KEYWORDS):
         if name in args:
             assert getattr(nmod, name) == getattr(lmod, name) == args[name]
-    chex.assert_trees_all_equal(lmod.apply({"params": lparams}, x), nmod(x))
+    # The keyword-only arguments act at call (compute dtype, stored dtype, sharded
+    # weights): the outputs agree. Equal parameters and positional arguments (initial
+    # values, channels, axis, logscale) give equal outputs by test_layer_computes_its_row.
+    if any(name in args for name in layers.KEYWORDS):
+        nf = _nnx_apply(nmod)
+
+        @jax.jit  # one program for both (an eager half-precision call compiles op by op)
+        def run(p: dict[str, Any], x: jax.Array) -> tuple[jax.Array, jax.Array]:
+            return lmod.apply({"params": p}, x), nf(p, x)
+
+        y, ny = run(lparams, x)
+        chex.assert_trees_all_equal(y, ny)
+        chex.assert_type(y, args.get("dtype") or jnp.float32)
 
 
 # ----------------------------------------------------------------------------
@@ -349,10 +382,12 @@ FAST_MATH = ("PReLU-5", "Snake-10")
     ],
 )
 def test_layer_computes_its_row(layer: str, args: dict[str, Any]) -> None:
+    """The linen layer computes its row's function of the transformed weights, and the
+    nnx layer given the same parameters computes the same outputs and gradients."""
     row = layers.LEARNABLE[layer]
     module = getattr(jl, layer)(**args)
-    x = 2.5 * jax.random.normal(jax.random.key(7), (4, 3, 5))
-    params = module.init(jax.random.key(0), x)["params"]
+    x = _normal((4, 3, 5))
+    params = _linen_params(module, x)
     # Initial values: the transform of the stored value is the default init.
     defaults = _signature(layer)[0]
     for w in layers.weights(layer, args.get("logscale", False)):
@@ -370,19 +405,46 @@ def test_layer_computes_its_row(layer: str, args: dict[str, Any]) -> None:
             kwargs[w.arg] = value.reshape(-1, 1) if value.ndim else value  # channels on axis 1
         return registry.FUNCTIONS[row.fn](x, **kwargs)
 
-    def loss(p: dict[str, Any]) -> jax.Array:
-        return jnp.sum(jnp.sin(module.apply({"params": p}, x)))
+    def linen(p: dict[str, Any], x: jax.Array) -> jax.Array:
+        return module.apply({"params": p}, x)
 
-    y, grads = jax.jit(lambda p: (module.apply({"params": p}, x), jax.grad(loss)(p)))(moved)
-    chex.assert_trees_all_close(y, reference(moved, x), rtol=1e-6, atol=1e-6)
+    nnx_ = _nnx_apply(getattr(jn, layer)(**args))
+
+    def grads(f: Callable[..., jax.Array], p: dict[str, Any], x: jax.Array) -> Any:
+        return jax.grad(lambda p, x: jnp.sum(jnp.sin(f(p, x))), argnums=(0, 1))(p, x)
+
+    # One program for the values (a program per call would compile the row's function
+    # once per dtype and derivative, per framework).
+    @jax.jit
+    def run(p: dict[str, Any], x: jax.Array) -> dict[str, Any]:
+        xb = x.astype(jnp.bfloat16)
+        return {
+            "y": linen(p, x),
+            "reference": reference(p, x),
+            "nnx": nnx_(p, x),
+            "bf16": linen(p, xb),
+            "nnx_bf16": nnx_(p, xb),
+            "grads": grads(linen, p, x),
+            "nnx_grads": grads(nnx_, p, x),
+        }
+
+    out = run(moved, x)
+    chex.assert_trees_all_close(out["y"], out["reference"], rtol=1e-6, atol=1e-6)
     # Gradients reach every entry of every parameter.
-    for name, g in grads.items():
+    for name, g in out["grads"][0].items():
         assert bool(jnp.all(jnp.isfinite(g))) and bool(jnp.all(g != 0)), (layer, name, g)
-    # bfloat16 input, float32 parameters: bfloat16 output; integers promoted; dtype forced.
-    chex.assert_type(module.apply({"params": moved}, x.astype(jnp.bfloat16)), jnp.bfloat16)
-    chex.assert_type(module.apply({"params": moved}, jnp.ones(x.shape, jnp.int32)), jnp.float32)
-    forced = module.clone(dtype=jnp.float32).apply({"params": moved}, x.astype(jnp.bfloat16))
-    chex.assert_type(forced, jnp.float32)
+    # bfloat16 input, float32 parameters: bfloat16 output; integers promoted; dtype forced
+    # (output types: traced, not compiled).
+    chex.assert_type(out["bf16"], jnp.bfloat16)
+    chex.assert_type(jax.eval_shape(linen, moved, jnp.ones(x.shape, jnp.int32)), jnp.float32)
+    forced = module.clone(dtype=jnp.float32)
+    xb = x.astype(jnp.bfloat16)
+    chex.assert_type(jax.eval_shape(forced.apply, {"params": moved}, xb), jnp.float32)
+    # nnx: the same outputs (bit for bit) and gradients (parameters and input).
+    chex.assert_trees_all_equal(out["nnx"], out["y"])
+    chex.assert_trees_all_equal(out["nnx_bf16"], out["bf16"])
+    chex.assert_trees_all_close(out["nnx_grads"], out["grads"], rtol=1e-6, atol=1e-6)
+    chex.assert_tree_all_finite(out["grads"])
 
 
 # ----------------------------------------------------------------------------
@@ -435,23 +497,35 @@ def test_activation_wrapper(name: str) -> None:
     fn = jaxact.get(name)
     params = _required(fn)
     random = layers.needs_key(name, params)
-    x32 = 2.5 * jax.random.normal(jax.random.key(7), (2, 3, 4))
+    x32 = _normal((2, 3, 4))
     lmod = jl.Activation(name, params)
     nmod = jn.Activation(name, rngs=nnx.Rngs(activation=1) if random else None, **params)
     assert lmod.params == nmod.params == params and lmod.fn == nmod.fn == name
     ref = nnx.Rngs(activation=1)
-    for dtype in (jnp.float32, jnp.bfloat16):
-        x = x32.astype(dtype)
-        key = ref.activation()
-        y, variables = lmod.init_with_output({"params": key, "activation": key}, x)
-        assert variables == {}, name  # no parameters
-        want = fn(x, **params, **({"key": key} if random else {}))
-        chex.assert_type(want, dtype)
-        chex.assert_trees_all_equal(nmod(x), want)
+    keys = [ref.activation() for _ in DTYPES]  # the keys nmod draws, call after call
+    graphdef, state = nnx.split(nmod)
+
+    # One program for both frameworks, the function and both dtypes.
+    @jax.jit
+    def run(x32: jax.Array, keys: list[jax.Array], state: Any) -> list[dict[str, Any]]:
+        model = nnx.merge(graphdef, state)
+        out = []
+        for dtype, key in zip(DTYPES, keys, strict=True):
+            x = x32.astype(dtype)
+            y, variables = lmod.init_with_output({"params": key, "activation": key}, x)
+            want = fn(x, **params, **({"key": key} if random else {}))
+            again = lmod.apply({}, x, rngs={"activation": key}) if random else y
+            out.append({"y": y, "variables": variables, "want": want, "again": again})
+            out[-1]["nnx"] = model(x)
+        return out
+
+    for dtype, o in zip(DTYPES, run(x32, keys, state), strict=True):
+        assert o["variables"] == {}, name  # no parameters
+        chex.assert_type(o["want"], dtype)
+        chex.assert_trees_all_equal(o["nnx"], o["want"])
         if random:  # linen folds the module path into the stream's key: same draw again
-            again = lmod.apply({}, x, rngs={"activation": key})
-            chex.assert_trees_all_equal_shapes_and_dtypes(y, want)
-            chex.assert_trees_all_equal(y, again)
+            chex.assert_trees_all_equal_shapes_and_dtypes(o["y"], o["want"])
+            chex.assert_trees_all_equal(o["y"], o["again"])
         else:
-            chex.assert_trees_all_equal(y, want)
-    assert registry.spec_of(name) is not None and math.isfinite(float(jnp.sum(want)))
+            chex.assert_trees_all_equal(o["y"], o["want"])
+    assert registry.spec_of(name) is not None and math.isfinite(float(jnp.sum(o["want"])))
