@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import functools
 import inspect
+import pathlib
+import subprocess
+import sys
 from typing import Any
 
 import chex
@@ -21,7 +24,6 @@ from jax import lax
 
 from jaxact._src import registry
 from tests.accuracy import ALL_ORDERS, ORDERS, REPRESENTATIVES, evaluate, lane
-from tests.conftest import live_tracers
 
 SPECS = registry.SPECS
 NAMES = list(SPECS)
@@ -212,15 +214,32 @@ def test_transforms_vector(name: str) -> None:
         np.testing.assert_allclose(got["vmap"][i], call(name, stacked[i]), rtol=1e-6, atol=1e-7)
 
 
+_LEAK_SCRIPT = """
+import jax, jax.numpy as jnp
+from tests.conftest import live_tracers
+kept = []
+jax.jit(lambda v: kept.append(v) or v)(jnp.ones(2))
+found = len(live_tracers(collect=False)), len(live_tracers())
+kept.clear()
+print("kept", *found, "released", len(live_tracers()))
+"""
+
+
 def test_leaked_tracer_is_detected() -> None:
-    # The session's end-of-run scan (tests/conftest.py) must be able to fail: a function
-    # that keeps its tracer is seen, and once the tracer is released it is gone.
-    before = len(live_tracers())
-    kept: list[Any] = []
-    jax.jit(lambda v: kept.append(v) or v)(jnp.ones(2))
-    assert len(live_tracers()) > before
-    kept.clear()
-    assert len(live_tracers()) == before
+    # The session's end-of-run scan (tests/conftest.py) must be able to fail: a tracer a
+    # function keeps is seen (with and without a collection first), and is gone once
+    # released. A fresh interpreter: a test worker's heap takes seconds to scan.
+    root = pathlib.Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", _LEAK_SCRIPT],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "kept 1 1 released 0" in out.stdout, out.stdout
 
 
 @pytest.mark.parametrize("name", NAMES)
