@@ -32,7 +32,7 @@ SMOOTH = [n for n in ELEMENTWISE if SPECS[n].smooth]
 DTYPES = [jnp.float32, jnp.bfloat16, jnp.float16]
 # The fast lane's rows for the costlier sweeps: piecewise-linear, double-word smooth,
 # rational, vector-valued and random.
-FAST = ("relu", "gelu_erf", "silu", "rational", "softmax", "gumbel_softmax")
+FAST = ("relu", "silu", "rational")
 
 
 def _extra(name: str, x: Any) -> dict[str, Any]:

@@ -113,7 +113,8 @@ def test_headline_numbers(fn: Any, theirs: Any, dtype: Any, ours: float) -> None
 @pytest.mark.parametrize(
     "name",
     [
-        lane(n, fast=n == "silu")
+        # The fast lane compiles a scan step in test_save_output_costs_nothing_in_a_scan_step.
+        lane(n, fast=False)
         for n in ("silu", "gelu_tanh", "gelu_erf", "mish", "softplus", "elu")
     ],
 )
@@ -240,8 +241,8 @@ def test_hoisting_is_detected():
     assert _hoisted(jax.nn.relu) == 0
 
 
-# The fast lane counts them for a piecewise-linear, a smooth and a double-word row.
-HOIST_FAST = ("relu", "silu", "gelu_erf")
+# The fast lane counts them for a piecewise-linear and a smooth double-word row.
+HOIST_FAST = ("relu", "silu")
 
 # Recorded counts (float32, bfloat16) of the functions that still build some
 # (found with this check, left for follow-up): laplace keeps a jit boundary
@@ -300,8 +301,14 @@ PRIMES = [
 ]
 
 
-@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64], ids=str)
-@pytest.mark.parametrize("name,deriv", [lane(n, d, fast=n == "gelu_erf", id=n) for n, d in PRIMES])
+@pytest.mark.parametrize(
+    "name,deriv,dtype",
+    [
+        lane(n, d, t, fast=n == "gelu_erf" and t == jnp.float32, id=f"{n}-{jnp.dtype(t).name}")
+        for n, d in PRIMES
+        for t in (jnp.float32, jnp.float64)
+    ],
+)
 def test_value_and_derivative_computed_together_match(name, deriv, dtype):
     # The first-order JVP may evaluate f and f' together (rule(together=True)); it must
     # give bit for bit what the function and its derivative rule give on their own.
