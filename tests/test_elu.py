@@ -13,9 +13,10 @@ import mpmath as mp
 import numpy as np
 import pytest
 
+from jaxact import registry
 from jaxact._src import elu as E
 from tests import mpjet
-from tests.accuracy import ParamCase, Ref, nth_grad
+from tests.accuracy import ALL_ORDERS, ParamCase, Ref, evaluate, lane
 
 LAM = mp.mpf("1.0507009873554804934193349852946")
 ALP = mp.mpf("1.6732632423543772848170429916717")
@@ -82,21 +83,35 @@ ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {}
 BAD_EXCEPTIONS: dict[tuple[str, str, str], tuple[int, str]] = {}
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def at(name, xs, dtype, **params):
+    """f, f', f'' of the registry row ``name`` at xs (parameters: the row's defaults
+    updated by ``params``), as tuples of floats, one per point: the accuracy harness's
+    compiled program for the row, parameters and dtype (shared with it)."""
+    spec = registry.SPECS[name]
+    got = evaluate(spec.fn, np.asarray(xs, dtype), {**spec.params, **params}, ALL_ORDERS)
+    return [tuple(float(got[o][i]) for o in ("f", "d1", "d2")) for i in range(len(xs))]
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        lane("float32", fast=True, id="float32", group="elu"),
+        lane("float64", fast=False, id="float64", group="elu"),
+    ],
+)
 def test_kinks_with_other_parameters(dtype):
     # The registry pins the values at 0 for the default parameters; these follow.
-    with jax.enable_x64(dtype == "float64"):
-        x0 = jnp.asarray(0.0, dtype)
-        # elu with alpha = 2: f'(0) = f''(0) = alpha (jax.nn's values).
-        assert float(nth_grad(E.elu, 1, alpha=2.0)(x0)) == 2.0
-        assert float(nth_grad(E.elu, 2, alpha=2.0)(x0)) == 2.0
-        # celu'' and pelu'' at 0 are the linear piece's 0 for other parameters too.
-        assert float(nth_grad(E.celu, 2, alpha=0.5)(x0)) == 0.0
-        assert float(nth_grad(E.pelu, 2, a=1.5, b=0.5)(x0)) == 0.0
-        assert float(nth_grad(E.pelu, 1, a=1.5, b=0.5)(x0)) == 3.0
-        # xielu: x = 0 is in the middle piece.
-        want = float(np.asarray(0.8, dtype) * np.expm1(np.asarray(-1e-6, dtype)))
-        assert float(E.xielu(x0)) == pytest.approx(want, rel=4 * float(np.finfo(dtype).eps))
+    # elu with alpha = 2: f'(0) = f''(0) = alpha (jax.nn's values).
+    ((_, d1, d2),) = at("elu", [0.0], dtype, alpha=2.0)
+    assert d1 == 2.0 and d2 == 2.0
+    # celu'' and pelu'' at 0 are the linear piece's 0 for other parameters too.
+    assert at("celu", [0.0], dtype, alpha=0.5)[0][2] == 0.0
+    ((_, d1, d2),) = at("pelu", [0.0], dtype, a=1.5, b=0.5)
+    assert d2 == 0.0 and d1 == 3.0
+    # xielu: x = 0 is in the middle piece.
+    want = float(np.asarray(0.8, dtype) * np.expm1(np.asarray(-1e-6, dtype)))
+    got = at("xielu", [0.0], dtype)[0][0]
+    assert got == pytest.approx(want, rel=4 * float(np.finfo(dtype).eps))
 
 
 INF = math.inf

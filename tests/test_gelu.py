@@ -11,9 +11,10 @@ import mpmath as mp
 import numpy as np
 import pytest
 
+from jaxact import registry
 from jaxact._src import gelu as G
 from tests import mpjet
-from tests.accuracy import ParamCase, Ref, derivs, lane
+from tests.accuracy import ALL_ORDERS, ParamCase, Ref, evaluate, lane
 
 # Filled only where a bound cannot be met after a real effort: {(name, dtype, order): (ulp, why)}.
 ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {}
@@ -126,19 +127,28 @@ BAD_ARGS = [
 ]
 
 
+def at(name, xs, dtype):
+    """f, f', f'' of the registry row ``name`` at xs: the accuracy harness's compiled
+    program for the row, its default parameters and ``dtype`` (shared with it)."""
+    spec = registry.SPECS[name]
+    got = evaluate(spec.fn, np.asarray(xs, dtype), spec.params, ALL_ORDERS)
+    return [tuple(float(got[o][i]) for o in ("f", "d1", "d2")) for i in range(len(xs))]
+
+
 @pytest.mark.parametrize(
     "dtype",
-    [lane(np.float32, fast=False, id="float32"), lane(np.float64, fast=False, id="float64")],
+    [
+        lane(np.float32, fast=False, id="float32", group="gelu_clipped"),
+        lane(np.float64, fast=False, id="float64", group="gelu_clipped"),
+    ],
 )
 def test_gelu_clipped_around_the_clip(dtype):
     # The clip binds from x = 10 (gelu_erf(10) rounds to 10); like torch.clamp the
     # gradient passes on the closed interval (the registry pins f'(10) = 1), f' = 0 above.
-    with jax.enable_x64(dtype == np.float64):
-        above = float(np.nextafter(dtype(10), dtype(11)))
-        assert derivs(G.gelu_clipped, above, dtype) == (10.0, 0.0, 0.0)
-        assert derivs(G.gelu_clipped, 9.5, dtype)[1] == pytest.approx(
-            derivs(G.gelu_erf, 9.5, dtype)[1]
-        )
+    above = float(np.nextafter(dtype(10), dtype(11)))
+    clipped_above, clipped_in = at("gelu_clipped", [above, 9.5], dtype)
+    assert clipped_above == (10.0, 0.0, 0.0)
+    assert clipped_in[1] == pytest.approx(at("gelu_erf", [9.5], dtype)[0][1])
     # A bound that binds below: min_val = 0.1 for negative inputs.
     with jax.enable_x64(True):
         g = jax.grad(G.gelu_clipped, argnums=(0, 1))(jnp.float64(-1.0), 0.1, 10.0)
@@ -148,19 +158,23 @@ def test_gelu_clipped_around_the_clip(dtype):
 @pytest.mark.parametrize(
     "name,dtype",
     [
-        lane(n, d, fast=n == "gelu_erf" and d == np.float32, id=f"{n}-{np.dtype(d).name}")
+        lane(
+            n,
+            d,
+            fast=n == "gelu_erf" and d == np.float32,
+            id=f"{n}-{np.dtype(d).name}",
+            group=n,
+        )
         for n in sorted(MP_REFS)
         for d in (np.float32, np.float64)
     ],
 )
 def test_largest_finite_inputs(name, dtype):
-    fn = FNS[name]
     top = 10.0 if name == "gelu_clipped" else np.inf
-    with jax.enable_x64(dtype == np.float64):
-        big = float(np.finfo(dtype).max)
-        f, d1, d2 = derivs(fn, big, dtype)
-        assert f == min(big, top) and d1 == (0.0 if top == 10.0 else 1.0) and d2 == 0.0
-        assert derivs(fn, -big, dtype)[1:] == (0.0, 0.0)
+    big = float(np.finfo(dtype).max)
+    (f, d1, d2), below = at(name, [big, -big], dtype)
+    assert f == min(big, top) and d1 == (0.0 if top == 10.0 else 1.0) and d2 == 0.0
+    assert below[1:] == (0.0, 0.0)
 
 
 def test_tails_against_textbook_failures():

@@ -13,9 +13,10 @@ import mpmath as mp
 import numpy as np
 import pytest
 
+from jaxact import registry
 from jaxact._src import hard as H
 from tests import mpjet
-from tests.accuracy import ParamCase, Ref, nth_grad
+from tests.accuracy import ALL_ORDERS, ParamCase, Ref, evaluate, lane
 
 
 def _hard_sigmoid_ref(x):
@@ -127,24 +128,38 @@ BAD_ARGS = [
 ]
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def at(name, xs, dtype, **params):
+    """f, f', f'' of the registry row ``name`` at xs (parameters: the row's defaults
+    updated by ``params``), as tuples of floats, one per point: the accuracy harness's
+    compiled program for the row, parameters and dtype (shared with it)."""
+    spec = registry.SPECS[name]
+    got = evaluate(spec.fn, np.asarray(xs, dtype), {**spec.params, **params}, ALL_ORDERS)
+    return [tuple(float(got[o][i]) for o in ("f", "d1", "d2")) for i in range(len(xs))]
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        lane("float32", fast=True, id="float32", group="hard_tanh"),
+        lane("float64", fast=False, id="float64", group="hard_tanh"),
+    ],
+)
 def test_corners(dtype):
-    with jax.enable_x64(dtype == "float64"):
-        x = lambda v: jnp.asarray(v, dtype)  # noqa: E731
-        # The registry's conventions (pinned for the defaults) hold with other parameters.
-        assert float(nth_grad(H.hard_tanh, 1, min_val=-2.0, max_val=0.5)(x(0.5))) == 1.0
-        assert float(nth_grad(H.hard_tanh, 1, min_val=-2.0, max_val=0.5)(x(-2.0))) == 1.0
-        assert float(nth_grad(H.soft_shrink, 1, lambd=1.5)(x(-1.5))) == 0.0
-        assert float(nth_grad(H.hard_shrink, 1, lambd=1.5)(x(1.5))) == 0.0
-        assert float(nth_grad(H.threshold, 1, threshold=0.5, value=-1.0)(x(0.5))) == 0.0
-        # Values at the corners.
-        assert float(H.hard_shrink(x(0.5))) == 0.0
-        assert float(H.threshold(x(0.5), 0.5, -1.0)) == -1.0
-        # Just inside the corners the inner pieces are used.
-        eps = float(np.finfo(dtype).eps)
-        assert float(nth_grad(H.hard_silu, 1)(x(3.0 - 4 * eps))) > 1.4
-        assert float(nth_grad(H.hard_mish, 2)(x(-eps))) == 1.0
-        assert float(nth_grad(H.sparse_sigmoid, 1)(x(1.0 - eps))) == 0.5
+    # The registry's conventions (pinned for the defaults) hold with other parameters.
+    top, bottom = at("hard_tanh", [0.5, -2.0], dtype, min_val=-2.0, max_val=0.5)
+    assert top[1] == 1.0 and bottom[1] == 1.0
+    assert at("soft_shrink", [-1.5], dtype, lambd=1.5)[0][1] == 0.0
+    assert at("hard_shrink", [1.5], dtype, lambd=1.5)[0][1] == 0.0
+    ((f, d1, _),) = at("threshold", [0.5], dtype, threshold=0.5, value=-1.0)
+    assert d1 == 0.0
+    # Values at the corners.
+    assert at("hard_shrink", [0.5], dtype)[0][0] == 0.0
+    assert f == -1.0
+    # Just inside the corners the inner pieces are used.
+    eps = float(np.finfo(dtype).eps)
+    assert at("hard_silu", [3.0 - 4 * eps], dtype)[0][1] > 1.4
+    assert at("hard_mish", [-eps], dtype)[0][2] == 1.0
+    assert at("sparse_sigmoid", [1.0 - eps], dtype)[0][1] == 0.5
 
 
 def test_threshold_value_at_minus_inf_and_tanh_shrink_near_zero():

@@ -11,9 +11,10 @@ import mpmath as mp
 import numpy as np
 import pytest
 
+from jaxact import registry
 from jaxact._src import misc as M
 from tests import mpjet
-from tests.accuracy import ParamCase, Ref, derivs
+from tests.accuracy import ALL_ORDERS, ParamCase, Ref, evaluate, lane
 
 # Filled only where a bound cannot be met after a real effort: {(name, dtype, order): (ulp, why)}.
 ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {}
@@ -58,14 +59,29 @@ FNS = {
 }
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def at(name, xs, dtype, **params):
+    """f, f', f'' of the registry row ``name`` at xs (parameters: the row's defaults
+    updated by ``params``), as tuples of floats, one per point: the accuracy harness's
+    compiled program for the row, parameters and dtype (shared with it)."""
+    spec = registry.SPECS[name]
+    got = evaluate(spec.fn, np.asarray(xs, dtype), {**spec.params, **params}, ALL_ORDERS)
+    return [tuple(float(got[o][i]) for o in ("f", "d1", "d2")) for i in range(len(xs))]
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        lane(np.float32, fast=True, id="float32", group="isrlu"),
+        lane(np.float64, fast=False, id="float64", group="isrlu"),
+    ],
+)
 def test_isrlu_sides_of_zero(dtype):
-    with jax.enable_x64(dtype == np.float64):
-        # -0.0 takes the registry's pinned values at +0 ...
-        assert derivs(M.isrlu, -0.0, dtype)[1:] == derivs(M.isrlu, 0.0, dtype)[1:]
-        # ... just below 0 the negative piece is used, and agrees to first and second order
-        tiny = -float(np.finfo(dtype).tiny)
-        assert derivs(M.isrlu, tiny, dtype)[1:] == (1.0, pytest.approx(3 * float(-tiny)))
+    tiny = -float(np.finfo(dtype).tiny)
+    neg_zero, zero, below = at("isrlu", [-0.0, 0.0, tiny], dtype)
+    # -0.0 takes the registry's pinned values at +0 ...
+    assert neg_zero[1:] == zero[1:]
+    # ... just below 0 the negative piece is used, and agrees to first and second order
+    assert below[1:] == (1.0, pytest.approx(3 * float(-tiny)))
 
 
 INF = np.inf
@@ -90,17 +106,22 @@ BAD_ARGS = [
 ]
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-@pytest.mark.parametrize("name", sorted(FNS))
+@pytest.mark.parametrize(
+    "name,dtype",
+    [
+        lane(n, d, fast=n == "identity" and d == np.float32, id=f"{n}-{d.__name__}", group=n)
+        for n in sorted(FNS)
+        for d in (np.float32, np.float64)
+    ],
+)
 def test_largest_finite_inputs(name, dtype):
-    fn = FNS[name]
-    with jax.enable_x64(dtype == np.float64):
-        big = float(np.finfo(dtype).max)
-        assert all(np.isfinite(derivs(fn, -big, dtype)))
-        if name != "exponential":  # e^max and 1.5 max (bent_identity) overflow: the truth
-            f, d1, d2 = derivs(fn, big, dtype)
-            assert np.isfinite(d1) and np.isfinite(d2)
-            assert np.isfinite(f) == (name != "bent_identity")
+    big = float(np.finfo(dtype).max)
+    below, above = at(name, [-big, big], dtype)
+    assert all(np.isfinite(below))
+    if name != "exponential":  # e^max and 1.5 max (bent_identity) overflow: the truth
+        f, d1, d2 = above
+        assert np.isfinite(d1) and np.isfinite(d2)
+        assert np.isfinite(f) == (name != "bent_identity")
 
 
 def test_bent_identity_near_zero():

@@ -14,8 +14,9 @@ import mpmath as mp
 import numpy as np
 import pytest
 
+from jaxact import registry
 from jaxact._src import relu as R
-from tests.accuracy import ParamCase, Ref, nth_grad
+from tests.accuracy import ALL_ORDERS, ParamCase, Ref, evaluate, lane
 
 INF = math.inf
 _EVAL_SLOPE = (mp.mpf(1) / 8 + mp.mpf(1) / 3) / 2
@@ -88,20 +89,32 @@ BAD_ARGS = [
 ]
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def at(name, xs, dtype, **params):
+    """f, f', f'' of the registry row ``name`` at xs (parameters: the row's defaults
+    updated by ``params``), as tuples of floats, one per point: the accuracy harness's
+    compiled program for the row, parameters and dtype (shared with it)."""
+    spec = registry.SPECS[name]
+    got = evaluate(spec.fn, np.asarray(xs, dtype), {**spec.params, **params}, ALL_ORDERS)
+    return [tuple(float(got[o][i]) for o in ("f", "d1", "d2")) for i in range(len(xs))]
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        lane("float32", fast=True, id="float32", group="relu"),
+        lane("float64", fast=False, id="float64", group="relu"),
+    ],
+)
 def test_masks_read_the_sign_bit(dtype):
     # Subnormals are not zero, -0.0 is (the registry's kinks pin the values at +0).
-    with jax.enable_x64(dtype == "float64"):
-        sub = float(np.finfo(dtype).smallest_subnormal)
-        assert float(nth_grad(R.relu, 1)(jnp.asarray(sub, dtype))) == 1.0
-        assert float(nth_grad(R.relu, 1)(jnp.asarray(-0.0, dtype))) == 0.0
-        assert float(nth_grad(R.leaky_relu, 1)(jnp.asarray(-sub, dtype))) == float(
-            np.asarray(0.01, dtype)
-        )
-        assert float(nth_grad(R.leaky_relu, 1)(jnp.asarray(-0.0, dtype))) == 1.0
-        assert float(nth_grad(R.relu6, 1)(jnp.asarray(sub, dtype))) == 1.0
-        # prelu follows leaky_relu (right piece) with any slope.
-        assert float(nth_grad(R.prelu, 1, negative_slope=0.5)(jnp.asarray(0.0, dtype))) == 1.0
+    sub = float(np.finfo(dtype).smallest_subnormal)
+    pos, neg_zero = at("relu", [sub, -0.0], dtype)
+    assert pos[1] == 1.0 and neg_zero[1] == 0.0
+    neg, neg_zero = at("leaky_relu", [-sub, -0.0], dtype)
+    assert neg[1] == float(np.asarray(0.01, dtype)) and neg_zero[1] == 1.0
+    assert at("relu6", [sub], dtype)[0][1] == 1.0
+    # prelu follows leaky_relu (right piece) with any slope.
+    assert at("prelu", [0.0], dtype, negative_slope=0.5)[0][1] == 1.0
 
 
 def test_nan_through_crelu():

@@ -13,9 +13,10 @@ import mpmath as mp
 import numpy as np
 import pytest
 
+from jaxact import registry
 from jaxact._src import softplus as S
 from tests import mpjet
-from tests.accuracy import ParamCase, Ref, nth_grad
+from tests.accuracy import ALL_ORDERS, ParamCase, Ref, evaluate, lane
 
 
 def _softplus_ref(x, beta=1.0):
@@ -147,23 +148,35 @@ ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {}
 BAD_EXCEPTIONS: dict[tuple[str, str, str], tuple[int, str]] = {}
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def at(name, xs, dtype, **params):
+    """f, f', f'' of the registry row ``name`` at xs (parameters: the row's defaults
+    updated by ``params``), as tuples of floats, one per point: the accuracy harness's
+    compiled program for the row, parameters and dtype (shared with it)."""
+    spec = registry.SPECS[name]
+    got = evaluate(spec.fn, np.asarray(xs, dtype), {**spec.params, **params}, ALL_ORDERS)
+    return [tuple(float(got[o][i]) for o in ("f", "d1", "d2")) for i in range(len(xs))]
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        lane("float32", fast=True, id="float32", group="smelu"),
+        lane("float64", fast=False, id="float64", group="smelu"),
+    ],
+)
 def test_corners(dtype):
-    with jax.enable_x64(dtype == "float64"):
-        # f' is continuous at the corners: 0 and 1.
-        for fn in (S.sparse_plus, S.smelu):
-            assert float(nth_grad(fn, 1)(jnp.asarray(-1.0, dtype))) == 0.0
-            assert float(nth_grad(fn, 1)(jnp.asarray(1.0, dtype))) == 1.0
-        # smelu with another width: f''(+-beta) = 0, inside 1/(2 beta).
-        assert float(nth_grad(S.smelu, 2, beta=0.5)(jnp.asarray(0.5, dtype))) == 0.0
-        assert float(nth_grad(S.smelu, 2, beta=0.5)(jnp.asarray(-0.5, dtype))) == 0.0
-        assert float(nth_grad(S.smelu, 2, beta=0.5)(jnp.asarray(0.25, dtype))) == 1.0
-        # squareplus with b = 0 is relu, with relu's f'(0) = 0.
-        assert float(nth_grad(S.squareplus, 1, b=0.0)(jnp.asarray(0.0, dtype))) == 0.0
-        assert float(nth_grad(S.squareplus, 1, b=0.0)(jnp.asarray(2.0, dtype))) == 1.0
-        assert float(nth_grad(S.squareplus, 1, b=0.0)(jnp.asarray(-2.0, dtype))) == 0.0
-        assert float(S.squareplus(jnp.asarray(-2.0, dtype), b=0.0)) == 0.0
-        assert float(S.squareplus(jnp.asarray(1e-30, dtype), b=0.0)) == np.asarray(1e-30, dtype)
+    # f' is continuous at the corners: 0 and 1.
+    for name in ("sparse_plus", "smelu"):
+        left, right = at(name, [-1.0, 1.0], dtype)
+        assert left[1] == 0.0 and right[1] == 1.0, name
+    # smelu with another width: f''(+-beta) = 0, inside 1/(2 beta).
+    right, left, inside = at("smelu", [0.5, -0.5, 0.25], dtype, beta=0.5)
+    assert right[2] == 0.0 and left[2] == 0.0 and inside[2] == 1.0
+    # squareplus with b = 0 is relu, with relu's f'(0) = 0.
+    zero, pos, neg, small = at("squareplus", [0.0, 2.0, -2.0, 1e-30], dtype, b=0.0)
+    assert zero[1] == 0.0 and pos[1] == 1.0 and neg[1] == 0.0
+    assert neg[0] == 0.0
+    assert small[0] == np.asarray(1e-30, dtype)
 
 
 INF = math.inf

@@ -13,9 +13,10 @@ import mpmath as mp
 import numpy as np
 import pytest
 
+from jaxact import registry
 from jaxact._src import swish as S
 from tests import mpjet
-from tests.accuracy import ParamCase, Ref, nth_grad
+from tests.accuracy import ALL_ORDERS, ParamCase, Ref, evaluate, lane
 
 _K = 2 / mp.sqrt(mp.pi)
 
@@ -167,15 +168,30 @@ ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {}
 BAD_EXCEPTIONS: dict[tuple[str, str, str], tuple[int, str]] = {}
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def at(name, xs, dtype, **params):
+    """f, f', f'' of the registry row ``name`` at xs (parameters: the row's defaults
+    updated by ``params``), as tuples of floats, one per point: the accuracy harness's
+    compiled program for the row, parameters and dtype (shared with it)."""
+    spec = registry.SPECS[name]
+    got = evaluate(spec.fn, np.asarray(xs, dtype), {**spec.params, **params}, ALL_ORDERS)
+    return [tuple(float(got[o][i]) for o in ("f", "d1", "d2")) for i in range(len(xs))]
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        lane("float32", fast=True, id="float32", group="elish"),
+        lane("float64", fast=False, id="float64", group="elish"),
+    ],
+)
 def test_elish_sides_of_zero(dtype):
     # The registry pins elish''(0) = 1/2 (the right piece); f' is continuous (1/2);
     # a negative subnormal takes the left piece's f'' = 1, -0.0 the right one.
-    with jax.enable_x64(dtype == "float64"):
-        assert float(nth_grad(S.elish, 1)(jnp.asarray(0.0, dtype))) == 0.5
-        tiny = float(np.finfo(dtype).smallest_subnormal)
-        assert float(nth_grad(S.elish, 2)(jnp.asarray(-tiny, dtype))) == 1.0
-        assert float(nth_grad(S.elish, 2)(jnp.asarray(-0.0, dtype))) == 0.5
+    tiny = float(np.finfo(dtype).smallest_subnormal)
+    zero, below, neg_zero = at("elish", [0.0, -tiny, -0.0], dtype)
+    assert zero[1] == 0.5
+    assert below[2] == 1.0
+    assert neg_zero[2] == 0.5
 
 
 LIMITS = {
