@@ -345,6 +345,7 @@ def test_rational_init_fit(approx: str, reference: Callable[..., Any], bound: fl
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("rational-gelu-B-fit")  # shares the fit with test_layers' Rational
 def test_rational_non_default_fit() -> None:
     layer = jn.Rational("gelu", degrees=(5, 4), version="B")
     xs = jnp.linspace(-5.0, 5.0, 2001)
@@ -357,7 +358,11 @@ def test_rational_non_default_fit() -> None:
 # Version D starts from the version-B fit, computed at construction (seconds); the fast
 # lane hands it the shipped version-A coefficients instead, the noise is the same.
 @pytest.mark.parametrize(
-    "fit", [lane(False, fast=True, id="shipped"), lane(True, fast=False, id="fitted")]
+    "fit",
+    [
+        lane(False, fast=True, id="shipped"),
+        lane(True, fast=False, id="fitted", group="rational-gelu-B-fit"),
+    ],
 )
 def test_rational_version_d_noise(fit: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     if not fit:
