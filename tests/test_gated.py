@@ -53,8 +53,8 @@ def test_value_and_grad_against_mpmath(name, dtype):
     fn, g = GATES[name]
     with jax.enable_x64(dtype == np.float64):
         x = jnp.asarray(np.array(A + B, dtype))
-        y = np.asarray(fn(x), np.float64)
-        jac = np.asarray(jax.jacfwd(fn)(x), np.float64)
+        y, jac = jax.jit(lambda x: (fn(x), jax.jacfwd(fn)(x)))(x)
+        y, jac = np.asarray(y, np.float64), np.asarray(jac, np.float64)
     tol = 8 * float(np.finfo(dtype).eps)
     tiny = float(np.finfo(dtype).tiny)
     for i, (a, b) in enumerate(zip(A, B, strict=True)):
@@ -88,7 +88,7 @@ def test_reglu_kink():
     for dt in (jnp.float32, jnp.float64):
         with jax.enable_x64(dt == jnp.float64):
             x = jnp.array([3.0, 0.0], dt)
-            jac = jax.jacfwd(gated.reglu)(x)
+            jac = jax.jit(jax.jacfwd(gated.reglu))(x)
             assert float(jac[0, 1]) == 0.0
             assert float(jac[0, 0]) == 0.0
 
@@ -109,44 +109,68 @@ def test_swiglu_beta_grad():
 
 def test_maxout_values_ties_and_nan():
     x = jnp.array([1.0, 3.0, 3.0, -1.0, 2.0, 2.0])
-    np.testing.assert_array_equal(gated.maxout(x, 2), [3.0, 3.0, 2.0])
-    np.testing.assert_array_equal(gated.maxout(x, 3), [3.0, 2.0])
-    g = jax.grad(lambda v: gated.maxout(v, 2).sum())(x)
-    np.testing.assert_array_equal(g, [0.0, 1.0, 1.0, 0.0, 1.0, 0.0])  # tie: first wins
-    g3 = jax.grad(lambda v: gated.maxout(v, 3).sum())(x)
-    np.testing.assert_array_equal(g3, [0.0, 1.0, 0.0, 0.0, 1.0, 0.0])
     xn = x.at[3].set(jnp.nan)
-    y = gated.maxout(xn, 2)
+    x2 = jnp.arange(12.0).reshape(4, 3)
+
+    @jax.jit
+    def run(x, xn, x2):
+        return (
+            gated.maxout(x, 2),
+            gated.maxout(x, 3),
+            jax.grad(lambda v: gated.maxout(v, 2).sum())(x),
+            jax.grad(lambda v: gated.maxout(v, 3).sum())(x),
+            gated.maxout(xn, 2),
+            jax.grad(lambda v: gated.maxout(v, 2).sum())(xn),
+            gated.maxout(x2, 2, axis=0),
+            jax.hessian(lambda v: gated.maxout(v, 2).sum())(x[:4]),
+        )
+
+    y2, y3, g, g3, y, gn, y_axis, h = run(x, xn, x2)
+    np.testing.assert_array_equal(y2, [3.0, 3.0, 2.0])
+    np.testing.assert_array_equal(y3, [3.0, 2.0])
+    np.testing.assert_array_equal(g, [0.0, 1.0, 1.0, 0.0, 1.0, 0.0])  # tie: first wins
+    np.testing.assert_array_equal(g3, [0.0, 1.0, 0.0, 0.0, 1.0, 0.0])
     assert np.isnan(y[1]) and y[0] == 3.0
-    gn = jax.grad(lambda v: gated.maxout(v, 2).sum())(xn)
     assert np.isnan(gn[3]) and gn[1] == 1.0
     # axis and second derivative (zero)
-    x2 = jnp.arange(12.0).reshape(4, 3)
-    np.testing.assert_array_equal(gated.maxout(x2, 2, axis=0), [[3, 4, 5], [9, 10, 11]])
-    h = jax.hessian(lambda v: gated.maxout(v, 2).sum())(x[:4])
+    np.testing.assert_array_equal(y_axis, [[3, 4, 5], [9, 10, 11]])
     np.testing.assert_array_equal(h, np.zeros((4, 4)))
+    # Eagerly too: NaN does not depend on compilation.
+    ye = np.asarray(gated.maxout(xn, 2))
+    assert np.isnan(ye[1]) and ye[0] == 3.0
 
 
 def test_nan_and_inf_propagation():
-    for name, (fn, _) in GATES.items():
-        y = fn(jnp.array([jnp.nan, 1.0]))
+    @jax.jit
+    def run():
+        out = {}
+        for name, (fn, _) in GATES.items():
+            out[name] = (fn(jnp.array([jnp.nan, 1.0])), jax.jacfwd(fn)(jnp.array([1.0, jnp.nan])))
+        # gate limits at -inf: glu -> 0, swiglu -> 0 (finite a)
+        limits = (
+            gated.glu(jnp.array([2.0, -jnp.inf]))[0],
+            gated.swiglu(jnp.array([2.0, -jnp.inf]))[0],
+            gated.glu(jnp.array([2.0, jnp.inf]))[0],
+        )
+        return out, limits
+
+    out, limits = run()
+    for name, (y, jac) in out.items():
         assert np.isnan(y[0]), name
-        jac = jax.jacfwd(fn)(jnp.array([1.0, jnp.nan]))
         if name != "reglu":  # relu'(NaN) is NaN, but a * relu'(b) ...
             assert np.isnan(jac[0, 1]), name
-    # gate limits at -inf: glu -> 0, swiglu -> 0 (finite a)
-    assert float(gated.glu(jnp.array([2.0, -jnp.inf]))[0]) == 0.0
-    assert float(gated.swiglu(jnp.array([2.0, -jnp.inf]))[0]) == 0.0
-    assert float(gated.glu(jnp.array([2.0, jnp.inf]))[0]) == 2.0
+    assert [float(v) for v in limits] == [0.0, 0.0, 2.0]
 
 
 def test_dtypes():
     for dt in (jnp.bfloat16, jnp.float32):
-        x = jnp.ones((3, 4), dt)
+        x = jax.ShapeDtypeStruct((3, 4), dt)
         for fn, _ in GATES.values():
-            assert fn(x).dtype == dt
-            assert fn(x).shape == (3, 2)
-        assert gated.maxout(x, 4).dtype == dt
+            out = jax.eval_shape(fn, x)
+            assert out.dtype == dt and out.shape == (3, 2)
+        assert jax.eval_shape(lambda v: gated.maxout(v, 4), x).dtype == dt
+    # One concrete call per dtype.
+    assert gated.swiglu(jnp.ones((3, 4), jnp.bfloat16)).dtype == jnp.bfloat16
     assert gated.glu(jnp.arange(4)).dtype == jnp.float32
 
 
