@@ -4,6 +4,7 @@ Rational, GatedMLP, swap_activations and the error messages."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +26,20 @@ DTYPES = (jnp.float32, jnp.bfloat16)
 
 
 def _x(shape: tuple[int, ...], seed: int = 7, scale: float = 2.5) -> jax.Array:
-    return scale * jax.random.normal(jax.random.key(seed), shape)
+    """Test inputs from numpy (jax.random.normal compiles a program per shape)."""
+    return jnp.asarray(scale * np.random.default_rng(seed).standard_normal(shape), jnp.float32)
+
+
+def _filled(model: nn.Module, x: jax.Array, **kwargs: Any) -> Any:
+    """``model``'s variables from numpy in the structure init gives (found by abstract
+    evaluation): a random initializer compiles a program per shape."""
+    rng = np.random.default_rng(0)
+    return jax.tree.map(
+        lambda v: jnp.asarray(
+            rng.standard_normal(v.shape) / np.sqrt(v.shape[0] if v.ndim else 1), v.dtype
+        ),
+        jax.eval_shape(functools.partial(model.init, **kwargs), jax.random.key(0), x),
+    )
 
 
 # ----------------------------------------------------------------------------
@@ -86,10 +100,10 @@ def test_activation_arguments() -> None:
 
 def _perturb(tree: Any, scale: float = 0.05) -> Any:
     leaves, treedef = jax.tree.flatten(tree)
-    keys = jax.random.split(jax.random.key(11), len(leaves))
+    rng = np.random.default_rng(11)
     out = [
-        leaf + scale * jax.random.normal(k, leaf.shape)
-        for leaf, k in zip(leaves, keys, strict=True)
+        jnp.asarray(np.asarray(leaf) + scale * rng.standard_normal(leaf.shape), leaf.dtype)
+        for leaf in leaves
     ]
     return jax.tree.unflatten(treedef, out)
 
@@ -254,7 +268,7 @@ def test_gated_mlp_fused_matches_unfused(variant: str, use_bias: bool) -> None:
     x = _x((4, 6))
     unfused = jl.GatedMLP(8, 5, activation=variant, use_bias=use_bias)
     fused = jl.GatedMLP(8, 5, activation=variant, use_bias=use_bias, fused=True)
-    p = _perturb(unfused.init(jax.random.key(0), x)["params"])
+    p = _filled(unfused, x)["params"]
     shapes = jax.tree.map(jnp.shape, p)
     assert shapes["gate"]["kernel"] == (6, 8) and shapes["down"]["kernel"] == (8, 5)
     assert ("bias" in shapes["up"]) == use_bias
@@ -262,7 +276,9 @@ def test_gated_mlp_fused_matches_unfused(variant: str, use_bias: bool) -> None:
         "gate_up": jax.tree.map(lambda u, g: jnp.concatenate([u, g], -1), p["up"], p["gate"]),
         "down": p["down"],
     }
-    chex.assert_trees_all_equal_shapes(fp, fused.init(jax.random.key(0), x)["params"])
+    chex.assert_trees_all_equal_shapes(
+        fp, jax.eval_shape(fused.init, jax.random.key(0), x)["params"]
+    )
     y = unfused.apply({"params": p}, x)
     act = registry.FUNCTIONS[layers.GATES[variant]]
     chex.assert_trees_all_close(y, _mlp_reference(p, x, act, use_bias), rtol=1e-5, atol=1e-5)
@@ -274,7 +290,7 @@ def test_gated_mlp_fused_matches_unfused(variant: str, use_bias: bool) -> None:
 def test_gated_mlp_defaults_dropout_and_callables() -> None:
     x = _x((4, 6))
     block = jl.GatedMLP()
-    p = block.init(jax.random.key(0), x)["params"]
+    p = _filled(block, x)["params"]
     assert p["up"]["kernel"].shape == (6, layers.llama_hidden(6)) == (6, 256)
     assert set(p) == {"gate", "up", "down"} and set(p["up"]) == {"kernel"}
     chex.assert_trees_all_close(
@@ -285,13 +301,13 @@ def test_gated_mlp_defaults_dropout_and_callables() -> None:
     # Any activation name or callable as the gate.
     for act, fn in (("gelu_pytorch_tanh", jaxact.gelu_tanh), (jnp.tanh, jnp.tanh)):
         b = jl.GatedMLP(8, activation=act)
-        q = b.init(jax.random.key(0), x)["params"]
+        q = _filled(b, x)["params"]
         chex.assert_trees_all_close(
             b.apply({"params": q}, x), _mlp_reference(q, x, fn, False), rtol=1e-5
         )
     # T5 v1.1: dropout 0.1 on the hidden activations.
     t5 = jl.GatedMLP(16, activation="geglu_tanh", dropout_rate=0.5)
-    v = t5.init(jax.random.key(0), x, deterministic=True)
+    v = _filled(t5, x, deterministic=True)
     q = v["params"]
     ref = _mlp_reference(q, x, jaxact.gelu_tanh, False)
     chex.assert_trees_all_close(t5.apply(v, x, deterministic=True), ref, rtol=1e-5)
@@ -359,7 +375,7 @@ def _net_reference(p: Any, x: jax.Array, f: Callable) -> jax.Array:
 def test_swap_activations_everywhere() -> None:
     x = _x((3, 6))
     model = _net()
-    p = model.init(jax.random.key(0), x)["params"]
+    p = _filled(model, x)["params"]
     chex.assert_trees_all_close(
         model.apply({"params": p}, x), _net_reference(p, x, jaxact.relu), rtol=1e-5
     )
@@ -371,7 +387,8 @@ def test_swap_activations_everywhere() -> None:
     assert model.block.act is nn.relu and model.block.act_name == "relu"
     assert model.post.fn == "relu" and model.head.layers[1] is jax.nn.relu
     # Same parameters, the outputs of the swapped function.
-    chex.assert_trees_all_equal_shapes(swapped.init(jax.random.key(0), x)["params"], p)
+    abstract = jax.eval_shape(swapped.init, jax.random.key(0), x)["params"]
+    chex.assert_trees_all_equal_shapes_and_dtypes(abstract, p)
     y = swapped.apply({"params": p}, x)
     chex.assert_trees_all_close(y, _net_reference(p, x, jaxact.gelu), rtol=1e-5, atol=1e-6)
     assert not np.allclose(y, model.apply({"params": p}, x))
@@ -388,7 +405,7 @@ def test_swapped_model_trains() -> None:
     x = _x((16, 6))
     target = jnp.sin(x[:, :2])
     model = jl.swap_activations(_net(), ["relu", "torch:ReLU"], "silu")
-    params = model.init(jax.random.key(0), x)["params"]
+    params = _filled(model, x)["params"]
     opt = optax.adam(1e-2)
     state = opt.init(params)
 
