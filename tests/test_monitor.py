@@ -4,6 +4,8 @@ norms of the activation layers of nnx and linen models, eager and under jit."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import chex
 import flax.linen as nn
@@ -24,19 +26,29 @@ def _normal(seed: int, shape: tuple[int, ...]) -> jax.Array:
     return jnp.asarray(np.random.default_rng(seed).standard_normal(shape), jnp.float32)
 
 
+def _kernel(scale: float | None, seed: int) -> Callable[..., jax.Array]:
+    """A kernel initializer from numpy: N(0, scale^2), LeCun's variance by default (a
+    random initializer compiles a program per shape and distribution)."""
+
+    def init(key: Any, shape: tuple[int, ...], dtype: Any = jnp.float32) -> jax.Array:
+        std = 1 / np.sqrt(shape[0]) if scale is None else scale
+        return jnp.asarray(std * np.random.default_rng(seed).standard_normal(shape), dtype)
+
+    return init
+
+
 def _nnx_linear(bias: float = 0.0, scale: float | None = None, seed: int = 0) -> nnx.Linear:
-    kernel = nnx.initializers.lecun_normal() if scale is None else nnx.initializers.normal(scale)
     return nnx.Linear(
         16,
         16,
-        kernel_init=kernel,
+        kernel_init=_kernel(scale, seed),
         bias_init=nnx.initializers.constant(bias),
         rngs=nnx.Rngs(seed),
     )
 
 
-def _linen_dense(bias: float = 0.0, scale: float | None = None) -> nn.Dense:
-    kernel = nn.initializers.lecun_normal() if scale is None else nn.initializers.normal(scale)
+def _linen_dense(bias: float = 0.0, scale: float | None = None, seed: int = 0) -> nn.Dense:
+    kernel = _kernel(scale, seed)
     return nn.Dense(16, kernel_init=kernel, bias_init=nn.initializers.constant(bias))
 
 
@@ -141,12 +153,12 @@ def _linen_model() -> nn.Sequential:
         [
             _linen_dense(),
             jl.Activation("gelu"),  # healthy
-            _linen_dense(scale=100.0),
+            _linen_dense(scale=100.0, seed=1),
             jl.Activation("sigmoid"),  # saturated
-            _linen_dense(scale=1e-3),
+            _linen_dense(scale=1e-3, seed=2),
             jl.Activation("sigmoid"),  # not saturated
             jl.PReLU(0.0),  # slope 0, but its input is about 0.5: not dead
-            _linen_dense(bias=-100.0),
+            _linen_dense(bias=-100.0, seed=3),
             jl.Activation("relu"),  # dead
         ]
     )
