@@ -46,9 +46,15 @@ def _check_times(t: dict[str, Any], gbps: bool = True) -> None:
 
 
 @pytest.mark.slow
-def test_cli_full_report(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # One tiny run of every section (one test, so parallel workers do not repeat it).
-    # The fast lane's end-to-end runs are the fake-torch run and the speed script.
+def test_cli_full_report(
+    tmp_path: pathlib.Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One tiny run of every section (one test, so parallel workers do not repeat it), then
+    # the Python API's step and memory rows and the speed script on the same shapes: one
+    # worker draws their argument sets once. The fast lane's end-to-end run is the
+    # fake-torch run.
     args = ["bench", "--quick", "--functions", "silu,prelu", *TINY, "--out", str(tmp_path)]
     assert cli.main(args) == 0
     printed = capsys.readouterr().out
@@ -57,6 +63,8 @@ def test_cli_full_report(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[s
     data = json.loads((tmp_path / "bench.json").read_text())
     _check_time_rows(data["time"])
     _check_step_and_memory_rows(data)
+    _check_step_time_and_memory_row_on_user_lambda()
+    _check_speed_script_memory_only(tmp_path / "speed", monkeypatch, capsys)
 
 
 def _check_files(out: pathlib.Path) -> None:
@@ -148,12 +156,11 @@ def test_time_function_on_user_lambda() -> None:
     assert "fwd+bwd" not in fwd_only and fwd_only["fwd"]["ratio_baseline"] is None
 
 
-@pytest.mark.slow  # the fast lane times a function: test_time_function_on_user_lambda
-def test_step_time_and_memory_row_on_user_lambda() -> None:
+def _check_step_time_and_memory_row_on_user_lambda() -> None:
     def swish(h: jax.Array) -> jax.Array:
         return h * jax.nn.sigmoid(h)
 
-    shape = {"layers": 2, "width": 16, "batch": 32}
+    shape = {"layers": 2, "width": 32, "batch": 64}  # TINY's --step-shape
     s = bench.step_time(swish, jax.nn.silu, **shape, repeats=2, warmup=1, buffers=2)
     assert set(s["times"]) == {"fn", "baseline", "identity"}
     _check_ratio(s["ratio_baseline"])
@@ -235,8 +242,7 @@ def _run_script(module: str, argv: list[str], monkeypatch: pytest.MonkeyPatch) -
     return int(e.value.code or 0)
 
 
-@pytest.mark.slow
-def test_speed_script_memory_only(
+def _check_speed_script_memory_only(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # benchmarks/speed.py is `jaxact bench`; --memory alone runs the memory section only.
