@@ -96,7 +96,7 @@ class MLP(nnx.Sequential):
       >>> from flax import nnx
       >>> import jax.numpy as jnp
       >>> from jaxact.demo.model import MLP
-      >>> model = MLP(64, (32, 32), 10, "relu", rngs=nnx.Rngs(0))
+      >>> model = MLP(64, (8, 8), 10, "relu", rngs=nnx.Rngs(0))
       >>> model(jnp.ones((5, 64))).shape
       (5, 10)
     """
