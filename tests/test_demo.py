@@ -222,8 +222,11 @@ _DEVICES_SCRIPT = textwrap.dedent(
             g, p, r = T.split(T.init_model("relu", data.num_features, data.num_classes, cfg, 0))
             p, r, x, y = jax.device_put((p, r, data.x_train, data.y_train), rep)
             opt = jax.device_put(T.optimizer(cfg, steps).init(p), rep)
+            order = T._order(
+                jax.random.key(0), 0, n=len(data.y_train), steps=steps, batch_size=64
+            )
             hlo = T._epoch.lower(
-                p, r, opt, jax.random.key(0), x, y,
+                p, r, opt, order, x, y,
                 graphdef=T._Graph(g), cfg=cfg, steps=steps, mesh=mesh,
             ).compile().as_text()
         out[name] = {"history": record["history"], "devices": record["devices"],
