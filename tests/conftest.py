@@ -9,6 +9,15 @@ import jax
 import pytest
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The docstring examples run in the full suite (CI); the fast lane's tests of the
+    # same functions and layers (tests/test_linen.py, test_nnx.py, test_monitor.py, the
+    # family tests) stand in for them in daily work.
+    for item in items:
+        if isinstance(item, pytest.DoctestItem):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def _strict_promotion() -> Iterator[None]:
     with jax.numpy_dtype_promotion("strict"):

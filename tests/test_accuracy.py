@@ -47,12 +47,14 @@ HALVES = ("bfloat16", "float16")
 
 def _cases():
     # The fast lane: the family representatives (tests.accuracy.REPRESENTATIVES) in
-    # float32 and bfloat16; the slow lane: the other dtypes of those, and every other
-    # reference in every dtype.
+    # float32, and silu's bfloat16 sweep; the slow lane: the other dtypes of those, and
+    # every other reference in every dtype.
     for family, module in MODULES.items():
         for name in module.MP_REFS:
-            if name in REPRESENTATIVES:
+            if name == "silu":
                 lanes = [(("float32", "bfloat16"), True), (("float64", "float16"), False)]
+            elif name in REPRESENTATIVES:
+                lanes = [(("float32",), True), (("float64", "bfloat16", "float16"), False)]
             else:
                 lanes = [((*GRIDS, *HALVES), False)]
             for dtypes, fast in lanes:

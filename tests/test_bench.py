@@ -308,6 +308,7 @@ def _fake_torch() -> Any:
     )
 
 
+@pytest.mark.slow  # full suite; the fast lane keeps this file's other checks
 def test_torch_code_path_with_a_fake_torch(
     monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
 ) -> None:

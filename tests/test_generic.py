@@ -84,7 +84,12 @@ def _jitted(name: str) -> Any:
     return jax.jit(chex.assert_max_traces(lambda v: call(name, v), n=1))
 
 
-@pytest.mark.parametrize("name", [lane(n, fast=n in REPRESENTATIVES, group=n) for n in NAMES])
+# The fast lane: piecewise-linear, double-word and rational elementwise rows, and the
+# vector-valued shapes (same shape, doubled axis, halved axis, random).
+CALL_FAST = ("relu", "silu", "rational", "softmax", "crelu", "glu", "gumbel_softmax")
+
+
+@pytest.mark.parametrize("name", [lane(n, fast=n in CALL_FAST, group=n) for n in NAMES])
 def test_call(name: str) -> None:
     """Shapes and dtypes kept (float32, bfloat16, float16, float64), values finite, jit
     agrees with eager and traces once, integers promoted like jax.nn.
@@ -185,7 +190,7 @@ def test_transforms_elementwise(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", [lane(n, fast=n in ("glu", "softmax")) for n in NAMES if n not in ELEMENTWISE]
+    "name", [lane(n, fast=n == "softmax") for n in NAMES if n not in ELEMENTWISE]
 )
 def test_transforms_vector(name: str) -> None:
     x = sample((2, 6))
@@ -244,7 +249,7 @@ def test_leaked_tracer_is_detected() -> None:
     assert "kept 1 1 released 0" in out.stdout, out.stdout
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [lane(n, fast=n in REPRESENTATIVES) for n in NAMES])
 def test_huge_input_is_abstract(name: str) -> None:
     # A 10^12-element input: tracing must not allocate it (it would need 4 TB).
     big = jax.ShapeDtypeStruct((10**6, 10**6), jnp.float32)
@@ -253,8 +258,8 @@ def test_huge_input_is_abstract(name: str) -> None:
 
 
 KINKED = [n for n, s in SPECS.items() if s.kinks]
-# The fast lane pins the kinks of the first kinked row of each family.
-KINK_REPS = tuple({SPECS[n].family: n for n in reversed(KINKED)}.values())[:4]
+# The fast lane pins the kinks of the first kinked row of two families.
+KINK_REPS = tuple({SPECS[n].family: n for n in reversed(KINKED)}.values())[:2]
 
 
 @pytest.mark.parametrize("name", [lane(n, fast=n in KINK_REPS, group=n) for n in KINKED])

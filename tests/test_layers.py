@@ -384,7 +384,7 @@ def test_layer_activation() -> None:
     assert layers.layer_activation(Mine()) == ("swish_beta", False)
 
 
-@pytest.mark.slow  # the docstring examples of jaxact.linen and jaxact.nnx run in the fast lane
+@pytest.mark.slow
 @pytest.mark.parametrize("page", ["README.md", "docs/layers.md", "docs/demo.md"])
 def test_documented_examples_run(page: str) -> None:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

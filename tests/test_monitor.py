@@ -95,6 +95,7 @@ def test_nnx_healthy_relu():
     assert float(stats["layers/1"]["saturated"]) == 0.0
 
 
+@pytest.mark.slow  # full suite; the fast lane keeps this file's other checks
 def test_nnx_mean_std_by_hand():
     model = _nnx_model()
     stats = nnx_health(model, X)
@@ -106,6 +107,7 @@ def test_nnx_mean_std_by_hand():
             chex.assert_trees_all_close(stats[f"layers/{i}"]["std"], jnp.std(h), **TOL)
 
 
+@pytest.mark.slow  # full suite; the fast lane keeps this file's other checks
 def test_nnx_jit_same_numbers_and_model_untouched():
     model = _nnx_model()
     eager = nnx_health(model, X)
@@ -116,6 +118,7 @@ def test_nnx_jit_same_numbers_and_model_untouched():
     assert all(type(a) is type(b) for a, b in zip(model.layers, _nnx_model().layers, strict=True))
 
 
+@pytest.mark.slow  # full suite; the fast lane keeps this file's other checks
 def test_nnx_learnable_layers_and_paths():
     class Block(nnx.Module):
         def __init__(self) -> None:
@@ -219,6 +222,7 @@ def test_grad_norms_nnx():
     )
 
 
+@pytest.mark.slow  # full suite; the fast lane keeps this file's other checks
 def test_grad_norms_linen():
     model = nn.Sequential([_linen_dense(), jl.PReLU(), _linen_dense()])
     variables = model.init(jax.random.key(0), X)

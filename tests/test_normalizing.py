@@ -244,6 +244,7 @@ def _top_logit(v: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
 @pytest.mark.parametrize(
     "dtype,x", [(jnp.float64, 37.43), (jnp.float32, 16.5), (jnp.float32, 20.0)]
 )
+@pytest.mark.slow  # full suite; the fast lane keeps this file's other checks
 def test_log_softmax_saturated_top_logit(dtype: Any, x: float) -> None:
     with _x64(dtype), mp.workdps(50):
         v = jnp.asarray([x, 0.0], dtype)
@@ -318,6 +319,7 @@ def test_masks() -> None:
 
 
 @pytest.mark.parametrize("name", [lane(n, fast=n in ("softmax", "entmax15")) for n in FNS])
+@pytest.mark.slow  # full suite; the fast lane keeps this file's other checks
 def test_nan_propagates_per_row(name: str) -> None:
     x = jnp.asarray([[1.0, jnp.nan, 0.0], [1.0, 2.0, 0.5]])
     fn = FNS[name]
@@ -357,6 +359,7 @@ def test_sums_to_one() -> None:
     np.testing.assert_allclose(lse, 0, atol=4e-6)
 
 
+@pytest.mark.slow  # full suite; the fast lane keeps this file's other checks
 def test_sparsity_patterns() -> None:
     x = jnp.asarray([1.0, 0.5, -1.0, 0.7, -3.0])
     fns = (nz.sparsemax, nz.entmax15, nz.entmax_bisect)
@@ -372,6 +375,7 @@ def test_sparsity_patterns() -> None:
         assert np.all(j[out] == 0) and np.all(j[:, out] == 0)
 
 
+@pytest.mark.slow  # full suite; the fast lane keeps this file's other checks
 def test_float16_large_rows_finite_gradients() -> None:
     x = jax.random.normal(jax.random.key(0), (2**16,), jnp.float32)
     fns = (nz.log_softmax, nz.softmax, nz.entmax15)
@@ -423,6 +427,7 @@ def test_axis_forms_and_errors() -> None:
         nz.log_softmax([1.0, 2.0])
 
 
+@pytest.mark.slow  # full suite; the fast lane keeps this file's other checks
 def test_entmax_bisect_limits_and_alpha_derivative() -> None:
     with jax.enable_x64(True):
         x = jnp.asarray([1.0, 2.1, 3.0, -1.5, 0.25, 2.6])
@@ -477,6 +482,7 @@ def test_entmax_bisect_limits_and_alpha_derivative() -> None:
             nz.entmax_bisect(x, n_iter=0)
 
 
+@pytest.mark.slow  # full suite; the fast lane keeps this file's other checks
 def test_gumbel_softmax() -> None:
     key = jax.random.key(3)
     logits = jnp.log(jnp.asarray([0.1, 0.2, 0.3, 0.4]))

@@ -174,6 +174,7 @@ def test_kink_values_follow_the_coefficients():
 @pytest.mark.parametrize(
     "name", [lane(n, fast=n == "leaky_relu") for n in sorted(rational.RATIONAL_INIT)]
 )
+@pytest.mark.slow  # full suite; the fast lane keeps this file's other checks
 def test_init_refit(name):
     fn = rational.fit_targets()[name]
     a, b = rational.fit_rational(fn)

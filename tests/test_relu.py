@@ -124,6 +124,7 @@ def test_nan_through_crelu():
     assert jnp.isnan(g[0]) and float(g[1]) == 1.0
 
 
+@pytest.mark.slow  # full suite; PReLU's per-channel path runs in the fast layer tests
 def test_prelu_per_channel_gradient():
     x = jax.random.normal(jax.random.key(1), (2, 3, 4, 4))
     a = jnp.array([0.1, 0.25, 0.5]).reshape(3, 1, 1)

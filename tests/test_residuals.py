@@ -229,6 +229,7 @@ def _hoisted(fn: Any, dtype: Any = jnp.float32) -> int:
     return len(re.findall(r"= \w+\[16,8\]\{1,0\} fusion\(%constant[.\d]*\)", entry))
 
 
+@pytest.mark.slow  # full suite; the fast lane keeps this file's other checks
 def test_hoisting_is_detected():
     # jnp.where's own jit is split by the scan's partial evaluation: its branch
     # constants become full-size loop operands. The check must see that.
@@ -309,6 +310,7 @@ PRIMES = [
         for t in (jnp.float32, jnp.float64)
     ],
 )
+@pytest.mark.slow  # full suite; the fast lane keeps this file's other checks
 def test_value_and_derivative_computed_together_match(name, deriv, dtype):
     # The first-order JVP may evaluate f and f' together (rule(together=True)); it must
     # give bit for bit what the function and its derivative rule give on their own.
