@@ -336,3 +336,21 @@ def test_torch_code_path_with_a_fake_torch(
     md = (tmp_path / "bench.md").read_text()
     assert "fwd ÷ torch.compile" in md and "Training step, 2-layer scan MLP" in md
     assert "Memory" not in md
+
+
+def test_integer_list_arguments() -> None:
+    # The one parser behind `jaxact bench --sizes` and `jaxact demo --epochs/--hidden/--depths`.
+    import argparse
+
+    from jaxact._src.text import int_list
+    from jaxact.bench import cli as bench_cli
+    from jaxact.demo import cli as demo_cli
+
+    assert int_list("1, 2,") == [1, 2] == demo_cli._ints("1,2")
+    assert bench_cli._log2_list("4,30") == [4, 30]
+    for bad in ("", "a", "1.5", ","):
+        with pytest.raises(argparse.ArgumentTypeError, match=f"integers, got {bad!r}"):
+            demo_cli._ints(bad)
+    for bad in ("3", "31", "20,x"):
+        with pytest.raises(argparse.ArgumentTypeError, match="between 4 and 30"):
+            bench_cli._log2_list(bad)

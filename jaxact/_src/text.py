@@ -1,8 +1,28 @@
-"""Plain-text and Markdown tables for the command line's reports."""
+"""The command line's text: plain-text and Markdown tables, and list arguments."""
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
+
+
+def int_list(
+    text: str, what: str = "integers", lo: int | None = None, hi: int | None = None
+) -> list[int]:
+    """A comma-separated list of integers (each in [lo, hi] where given), for argparse.
+
+    Raises:
+      argparse.ArgumentTypeError: naming ``what`` was expected, and the text given.
+    """
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values or any(
+        (lo is not None and v < lo) or (hi is not None and v > hi) for v in values
+    ):
+        raise argparse.ArgumentTypeError(f"expected comma-separated {what}, got {text!r}")
+    return values
 
 
 def format_rows(

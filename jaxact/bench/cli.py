@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from jaxact._src.text import int_list
 from jaxact.bench import report, suite
 from jaxact.bench.config import (
     DEFAULT_CPU_SIZES,
@@ -40,15 +41,7 @@ DESCRIPTION = (
 
 
 def _log2_list(text: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        values = []
-    if not values or any(not 4 <= v <= 30 for v in values):
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated log2 sizes between 4 and 30 (e.g. 20,24), got {text!r}"
-        )
-    return values
+    return int_list(text, "log2 sizes between 4 and 30 (e.g. 20,24)", lo=4, hi=30)
 
 
 def _dtype_list(text: str) -> list[str]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from jaxact._src.text import int_list
+
 HELP = "train MLPs on digits and compare activations (needs jaxact[demo])"
 DESCRIPTION = (
     "Train the same Flax NNX MLP with optax on scikit-learn's bundled digits (or "
@@ -30,13 +32,7 @@ STUDY_OPTIONS = {
 
 
 def _ints(text: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        values = []
-    if not values:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
-    return values
+    return int_list(text)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
