@@ -210,6 +210,15 @@ def evaluate(
     }
 
 
+def at(name: str, xs: Sequence[float], dtype: Any, **params: Any) -> list[tuple[float, ...]]:
+    """f, f', f'' of the registry row ``name`` at xs (parameters: the row's defaults
+    updated by ``params``), as tuples of floats, one per point: the row's compiled
+    program for those parameters and dtype (:func:`evaluate`, shared with its grid)."""
+    spec = registry.SPECS[name]
+    got = evaluate(spec.fn, np.asarray(xs, dtype), {**spec.params, **params}, ALL_ORDERS)
+    return [tuple(float(got[o][i]) for o in ORDERS) for i in range(len(xs))]
+
+
 @dataclasses.dataclass
 class Score:
     """What the grid found for one activation, dtype and order."""

@@ -11,10 +11,9 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from jaxact import registry
 from jaxact._src import gelu as G
 from tests import mpjet
-from tests.accuracy import ALL_ORDERS, ParamCase, Ref, evaluate, lane
+from tests.accuracy import ParamCase, Ref, at, lane
 
 # Filled only where a bound cannot be met after a real effort: {(name, dtype, order): (ulp, why)}.
 ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {}
@@ -125,14 +124,6 @@ BAD_ARGS = [
     ("gelu_clipped", ValueError, "min_val", {"min_val": 5.0, "max_val": 1.0}),
     ("gelu_clipped", TypeError, "max_val", {"max_val": "10"}),
 ]
-
-
-def at(name, xs, dtype):
-    """f, f', f'' of the registry row ``name`` at xs: the accuracy harness's compiled
-    program for the row, its default parameters and ``dtype`` (shared with it)."""
-    spec = registry.SPECS[name]
-    got = evaluate(spec.fn, np.asarray(xs, dtype), spec.params, ALL_ORDERS)
-    return [tuple(float(got[o][i]) for o in ("f", "d1", "d2")) for i in range(len(xs))]
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,8 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from jaxact import registry
 from jaxact._src import relu as R
-from tests.accuracy import ALL_ORDERS, ParamCase, Ref, evaluate, lane
+from tests.accuracy import ParamCase, Ref, at, lane
 
 INF = math.inf
 _EVAL_SLOPE = (mp.mpf(1) / 8 + mp.mpf(1) / 3) / 2
@@ -87,15 +86,6 @@ BAD_ARGS = [
     ("crelu", TypeError, "axis", {"axis": 1.0}),
     ("crelu", ValueError, "'x'", {"x": 1.0}),
 ]
-
-
-def at(name, xs, dtype, **params):
-    """f, f', f'' of the registry row ``name`` at xs (parameters: the row's defaults
-    updated by ``params``), as tuples of floats, one per point: the accuracy harness's
-    compiled program for the row, parameters and dtype (shared with it)."""
-    spec = registry.SPECS[name]
-    got = evaluate(spec.fn, np.asarray(xs, dtype), {**spec.params, **params}, ALL_ORDERS)
-    return [tuple(float(got[o][i]) for o in ("f", "d1", "d2")) for i in range(len(xs))]
 
 
 @pytest.mark.parametrize(

@@ -12,10 +12,9 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from jaxact import registry
 from jaxact._src import sigmoid as S
 from tests import mpjet
-from tests.accuracy import ALL_ORDERS, ParamCase, Ref, evaluate, lane
+from tests.accuracy import ParamCase, Ref, at, lane
 
 # Parameter values exactly representable in float32 (the defaults rounded), so the
 # float32 computation and the mpmath truth see the same parameters.
@@ -72,15 +71,6 @@ FNS = {name: getattr(S, name) for name in MP_REFS}
 ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {}
 # (name, dtype, order) -> (measured count of bad points, reason).
 BAD_EXCEPTIONS: dict[tuple[str, str, str], tuple[int, str]] = {}
-
-
-def at(name, xs, dtype, **params):
-    """f, f', f'' of the registry row ``name`` at xs (parameters: the row's defaults
-    updated by ``params``), as tuples of floats, one per point: the accuracy harness's
-    compiled program for the row, parameters and dtype (shared with it)."""
-    spec = registry.SPECS[name]
-    got = evaluate(spec.fn, np.asarray(xs, dtype), {**spec.params, **params}, ALL_ORDERS)
-    return [tuple(float(got[o][i]) for o in ("f", "d1", "d2")) for i in range(len(xs))]
 
 
 @pytest.mark.parametrize(
