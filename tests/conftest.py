@@ -3,10 +3,38 @@
 from __future__ import annotations
 
 import gc
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 
 import jax
 import pytest
+
+# One compilation cache per test session, shared by its xdist workers and the
+# subprocesses tests start: a program that several tests (or both workers) compile,
+# such as a row's accuracy program or a layer's forward pass built afresh by two
+# tests, is compiled once. Its key is the program itself (its StableHLO without
+# debug info, the compile options, jaxlib's version), so a hit gives the executable a
+# compile would have produced. The session's controller makes the directory and
+# removes it at the end; a directory the user set in JAX_COMPILATION_CACHE_DIR is
+# used instead, and kept.
+_CACHE = {
+    "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+    "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not os.environ.get("JAX_COMPILATION_CACHE_DIR"):  # xdist workers inherit it
+        directory = tempfile.mkdtemp(prefix="jaxact-test-compilation-cache-")
+        config.add_cleanup(lambda: shutil.rmtree(directory, ignore_errors=True))
+        os.environ["JAX_COMPILATION_CACHE_DIR"] = directory
+        os.environ.update(_CACHE)
+    # jax read its environment when conftest imported it.
+    jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
