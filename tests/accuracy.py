@@ -2,8 +2,8 @@
 
 Used by ``tests/test_accuracy.py`` (over the ``MP_REFS`` of the family tests) and
 by ``benchmarks/accuracy.py``. For every elementwise activation and dtype it
-evaluates f, f' and f'' (``jit(vmap(grad(...)))``, and f' once more in forward mode)
-on a grid of nasty inputs and
+evaluates f, f' (reverse mode), f'' (forward over reverse, as ``jax.hessian``) and f'
+once more in forward mode on a grid of nasty inputs and
 counts, against the mpmath truth:
 
 * ``nonfinite``: inf/NaN where the truth is a finite number of the dtype;
@@ -167,15 +167,20 @@ def _kernel(
     def f(x: Any) -> Any:
         return fn(x, **kw)
 
-    d1 = jax.grad(f)
+    # The activation is elementwise, so the gradient of sum(f(x)) is f' at every x
+    # (reverse mode, as training differentiates), and its forward derivative along
+    # ones is f'' (forward over reverse, as jax.hessian differentiates).
+    def d1(x: Any) -> Any:
+        return jax.grad(lambda x: jnp.sum(f(x)))(x)
+
     funcs = {
         "f": f,
         "d1": d1,
-        "d2": jax.grad(d1),
+        "d2": lambda x: jax.jvp(d1, (x,), (jnp.ones_like(x),))[1],
         "d1_fwd": lambda x: jax.jvp(f, (x,), (jnp.ones_like(x),))[1],
     }
     wanted = frozenset(orders) | (have[0] if have is not None else frozenset())
-    program = jax.jit(lambda x: {o: jax.vmap(funcs[o])(x) for o in wanted})
+    program = jax.jit(lambda x: {o: funcs[o](x) for o in wanted})
     _KERNELS[key] = (wanted, program)
     return program
 

@@ -214,36 +214,52 @@ def test_save_output_under_jit_vmap_and_scan() -> None:
         jaxact.save_output(lambda v: v)
 
 
-def _hoisted(fn: Any, dtype: Any = jnp.float32) -> int:
-    """Full-size constant arrays a scan training step builds outside its layer loops.
+def _hoisted(fns: dict[str, Any], dtype: Any = jnp.float32) -> dict[str, int]:
+    """Full-size constant arrays a scan training step builds outside its layer loop,
+    per function.
 
     Loop-invariant work that JAX's partial evaluation moves out of a
     differentiated ``lax.scan`` arrives in the loop as an operand; a broadcast
     constant that XLA cannot sink back (it came out of a split inner jit) is
     then a full-size array read from memory in every iteration. Counted in the
     compiled program's entry computation.
+
+    One program for all of ``fns``: a two-layer MLP per function (the body of
+    :func:`jaxact.memory.scan_mlp`, ``h -> f(h) @ W``) side by side in one scan, each
+    of its own width, so that a constant's shape names its function.
     """
-    step, args = jaxact.memory.scan_mlp(fn, layers=2, width=8, batch=16, dtype=dtype)
-    text = step.lower(*args).compile().as_text()
+    batch, widths = 16, {name: 20 + i for i, name in enumerate(fns)}
+    rng = np.random.default_rng(0)
+    weights = {n: jnp.asarray(rng.standard_normal((2, w, w)) / np.sqrt(w), dtype) for n, w in widths.items()}
+    xs = {n: jnp.asarray(rng.standard_normal((batch, w)), dtype) for n, w in widths.items()}
+
+    def loss(ws: dict[str, Any], hs: dict[str, Any]) -> Any:
+        def layer(h: dict[str, Any], w: dict[str, Any]) -> tuple[dict[str, Any], None]:
+            return {n: fns[n](h[n]) @ w[n] for n in fns}, None
+
+        out, _ = jax.lax.scan(layer, hs, ws)
+        return sum(0.5 * jnp.mean(jnp.square(o.astype(jnp.float32))) for o in out.values())
+
+    text = jax.jit(jax.grad(loss, argnums=(0, 1))).lower(weights, xs).compile().as_text()
     entry = text[text.index("\nENTRY") :]
-    return len(re.findall(r"= \w+\[16,8\]\{1,0\} fusion\(%constant[.\d]*\)", entry))
+    return {
+        n: len(re.findall(rf"= \w+\[{batch},{w}\]\{{1,0\}} fusion\(%constant[.\d]*\)", entry))
+        for n, w in widths.items()
+    }
 
 
 @pytest.mark.slow  # full suite; the fast lane keeps this file's other checks
 def test_hoisting_is_detected():
     # jnp.where's own jit is split by the scan's partial evaluation: its branch
-    # constants become full-size loop operands. The check must see that.
+    # constants become full-size loop operands. The check must see that, and only there.
     @jax.custom_jvp
     def f(x):
         return x * jnp.where(x > 0, 0.25, 0.5)
 
     f.defjvp(lambda p, t: (f(p[0]), jnp.where(p[0] > 0, 0.25, 0.5) * t[0]))
-    assert _hoisted(f) >= 1
-    assert _hoisted(jax.nn.relu) == 0
+    got = _hoisted({"relu": jax.nn.relu, "where": f})
+    assert got["where"] >= 1 and got["relu"] == 0, got
 
-
-# The fast lane counts them for a piecewise-linear and a smooth double-word row.
-HOIST_FAST = ("relu", "silu")
 
 # Recorded counts (float32, bfloat16) of the functions that still build some
 # (found with this check, left for follow-up): laplace keeps a jit boundary
@@ -259,20 +275,29 @@ HOISTED = {
 }
 
 
-@pytest.mark.parametrize(
-    "name,dtype",
-    [
-        lane(n, d, fast=n in HOIST_FAST and d == jnp.float32, id=f"{n}-{jnp.dtype(d).name}")
-        for n in ELEMENTWISE
-        for d in (jnp.float32, jnp.bfloat16)
-        # bfloat16 runs the same rules under half_remat: its counts equal float32's but
-        # for laplace; checked on one row per family and on the rows with counts.
-        if d == jnp.float32 or n in REPRESENTATIVES or n in HOISTED
-    ],
-)
-def test_no_constants_hoisted_out_of_the_layer_loop(name, dtype):
-    recorded = HOISTED.get(name, (0, 0))[0 if dtype == jnp.float32 else 1]
-    assert _hoisted(_fn(name), dtype) == recorded
+def _hoist_cases() -> Any:
+    # One program per family and dtype. bfloat16 runs the same rules under half_remat:
+    # its counts equal float32's but for laplace; checked on one row per family and on
+    # the rows with counts. The fast lane: a piecewise-linear and a smooth double-word
+    # row in float32.
+    yield lane(("relu", "silu"), jnp.float32, fast=True, id="relu-silu-float32")
+    for family in registry.families():
+        for dtype in (jnp.float32, jnp.bfloat16):
+            names = tuple(
+                n
+                for n in ELEMENTWISE
+                if registry.SPECS[n].family == family
+                and (dtype == jnp.float32 or n in REPRESENTATIVES or n in HOISTED)
+            )
+            if names:
+                yield lane(names, dtype, fast=False, id=f"{family}-{jnp.dtype(dtype).name}")
+
+
+@pytest.mark.parametrize("names,dtype", list(_hoist_cases()))
+def test_no_constants_hoisted_out_of_the_layer_loop(names, dtype):
+    got = _hoisted({n: _fn(n) for n in names}, dtype)
+    column = 0 if dtype == jnp.float32 else 1
+    assert got == {n: HOISTED.get(n, (0, 0))[column] for n in names}
 
 
 def test_ops_match_jnp():
