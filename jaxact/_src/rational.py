@@ -9,8 +9,10 @@ coefficients) come from differentiating these stable forms.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -417,37 +419,39 @@ def fit_rational(
         base = np.abs(xs) if version == "A" else xs
         qcols = [base**k for k in range(1, n + 1)]
     mat = np.stack(pcols + [-y * c for c in qcols], axis=1)
-    sol = np.linalg.lstsq(mat, qbase * y, rcond=None)[0]
-    theta = sol.copy()
-    if version == "C":
-        theta[m + 1 :] = theta[m + 1 :]  # Q = 0.1 + S, S > 0 assumed
-
+    theta = np.linalg.lstsq(mat, qbase * y, rcond=None)[0]  # Q = 0.1 + S, S > 0 (C)
     with jax.enable_x64(True):
-        xj = jnp.asarray(xs)
-        yj = jnp.asarray(y)
-
-        def resid(th: Array) -> Array:
-            return _rational_value(xj, th[: m + 1], th[m + 1 :], version) - yj
-
-        jac_fn = jax.jit(jax.jacfwd(resid))
-        res_fn = jax.jit(resid)
-        th = jnp.asarray(theta)
-        lam = 1e-3
-        cost = float(jnp.sum(res_fn(th) ** 2))
-        for _ in range(steps):
-            r = res_fn(th)
-            jm = jac_fn(th)
-            g = jm.T @ r
-            h = jm.T @ jm
-            step = jnp.linalg.solve(h + lam * jnp.diag(jnp.diag(h) + 1e-12), -g)
-            new = th + step
-            new_cost = float(jnp.sum(res_fn(new) ** 2))
-            if new_cost < cost:
-                th, cost, lam = new, new_cost, lam / 3
-            else:
-                lam *= 4
-        out = np.asarray(th)
+        out = np.asarray(_levenberg_marquardt(m, version, steps)(theta, xs, y))
     return out[: m + 1], out[m + 1 :]
+
+
+@functools.cache
+def _levenberg_marquardt(m: int, version: str, steps: int) -> Callable[..., Array]:
+    """``steps`` damped Gauss-Newton steps on ``||P/Q - y||`` from ``theta`` (float64):
+    one compiled program per (numerator degree, version, steps) for the process."""
+
+    @jax.jit
+    def fit(theta: Array, xs: Array, y: Array) -> Array:
+        def resid(th: Array) -> Array:
+            return _rational_value(xs, th[: m + 1], th[m + 1 :], version) - y
+
+        def step(_: Any, carry: tuple[Array, Array, Array]) -> tuple[Array, Array, Array]:
+            th, cost, lam = carry
+            r, jm = resid(th), jax.jacfwd(resid)(th)
+            g, h = jm.T @ r, jm.T @ jm
+            new = th + jnp.linalg.solve(h + lam * jnp.diag(jnp.diag(h) + 1e-12), -g)
+            new_cost = jnp.sum(resid(new) ** 2)
+            better = new_cost < cost  # False for a NaN cost: the step is refused
+            return (
+                jnp.where(better, new, th),
+                jnp.where(better, new_cost, cost),
+                jnp.where(better, lam / 3, lam * 4),
+            )
+
+        cost = jnp.sum(resid(theta) ** 2)
+        return jax.lax.fori_loop(0, steps, step, (theta, cost, jnp.float64(1e-3)))[0]
+
+    return fit
 
 
 # ----------------------------------------------------------------------------
