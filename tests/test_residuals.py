@@ -230,7 +230,10 @@ def _hoisted(fns: dict[str, Any], dtype: Any = jnp.float32) -> dict[str, int]:
     """
     batch, widths = 16, {name: 20 + i for i, name in enumerate(fns)}
     rng = np.random.default_rng(0)
-    weights = {n: jnp.asarray(rng.standard_normal((2, w, w)) / np.sqrt(w), dtype) for n, w in widths.items()}
+    weights = {
+        n: jnp.asarray(rng.standard_normal((2, w, w)) / np.sqrt(w), dtype)
+        for n, w in widths.items()
+    }
     xs = {n: jnp.asarray(rng.standard_normal((batch, w)), dtype) for n, w in widths.items()}
 
     def loss(ws: dict[str, Any], hs: dict[str, Any]) -> Any:
