@@ -419,7 +419,7 @@ def fit_rational(
         base = np.abs(xs) if version == "A" else xs
         qcols = [base**k for k in range(1, n + 1)]
     mat = np.stack(pcols + [-y * c for c in qcols], axis=1)
-    theta = np.linalg.lstsq(mat, qbase * y, rcond=None)[0]  # Q = 0.1 + S, S > 0 (C)
+    theta = np.linalg.lstsq(mat, qbase * y, rcond=None)[0]  # version C: Q = 0.1 + S, S > 0
     with jax.enable_x64(True):
         out = np.asarray(_levenberg_marquardt(m, version, steps)(theta, xs, y))
     return out[: m + 1], out[m + 1 :]
