@@ -7,6 +7,7 @@ patterns (f, f'); then does the same for jax.nn's version where jax.nn has
 one. Prints a Markdown table and writes it (and JSON) to the output folder.
 
     python -m benchmarks.accuracy [--out jaxact-out/accuracy] [--only relu,silu]
+        [--tiers fast,accurate] [--no-jax-nn]
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
+import jaxact  # noqa: E402
 from jaxact import registry  # noqa: E402
 from tests.accuracy import half_sweep, run_grid  # noqa: E402
 
@@ -61,12 +63,19 @@ def refs() -> dict[str, tuple[Callable[..., Any], Any]]:
     out: dict[str, tuple[Callable[..., Any], Any]] = {}
     for family in registry.families():
         mod = importlib.import_module(f"tests.test_{family}")
-        out.update({name: (mod.FNS[name], ref) for name, ref in mod.MP_REFS.items()})
+        refs = getattr(mod, "MP_REFS", {})  # the vector-valued families test their own way
+        out.update({name: (mod.FNS[name], ref) for name, ref in refs.items()})
     return out
 
 
-def measure(fn: Callable[..., Any], ref: Any, name: str = "") -> dict[str, Any]:
-    """Scores of ``fn``; ``name`` applies jaxact's conventions for that function."""
+def measure(fn: Callable[..., Any], ref: Any, name: str = "", tier: str = "auto") -> dict[str, Any]:
+    """Scores of ``fn`` traced under precision ``tier``; ``name`` applies jaxact's
+    conventions for that function."""
+    with jaxact.precision(tier):  # type: ignore[arg-type]
+        return _measure(fn, ref, name)
+
+
+def _measure(fn: Callable[..., Any], ref: Any, name: str) -> dict[str, Any]:
     row: dict[str, Any] = {}
     for dtype in (np.float32, np.float64):
         scores = run_grid(fn, ref, dtype, name)
@@ -116,7 +125,7 @@ def summary(results: dict[str, dict[str, Any]], impl: str) -> str:
         bad = sum(c["bad"] for _, c in rows)
         worst_name, worst = max(rows, key=lambda nc: nc[1]["ulp"])
         lines.append(
-            f"{impl:8} {col:14} functions={len(rows):3d} bad={bad:5d} "
+            f"{impl:16} {col:14} functions={len(rows):3d} bad={bad:5d} "
             f"max_ulp={worst['ulp']:.3g} ({worst_name} at x={worst['worst_x']:.4g})"
         )
     return "\n".join(lines)
@@ -126,22 +135,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="jaxact-out/accuracy")
     parser.add_argument("--only", default="", help="comma-separated names")
+    parser.add_argument(
+        "--tiers", default="fast,accurate", help="comma-separated precision tiers of jaxact"
+    )
+    parser.add_argument("--no-jax-nn", action="store_true", help="skip jax.nn's versions")
     args = parser.parse_args(argv)
+    tiers = [t for t in args.tiers.split(",") if t]
     only = {n for n in args.only.split(",") if n}
     results: dict[str, dict[str, Any]] = {}
     start = time.time()
     for name, (fn, ref) in refs().items():
         if only and name not in only:
             continue
-        results[name] = {"jaxact": measure(fn, ref, name)}
-        theirs = _jax_nn(fn.__name__)
+        results[name] = {f"jaxact {t}": measure(fn, ref, name, t) for t in tiers}
+        theirs = None if args.no_jax_nn else _jax_nn(fn.__name__)
         if theirs is not None:
             results[name]["jax.nn"] = measure(theirs, ref)
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "accuracy.json").write_text(json.dumps(results, indent=1))
     text = markdown(results)
-    summ = summary(results, "jaxact") + "\n" + summary(results, "jax.nn")
+    summ = "\n".join(summary(results, impl) for impl in [*(f"jaxact {t}" for t in tiers), "jax.nn"])
     (out / "accuracy.md").write_text(text + "\n\n```\n" + summ + "\n```\n")
     print(text)
     print()

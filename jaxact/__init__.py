@@ -25,6 +25,11 @@ from jaxact._src.misc import *
 
 from jaxact import registry as registry
 from jaxact._src.lean import save_output as save_output
+from jaxact._src.precision import (
+    get_precision as get_precision,
+    precision as precision,
+    set_precision as set_precision,
+)
 from jaxact._src.registry import (
     gain as gain,
     get as get,

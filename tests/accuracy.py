@@ -37,6 +37,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 
+import jaxact
 from jaxact import registry
 from tests import mpjet
 
@@ -322,7 +323,8 @@ def half_sweep(
     bits = np.arange(1 << 16, dtype=np.uint16)
     xs = bits.view(jnp.dtype(dtype))
     got = evaluate(fn, xs, params, ("f", "d1"))
-    with np.errstate(all="ignore"):
+    # The reference: the accurate tier in float64, whatever tier ``got`` was traced in.
+    with np.errstate(all="ignore"), jaxact.precision("accurate"):
         ref = evaluate(fn, xs.astype(np.float64), params, ("f", "d1"))
     with np.errstate(all="ignore"):
         return _half_scores(xs, got, ref, dtype)

@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxact._src import ops
+from jaxact._src import ops, precision
 
 Array = jax.Array
 
@@ -405,6 +405,8 @@ def exp_parts(x, c):
 
 def exp(x: Array) -> Array:
     """exp(x): Cody-Waite reduction, fitted polynomial, 1 + r summed with its error."""
+    if precision.fast(x.dtype):
+        return jax.lax.exp(x)
     c = consts(x)
     k, r, w = exp_parts(_clamp(x, c.exp_lo, c.exp_hi), c)
     s = 1.0 + r
@@ -413,6 +415,8 @@ def exp(x: Array) -> Array:
 
 def expm1(x: Array) -> Array:
     """expm1(x) = 2**k (1 - 2**-k + r + w) with the leading terms added exactly."""
+    if precision.fast(x.dtype):
+        return jax.lax.expm1(x)
     c = consts(x)
     k, r, w = exp_parts(_clamp(x, c.m1_lo, c.exp_hi), c)
     lim = c.prec
@@ -452,6 +456,8 @@ def _log1p_dw(x, xl, c):
 
 def log1p(x: Array) -> Array:
     """log1p(x): exact 1 + x split, binary exponent, atanh series fitted for log(m)."""
+    if precision.fast(x.dtype):
+        return jax.lax.log1p(x)
     c = consts(x)
     xs = ops.where(x >= -1.0, x, 0.0)
     xs = ops.where(xs == jnp.inf, 1.0, xs)
@@ -494,6 +500,8 @@ def _tanh_recip(a, c):
 
 def tanh(x: Array) -> Array:
     """tanh(x): odd fitted polynomial for |x| < 0.55, else 1 - 2/(1 + exp(2|x|))."""
+    if precision.fast(x.dtype):
+        return jax.lax.tanh(x)
     c = consts(x)
     a = jnp.abs(x)
     k, q0, q1 = _tanh_recip(a, c)
@@ -507,6 +515,8 @@ def tanh(x: Array) -> Array:
 
 def tanh_prime_core(x: Array) -> Array:
     """1 - tanh(x)^2 = 4 sigma(2x) sigma(-2x) for |x| <= 20 (clamped beyond)."""
+    if precision.fast(x.dtype):
+        return 4.0 * _logistic_prime_fast(jnp.minimum(2.0 * jnp.abs(x), 40.0))
     c = consts(x)
     k, q0, q1 = _tanh_recip(jnp.abs(x), c)
     return 4.0 * _logistic_prime_of(k, q0, q1, c)
@@ -514,6 +524,10 @@ def tanh_prime_core(x: Array) -> Array:
 
 def logistic(x: Array) -> Array:
     """sigma(x) = 1/(1 + exp(-x)): g = 1/(1 + exp(|x|)) accurately; sigma = g or 1 - g."""
+    if precision.fast(x.dtype):
+        e = jax.lax.exp(-jnp.abs(x))
+        r = 1.0 / (1.0 + e)
+        return ops.where(x < 0, e * r, r)
     c = consts(x)
     k, q0, q1 = recip1pexp(jnp.abs(x), c)
     g = scale(q0 + q1, -k, c)
@@ -522,9 +536,18 @@ def logistic(x: Array) -> Array:
 
 def logistic_prime(x: Array) -> Array:
     """sigma(x) sigma(-x) = g (1 - g), g = 1/(1 + exp(|x|))."""
+    if precision.fast(x.dtype):
+        return _logistic_prime_fast(x)
     c = consts(x)
     k, q0, q1 = recip1pexp(jnp.abs(x), c)
     return _logistic_prime_of(k, q0, q1, c)
+
+
+def _logistic_prime_fast(x):
+    """sigma(x) sigma(-x) = e / (1 + e)^2 with e = exp(-|x|) (no cancellation)."""
+    e = jax.lax.exp(-jnp.abs(x))
+    r = 1.0 / (1.0 + e)
+    return (e * r) * r
 
 
 def _logistic_prime_of(k, q0, q1, c):
@@ -539,6 +562,8 @@ def _logistic_prime_of(k, q0, q1, c):
 
 def softplus(x: Array) -> Array:
     """log(1 + exp(x)): log1p of a double-word exp(x); x itself for large x."""
+    if precision.fast(x.dtype):
+        return jnp.maximum(x, 0.0) + jax.lax.log1p(jax.lax.exp(-jnp.abs(x)))
     c = consts(x)
     k, r, w = exp_parts(_clamp(x, c.exp_lo, c.sp_hi), c)
     s = 1.0 + r
@@ -615,6 +640,8 @@ def _erfc_pos(a, c):
 
 def erf(x: Array) -> Array:
     """erf(x): x (1 + Q(x^2)) for |x| < 1, else sign(x) (1 - erfc(|x|))."""
+    if precision.fast(x.dtype):
+        return jax.lax.erf(x)
     c = consts(x)
     a = jnp.abs(x)
     small = a < 1.0
@@ -624,6 +651,8 @@ def erf(x: Array) -> Array:
 
 def erfc(x: Array) -> Array:
     """erfc(x): 1 - erf(x) for |x| < 0.5, exp(-x^2) erfcx(x) beyond (2 - that for x < 0)."""
+    if precision.fast(x.dtype):
+        return jax.lax.erfc(x)
     c = consts(x)
     a = jnp.abs(x)
     small = a < 0.5
