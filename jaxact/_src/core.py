@@ -26,7 +26,7 @@ import numpy as np
 from jax import lax
 from jax.custom_derivatives import SymbolicZero
 
-from jaxact._src import ops
+from jaxact._src import ops, precision
 
 Array = jax.Array
 ArrayLike = jax.typing.ArrayLike
@@ -357,6 +357,21 @@ def _pair(
 
     pair.defjvp(jvp)
     return pair
+
+
+def tiered(fast: Callable[..., Array], accurate: Callable[..., Array]) -> Callable[..., Array]:
+    """One rule per precision tier, chosen when traced from the compute dtype of ``x``.
+
+    ``fast`` and ``accurate`` are functions of ``(x, *params)`` with rules of their
+    own (:func:`rule`); see :mod:`jaxact._src.precision` for the tiers.
+    """
+
+    def call(x: Array, *params: Any) -> Array:
+        return (fast if precision.fast(x.dtype) else accurate)(x, *params)
+
+    call.fast = fast  # type: ignore[attr-defined]
+    call.accurate = accurate  # type: ignore[attr-defined]
+    return call
 
 
 F = TypeVar("F", bound=Callable[..., Any])

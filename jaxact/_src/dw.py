@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxact._src import elementary, ops
+from jaxact._src import elementary, ops, precision
 from jaxact._src.exact import two_prod, two_sum
 
 Array = jax.Array
@@ -51,7 +51,11 @@ def exp_times(p: Array, x: Array, xlo: Array | None = None) -> Array:
 
 
 def exp_dw(x: Array) -> tuple[Array, Array]:
-    """``e^x`` as a double word for ``|x| <= 40`` (from ``elementary``'s reduction)."""
+    """``e^x`` as a double word for ``|x| <= 40`` (from ``elementary``'s reduction).
+
+    Fast tier: XLA's ``e^x`` and a zero low word (so is every double word here)."""
+    if precision.fast(x.dtype):
+        return jax.lax.exp(x), jnp.zeros_like(x)
     c = elementary.consts(x)
     k, r, w = elementary.exp_parts(x, c)
     s = 1.0 + r
@@ -89,6 +93,8 @@ def exp_dw_fine(x: Array) -> tuple[Array, Array]:
     ``e^x`` by a large factor (``e^{-e^x}``); :func:`exp_dw` is cheaper and about
     ``2^-56`` accurate.
     """
+    if precision.fast(x.dtype):
+        return exp_dw(x)
     hi_t, lo_t, step_hi, step_lo, inv = _fine_constants(np.dtype(x.dtype))
     c = elementary.consts(x)
     n = jnp.round(x * inv)
@@ -113,6 +119,8 @@ def exp_dw_fine(x: Array) -> tuple[Array, Array]:
 
 def logistic_dw(z: Array) -> tuple[Array, Array]:
     """``sigma(z)`` as a double word for ``|z| <= 40``."""
+    if precision.fast(z.dtype):
+        return elementary.logistic(z), jnp.zeros_like(z)
     c = elementary.consts(z)
     k, q0, q1 = elementary.recip1pexp(jnp.abs(z), c)
     gh = elementary.scale(q0, -k, c)
@@ -126,7 +134,10 @@ def logistic_dw(z: Array) -> tuple[Array, Array]:
 
 
 def dw_div(nh: Array, nl: Array, dh: Array, dl: Array) -> Array:
-    """``(nh + nl) / (dh + dl)`` rounded once (to about half an ulp)."""
+    """``(nh + nl) / (dh + dl)`` rounded once (to about half an ulp); one division
+    in the fast tier."""
+    if precision.fast(nh.dtype):
+        return (nh + nl) / (dh + dl)
     # One division, by a head q0 of 1/dh (its only use), then products: XLA:CPU
     # does not fuse a division whose result has several users, and the whole
     # value was split into materialised pieces (mish's forward pass 3x slower).

@@ -501,7 +501,7 @@ def _tanh_recip(a, c):
 def tanh(x: Array) -> Array:
     """tanh(x): odd fitted polynomial for |x| < 0.55, else 1 - 2/(1 + exp(2|x|))."""
     if precision.fast(x.dtype):
-        return jax.lax.tanh(x)
+        return _tanh_fast(x)
     c = consts(x)
     a = jnp.abs(x)
     k, q0, q1 = _tanh_recip(a, c)
@@ -511,6 +511,15 @@ def tanh(x: Array) -> Array:
     # 1 - h0 is exact while h0 has no bits below ulp(1/2).
     big = ops.where(k <= c.prec - c.half, (1.0 - h0) - h1, 1.0 - (h0 + h1))
     return _copysign(ops.where(a < 0.55, _tanh_poly(a, c), big), x, c)
+
+
+def _tanh_fast(x):
+    """Fast tier: the polynomial below 0.55, else (1 - e) / (1 + e) with e = h^2 from
+    :func:`gate` at 2x (shared with tanh' when both are computed)."""
+    a = jnp.abs(x)
+    h, r = gate(2.0 * x)
+    big = (1.0 - h * h) * r
+    return _copysign(ops.where(a < 0.55, _tanh_poly(a, consts(x)), big), x, consts(x))
 
 
 def tanh_prime_core(x: Array) -> Array:
@@ -548,6 +557,23 @@ def _logistic_prime_fast(x):
     e = jax.lax.exp(-jnp.abs(x))
     r = 1.0 / (1.0 + e)
     return (e * r) * r
+
+
+def gate(z: Array) -> tuple[Array, Array]:
+    """Fast tier: the logistic gate at ``z`` as ``(h, r)``, ``h = exp(-|z|/2)``,
+    ``r = 1 / (1 + h^2)``; then
+
+    * ``sigma(z) = r`` for ``z >= 0`` and ``h (h r)`` for ``z < 0``,
+    * ``sigma'(z) = h (h r^2)``.
+
+    The caller multiplies its own factors into the first ``h`` and the second one
+    last, so nothing subnormal is formed while the result is a normal number
+    (``e^z`` itself is subnormal from ``z = -87.3`` in float32). ``|z|`` is clamped
+    where ``h`` would stop being normal: results are below the smallest normal there.
+    """
+    limit = 1400.0 if z.dtype == jnp.float64 else 170.0
+    h = jax.lax.exp(-0.5 * jnp.minimum(jnp.abs(z), limit))
+    return h, 1.0 / (1.0 + h * h)
 
 
 def _logistic_prime_of(k, q0, q1, c):

@@ -32,6 +32,7 @@ from jaxact._src.core import (
     param,
     prepare,
     rule,
+    tiered,
 )
 from jaxact._src.exact import split, two_prod, two_sum
 from jaxact._src.registry import Kink, dispatcher, register
@@ -167,7 +168,49 @@ def _gelu_erf_d2_value(x: Array) -> Array:
 
 
 gelu_erf_prime = rule(_gelu_erf_d1_value, _gelu_erf_d2_value)
-gelu_erf_rule = rule(_gelu_erf_value, gelu_erf_prime, together=True)  # one Phi, one phi
+_gelu_erf_accurate = rule(_gelu_erf_value, gelu_erf_prime, together=True)  # one Phi, one phi
+
+
+# Fast tier: XLA's erfc and exp, the same tail formulas. phi(x) = c e2 e2 with
+# e2 = exp(-xh^2 / 4) (xh the high half of x, so xh^2 is exact) and c carrying the
+# rest of x^2 by a short series; Phi's argument error is corrected to first order.
+
+
+def _gelu_erf_fast_parts(x: Array) -> tuple[Array, Array, Array, Array, Array]:
+    xc = ops.clip(x, -_ERF_CLIP, _ERF_CLIP)
+    xh, xl = split(xc)
+    e2 = jax.lax.exp(-0.25 * (xh * xh))
+    g = 0.5 * (xl * (xc + xh))  # x^2/2 - xh^2/2, below 0.03 where phi is normal (float32)
+    c = float(_INV_SQRT_2PI) * (1 - g * (1 - 0.5 * g * (1 - g / 3)))  # exp(-g), 4 terms
+    tail = xc < _erf_tail(x)
+    rh, rl = _const(_INV_SQRT2, xc)
+    p, pe = two_prod(xc, rh)
+    big_phi = 0.5 * jax.lax.erfc(-p) + math.sqrt(2.0) * (pe + xc * rl) * (c * e2) * e2
+    return xc, tail, c, e2, big_phi
+
+
+def _gelu_erf_fast_value(x: Array) -> Array:
+    xc, tail, c, e2, big_phi = _gelu_erf_fast_parts(x)
+    low = (-(c * _mills_series(xc)) * e2) * e2
+    y = ops.where(tail, low, xc * big_phi)
+    return ops.where(x > _ERF_CLIP, x, y)
+
+
+def _gelu_erf_fast_d1_value(x: Array) -> Array:
+    xc, tail, c, e2, big_phi = _gelu_erf_fast_parts(x)
+    low = ((xc * (1 - _mills_series(xc) / (xc * xc))) * c * e2) * e2
+    return ops.where(tail, low, big_phi + ((xc * c) * e2) * e2)
+
+
+def _gelu_erf_fast_d2_value(x: Array) -> Array:
+    xc, _, c, e2, _ = _gelu_erf_fast_parts(x)
+    return (((2 - xc * xc) * c) * e2) * e2
+
+
+_gelu_erf_fast = rule(
+    _gelu_erf_fast_value, rule(_gelu_erf_fast_d1_value, _gelu_erf_fast_d2_value), together=True
+)
+gelu_erf_rule = tiered(_gelu_erf_fast, _gelu_erf_accurate)
 
 
 @register(
@@ -261,7 +304,47 @@ def _gelu_tanh_d2_value(x: Array) -> Array:
 
 
 gelu_tanh_prime = rule(_gelu_tanh_d1_value, _gelu_tanh_d2_value)
-gelu_tanh_rule = rule(_gelu_tanh_value, gelu_tanh_prime, together=True)  # one z, one gate
+_gelu_tanh_accurate = rule(_gelu_tanh_value, gelu_tanh_prime, together=True)  # one z, one gate
+
+
+# Fast tier: z rounded once per operation, the gate from one exp (elementary.gate).
+
+
+def _gelu_tanh_fast_parts(x: Array) -> tuple[Array, Array, Array, Array, Array]:
+    xc = ops.clip(x, -_TANH_CLIP, _TANH_CLIP)
+    q = xc * xc
+    k, ka = float(_TANH_K), float(_TANH_KA)
+    z = xc * (k + ka * q)
+    h, r = elementary.gate(z)
+    return xc, z, k + (3 * ka) * q, h, r
+
+
+def _gelu_tanh_fast_value(x: Array) -> Array:
+    xc, z, _, h, r = _gelu_tanh_fast_parts(x)
+    y = ops.where(z < 0, (xc * h) * (h * r), xc * r)
+    return ops.where(x > _TANH_CLIP, x, y)
+
+
+def _gelu_tanh_fast_d1_value(x: Array) -> Array:
+    # sigma(z) + x z' sigma'(z) = e r (1 + x z' r) (z < 0), r (1 + x z' e r) (z >= 0).
+    xc, z, dz, h, r = _gelu_tanh_fast_parts(x)
+    u = xc * dz
+    return ops.where(z < 0, ((h * r) * (1 + u * r)) * h, r * (1 + u * ((h * h) * r)))
+
+
+def _gelu_tanh_fast_d2_value(x: Array) -> Array:
+    xc, z, dz, h, r = _gelu_tanh_fast_parts(x)
+    ddz = (6 * float(_TANH_KA)) * xc
+    th = jax.lax.tanh(0.5 * z)
+    return (((2 * dz + xc * ddz - xc * dz * dz * th) * h) * (r * r)) * h
+
+
+_gelu_tanh_fast = rule(
+    _gelu_tanh_fast_value,
+    rule(_gelu_tanh_fast_d1_value, _gelu_tanh_fast_d2_value),
+    together=True,
+)
+gelu_tanh_rule = tiered(_gelu_tanh_fast, _gelu_tanh_accurate)
 
 
 @register(

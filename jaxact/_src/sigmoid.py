@@ -27,6 +27,7 @@ from jaxact._src.core import (
     prepare,
     rule,
     smooth_rule,
+    tiered,
     unflushed_times,
 )
 from jaxact._src.exact import two_prod, two_sum
@@ -144,8 +145,28 @@ def _tanh_d2(x: Array) -> Array:
     return ops.where(jnp.abs(x) < 1e-30, small, -2 * elementary.tanh(x) * _tanh_d1_value(x))
 
 
-tanh_prime = rule(_tanh_d1_value, _tanh_d2)
-tanh_rule = rule(elementary.tanh, tanh_prime, together=True)  # one 1/(1 + e^{2|x|})
+_tanh_prime_accurate = rule(_tanh_d1_value, _tanh_d2)
+_tanh_accurate = rule(elementary.tanh, _tanh_prime_accurate, together=True)  # one 1/(1 + e^{2|x|})
+
+
+# Fast tier: f and f' = 4 e / (1 + e)^2 from one exp (e = e^{-2|x|} = h^2,
+# elementary.gate; f' multiplied as (4 h r^2) h so that it stays normal while it is).
+
+
+def _tanh_fast_d1_value(x: Array) -> Array:
+    h, r = elementary.gate(2 * x)
+    return ((4 * h) * (r * r)) * h
+
+
+def _tanh_fast_d2(x: Array) -> Array:
+    small = unflushed_times(-2.0, x)
+    return ops.where(jnp.abs(x) < 1e-30, small, -2 * elementary.tanh(x) * _tanh_prime_fast(x))
+
+
+_tanh_prime_fast = rule(_tanh_fast_d1_value, _tanh_fast_d2)
+_tanh_fast = rule(elementary.tanh, _tanh_prime_fast, together=True)
+tanh_rule = tiered(_tanh_fast, _tanh_accurate)
+tanh_prime = tiered(_tanh_prime_fast, _tanh_prime_accurate)
 
 
 @register(

@@ -26,6 +26,7 @@ from jaxact._src.core import (
     prepare,
     rule,
     smooth_rule,
+    tiered,
 )
 from jaxact._src.exact import two_prod, two_sum
 from jaxact._src.registry import Kink, register
@@ -82,8 +83,41 @@ def _silu_d2_value(x: Array) -> Array:
     return ops.where(ax > _T, dw.exp_times(2 - at, -at), main)
 
 
-silu_prime = rule(_silu_d1_value, _silu_d2_value)
-silu_rule = rule(_silu_value, silu_prime, together=True)
+silu_prime_accurate = rule(_silu_d1_value, _silu_d2_value)
+_silu_accurate = rule(_silu_value, silu_prime_accurate, together=True)
+
+
+# Fast tier: the gate from one exp (elementary.gate); x is clamped at +-BIG inside the
+# products (beyond, f = x or 0, f' = 1 or 0), so no inf * 0 forms.
+
+
+def _silu_fast_parts(x: Array) -> tuple[Array, Array, Array]:
+    xc = ops.clip(x, -_BIG, _BIG)
+    h, r = elementary.gate(xc)
+    return xc, h, r
+
+
+def _silu_fast_value(x: Array) -> Array:
+    xc, h, r = _silu_fast_parts(x)
+    y = ops.where(xc < 0, (xc * h) * (h * r), xc * r)
+    return ops.where(x > _BIG, x, y)
+
+
+def _silu_fast_d1_value(x: Array) -> Array:
+    # sigma(x) (1 + x sigma(-x)): e r (1 + x r) (x < 0), r (1 + x e r) (x >= 0).
+    xc, h, r = _silu_fast_parts(x)
+    return ops.where(xc < 0, ((h * r) * (1 + xc * r)) * h, r * (1 + xc * ((h * h) * r)))
+
+
+def _silu_fast_d2_value(x: Array) -> Array:
+    xc, h, r = _silu_fast_parts(x)
+    return (((2 - xc * jax.lax.tanh(0.5 * xc)) * h) * (r * r)) * h
+
+
+silu_prime_fast = rule(_silu_fast_d1_value, _silu_fast_d2_value)
+_silu_fast = rule(_silu_fast_value, silu_prime_fast, together=True)
+silu_rule = tiered(_silu_fast, _silu_accurate)
+silu_prime = tiered(silu_prime_fast, silu_prime_accurate)
 
 
 @register(
