@@ -71,9 +71,44 @@ def lane(*values: Any, fast: bool, id: str | None = None, group: str | None = No
     return pytest.param(*values, marks=marks, id=id)
 
 
-# Bounds in ulps for f, f', f'' (float32 and float64), and for the half sweeps.
-BOUNDS = {"f": 2.0, "d1": 4.0, "d2": 16.0}
+# Bounds in ulps for f, f', f'' (float32 and float64) per precision tier, and for the
+# half sweeps (both tiers: half precision computes in float32 and rounds once).
+TIER_BOUNDS = {
+    "accurate": {"f": 2.0, "d1": 4.0, "d2": 16.0},
+    "fast": {"f": 4.0, "d1": 8.0, "d2": 32.0},
+}
+BOUNDS = TIER_BOUNDS["accurate"]
 HALF_BOUND = 1.0
+
+# The fast tier's measured exceptions to its bounds, (name, dtype name, order) ->
+# (allowed max ulp, why): set from `python -m benchmarks.accuracy --tiers fast`, rounded
+# up. Bad points (inf/NaN, lost tails, wrong signs) have no exceptions in either tier.
+_ERFC = "XLA's erfc loses about 2 w^2 ulp in its tail (w = -x/sqrt 2)"
+_GELU_Z = "z = kx(1 + a x^2) is rounded (no double word): |z| ulp in the left tail"
+_GOMPERTZ = "exp(-e^{-x}) multiplies the error of e^{-x} by e^{-x} (about 70 at x = -4.25)"
+FAST_ULP_EXCEPTIONS: dict[tuple[str, str, str], tuple[float, str]] = {
+    ("gelu_tanh", "float32", "f"): (40.0, _GELU_Z),
+    ("gelu_tanh", "float32", "d1"): (56.0, _GELU_Z),
+    ("gelu_tanh", "float32", "d2"): (68.0, _GELU_Z),
+    ("gelu_tanh", "float64", "f"): (140.0, _GELU_Z),
+    ("gelu_tanh", "float64", "d1"): (104.0, _GELU_Z),
+    ("gelu_tanh", "float64", "d2"): (152.0, _GELU_Z),
+    ("gelu_erf", "float32", "f"): (22.0, _ERFC),
+    ("gelu_erf", "float64", "f"): (82.0, _ERFC),
+    ("gelu_clipped", "float32", "f"): (22.0, _ERFC),
+    ("gelu_clipped", "float64", "f"): (82.0, _ERFC),
+    ("laplace", "float32", "f"): (54.0, _ERFC),
+    ("laplace", "float64", "f"): (302.0, _ERFC),
+    ("golu", "float32", "f"): (48.0, _GOMPERTZ),
+    ("golu", "float32", "d1"): (50.0, _GOMPERTZ),
+    ("golu", "float32", "d2"): (35.0, _GOMPERTZ),
+    ("golu", "float64", "f"): (272.0, _GOMPERTZ),
+    ("golu", "float64", "d1"): (274.0, _GOMPERTZ),
+    ("golu", "float64", "d2"): (276.0, _GOMPERTZ),
+    ("telu", "float32", "d2"): (98.0, "tanh(e^x) near saturation: e^x's error times x"),
+    ("telu", "float64", "d2"): (344.0, "tanh(e^x) near saturation: e^x's error times x"),
+    ("smu", "float32", "f"): (4.5, "XLA's erf"),
+}
 ORDERS = ("f", "d1", "d2")
 # With f' in forward mode: what one grid program computes (and what other tests ask
 # for, so that they reuse it).
@@ -386,19 +421,20 @@ def check_grid(
     ulp_exceptions: Exceptions | None = None,
     bad_exceptions: Exceptions | None = None,
     name: str = "",
+    bounds: Mapping[str, float] = BOUNDS,
 ) -> None:
     """Asserts the grid of ``dtype`` (float32 or float64) for f, f' and f''.
 
     Every order must have points, exactly the recorded number of bad points (0
-    unless in ``bad_exceptions``) and a max ulp within ``BOUNDS`` (or the
-    recorded value in ``ulp_exceptions``).
+    unless in ``bad_exceptions``) and a max ulp within ``bounds`` (the accurate
+    tier's ``BOUNDS`` by default; or the recorded value in ``ulp_exceptions``).
     """
     dt = jnp.dtype(dtype)
     for order, s in run_grid(fn, ref, dt, name).items():
         key = (name, dt.name, _ORDER_OF.get(order, order))
         assert s.points > 0, (name, order)
         assert s.bad == _allowed(bad_exceptions, key, 0), (name, order, s)
-        assert s.ulp <= _allowed(ulp_exceptions, key, BOUNDS[key[2]]), (name, order, s)
+        assert s.ulp <= _allowed(ulp_exceptions, key, bounds[key[2]]), (name, order, s)
 
 
 def check_half(

@@ -6,6 +6,10 @@ Ref's params), ``LIMITS`` (name -> (f(-inf), f(+inf), f'(-inf), f'(+inf), f''(-i
 f''(+inf)), NaN where there is no limit) and optionally ``ULP_EXCEPTIONS`` and
 ``BAD_EXCEPTIONS``, keyed by (name, dtype name, order).
 
+Every row runs in both precision tiers: the accurate tier against ``BOUNDS`` and the
+modules' exceptions, the fast tier against its own bounds and the measured
+``FAST_ULP_EXCEPTIONS`` (``tests.accuracy``); no tier has bad points.
+
 A row's dtypes run in one test because they share compiled programs
 (``tests.accuracy.evaluate``): the float64 program is the grid's and the reference
 of both half-precision sweeps, and the limits read the grid's programs.
@@ -19,9 +23,13 @@ import math
 import numpy as np
 import pytest
 
+import jaxact
 from jaxact import registry
+from jaxact._src.precision import TIERS as _ALL_TIERS
 from tests.accuracy import (
     ALL_ORDERS,
+    FAST_ULP_EXCEPTIONS,
+    TIER_BOUNDS,
     PIECEWISE_LINEAR,
     REPRESENTATIVES,
     check_grid,
@@ -42,13 +50,14 @@ assert len(_NAMES) == len(set(_NAMES)), "MP_REFS names must be unique across fam
 ELEMENTWISE = [n for n, s in registry.SPECS.items() if s.kind == "elementwise"]
 LIMITS = {n: row for m in MODULES.values() for n, row in getattr(m, "LIMITS", {}).items()}
 GRIDS = ("float32", "float64")
+TIERS = tuple(t for t in _ALL_TIERS if t != "auto")  # auto is one of these per dtype
 HALVES = ("bfloat16", "float16")
 
 
 def _cases():
-    # The fast lane: the family representatives (tests.accuracy.REPRESENTATIVES) in
-    # float32, and silu's bfloat16 sweep; the slow lane: the other dtypes of those, and
-    # every other reference in every dtype.
+    # Per precision tier. The fast lane: the family representatives
+    # (tests.accuracy.REPRESENTATIVES) in float32, and silu's bfloat16 sweep; the slow
+    # lane: the other dtypes of those, and every other reference in every dtype.
     for family, module in MODULES.items():
         for name in module.MP_REFS:
             if name == "silu":
@@ -57,10 +66,17 @@ def _cases():
                 lanes = [(("float32",), True), (("float64", "bfloat16", "float16"), False)]
             else:
                 lanes = [((*GRIDS, *HALVES), False)]
-            for dtypes, fast in lanes:
-                yield lane(
-                    family, name, dtypes, fast=fast, id=f"{name}-{'-'.join(dtypes)}", group=name
-                )
+            for tier in TIERS:
+                for dtypes, fast in lanes:
+                    yield lane(
+                        family,
+                        name,
+                        dtypes,
+                        tier,
+                        fast=fast,
+                        id=f"{name}-{tier}-{'-'.join(dtypes)}",
+                        group=name,
+                    )
 
 
 def test_every_elementwise_row_has_references_and_limits() -> None:
@@ -97,18 +113,29 @@ def check_limits(name: str, dtype: str) -> None:
     assert _close(float(got["d1_fwd"][1]), LIMITS[name][3], dtype), (name, "d1_fwd")
 
 
-@pytest.mark.parametrize("family,name,dtypes", list(_cases()))
-def test_accuracy(family: str, name: str, dtypes: tuple[str, ...]) -> None:
+@pytest.mark.parametrize("family,name,dtypes,tier", list(_cases()))
+def test_accuracy(family: str, name: str, dtypes: tuple[str, ...], tier: str) -> None:
     module = MODULES[family]
     args = (
         module.FNS[name],
         module.MP_REFS[name],
     )
-    exceptions = (getattr(module, "ULP_EXCEPTIONS", None), getattr(module, "BAD_EXCEPTIONS", None))
-    for dtype in dtypes:
-        if dtype in GRIDS:
-            check_grid(*args, dtype, *exceptions, name)
-            if name in LIMITS:  # a registry row (not a parameter variant)
-                check_limits(name, dtype)
-        else:
-            check_half(*args, dtype, *exceptions, name)
+    ulp = FAST_ULP_EXCEPTIONS if tier == "fast" else getattr(module, "ULP_EXCEPTIONS", None)
+    exceptions = (ulp, getattr(module, "BAD_EXCEPTIONS", None))
+    with jaxact.precision(tier):  # type: ignore[arg-type]
+        for dtype in dtypes:
+            if dtype in GRIDS:
+                check_grid(*args, dtype, *exceptions, name, bounds=TIER_BOUNDS[tier])
+                if name in LIMITS:  # a registry row (not a parameter variant)
+                    check_limits(name, dtype)
+            else:
+                check_half(*args, dtype, *exceptions, name)
+
+
+def test_fast_exceptions_name_rows_and_exceed_the_bounds() -> None:
+    # Every recorded exception is a real row, dtype and order, and needed: it allows
+    # more than the fast tier's bound (a stale entry would hide nothing, but would
+    # state a wrong bound in the docs).
+    for (name, dtype, order), (allowed, why) in FAST_ULP_EXCEPTIONS.items():
+        assert name in _NAMES and dtype in GRIDS and order in TIER_BOUNDS["fast"], name
+        assert allowed > TIER_BOUNDS["fast"][order] and why, (name, dtype, order)
