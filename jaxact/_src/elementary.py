@@ -1,5 +1,10 @@
 """Accurate elementary functions for float32/float64 (forward values only).
 
+In the fast precision tier (:mod:`jaxact._src.precision`) each public function here
+returns XLA's own (``lax.exp``, ``lax.tanh``, ...) or a short stable formula on it
+(``logistic``, ``softplus``, :func:`gate`) instead; everything below describes the
+accurate tier.
+
 The activations are built from these. XLA's own float32/float64 ``exp``,
 ``expm1``, ``log1p``, ``tanh`` and ``erf``/``erfc`` are off by up to several ulp
 (float64 ``log1p`` by >100 ulp, float32 ``erfc`` by far more in its tail, and
