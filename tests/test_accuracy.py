@@ -29,9 +29,9 @@ from jaxact._src.precision import TIERS as _ALL_TIERS
 from tests.accuracy import (
     ALL_ORDERS,
     FAST_ULP_EXCEPTIONS,
-    TIER_BOUNDS,
     PIECEWISE_LINEAR,
     REPRESENTATIVES,
+    TIER_BOUNDS,
     check_grid,
     check_half,
     evaluate,

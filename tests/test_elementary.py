@@ -10,8 +10,45 @@ import mpmath as mp
 import numpy as np
 import pytest
 
+import jaxact
 from jaxact._src import elementary as M
 from tests.accuracy import lane
+
+
+@pytest.fixture(autouse=True)
+def _accurate_tier():
+    # These are the accurate tier's kernels; in the fast tier the same names are XLA's
+    # own functions (checked through every activation in tests/test_accuracy.py, and
+    # the fast gate below).
+    with jaxact.precision("accurate"):
+        yield
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fast_gate_keeps_the_tails_normal(dtype):
+    # sigma(z) = h (h r) for z < 0, r for z >= 0; sigma'(z) = h (h r^2): against mpmath,
+    # where e^z itself is subnormal (z = -90 in float32) but x sigma(z) is not.
+    zs = {
+        "float32": [-170.0, -90.0, -30.0, -1.0, 0.0, 2.0, 40.0],
+        "float64": [-1400.0, -720.0, -30.0, -1.0, 0.0, 2.0, 40.0],
+    }[dtype]
+    with jax.enable_x64(dtype == "float64"), jaxact.precision("fast"):
+        z = jnp.asarray(zs, dtype)
+        h, r = M.gate(z)
+        x = 50.0  # a factor multiplied in first, as the activations do
+        neg = np.asarray(zs) < 0
+        sig = np.where(neg, np.asarray((x * h) * (h * r)), x * np.asarray(r))
+        dsig = np.asarray((x * h) * (h * r * r))
+    for zi, s, d in zip(np.asarray(z).tolist(), sig.tolist(), dsig.tolist(), strict=True):
+        want_s = 50 * mp.mpf(1) / (1 + mp.exp(-mp.mpf(zi)))
+        want_d = 50 * mp.exp(-abs(mp.mpf(zi))) / (1 + mp.exp(-abs(mp.mpf(zi)))) ** 2
+        tiny = float(np.finfo(dtype).tiny)
+        for got, want in ((s, want_s), (d, want_d)):
+            if want < tiny:
+                assert abs(got) <= tiny, (zi, got, want)
+            else:
+                assert got != 0 and abs(got - want) <= 8 * np.finfo(dtype).eps * want, (zi, got)
+
 
 mp.mp.dps = 50
 

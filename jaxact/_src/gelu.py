@@ -167,8 +167,9 @@ def _gelu_erf_d2_value(x: Array) -> Array:
     return (((2 - q) - qe) * phi) * b
 
 
-gelu_erf_prime = rule(_gelu_erf_d1_value, _gelu_erf_d2_value)
-_gelu_erf_accurate = rule(_gelu_erf_value, gelu_erf_prime, together=True)  # one Phi, one phi
+_gelu_erf_prime_accurate = rule(_gelu_erf_d1_value, _gelu_erf_d2_value)
+# One Phi and one phi when f and f' are computed together.
+_gelu_erf_accurate = rule(_gelu_erf_value, _gelu_erf_prime_accurate, together=True)
 
 
 # Fast tier: XLA's erfc and exp, the same tail formulas. phi(x) = c e2 e2 with
@@ -207,10 +208,10 @@ def _gelu_erf_fast_d2_value(x: Array) -> Array:
     return (((2 - xc * xc) * c) * e2) * e2
 
 
-_gelu_erf_fast = rule(
-    _gelu_erf_fast_value, rule(_gelu_erf_fast_d1_value, _gelu_erf_fast_d2_value), together=True
-)
+_gelu_erf_prime_fast = rule(_gelu_erf_fast_d1_value, _gelu_erf_fast_d2_value)
+_gelu_erf_fast = rule(_gelu_erf_fast_value, _gelu_erf_prime_fast, together=True)
 gelu_erf_rule = tiered(_gelu_erf_fast, _gelu_erf_accurate)
+gelu_erf_prime = tiered(_gelu_erf_prime_fast, _gelu_erf_prime_accurate)
 
 
 @register(
@@ -303,8 +304,9 @@ def _gelu_tanh_d2_value(x: Array) -> Array:
     return ((2 * dz + xc * ddz - xc * dz * dz * th) * p) * b
 
 
-gelu_tanh_prime = rule(_gelu_tanh_d1_value, _gelu_tanh_d2_value)
-_gelu_tanh_accurate = rule(_gelu_tanh_value, gelu_tanh_prime, together=True)  # one z, one gate
+_gelu_tanh_prime_accurate = rule(_gelu_tanh_d1_value, _gelu_tanh_d2_value)
+# One z and one gate when f and f' are computed together.
+_gelu_tanh_accurate = rule(_gelu_tanh_value, _gelu_tanh_prime_accurate, together=True)
 
 
 # Fast tier: z rounded once per operation, the gate from one exp (elementary.gate).
@@ -339,12 +341,10 @@ def _gelu_tanh_fast_d2_value(x: Array) -> Array:
     return (((2 * dz + xc * ddz - xc * dz * dz * th) * h) * (r * r)) * h
 
 
-_gelu_tanh_fast = rule(
-    _gelu_tanh_fast_value,
-    rule(_gelu_tanh_fast_d1_value, _gelu_tanh_fast_d2_value),
-    together=True,
-)
+_gelu_tanh_prime_fast = rule(_gelu_tanh_fast_d1_value, _gelu_tanh_fast_d2_value)
+_gelu_tanh_fast = rule(_gelu_tanh_fast_value, _gelu_tanh_prime_fast, together=True)
 gelu_tanh_rule = tiered(_gelu_tanh_fast, _gelu_tanh_accurate)
+gelu_tanh_prime = tiered(_gelu_tanh_prime_fast, _gelu_tanh_prime_accurate)
 
 
 @register(

@@ -199,8 +199,8 @@ def tanh(x: ArrayLike) -> Array:
 
     Example:
       >>> import jax.numpy as jnp, jaxact
-      >>> jaxact.tanh(jnp.array([-1.0, 0.0, 0.5]))
-      Array([-0.7615942 ,  0.        ,  0.46211717], dtype=float32)
+      >>> jnp.round(jaxact.tanh(jnp.array([-1.0, 0.0, 0.5])), 6)
+      Array([-0.761594,  0.      ,  0.462117], dtype=float32)
     """
     x, dtype = prepare(x, "tanh")
     return finish(tanh_rule(x), dtype)

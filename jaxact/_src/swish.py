@@ -83,8 +83,8 @@ def _silu_d2_value(x: Array) -> Array:
     return ops.where(ax > _T, dw.exp_times(2 - at, -at), main)
 
 
-silu_prime_accurate = rule(_silu_d1_value, _silu_d2_value)
-_silu_accurate = rule(_silu_value, silu_prime_accurate, together=True)
+_silu_prime_accurate = rule(_silu_d1_value, _silu_d2_value)
+_silu_accurate = rule(_silu_value, _silu_prime_accurate, together=True)
 
 
 # Fast tier: the gate from one exp (elementary.gate); x is clamped at +-BIG inside the
@@ -114,10 +114,10 @@ def _silu_fast_d2_value(x: Array) -> Array:
     return (((2 - xc * jax.lax.tanh(0.5 * xc)) * h) * (r * r)) * h
 
 
-silu_prime_fast = rule(_silu_fast_d1_value, _silu_fast_d2_value)
-_silu_fast = rule(_silu_fast_value, silu_prime_fast, together=True)
+_silu_prime_fast = rule(_silu_fast_d1_value, _silu_fast_d2_value)
+_silu_fast = rule(_silu_fast_value, _silu_prime_fast, together=True)
 silu_rule = tiered(_silu_fast, _silu_accurate)
-silu_prime = tiered(silu_prime_fast, silu_prime_accurate)
+silu_prime = tiered(_silu_prime_fast, _silu_prime_accurate)
 
 
 @register(
