@@ -576,9 +576,14 @@ def gate(z: Array) -> tuple[Array, Array]:
     (``e^z`` itself is subnormal from ``z = -87.3`` in float32). ``|z|`` is clamped
     where ``h`` would stop being normal: results are below the smallest normal there.
     """
-    limit = 1400.0 if z.dtype == jnp.float64 else 170.0
-    h = jax.lax.exp(-0.5 * jnp.minimum(jnp.abs(z), limit))
+    h = half_exp(z)
     return h, 1.0 / (1.0 + h * h)
+
+
+def half_exp(z: Array) -> Array:
+    """Fast tier: ``exp(-|z|/2)``, ``|z|`` clamped where it would stop being normal."""
+    limit = 1400.0 if z.dtype == jnp.float64 else 170.0
+    return jax.lax.exp(-0.5 * jnp.minimum(jnp.abs(z), limit))
 
 
 def _logistic_prime_of(k, q0, q1, c):

@@ -96,6 +96,8 @@ def _gate(zh: Array, zl: Array) -> tuple[Array, Array, Array, Array]:
 
 _ERF_CLIP = 40.0  # phi(40) = 0 and Phi(40) = 1 in float64
 _ERF_TAIL_TERMS = 10
+# Enough below x = -10 in float32 (the next term is 1e-9 relative), for the fast tier.
+_ERF_TAIL_TERMS_F32 = 6
 
 
 def _erf_tail(x: Array) -> float:
@@ -116,11 +118,11 @@ def _phi_parts(x: Array) -> tuple[Array, Array]:
     return c * e, b
 
 
-def _mills_series(x: Array) -> Array:
+def _mills_series(x: Array, terms: int = _ERF_TAIL_TERMS) -> Array:
     """S = 1 - 1/x^2 + 3/x^4 - 15/x^6 + ..., Phi(x) = phi(x) S / |x| for x << 0."""
     w = 1 / (x * x)
     s = jnp.ones_like(x)
-    for n in range(_ERF_TAIL_TERMS, 0, -1):
+    for n in range(terms, 0, -1):
         s = 1 - (2 * n - 1) * w * s
     return s
 
@@ -177,6 +179,10 @@ _gelu_erf_accurate = rule(_gelu_erf_value, _gelu_erf_prime_accurate, together=Tr
 # rest of x^2 by a short series; Phi's argument error is corrected to first order.
 
 
+def _fast_terms(x: Array) -> int:
+    return _ERF_TAIL_TERMS_F32 if x.dtype == jnp.float32 else _ERF_TAIL_TERMS
+
+
 def _gelu_erf_fast_parts(x: Array) -> tuple[Array, Array, Array, Array, Array]:
     xc = ops.clip(x, -_ERF_CLIP, _ERF_CLIP)
     xh, xl = split(xc)
@@ -192,14 +198,14 @@ def _gelu_erf_fast_parts(x: Array) -> tuple[Array, Array, Array, Array, Array]:
 
 def _gelu_erf_fast_value(x: Array) -> Array:
     xc, tail, c, e2, big_phi = _gelu_erf_fast_parts(x)
-    low = (-(c * _mills_series(xc)) * e2) * e2
+    low = (-(c * _mills_series(xc, _fast_terms(x))) * e2) * e2
     y = ops.where(tail, low, xc * big_phi)
     return ops.where(x > _ERF_CLIP, x, y)
 
 
 def _gelu_erf_fast_d1_value(x: Array) -> Array:
     xc, tail, c, e2, big_phi = _gelu_erf_fast_parts(x)
-    low = ((xc * (1 - _mills_series(xc) / (xc * xc))) * c * e2) * e2
+    low = ((xc * (1 - _mills_series(xc, _fast_terms(x)) / (xc * xc))) * c * e2) * e2
     return ops.where(tail, low, big_phi + ((xc * c) * e2) * e2)
 
 

@@ -375,8 +375,43 @@ def _mish_d2_value(x: Array) -> Array:
     return ops.where(x > 0, pos, neg)
 
 
-mish_prime = rule(_mish_d1_value, _mish_d2_value)
-_mish = rule(_mish_value, mish_prime, together=True)
+_mish_prime_accurate = rule(_mish_d1_value, _mish_d2_value)
+_mish_accurate = rule(_mish_value, _mish_prime_accurate, together=True)
+
+
+# Fast tier: with e = e^{-|x|} = h^2 (h from one exp), tanh(softplus(x)) = N / D,
+# N = e (e + 2), D = N + 2 (x <= 0) or N = 1 + 2e, D = N + 2e^2 (x > 0); one division
+# 1/D serves f and f'; h is multiplied in last on the negative side (deep tail).
+
+
+def _mish_fast_parts(x: Array) -> tuple[Array, ...]:
+    xc = ops.clip(x, -_BIG, _BIG)
+    neg = xc <= 0
+    h = elementary.half_exp(xc)
+    e = h * h
+    n_neg = h * (e + 2)  # N / h on the negative side
+    d = ops.where(neg, h * n_neg + 2, (1 + 2 * e) + 2 * (e * e))
+    return xc, neg, h, e, n_neg, 1 / d, d
+
+
+def _mish_fast_value(x: Array) -> Array:
+    xc, neg, h, e, n_neg, r, _ = _mish_fast_parts(x)
+    y = ops.where(neg, ((xc * h) * (n_neg * r)), xc * ((1 + 2 * e) * r))
+    return ops.where(x > _BIG, x, y)
+
+
+def _mish_fast_d1_value(x: Array) -> Array:
+    # x <= 0: e r ((e + 2) + 4x (1 + e) r); x > 0: 1 + (4x (1 + e) - 2D) (e r)^2.
+    xc, neg, h, e, _, r, d = _mish_fast_parts(x)
+    u = 4 * xc * (1 + e)
+    er = e * r
+    return ops.where(neg, ((h * r) * ((e + 2) + u * r)) * h, 1 + (u - 2 * d) * (er * er))
+
+
+_mish_prime_fast = rule(_mish_fast_d1_value, _mish_d2_value)
+_mish_fast = rule(_mish_fast_value, _mish_prime_fast, together=True)
+_mish = tiered(_mish_fast, _mish_accurate)
+mish_prime = tiered(_mish_prime_fast, _mish_prime_accurate)
 
 
 @register(
