@@ -2,7 +2,9 @@
 
 Timings are noisy, so nothing here asserts a speed: only that every number exists,
 is finite and positive, and that the deterministic memory figures of jax.nn match.
-All runs are tiny (2**10 elements, a few repeats).
+All runs are tiny (2**10 elements, a few repeats). The model blocks are checked for
+what they compute: jaxact's and jax.nn's version of each block agree on the same
+parameters.
 """
 
 from __future__ import annotations
@@ -16,15 +18,21 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
+import jaxact
 from jaxact import bench, cli
 from jaxact._src.registry import SPECS
+from jaxact.bench import blocks
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TINY = ["--sizes", "10", "--repeats", "3", "--warmup", "1", "--buffers", "4"]
 TINY += ["--step-shape", "2,32,64", "--no-torch"]
 PNG = b"\x89PNG\r\n\x1a\n"
+TIERS = ("fast", "accurate")  # the default --tiers
+QUICK_BLOCKS = bench.config.QUICK_BLOCK_SHAPE
+MINE = tuple(f"jaxact ({t})" for t in TIERS)  # jaxact's labels in the results
 
 
 def _positive(v: Any) -> bool:
@@ -51,11 +59,11 @@ def test_cli_full_report(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # One tiny run of every section (one test, so parallel workers do not repeat it), then
-    # the Python API's step and memory rows and the speed script on the same shapes: one
-    # worker draws their argument sets once. The fast lane's end-to-end run is the
-    # fake-torch run.
+    # One tiny run of every section but the model blocks (test_cli_blocks runs those, in
+    # parallel), then the Python API's step and memory rows and the speed script on the
+    # same shapes: one worker draws their argument sets once.
     args = ["bench", "--quick", "--functions", "silu,prelu", *TINY, "--out", str(tmp_path)]
+    args += ["--time", "--step", "--memory"]
     assert cli.main(args) == 0
     printed = capsys.readouterr().out
     assert "Time, float32, 2^10 elements" in printed and str(tmp_path) in printed
@@ -89,10 +97,11 @@ def _check_time_rows(rows: list[dict[str, Any]]) -> None:
         assert row["size"] == 1024 and row["buffers"] == 4 and row["repeats"] == 3
         itemsize = jnp.dtype(row["dtype"]).itemsize
         has_nn = row["function"] != "prelu"
+        assert row["tiers"] == list(TIERS)
         for mode, moved in (("fwd", 2), ("fwd+bwd", 4)):
             part = row[mode]
             assert part["bytes"] == moved * 1024 * itemsize
-            expected = {"jaxact", "copy", "jax.nn"} if has_nn else {"jaxact", "copy"}
+            expected = {*MINE, "copy", "jax.nn"} if has_nn else {*MINE, "copy"}
             assert set(part["times"]) == expected
             for t in part["times"].values():
                 _check_times(t)
@@ -100,7 +109,9 @@ def _check_time_rows(rows: list[dict[str, Any]]) -> None:
             for r in part["ratio_copy"].values():
                 _check_ratio(r)
             if has_nn:
-                _check_ratio(part["ratio_baseline"])
+                assert set(part["ratio_baseline"]) == set(TIERS)
+                for r in part["ratio_baseline"].values():
+                    _check_ratio(r)
             else:
                 assert part["ratio_baseline"] is None
 
@@ -110,11 +121,15 @@ def _check_step_rows(rows: list[dict[str, Any]], names: tuple[str, str], shape: 
     assert [r["function"] for r in rows] == list(names)
     for row in rows:
         assert (row["layers"], row["width"], row["batch"]) == shape
+        assert set(row["times"]) >= {*MINE, "identity"}
         for t in row["times"].values():
             _check_times(t, gbps=False)
+        assert set(row["ratio_identity"]) == set(row["times"]) - {"identity"}
         for r in row["ratio_identity"].values():
             _check_ratio(r)
-    _check_ratio(rows[0]["ratio_baseline"])
+    assert set(rows[0]["ratio_baseline"]) == set(TIERS)
+    for r in rows[0]["ratio_baseline"].values():
+        _check_ratio(r)
     assert rows[1]["ratio_baseline"] is None
 
 
@@ -196,6 +211,8 @@ def test_resolve_functions() -> None:
         (["--functions", "nosuch"], "unknown activation 'nosuch'"),
         (["--functions", "rellu"], "did you mean relu"),
         (["--functions", "softmax"], "elementwise"),
+        (["--tiers", "fast,exact"], "argument --tiers: expected comma-separated precision tiers"),
+        (["--tiers", ""], "argument --tiers"),
     ],
 )
 def test_cli_bad_arguments(
@@ -224,6 +241,21 @@ def test_python_bad_arguments() -> None:
         bench.run("relu,nosuch", sections=["memory"])
     with pytest.raises(ValueError, match="argument 'step_shape'"):
         bench.step_time(jnp.tanh, layers=0)
+    with pytest.raises(ValueError, match="argument 'tiers' must be among fast, accurate, auto"):
+        bench.run(["relu"], sections=["memory"], tiers=["fast", "exact"])
+    with pytest.raises(ValueError, match="argument 'tiers'"):
+        bench.step_time(jnp.tanh, tiers=[])
+    with pytest.raises(ValueError, match="argument 'block_shape'"):
+        bench.run(["relu"], sections=["blocks"], block_shape=(2, 16, 30, 4, 2, 8, 8))
+    with pytest.raises(ValueError, match="argument 'blocks'"):
+        blocks.block_time("mlp", shape=QUICK_BLOCKS)
+
+
+def test_blocks_skipped_without_flax(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bench.suite, "has_flax", lambda: False)
+    result = bench.run(["relu"], sections=["blocks"], tiers=["accurate"])
+    assert result["blocks"] == [] and result["config"]["tiers"] == ["accurate"]
+    assert any("flax is not installed" in n for n in result["notes"])
 
 
 def test_torch_skipped_cleanly(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -293,8 +325,6 @@ def _fake_torch() -> Any:
     import contextlib
     import types
 
-    import numpy as np
-
     relu = lambda t: _FakeTensor(np.maximum(t.a, 0))  # noqa: E731
     return types.SimpleNamespace(
         __version__="0.fake",
@@ -327,15 +357,18 @@ def test_torch_code_path_with_a_fake_torch(
     _check_step_rows(result["step"], ("relu", "prelu"), (2, 32, 64))
     relu, prelu = result["time"]
     for mode in ("fwd", "fwd+bwd"):
-        assert set(relu[mode]["times"]) == {"jaxact", "jax.nn", "copy", "torch", "torch.compile"}
-        for r in relu[mode]["ratio_extra"].values():
-            _check_ratio(r)
+        assert set(relu[mode]["times"]) == {*MINE, "jax.nn", "copy", "torch", "torch.compile"}
+        assert set(relu[mode]["ratio_extra"]) == set(TIERS)
+        for per_tier in relu[mode]["ratio_extra"].values():
+            assert set(per_tier) == {"torch", "torch.compile"}
+            for r in per_tier.values():
+                _check_ratio(r)
         assert "ratio_extra" not in prelu[mode]  # no torch counterpart
     paths = bench.write_report(result, tmp_path)
     assert set(paths) == {"json", "markdown", "png"}
     md = (tmp_path / "bench.md").read_text()
-    assert "fwd ÷ torch.compile" in md and "Training step, 2-layer scan MLP" in md
-    assert "Memory" not in md
+    assert "fwd ÷ torch.compile (accurate)" in md and "Training step, 2-layer scan MLP" in md
+    assert "Memory" not in md and "Model blocks" not in md
 
 
 def test_integer_list_arguments() -> None:
@@ -354,3 +387,103 @@ def test_integer_list_arguments() -> None:
     for bad in ("3", "31", "20,x"):
         with pytest.raises(argparse.ArgumentTypeError, match="between 4 and 30"):
             bench_cli._log2_list(bad)
+
+
+def _block_variables(block: Any, shape: tuple[int, ...], dtype: str, seed: int) -> Any:
+    # (params, state, x) in the shapes blocks.init_block gives, drawn with numpy (no program
+    # to compile); kernels scaled by 1/sqrt(fan-in) so activations stay O(1).
+    rng = np.random.default_rng(seed)
+    d = jnp.dtype(dtype)
+
+    def draw(leaf: Any) -> np.ndarray:
+        fan_in = max(leaf.size // leaf.shape[-1], 1)
+        return (rng.standard_normal(leaf.shape) / np.sqrt(fan_in)).astype(d)
+
+    params, state, x = jax.eval_shape(lambda: blocks.init_block(block, shape, dtype))
+    ones = jax.tree.map(lambda v: np.ones(v.shape, v.dtype), state)  # BatchNorm's averages
+    return jax.tree.map(draw, params), ones, rng.standard_normal(x.shape).astype(d)
+
+
+def test_blocks_agree_with_jax_nn() -> None:
+    # Each block built with jaxact's activations (traced under each tier) computes what the
+    # one built with jax.nn's computes, on the same parameters and input: the benchmark
+    # compares like with like. One program for every case (one compile, not thirty).
+    dtypes = ("float32", "bfloat16")
+    cases = {}
+    for i, name in enumerate(blocks.BLOCKS):
+        for dtype in dtypes:
+            theirs, shape = blocks.make_block(name, "jax.nn", QUICK_BLOCKS, dtype)
+            mine, _ = blocks.make_block(name, "jaxact", QUICK_BLOCKS, dtype)
+            cases[name, dtype] = (theirs, mine, _block_variables(theirs, shape, dtype, i))
+
+    def outputs(variables: dict[str, Any]) -> dict[str, jax.Array]:
+        out = {}
+        for (name, dtype), (theirs, mine, _) in cases.items():
+            params, state, x = variables[f"{name} {dtype}"]
+            out[f"{name} {dtype} jax.nn"] = blocks.apply_block(theirs, params, state, x)
+            for tier in TIERS:
+                with jaxact.precision(tier):
+                    y = blocks.apply_block(mine, params, state, x)
+                out[f"{name} {dtype} {tier}"] = y
+        return out
+
+    out = jax.jit(outputs)({f"{n} {d}": c[2] for (n, d), c in cases.items()})
+    tolerance = {"float32": 1e-5, "bfloat16": 2e-2}
+    for name, dtype in cases:
+        ref = out[f"{name} {dtype} jax.nn"]
+        assert ref.dtype == jnp.dtype(dtype)
+        ref = np.asarray(ref.astype(jnp.float32))
+        assert np.all(np.isfinite(ref)) and np.max(np.abs(ref)) > 0.1, (name, dtype)
+        tol = tolerance[dtype]
+        for tier in TIERS:
+            y = out[f"{name} {dtype} {tier}"]
+            assert y.shape == ref.shape and y.dtype == jnp.dtype(dtype)
+            np.testing.assert_allclose(
+                np.asarray(y.astype(jnp.float32)),
+                ref,
+                rtol=tol,
+                atol=tol * float(np.max(np.abs(ref))),
+                err_msg=f"{name} {dtype} {tier}",
+            )
+
+
+def test_block_time_one_block() -> None:
+    # The Python API on one block; the whole section runs in test_cli_blocks.
+    r = blocks.block_time(
+        "mlp_gelu_tanh", dtype="float32", shape=QUICK_BLOCKS, tiers=["fast"], repeats=2, warmup=1
+    )
+    assert (r["block"], r["dtype"], r["tiers"]) == ("mlp_gelu_tanh", "float32", ["fast"])
+    assert r["input_shape"] == [2, 16, 32]
+    assert set(r["times"]) == {"jax.nn", "jaxact (fast)"}
+    for t in r["times"].values():
+        _check_times(t, gbps=False)
+    assert set(r["ratio_baseline"]) == {"fast"}
+    _check_ratio(r["ratio_baseline"]["fast"])
+    d = 32
+    assert r["params"] == 2 * d + (d * 4 * d + 4 * d) + (4 * d * d + d)  # LayerNorm, 2 Dense
+
+
+@pytest.mark.slow  # about 45 s: 30 programs of value_and_grad compiled on 2 cores
+def test_cli_blocks(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["bench", "--blocks", "--quick", "--repeats", "2", "--out", str(tmp_path)]
+    assert cli.main(args) == 0
+    printed = capsys.readouterr().out
+    assert "Model blocks" in printed and "Time," not in printed and "Memory" not in printed
+    data = json.loads((tmp_path / "bench.json").read_text())
+    assert data["time"] == data["step"] == data["memory"] == []
+    assert data["config"]["tiers"] == list(TIERS)
+    assert data["config"]["block_shape"] == QUICK_BLOCKS._asdict()
+    rows = {(r["block"], r["dtype"]): r for r in data["blocks"]}
+    assert set(rows) == {(b, d) for b in blocks.BLOCKS for d in ("float32", "bfloat16")}
+    for row in rows.values():
+        assert set(row["times"]) == {"jax.nn", *MINE}
+        for t in row["times"].values():
+            _check_times(t, gbps=False)
+        assert set(row["ratio_baseline"]) == set(TIERS)
+        for r in row["ratio_baseline"].values():
+            _check_ratio(r)
+    md = (tmp_path / "bench.md").read_text()
+    assert "| step ÷ jax.nn (fast) | step ÷ jax.nn (accurate) |" in md
+    for b, d in rows:
+        assert f"| {b} | {d} |" in md
+    assert (tmp_path / "bench.png").read_bytes()[:8] == PNG

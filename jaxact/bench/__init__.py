@@ -1,7 +1,7 @@
 """Speed and memory of activations: the library behind ``jaxact bench``.
 
-Three measurements, each for jaxact's function next to jax.nn's where jax.nn
-has one, and each usable on any callable of one array:
+Four measurements, each for jaxact's function next to jax.nn's where jax.nn
+has one, and the first three usable on any callable of one array:
 
 - :func:`time_function`: forward and forward+backward time of ``fn`` under
   ``jit`` on the default backend, as ratios to a plain copy of the same bytes
@@ -13,11 +13,24 @@ has one, and each usable on any callable of one array:
 - :func:`memory_row`: residual bytes per element (what the pullback keeps) and
   the extra temporary bytes per element per layer of the scan-MLP step
   (compile-only), from :mod:`jaxact.memory`.
+- :func:`jaxact.bench.blocks.block_time`: the training step
+  (``jit(value_and_grad)`` over parameters and input) of a Flax linen model
+  block — pre-LN transformer MLP with either gelu, ViT encoder block, LLaMA
+  SwiGLU block, ResNet basic block — built with jaxact's activations and with
+  jax.nn's (needs flax; :mod:`jaxact.bench.blocks`).
+
+Precision tiers: :func:`time_function` and :func:`step_time` take ``tiers``, and
+the ``jaxact bench`` command times jaxact's candidate once per tier (``--tiers``,
+default ``fast,accurate``): each version is traced and compiled inside
+``jaxact.precision(tier)``, keeps that tier in its executable, and runs
+interleaved with the others. "fast" is what the default tier "auto" gives
+float32, bfloat16 and float16.
 
 The modules, one concern each: :mod:`~jaxact.bench.functions` (which functions,
 from the registry), :mod:`~jaxact.bench.timing` (the interleaved timing core),
-:mod:`~jaxact.bench.step` (the training step), :mod:`~jaxact.bench.memory` (the
-memory rows), :mod:`~jaxact.bench.torch` (optional PyTorch candidates),
+:mod:`~jaxact.bench.step` (the training step), :mod:`~jaxact.bench.blocks` (the
+model blocks), :mod:`~jaxact.bench.memory` (the memory rows),
+:mod:`~jaxact.bench.torch` (optional PyTorch candidates),
 :mod:`~jaxact.bench.suite` (the whole run), :mod:`~jaxact.bench.report`
 (tables, Markdown, JSON, PNG), :mod:`~jaxact.bench.cli` (the command line) and
 :mod:`~jaxact.bench.config` (defaults, definitions, argument checks).
@@ -57,9 +70,10 @@ How timings are taken (see ``definitions`` in the JSON output):
   2**24 on GPU/TPU (on CPU, allocating and first-touching a fresh 2**24-element
   output dominates every call — a copy reaches 3.6-7 GB/s there, 22 GB/s at
   2**22 — and the run would take 15-20 minutes); 15 repeats after 2 warm-up
-  calls. The whole default run takes 5-7 minutes on a 2-core CPU, about half
-  of it compiling (every function is compiled per dtype and size); ``--quick``
-  about 2 minutes.
+  calls. With both precision tiers (the default), the time, step and memory
+  sections of a default run took 700 s on a 2-core CPU, much of it compiling
+  (every function is compiled per dtype, size and tier), and the model blocks
+  (``--blocks``) 53-82 s.
 
 Example:
   >>> import jax, jaxact
@@ -74,21 +88,27 @@ from __future__ import annotations
 from jaxact.bench.cli import add_arguments as add_arguments
 from jaxact.bench.cli import main as main
 from jaxact.bench.cli import run as run_from_args
+from jaxact.bench.config import DEFAULT_BLOCK_SHAPE as DEFAULT_BLOCK_SHAPE
+from jaxact.bench.config import DEFAULT_CPU_BLOCK_SHAPE as DEFAULT_CPU_BLOCK_SHAPE
 from jaxact.bench.config import DEFAULT_CPU_SIZES as DEFAULT_CPU_SIZES
 from jaxact.bench.config import DEFAULT_DTYPES as DEFAULT_DTYPES
 from jaxact.bench.config import DEFAULT_REPEATS as DEFAULT_REPEATS
 from jaxact.bench.config import DEFAULT_SIZES as DEFAULT_SIZES
 from jaxact.bench.config import DEFAULT_STEP_SHAPE as DEFAULT_STEP_SHAPE
+from jaxact.bench.config import DEFAULT_TIERS as DEFAULT_TIERS
 from jaxact.bench.config import DEFAULT_WARMUP as DEFAULT_WARMUP
 from jaxact.bench.config import DEFINITIONS as DEFINITIONS
 from jaxact.bench.config import DTYPES as DTYPES
 from jaxact.bench.config import MEMORY_SHAPE as MEMORY_SHAPE
 from jaxact.bench.config import MODES as MODES
+from jaxact.bench.config import QUICK_BLOCK_SHAPE as QUICK_BLOCK_SHAPE
 from jaxact.bench.config import QUICK_REPEATS as QUICK_REPEATS
 from jaxact.bench.config import QUICK_SIZES as QUICK_SIZES
 from jaxact.bench.config import QUICK_STEP_SHAPE as QUICK_STEP_SHAPE
 from jaxact.bench.config import QUICK_WARMUP as QUICK_WARMUP
 from jaxact.bench.config import SECTIONS as SECTIONS
+from jaxact.bench.config import BlockShape as BlockShape
+from jaxact.bench.config import default_block_shape as default_block_shape
 from jaxact.bench.config import default_sizes as default_sizes
 from jaxact.bench.functions import jax_nn_counterpart as jax_nn_counterpart
 from jaxact.bench.functions import resolve_functions as resolve_functions
@@ -101,22 +121,28 @@ from jaxact.bench.suite import run as run
 from jaxact.bench.timing import time_function as time_function
 
 __all__ = [
+    "DEFAULT_BLOCK_SHAPE",
+    "DEFAULT_CPU_BLOCK_SHAPE",
     "DEFAULT_CPU_SIZES",
     "DEFAULT_DTYPES",
     "DEFAULT_REPEATS",
     "DEFAULT_SIZES",
     "DEFAULT_STEP_SHAPE",
+    "DEFAULT_TIERS",
     "DEFAULT_WARMUP",
     "DEFINITIONS",
     "DTYPES",
     "MEMORY_SHAPE",
     "MODES",
+    "QUICK_BLOCK_SHAPE",
     "QUICK_REPEATS",
     "QUICK_SIZES",
     "QUICK_STEP_SHAPE",
     "QUICK_WARMUP",
     "SECTIONS",
+    "BlockShape",
     "add_arguments",
+    "default_block_shape",
     "default_sizes",
     "format_tables",
     "jax_nn_counterpart",

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from jaxact._src.precision import TIERS
 from jaxact._src.text import int_list
 from jaxact.bench import report, suite
 from jaxact.bench.config import (
@@ -20,8 +21,10 @@ from jaxact.bench.config import (
     DEFAULT_REPEATS,
     DEFAULT_SIZES,
     DEFAULT_STEP_SHAPE,
+    DEFAULT_TIERS,
     DEFAULT_WARMUP,
     DTYPES,
+    QUICK_BLOCK_SHAPE,
     QUICK_REPEATS,
     QUICK_SIZES,
     QUICK_STEP_SHAPE,
@@ -29,14 +32,16 @@ from jaxact.bench.config import (
     SECTIONS,
 )
 
-HELP = "time activations against a copy and jax.nn; residual memory table"
+HELP = "time activations and model blocks against jax.nn; residual memory table"
 DESCRIPTION = (
     "Time every elementwise activation (or --functions) under jit on the default "
     "backend: forward and forward+backward as ratios to a plain copy of the same bytes "
     "and to jax.nn's version, achieved GB/s and compile time; a scan-MLP training step "
-    "(8 layers by default) against jax.nn; and the residual-memory table (--memory "
-    "alone is compile-only and fast). Prints tables and writes JSON, Markdown and PNG "
-    "to --out."
+    "(8 layers by default) against jax.nn; the training step of model blocks "
+    "(transformer MLP, ViT, SwiGLU, ResNet) built with jaxact's and with jax.nn's "
+    "activations; and the residual-memory table (--memory alone is compile-only and "
+    "fast). jaxact is timed once per precision tier (--tiers). Prints tables and writes "
+    "JSON, Markdown and PNG to --out."
 )
 
 
@@ -51,6 +56,15 @@ def _dtype_list(text: str) -> list[str]:
             f"expected comma-separated dtypes from {', '.join(DTYPES)}, got {text!r}"
         )
     return values
+
+
+def _tier_list(text: str) -> list[str]:
+    values = [v.strip() for v in text.split(",") if v.strip()]
+    if not values or any(v not in TIERS for v in values):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated precision tiers from {', '.join(TIERS)}, got {text!r}"
+        )
+    return list(dict.fromkeys(values))
 
 
 def _positive(text: str) -> int:
@@ -129,6 +143,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--time", action="store_true", help="run the forward/backward timings")
     p.add_argument("--step", action="store_true", help="run the training-step timings")
     p.add_argument(
+        "--blocks",
+        action="store_true",
+        help="run the model-block timings (transformer MLP, ViT, SwiGLU, ResNet; needs flax)",
+    )
+    p.add_argument(
         "--memory", action="store_true", help="run the memory table (compile-only, fast)"
     )
     p.add_argument(
@@ -146,12 +165,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="timed steps per candidate (default: --repeats)",
     )
     p.add_argument(
+        "--tiers",
+        type=_tier_list,
+        metavar="TIERS",
+        help="jaxact precision tiers to time, each traced under jaxact.precision(tier) "
+        f"(default: {','.join(DEFAULT_TIERS)}; 'fast' is what the default tier 'auto' "
+        "gives float32 and bfloat16)",
+    )
+    p.add_argument(
         "--out", default="jaxact-bench", metavar="DIR", help="output folder (default: jaxact-bench)"
     )
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
     p.epilog = (
-        "Sections: --time, --step and --memory pick what runs (any combination); "
-        "with none of them, all three run."
+        "Sections: --time, --step, --blocks and --memory pick what runs (any "
+        "combination); with none of them, all four run."
     )
 
 
@@ -177,6 +204,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             sections=sections,
             step_shape=pick(args.step_shape, DEFAULT_STEP_SHAPE, QUICK_STEP_SHAPE),
             step_repeats=args.step_repeats,
+            tiers=args.tiers or DEFAULT_TIERS,
+            block_shape=QUICK_BLOCK_SHAPE if quick else None,
             torch=not args.no_torch,
             progress=lambda msg: print(msg, file=sys.stderr, flush=True),
         )

@@ -3,18 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxact._src.precision import TIERS
+
 Array = jax.Array
 Fn = Callable[[Array], Array]
 
 MODES = ("fwd", "fwd+bwd")
-SECTIONS = ("time", "step", "memory")
+SECTIONS = ("time", "step", "blocks", "memory")
 DTYPES = ("float32", "bfloat16", "float16")
+# jaxact's candidate is traced once per tier; "fast" is what the default tier ("auto")
+# gives float32, bfloat16 and float16.
+DEFAULT_TIERS = ("fast", "accurate")
+
+
+class BlockShape(NamedTuple):
+    """Sizes of the model blocks of ``jaxact bench --blocks``.
+
+    Transformer blocks (MLP, ViT, SwiGLU) take ``(batch, seq, width)`` tokens with
+    ``heads`` attention heads; the ResNet block takes ``(images, side, side,
+    channels)`` NHWC images.
+    """
+
+    batch: int
+    seq: int
+    width: int
+    heads: int
+    images: int
+    side: int
+    channels: int
+
 
 # Defaults of a full run and of --quick. On CPU the largest default size is 2**22: at
 # 2**24 elements allocating and first-touching each call's fresh output dominates (a
@@ -29,6 +52,11 @@ QUICK_SIZES = (12, 16)
 QUICK_REPEATS = 5
 QUICK_WARMUP = 1
 QUICK_STEP_SHAPE = (4, 64, 1024)
+# Model blocks: modest on CPU (the --blocks section took 53-82 s on 2 cores),
+# larger on GPU/TPU, tiny for --quick.
+DEFAULT_CPU_BLOCK_SHAPE = BlockShape(4, 128, 256, 4, 8, 32, 64)
+DEFAULT_BLOCK_SHAPE = BlockShape(16, 512, 1024, 16, 64, 56, 64)
+QUICK_BLOCK_SHAPE = BlockShape(2, 16, 32, 2, 2, 8, 8)
 MEMORY_SHAPE = (8, 256, 1024)  # jaxact.memory.scan_step_memory's defaults
 
 ROTATION_BYTES = 256 << 20  # inputs in rotation: enough to leave every cache
@@ -50,6 +78,13 @@ DEFINITIONS = {
     "step": "jit(grad) of an MLP whose layers (h <- fn(h) @ W) run in lax.scan "
     "(jaxact.memory.scan_mlp), float32; ratios to the same step with jax.nn's "
     "function and with the identity",
+    "tiers": "jaxact's candidate is traced and compiled once per precision tier, inside "
+    "`with jaxact.precision(tier)` (the tier is part of the compiled program); 'fast' is "
+    "what the default tier 'auto' gives float32, bfloat16 and float16",
+    "blocks": "jit(value_and_grad) over parameters and input of a Flax linen block "
+    "(loss = mean(out**2) / 2), built once with jaxact's activations and once with "
+    "jax.nn's, same parameters and inputs, parameters and activations in the dtype; "
+    "ratio = jaxact / jax.nn",
     "residual_bytes": "bytes per input element held by the jax.vjp pullback under jit "
     "(jaxact.memory.residual_bytes)",
     "scan_extra": "extra compiled temp bytes per activation element per layer of the "
@@ -82,6 +117,54 @@ def dtype_names(dtypes: Iterable[Any]) -> list[str]:
     if not out:
         raise error("dtypes", "must name at least one dtype")
     return list(dict.fromkeys(out))
+
+
+def tier_names(tiers: Iterable[Any]) -> list[str]:
+    """The distinct precision tiers of ``tiers``, in order; at least one."""
+    if isinstance(tiers, str):
+        tiers = tiers.split(",")
+    out = []
+    for t in tiers:
+        name = t.strip() if isinstance(t, str) else t
+        if name not in TIERS:
+            raise error("tiers", f"must be among {', '.join(TIERS)}, got {t!r}")
+        out.append(name)
+    if not out:
+        raise error("tiers", "must name at least one precision tier")
+    return list(dict.fromkeys(out))
+
+
+def tier_label(name: str, tier: str) -> str:
+    """The label of ``name`` traced under ``tier`` in a result: ``"jaxact (fast)"``."""
+    return f"{name} ({tier})"
+
+
+def tier_versions(name: str, tiers: list[str] | None) -> dict[str, str | None]:
+    """Label -> tier of each version of ``name`` timed: ``{name: None}`` without tiers."""
+    if tiers is None:
+        return {name: None}
+    return {tier_label(name, t): t for t in tiers}
+
+
+def check_block_shape(shape: Sequence[int]) -> BlockShape:
+    """A :class:`BlockShape` of positive integers whose width the heads divide."""
+    fields = BlockShape._fields
+    if len(shape) != len(fields) or any(
+        not isinstance(v, (int, np.integer)) or v < 1 for v in shape
+    ):
+        raise error(
+            "block_shape",
+            f"must be {len(fields)} positive integers ({', '.join(fields)}), got {tuple(shape)!r}",
+        )
+    out = BlockShape(*(int(v) for v in shape))
+    if out.width % out.heads:
+        raise error("block_shape", f"width {out.width} must be a multiple of heads {out.heads}")
+    return out
+
+
+def default_block_shape() -> BlockShape:
+    """The default block sizes: :data:`DEFAULT_CPU_BLOCK_SHAPE` on CPU, larger elsewhere."""
+    return DEFAULT_CPU_BLOCK_SHAPE if jax.default_backend() == "cpu" else DEFAULT_BLOCK_SHAPE
 
 
 def check_counts(repeats: int, warmup: int) -> None:

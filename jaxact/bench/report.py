@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from jaxact._src import text
-from jaxact.bench.config import MODES
+from jaxact.bench.config import MODES, tier_label
 
 Table = tuple[str, list[str], list[list[str]]]  # title, header, rows
 
@@ -30,43 +30,67 @@ def _ratio(s: dict[str, float] | None, spread: bool) -> str:
     return f"{_num(s['median'])} ({_num(s['min'])}–{_num(s['max'])})"
 
 
+def _tiers(result: dict[str, Any]) -> list[str]:
+    return list(result["config"]["tiers"])
+
+
+def _label(tier: str) -> str:
+    return tier_label("jaxact", tier)
+
+
 def _time_tables(result: dict[str, Any], spread: bool) -> list[Table]:
     tables = []
+    tiers = _tiers(result)
     groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for row in result["time"]:
         groups.setdefault((row["dtype"], row["log2"]), []).append(row)
     torch_labels = ["torch", "torch.compile"]
     has_torch = any(
-        lbl in row[m].get("ratio_extra", {})
+        lbl in ex
         for row in result["time"]
         for m in MODES
         if m in row
+        for ex in (row[m].get("ratio_extra") or {}).values()
         for lbl in torch_labels
     )
+    per_mode = 2 * len(tiers) + (2 * len(tiers) if has_torch else 0)
     for (dtype, log2), rows in groups.items():
         head = ["function"]
         for m in MODES:
-            head += [f"{m} ÷ copy", f"{m} ÷ jax.nn"]
+            head += [f"{m} ÷ copy ({t})" for t in tiers]
+            head += [f"{m} ÷ jax.nn ({t})" for t in tiers]
             if has_torch:
-                head += [f"{m} ÷ torch", f"{m} ÷ torch.compile"]
-        head += ["GB/s fwd / fwd+bwd", "ms fwd / fwd+bwd", "compile ms fwd / fwd+bwd"]
+                head += [f"{m} ÷ {lbl} ({t})" for t in tiers for lbl in torch_labels]
+        for what in ("GB/s", "ms", "compile ms"):
+            head += [f"{what} fwd / fwd+bwd ({t})" for t in tiers]
         body = []
         for row in rows:
             cells = [row["function"]]
             for m in MODES:
                 part = row.get(m)
                 if part is None:
-                    cells += ["-", "-"] + (["-", "-"] if has_torch else [])
+                    cells += ["-"] * per_mode
                     continue
-                cells.append(_ratio(part["ratio_copy"].get("jaxact"), spread))
-                cells.append(_ratio(part["ratio_baseline"], spread))
+                base = part["ratio_baseline"] or {}
+                cells += [_ratio(part["ratio_copy"].get(_label(t)), spread) for t in tiers]
+                cells += [_ratio(base.get(t), spread) for t in tiers]
                 if has_torch:
-                    ex = part.get("ratio_extra", {})
-                    cells += [_ratio(ex.get(lbl), spread) for lbl in torch_labels]
-            ts = [row[m]["times"]["jaxact"] if m in row else None for m in MODES]
-            cells.append(" / ".join(_num(t["gbps"] if t else None, 1) for t in ts))
-            cells.append(" / ".join(_num(t["median_s"] * 1e3 if t else None, 3) for t in ts))
-            cells.append(" / ".join(_num(t["compile_s"] * 1e3 if t else None, 0) for t in ts))
+                    ex = part.get("ratio_extra") or {}
+                    cells += [
+                        _ratio((ex.get(t) or {}).get(lbl), spread)
+                        for t in tiers
+                        for lbl in torch_labels
+                    ]
+            for key, scale, digits in (
+                ("gbps", 1.0, 1),
+                ("median_s", 1e3, 3),
+                ("compile_s", 1e3, 0),
+            ):
+                for t in tiers:
+                    ts = [row[m]["times"][_label(t)] if m in row else None for m in MODES]
+                    cells.append(
+                        " / ".join(_num(x[key] * scale if x else None, digits) for x in ts)
+                    )
             body.append(cells)
         # The roofline row: the copy's median time over all rows of this group.
         copy = ["copy (roofline)"]
@@ -75,40 +99,44 @@ def _time_tables(result: dict[str, Any], spread: bool) -> list[Table]:
             samples = [r[m]["times"]["copy"]["median_s"] for r in rows if m in r]
             med = float(np.median(samples)) if samples else None
             nbytes = rows[0][m]["bytes"] if m in rows[0] else None
-            copy += ["1.00", "-"] + (["-", "-"] if has_torch else [])
+            copy += ["1.00"] * len(tiers) + ["-"] * (per_mode - len(tiers))
             gb.append(_num(nbytes / med / 1e9 if med and nbytes else None, 1))
             ms.append(_num(med * 1e3 if med else None, 3))
-        body.append([*copy, " / ".join(gb), " / ".join(ms), "-"])
+        rest = [" / ".join(gb)] * len(tiers) + [" / ".join(ms)] * len(tiers)
+        body.append([*copy, *rest, *(["-"] * len(tiers))])
         title = f"Time, {dtype}, 2^{log2} elements ({rows[0]['buffers']} rotating inputs)"
         tables.append((title, head, body))
     return tables
 
 
 def _step_table(result: dict[str, Any], spread: bool) -> Table:
+    tiers = _tiers(result)
+    mine = [_label(t) for t in tiers]
     head = [
         "function",
-        "step ÷ jax.nn",
-        "step ÷ identity (jaxact)",
+        *(f"step ÷ jax.nn ({t})" for t in tiers),
+        *(f"step ÷ identity (jaxact {t})" for t in tiers),
         "step ÷ identity (jax.nn)",
-        "ms jaxact / jax.nn / identity",
-        "compile s jaxact / jax.nn",
+        "ms " + " / ".join([*(f"jaxact {t}" for t in tiers), "jax.nn", "identity"]),
+        "compile s " + " / ".join([*(f"jaxact {t}" for t in tiers), "jax.nn"]),
     ]
     body = []
     for row in result["step"]:
         t = row["times"]
         ri = row["ratio_identity"]
+        base = row["ratio_baseline"] or {}
         body.append(
             [
                 row["function"],
-                _ratio(row["ratio_baseline"], spread),
-                _ratio(ri.get("jaxact"), spread),
+                *(_ratio(base.get(tier), spread) for tier in tiers),
+                *(_ratio(ri.get(k), spread) for k in mine),
                 _ratio(ri.get("jax.nn"), spread),
                 " / ".join(
                     _num(t[k]["median_s"] * 1e3 if k in t else None, 1)
-                    for k in ("jaxact", "jax.nn", "identity")
+                    for k in (*mine, "jax.nn", "identity")
                 ),
                 " / ".join(
-                    _num(t[k]["compile_s"] if k in t else None, 2) for k in ("jaxact", "jax.nn")
+                    _num(t[k]["compile_s"] if k in t else None, 2) for k in (*mine, "jax.nn")
                 ),
             ]
         )
@@ -116,6 +144,44 @@ def _step_table(result: dict[str, Any], spread: bool) -> Table:
     title = (
         f"Training step, {first.get('layers')}-layer scan MLP, width {first.get('width')}, "
         f"batch {first.get('batch')}, {first.get('dtype')}, jit(grad)"
+    )
+    return title, head, body
+
+
+def _blocks_table(result: dict[str, Any], spread: bool) -> Table:
+    tiers = _tiers(result)
+    mine = [_label(t) for t in tiers]
+    head = [
+        "block",
+        "dtype",
+        *(f"step ÷ jax.nn ({t})" for t in tiers),
+        "ms " + " / ".join(["jax.nn", *(f"jaxact {t}" for t in tiers)]),
+        "compile s " + " / ".join(["jax.nn", *(f"jaxact {t}" for t in tiers)]),
+        "params",
+    ]
+    body = []
+    for row in result["blocks"]:
+        t = row["times"]
+        body.append(
+            [
+                row["block"],
+                row["dtype"],
+                *(_ratio(row["ratio_baseline"].get(tier), spread) for tier in tiers),
+                " / ".join(
+                    _num(t[k]["median_s"] * 1e3 if k in t else None, 2) for k in ("jax.nn", *mine)
+                ),
+                " / ".join(
+                    _num(t[k]["compile_s"] if k in t else None, 2) for k in ("jax.nn", *mine)
+                ),
+                f"{row['params']:,}",
+            ]
+        )
+    b = result["config"]["block_shape"]
+    title = (
+        "Model blocks, jit(value_and_grad) over parameters and input, jaxact's activations "
+        f"vs jax.nn's: tokens {b['batch']}x{b['seq']}, width {b['width']}, {b['heads']} heads; "
+        f"ResNet images {b['images']}x{b['side']}x{b['side']}x{b['channels']} (NHWC). The "
+        "scan MLP of every elementwise activation is the training-step table"
     )
     return title, head, body
 
@@ -157,6 +223,8 @@ def _tables(result: dict[str, Any], spread: bool) -> list[Table]:
     tables = _time_tables(result, spread)
     if result["step"]:
         tables.append(_step_table(result, spread))
+    if result.get("blocks"):
+        tables.append(_blocks_table(result, spread))
     if result["memory"]:
         tables.append(_memory_table(result))
     return tables
@@ -190,9 +258,11 @@ def _markdown_report(result: dict[str, Any]) -> str:
         "",
         f"Machine: {machine_line(result['machine'])}.",
         "",
-        f"Functions: {len(c['functions'])}; dtypes {', '.join(c['dtypes'])}; sizes "
+        f"Sections: {', '.join(c['sections'])}. Functions: {len(c['functions'])}; "
+        f"dtypes {', '.join(c['dtypes'])}; sizes "
         + ", ".join(f"2^{s}" for s in c["sizes_log2"])
-        + f"; {c['repeats']} repeats after {c['warmup']} warm-up calls; "
+        + f"; {c['repeats']} repeats after {c['warmup']} warm-up calls; jaxact traced "
+        "under the precision tiers " + ", ".join(c["tiers"]) + " (one candidate each); "
         f"run took {result['elapsed_s']:.0f} s.",
         "",
         "Ratios are `median (min–max)` over repeats of per-repeat time ratios of "
@@ -219,7 +289,7 @@ def _plot(result: dict[str, Any], path: pathlib.Path) -> None:
         series: dict[str, list[float | None]] = {}
         for m in MODES:
             if all(m in r for r in rows):
-                for who in ("jaxact", "jax.nn"):
+                for who in (*(_label(t) for t in _tiers(result)), "jax.nn"):
                     series[f"{who} {m}"] = [
                         (r[m]["ratio_copy"].get(who) or {}).get("median") for r in rows
                     ]
@@ -234,7 +304,19 @@ def _plot(result: dict[str, Any], path: pathlib.Path) -> None:
                 [r["function"] for r in rows],
                 {
                     who: [(r["ratio_identity"].get(who) or {}).get("median") for r in rows]
-                    for who in ("jaxact", "jax.nn")
+                    for who in (*(_label(t) for t in _tiers(result)), "jax.nn")
+                },
+            )
+        )
+    if result.get("blocks"):
+        rows = result["blocks"]
+        panels.append(
+            (
+                "model-block step, jaxact ÷ jax.nn",
+                [f"{r['block']} {r['dtype']}" for r in rows],
+                {
+                    _label(t): [(r["ratio_baseline"].get(t) or {}).get("median") for r in rows]
+                    for t in _tiers(result)
                 },
             )
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
@@ -22,8 +22,10 @@ from jaxact.bench.config import (
     check_positive,
     check_shape,
     error,
+    tier_names,
+    tier_versions,
 )
-from jaxact.bench.timing import interleave, summary, time_stats
+from jaxact.bench.timing import interleave, per_tier, summary, time_stats, under
 
 
 def _identity(h: Array) -> Array:
@@ -46,12 +48,15 @@ def step_time(
     warmup: int = DEFAULT_WARMUP,
     buffers: int = 3,
     names: tuple[str, str] = ("fn", "baseline"),
+    tiers: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Time of the :func:`jaxact.memory.scan_mlp` training step with ``fn``.
 
     The step with ``fn``, with ``baseline`` (if given) and with the identity run
     interleaved round-robin; ``buffers`` argument sets (weights and input from
-    different seeds) rotate.
+    different seeds) rotate. With ``tiers``, the step with ``fn`` is traced and
+    compiled once per jaxact precision tier (inside ``jaxact.precision(tier)``),
+    each a candidate of its own.
 
     Args:
       fn: the activation, a function of one array.
@@ -65,13 +70,16 @@ def step_time(
       warmup: untimed steps per candidate.
       buffers: distinct argument sets in rotation.
       names: the labels of ``fn`` and ``baseline`` in the result.
+      tiers: jaxact precision tiers to trace the step with ``fn`` under, one
+        candidate each, labelled ``"<names[0]> (<tier>)"``; None: once, under
+        the tier in effect.
 
     Returns:
-      ``{"layers", "width", "batch", "dtype", "repeats", "times",
-      "ratio_baseline", "ratio_identity"}``: ``times`` per label (median_s,
-      min_s, max_s, compile_s), ``ratio_baseline`` the min/median/max of
-      t_fn / t_baseline (or None), ``ratio_identity`` per label the same
-      against the identity step.
+      ``{"layers", "width", "batch", "dtype", "body", "repeats", "tiers",
+      "times", "ratio_baseline", "ratio_identity"}``: ``times`` per label
+      (median_s, min_s, max_s, compile_s), ``ratio_baseline`` the
+      min/median/max of t_fn / t_baseline (or None; with ``tiers``, tier ->
+      that), ``ratio_identity`` per label the same against the identity step.
 
     Raises:
       ValueError: for bad arguments, naming the argument.
@@ -82,9 +90,12 @@ def step_time(
     if len(names) != 2 or names[0] == names[1] or "identity" in names:
         raise error("names", f"must be two distinct labels other than 'identity', got {names!r}")
     d = as_dtype(dtype)
-    fns: dict[str, Fn] = {names[0]: fn, "identity": _identity}
+    tier_list = None if tiers is None else tier_names(tiers)
+    mine = tier_versions(names[0], tier_list)
+    fns: dict[str, tuple[Fn, str | None]] = {k: (fn, t) for k, t in mine.items()}
+    fns["identity"] = (_identity, None)
     if baseline is not None:
-        fns[names[1]] = baseline
+        fns[names[1]] = (baseline, None)
     key = (layers, width, batch, d.name, body, buffers)
     if key not in _STEPS:  # argument sets and the identity step, shared by every function
         _STEPS.clear()
@@ -99,20 +110,22 @@ def step_time(
     arg_sets, compiled_identity = _STEPS[key]
     candidates: dict[str, Callable[[int], Any]] = {}
     compile_s: dict[str, float] = {}
-    for label, f in fns.items():
+    for label, (f, tier) in fns.items():
         if label == "identity" and compiled_identity:
             compiled, compile_s[label] = compiled_identity["step"]
         else:
             step, _ = memory.scan_mlp(
                 f, layers=layers, width=width, batch=batch, dtype=d, body=body
             )
-            t0 = time.perf_counter()
-            compiled = step.lower(*arg_sets[0]).compile()
-            compile_s[label] = time.perf_counter() - t0
+            with under(tier):  # traced and compiled under the tier, which it keeps
+                t0 = time.perf_counter()
+                compiled = step.lower(*arg_sets[0]).compile()
+                compile_s[label] = time.perf_counter() - t0
             if label == "identity":
                 compiled_identity["step"] = (compiled, compile_s[label])
         candidates[label] = functools.partial(_call_args, compiled, arg_sets)
     times = interleave(candidates, repeats, warmup)
+    base = {k: summary(times[k] / times[names[1]]) for k in mine} if names[1] in times else {}
     return {
         "layers": layers,
         "width": width,
@@ -120,10 +133,9 @@ def step_time(
         "dtype": d.name,
         "body": body,
         "repeats": repeats,
+        "tiers": tier_list,
         "times": {k: time_stats(t, compile_s[k], None) for k, t in times.items()},
-        "ratio_baseline": (
-            summary(times[names[0]] / times[names[1]]) if names[1] in times else None
-        ),
+        "ratio_baseline": per_tier(base, names[0], tier_list, baseline is not None),
         "ratio_identity": {
             k: summary(t / times["identity"]) for k, t in times.items() if k != "identity"
         },

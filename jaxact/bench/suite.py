@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import importlib.util
 import os
 import platform
 import time
@@ -18,17 +19,21 @@ from jaxact.bench.config import (
     DEFAULT_DTYPES,
     DEFAULT_REPEATS,
     DEFAULT_STEP_SHAPE,
+    DEFAULT_TIERS,
     DEFAULT_WARMUP,
     DEFINITIONS,
     MEMORY_SHAPE,
     SECTIONS,
+    check_block_shape,
     check_counts,
     check_positive,
     check_shape,
     check_sizes,
+    default_block_shape,
     default_sizes,
     dtype_names,
     error,
+    tier_names,
 )
 from jaxact.bench.functions import resolve_functions
 from jaxact.bench.memory import memory_row
@@ -69,6 +74,11 @@ def machine() -> dict[str, Any]:
     }
 
 
+def has_flax() -> bool:
+    """Whether flax (an optional dependency, needed by the model blocks) is installed."""
+    return importlib.util.find_spec("flax") is not None
+
+
 def run(
     functions: Iterable[str] | str | None = None,
     *,
@@ -80,6 +90,8 @@ def run(
     sections: Iterable[str] = SECTIONS,
     step_shape: Sequence[int] = DEFAULT_STEP_SHAPE,
     step_repeats: int | None = None,
+    tiers: Iterable[str] = DEFAULT_TIERS,
+    block_shape: Sequence[int] | None = None,
     torch: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
@@ -94,16 +106,24 @@ def run(
       repeats: timed calls per candidate.
       warmup: untimed calls per candidate.
       buffers: rotating inputs (default: automatic).
-      sections: any of ``"time"``, ``"step"``, ``"memory"``.
+      sections: any of ``"time"``, ``"step"``, ``"blocks"``, ``"memory"``.
       step_shape: (layers, width, batch) of the timed training step (float32).
       step_repeats: timed steps per candidate (default: ``repeats``).
+      tiers: jaxact precision tiers: in the time, step and blocks sections
+        jaxact's candidate is traced and compiled once per tier.
+      block_shape: the sizes of the model blocks (a
+        :class:`~jaxact.bench.config.BlockShape`; default:
+        :func:`~jaxact.bench.config.default_block_shape`). The blocks section
+        times every block of :data:`jaxact.bench.blocks.BLOCKS` in every dtype
+        of ``dtypes`` (it needs flax; without it the section is skipped with a
+        note).
       torch: add PyTorch eager and torch.compile to the timings when
         ``import torch`` works.
       progress: called with one line per measurement (e.g. ``print``).
 
     Returns:
       ``{"machine", "config", "definitions", "notes", "time", "step",
-      "memory", "elapsed_s"}``.
+      "blocks", "memory", "elapsed_s"}``.
 
     Raises:
       ValueError: for bad arguments or unknown function names, naming them.
@@ -121,6 +141,10 @@ def run(
     if not isinstance(step_n, int) or step_n < 1:
         raise error("step_repeats", f"must be a positive integer, got {step_n!r}")
     shape = check_shape(tuple(step_shape), "step_shape")
+    tier_list = tier_names(tiers)
+    blocks_shape = check_block_shape(
+        default_block_shape() if block_shape is None else tuple(block_shape)
+    )
     if buffers is not None:
         check_positive(buffers, "buffers")
     say = progress or (lambda _msg: None)
@@ -143,12 +167,15 @@ def run(
             "sections": sections,
             "step_shape": {"layers": shape[0], "width": shape[1], "batch": shape[2]},
             "step_repeats": step_n,
+            "tiers": tier_list,
+            "block_shape": blocks_shape._asdict(),
             "memory_shape": dict(zip(("layers", "width", "batch"), MEMORY_SHAPE, strict=True)),
         },
         "definitions": dict(DEFINITIONS),
         "notes": notes,
         "time": [],
         "step": [],
+        "blocks": [],
         "memory": [],
     }
     if "memory" in sections:
@@ -174,6 +201,7 @@ def run(
                         warmup=warmup,
                         buffers=buffers,
                         names=names,
+                        tiers=tier_list,
                         extra=extra,
                     )
                     result["time"].append({"function": name, "log2": log2, **r})
@@ -190,8 +218,27 @@ def run(
                 repeats=step_n,
                 warmup=warmup,
                 names=names,
+                tiers=tier_list,
             )
             result["step"].append({"function": name, **s})
         step.clear()
+    if "blocks" in sections:
+        if not has_flax():
+            notes.append("model blocks skipped: flax is not installed (pip install 'jaxact[flax]')")
+        else:
+            from jaxact.bench import blocks
+
+            cases = [(b, d) for b in blocks.BLOCKS for d in dtype_list]
+            for i, (b, dname) in enumerate(cases):
+                log(f"blocks {i + 1}/{len(cases)} {b} {dname}")
+                r = blocks.block_time(
+                    b,
+                    dtype=dname,
+                    shape=blocks_shape,
+                    tiers=tier_list,
+                    repeats=repeats,
+                    warmup=warmup,
+                )
+                result["blocks"].append(r)
     result["elapsed_s"] = time.perf_counter() - start
     return result

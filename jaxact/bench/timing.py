@@ -7,17 +7,19 @@ which :mod:`jaxact.bench.step` reuses for the training step.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import math
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxact._src.precision import Tier, precision
 from jaxact.bench.config import (
     DEFAULT_REPEATS,
     DEFAULT_WARMUP,
@@ -31,6 +33,9 @@ from jaxact.bench.config import (
     check_counts,
     check_positive,
     error,
+    tier_label,
+    tier_names,
+    tier_versions,
 )
 
 
@@ -77,10 +82,22 @@ def _buffers(size: int, dtype: np.dtype, count: int) -> tuple[list[Array], list[
     return _BUFFERS[key]
 
 
-def compile_timed(fn: Callable[..., Any], *args: Any) -> tuple[Callable[..., Any], float]:
-    t0 = time.perf_counter()
-    compiled = jax.jit(fn).lower(*args).compile()
-    return compiled, time.perf_counter() - t0
+def under(tier: str | None) -> contextlib.AbstractContextManager[Any]:
+    """``jaxact.precision(tier)``, or no change for None (the tier in effect)."""
+    return contextlib.nullcontext() if tier is None else precision(cast(Tier, tier))
+
+
+def compile_timed(
+    fn: Callable[..., Any], *args: Any, tier: str | None = None
+) -> tuple[Callable[..., Any], float]:
+    """``jax.jit(fn)`` lowered and compiled for ``args`` (traced under ``tier``), and the seconds.
+
+    The executable keeps the tier it was traced with wherever it is called.
+    """
+    with under(tier):
+        t0 = time.perf_counter()
+        compiled = jax.jit(fn).lower(*args).compile()
+        return compiled, time.perf_counter() - t0
 
 
 def interleave(
@@ -148,13 +165,16 @@ def time_function(
     buffers: int | None = None,
     modes: Sequence[str] = MODES,
     names: tuple[str, str] = ("fn", "baseline"),
+    tiers: Sequence[str] | None = None,
     extra: Callable[[str, list[Array], list[Array]], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Forward and forward+backward time of ``fn`` against a copy and a baseline.
 
     ``fn``, the copy ``x * 1 + 0`` and ``baseline`` (if given) run interleaved
     round-robin on rotating inputs of ``size`` elements (see the module
-    docstring for the protocol and the definitions).
+    docstring for the protocol and the definitions). With ``tiers``, ``fn`` is
+    traced and compiled once per jaxact precision tier (inside
+    ``jaxact.precision(tier)``) and each version is a candidate of its own.
 
     Args:
       fn: a function of one array returning an array of the same shape and dtype.
@@ -167,14 +187,17 @@ def time_function(
         between 3 and 256).
       modes: which of ``"fwd"`` and ``"fwd+bwd"`` to time.
       names: the labels of ``fn`` and ``baseline`` in the result.
+      tiers: jaxact precision tiers to trace ``fn`` under, one candidate each,
+        labelled ``"<names[0]> (<tier>)"``; None: once, under the tier in effect.
       extra: for internal use (more candidates, e.g. PyTorch).
 
     Returns:
-      ``{"size", "dtype", "buffers", "repeats", mode: {...}}``; per mode
-      ``"bytes"`` (moved per call), ``"times"`` (label -> median_s, min_s,
+      ``{"size", "dtype", "buffers", "repeats", "tiers", mode: {...}}``; per
+      mode ``"bytes"`` (moved per call), ``"times"`` (label -> median_s, min_s,
       max_s, compile_s, gbps), ``"ratio_copy"`` (label -> min/median/max of
       t_label / t_copy) and ``"ratio_baseline"`` (min/median/max of
-      t_fn / t_baseline, or None).
+      t_fn / t_baseline, or None; with ``tiers``, tier -> that, or None).
+      ``"tiers"`` is the list of tiers, or None.
 
     Raises:
       ValueError: for bad arguments, naming the argument.
@@ -192,6 +215,7 @@ def time_function(
     if len(names) != 2 or names[0] == names[1] or "copy" in names:
         raise error("names", f"must be two distinct labels other than 'copy', got {names!r}")
     d = as_dtype(dtype)
+    tier_list = None if tiers is None else tier_names(tiers)
     size = int(size)
     count = _n_buffers(size * d.itemsize, buffers)
     xs, gs = _buffers(size, d, count)
@@ -205,24 +229,33 @@ def time_function(
                 f"jaxact bench: function {label!r} must map a {d.name}{list(x0.shape)} array "
                 f"to one of the same shape and dtype, got {out}"
             )
-    fns: dict[str, Fn] = {names[0]: fn, "copy": _copy}
+    # label -> (function, tier to trace it under)
+    mine = tier_versions(names[0], tier_list)
+    fns: dict[str, tuple[Fn, str | None]] = {k: (fn, t) for k, t in mine.items()}
+    fns["copy"] = (_copy, None)
     if baseline is not None:
-        fns[names[1]] = baseline
-    result: dict[str, Any] = {"size": size, "dtype": d.name, "buffers": count, "repeats": repeats}
+        fns[names[1]] = (baseline, None)
+    result: dict[str, Any] = {
+        "size": size,
+        "dtype": d.name,
+        "buffers": count,
+        "repeats": repeats,
+        "tiers": tier_list,
+    }
     nbytes = size * d.itemsize
     for mode in MODES:
         if mode not in modes:
             continue
         candidates: dict[str, Callable[[int], Any]] = {}
         compile_s: dict[str, float] = {}
-        for label, f in fns.items():
+        for label, (f, tier) in fns.items():
             key = (size, d.name, mode)
             if label == "copy" and key in _COPIES:  # the same executable for every function
                 compiled, compile_s[label] = _COPIES[key]
             elif mode == "fwd":
-                compiled, compile_s[label] = compile_timed(f, x0)
+                compiled, compile_s[label] = compile_timed(f, x0, tier=tier)
             else:
-                compiled, compile_s[label] = compile_timed(_fwd_bwd(f), x0, gs[0])
+                compiled, compile_s[label] = compile_timed(_fwd_bwd(f), x0, gs[0], tier=tier)
             if label == "copy":
                 _COPIES[key] = (compiled, compile_s[label])
             if mode == "fwd":
@@ -235,22 +268,31 @@ def time_function(
                 compile_s[label] = seconds
         times = interleave(candidates, repeats, warmup)
         moved = 2 * nbytes if mode == "fwd" else 4 * nbytes
+        others = [k for k in times if k not in mine and k not in (names[1], "copy")]
+        # Each version of fn against the baseline and the extra candidates (e.g. PyTorch).
+        base = {k: summary(times[k] / times[names[1]]) if names[1] in times else None for k in mine}
+        extra_ratios = {k: {o: summary(times[k] / times[o]) for o in others} for k in mine}
         result[mode] = {
             "bytes": moved,
             "times": {k: time_stats(t, compile_s[k], moved) for k, t in times.items()},
             "ratio_copy": {k: summary(t / times["copy"]) for k, t in times.items() if k != "copy"},
-            "ratio_baseline": (
-                summary(times[names[0]] / times[names[1]]) if names[1] in times else None
-            ),
+            "ratio_baseline": per_tier(base, names[0], tier_list, baseline is not None),
         }
-        extra_ratios = {
-            k: summary(times[names[0]] / t)
-            for k, t in times.items()
-            if k not in (names[0], names[1], "copy")
-        }
-        if extra_ratios:
-            result[mode]["ratio_extra"] = extra_ratios
+        if others:
+            result[mode]["ratio_extra"] = per_tier(extra_ratios, names[0], tier_list, True)
     return result
+
+
+def per_tier(by_label: dict[str, Any], name: str, tiers: list[str] | None, has: bool) -> Any:
+    """A value per version of ``name`` as the result holds it.
+
+    Untiered: the one version's value; tiered: tier -> value; None unless ``has``.
+    """
+    if not has:
+        return None
+    if tiers is None:
+        return by_label[name]
+    return {t: by_label[tier_label(name, t)] for t in tiers}
 
 
 def _call_x(compiled: Callable[..., Any], xs: list[Array], i: int) -> Any:
