@@ -18,12 +18,13 @@ from __future__ import annotations
 import decimal
 import functools
 import math
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxact._src import elementary, ops
+from jaxact._src import elementary, ops, precision
 from jaxact._src.core import (
     ArrayLike,
     finish,
@@ -96,8 +97,6 @@ def _gate(zh: Array, zl: Array) -> tuple[Array, Array, Array, Array]:
 
 _ERF_CLIP = 40.0  # phi(40) = 0 and Phi(40) = 1 in float64
 _ERF_TAIL_TERMS = 10
-# Enough below x = -10 in float32 (the next term is 1e-9 relative), for the fast tier.
-_ERF_TAIL_TERMS_F32 = 6
 
 
 def _erf_tail(x: Array) -> float:
@@ -118,11 +117,11 @@ def _phi_parts(x: Array) -> tuple[Array, Array]:
     return c * e, b
 
 
-def _mills_series(x: Array, terms: int = _ERF_TAIL_TERMS) -> Array:
+def _mills_series(x: Array) -> Array:
     """S = 1 - 1/x^2 + 3/x^4 - 15/x^6 + ..., Phi(x) = phi(x) S / |x| for x << 0."""
     w = 1 / (x * x)
     s = jnp.ones_like(x)
-    for n in range(terms, 0, -1):
+    for n in range(_ERF_TAIL_TERMS, 0, -1):
         s = 1 - (2 * n - 1) * w * s
     return s
 
@@ -174,43 +173,84 @@ _gelu_erf_prime_accurate = rule(_gelu_erf_d1_value, _gelu_erf_d2_value)
 _gelu_erf_accurate = rule(_gelu_erf_value, _gelu_erf_prime_accurate, together=True)
 
 
-# Fast tier: XLA's erfc and exp, the same tail formulas. phi(x) = c e2 e2 with
-# e2 = exp(-xh^2 / 4) (xh the high half of x, so xh^2 is exact) and c carrying the
-# rest of x^2 by a short series; Phi's argument error is corrected to first order.
+# Fast tier. phi(x) = c e2 e2 with e2 = exp(-xh^2 / 4) (xh the high half of x, so xh^2
+# is exact) and c carrying the rest of x^2 by a short series; e2 is multiplied in last,
+# so f and f' stay normal while they are.
+# float32: Phi(-|x|) = m e2 e2, m = sqrt(pi/2) t exp(P(t)) c, from the Chebyshev fit
+# erfc(w) = t exp(-w^2 + P(t)), t = 1 / (1 + w/2), fractional error < 1.2e-7 for w >= 0
+# (Press, Teukolsky, Vetterling, Flannery, Numerical Recipes, 2nd ed., section 6.2):
+# exp(-w^2) is exp(-x^2/2), taken from e2, so the rounding of w only enters through t
+# and the bounded P(t), and no tail series is needed.
+# float64 (the fit is not accurate enough): XLA's erfc with its argument's rounding
+# corrected to first order, and the tail series below x = -30.
+_ERFC_FIT = (
+    -1.26551223,
+    1.00002368,
+    0.37409196,
+    0.09678418,
+    -0.18628806,
+    0.27886807,
+    -1.13520398,
+    1.48851587,
+    -0.82215223,
+    0.17087277,
+)
 
 
-def _fast_terms(x: Array) -> int:
-    return _ERF_TAIL_TERMS_F32 if x.dtype == jnp.float32 else _ERF_TAIL_TERMS
-
-
-def _gelu_erf_fast_parts(x: Array) -> tuple[Array, Array, Array, Array, Array]:
-    xc = ops.clip(x, -_ERF_CLIP, _ERF_CLIP)
+def _phi_fast(xc: Array) -> tuple[Array, Array]:
+    """(c, e2) with phi(x) = (c e2) e2."""
     xh, xl = split(xc)
     e2 = jax.lax.exp(-0.25 * (xh * xh))
     g = 0.5 * (xl * (xc + xh))  # x^2/2 - xh^2/2, below 0.03 where phi is normal (float32)
-    c = float(_INV_SQRT_2PI) * (1 - g * (1 - 0.5 * g * (1 - g / 3)))  # exp(-g), 4 terms
-    tail = xc < _erf_tail(x)
+    return float(_INV_SQRT_2PI) * (1 - g * (1 - 0.5 * g * (1 - g / 3))), e2  # exp(-g)
+
+
+def _gelu_erf_fast32(x: Array) -> tuple[Array, Array, Array, Array]:
+    """(xc, c, e2, m): phi = (c e2) e2 and Phi(-|x|) = (m e2) e2."""
+    xc = ops.clip(x, -_ERF_CLIP, _ERF_CLIP)
+    c, e2 = _phi_fast(xc)
+    t = 1.0 / (1.0 + (0.5 * float(_INV_SQRT2)) * jnp.abs(xc))
+    p = jnp.asarray(_ERFC_FIT[-1], x.dtype)
+    for k in reversed(_ERFC_FIT[:-1]):
+        p = p * t + k
+    return xc, c, e2, ((math.sqrt(math.pi / 2) * t) * jax.lax.exp(p)) * c
+
+
+def _gelu_erf_fast64(x: Array) -> tuple[Array, Array, Array, Array, Array]:
+    """(xc, tail, c, e2, Phi(x))."""
+    xc = ops.clip(x, -_ERF_CLIP, _ERF_CLIP)
+    c, e2 = _phi_fast(xc)
     rh, rl = _const(_INV_SQRT2, xc)
     p, pe = two_prod(xc, rh)
     big_phi = 0.5 * jax.lax.erfc(-p) + math.sqrt(2.0) * (pe + xc * rl) * (c * e2) * e2
-    return xc, tail, c, e2, big_phi
+    return xc, xc < _erf_tail(x), c, e2, big_phi
 
 
 def _gelu_erf_fast_value(x: Array) -> Array:
-    xc, tail, c, e2, big_phi = _gelu_erf_fast_parts(x)
-    low = (-(c * _mills_series(xc, _fast_terms(x))) * e2) * e2
-    y = ops.where(tail, low, xc * big_phi)
+    if x.dtype == jnp.float32:
+        xc, _, e2, m = _gelu_erf_fast32(x)
+        u = ((xc * m) * e2) * e2  # x Phi(-|x|)
+        y = ops.where(xc < 0, u, xc - u)
+    else:
+        xc, tail, c, e2, big_phi = _gelu_erf_fast64(x)
+        y = ops.where(tail, (-(c * _mills_series(xc)) * e2) * e2, xc * big_phi)
     return ops.where(x > _ERF_CLIP, x, y)
 
 
 def _gelu_erf_fast_d1_value(x: Array) -> Array:
-    xc, tail, c, e2, big_phi = _gelu_erf_fast_parts(x)
-    low = ((xc * (1 - _mills_series(xc, _fast_terms(x)) / (xc * xc))) * c * e2) * e2
+    # Phi(x) + x phi(x).
+    if x.dtype == jnp.float32:
+        xc, c, e2, m = _gelu_erf_fast32(x)
+        xphi = xc * c
+        return ops.where(xc < 0, ((m + xphi) * e2) * e2, 1 - ((m - xphi) * e2) * e2)
+    xc, tail, c, e2, big_phi = _gelu_erf_fast64(x)
+    low = ((xc * (1 - _mills_series(xc) / (xc * xc))) * c * e2) * e2
     return ops.where(tail, low, big_phi + ((xc * c) * e2) * e2)
 
 
 def _gelu_erf_fast_d2_value(x: Array) -> Array:
-    xc, _, c, e2, _ = _gelu_erf_fast_parts(x)
+    xc = ops.clip(x, -_ERF_CLIP, _ERF_CLIP)
+    c, e2 = _phi_fast(xc)
     return (((2 - xc * xc) * c) * e2) * e2
 
 
@@ -508,27 +548,34 @@ def quick_gelu(x: ArrayLike) -> Array:
 # ---------------------------------------------------------------------------
 
 
+def _erf_kernels(x: Array) -> tuple[Any, Any, Any]:
+    """gelu_erf's f, f', f'' formulas in the precision tier in effect."""
+    if precision.fast(x.dtype):
+        return _gelu_erf_fast_value, _gelu_erf_fast_d1_value, _gelu_erf_fast_d2_value
+    return _gelu_erf_value, _gelu_erf_d1_value, _gelu_erf_d2_value
+
+
 def _inside(x: Array, lo: Array, hi: Array) -> Array:
     g = gelu_erf_rule(x)
     return (g >= lo) & (g <= hi)
 
 
 def _gelu_clipped_value(x: Array, lo: Array, hi: Array) -> Array:
-    return ops.clip(_gelu_erf_value(x), lo, hi)
+    return ops.clip(_erf_kernels(x)[0](x), lo, hi)
 
 
 def _gelu_clipped_d1_value(x: Array, lo: Array, hi: Array) -> Array:
-    d = ops.where(_inside(x, lo, hi), _gelu_erf_d1_value(x), 0.0)
+    d = ops.where(_inside(x, lo, hi), _erf_kernels(x)[1](x), 0.0)
     return ops.where(jnp.isnan(x), x, d)
 
 
 def _gelu_clipped_d2_value(x: Array, lo: Array, hi: Array) -> Array:
-    d = ops.where(_inside(x, lo, hi), _gelu_erf_d2_value(x), 0.0)
+    d = ops.where(_inside(x, lo, hi), _erf_kernels(x)[2](x), 0.0)
     return ops.where(jnp.isnan(x), x, d)
 
 
 def _gelu_clipped_dparams(x: Array, lo: Array, hi: Array) -> tuple[Array, Array]:
-    g = _gelu_erf_value(x)
+    g = _erf_kernels(x)[0](x)
     return (g < lo).astype(x.dtype), (g > hi).astype(x.dtype)
 
 
