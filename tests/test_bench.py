@@ -134,7 +134,11 @@ def _check_step_rows(rows: list[dict[str, Any]], names: tuple[str, str], shape: 
 
 
 def _check_step_and_memory_rows(data: dict[str, Any]) -> None:
-    _check_step_rows(data["step"], ("silu", "prelu"), (2, 32, 64))
+    # One step table per dtype of the run.
+    assert {r["dtype"] for r in data["step"]} == set(data["config"]["dtypes"])
+    for dtype in data["config"]["dtypes"]:
+        rows = [r for r in data["step"] if r["dtype"] == dtype]
+        _check_step_rows(rows, ("silu", "prelu"), (2, 32, 64))
     memory = {r["function"]: r for r in data["memory"]}
     silu = memory["silu"]
     for dtype, itemsize in (("float32", 4), ("bfloat16", 2)):

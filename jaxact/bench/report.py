@@ -109,6 +109,15 @@ def _time_tables(result: dict[str, Any], spread: bool) -> list[Table]:
     return tables
 
 
+def _step_tables(result: dict[str, Any], spread: bool) -> list[Table]:
+    """One training-step table per dtype."""
+    dtypes = dict.fromkeys(row["dtype"] for row in result["step"])
+    return [
+        _step_table({**result, "step": [r for r in result["step"] if r["dtype"] == d]}, spread)
+        for d in dtypes
+    ]
+
+
 def _step_table(result: dict[str, Any], spread: bool) -> Table:
     tiers = _tiers(result)
     mine = [_label(t) for t in tiers]
@@ -222,7 +231,7 @@ def _memory_table(result: dict[str, Any]) -> Table:
 def _tables(result: dict[str, Any], spread: bool) -> list[Table]:
     tables = _time_tables(result, spread)
     if result["step"]:
-        tables.append(_step_table(result, spread))
+        tables.extend(_step_tables(result, spread))
     if result.get("blocks"):
         tables.append(_blocks_table(result, spread))
     if result["memory"]:
@@ -297,10 +306,11 @@ def _plot(result: dict[str, Any], path: pathlib.Path) -> None:
             (f"time ÷ copy, {d0}, 2^{big} (lower is better)", [r["function"] for r in rows], series)
         )
     if result["step"]:
-        rows = result["step"]
+        first = result["step"][0]["dtype"]
+        rows = [r for r in result["step"] if r["dtype"] == first]
         panels.append(
             (
-                "training step ÷ identity step",
+                f"training step ÷ identity step, {first}",
                 [r["function"] for r in rows],
                 {
                     who: [(r["ratio_identity"].get(who) or {}).get("median") for r in rows]

@@ -207,21 +207,23 @@ def run(
                     result["time"].append({"function": name, "log2": log2, **r})
         timing.clear()
     if "step" in sections:
-        for i, (name, fn, theirs) in enumerate(rows):
-            log(f"step {i + 1}/{len(rows)} {name}")
-            s = step.step_time(
-                fn,
-                theirs,
-                layers=shape[0],
-                width=shape[1],
-                batch=shape[2],
-                repeats=step_n,
-                warmup=warmup,
-                names=names,
-                tiers=tier_list,
-            )
-            result["step"].append({"function": name, **s})
-        step.clear()
+        for dname in dtype_list:
+            for i, (name, fn, theirs) in enumerate(rows):
+                log(f"step {i + 1}/{len(rows)} {name} {dname}")
+                s = step.step_time(
+                    fn,
+                    theirs,
+                    layers=shape[0],
+                    width=shape[1],
+                    batch=shape[2],
+                    dtype=dname,
+                    repeats=step_n,
+                    warmup=warmup,
+                    names=names,
+                    tiers=tier_list,
+                )
+                result["step"].append({"function": name, **s})
+            step.clear()
     if "blocks" in sections:
         if not has_flax():
             notes.append("model blocks skipped: flax is not installed (pip install 'jaxact[flax]')")
