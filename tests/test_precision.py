@@ -72,6 +72,30 @@ def test_decorator_sets_the_tier_for_the_call_only() -> None:
         assert jaxact.get_precision() == "fast"
 
 
+def test_one_decorated_function_in_two_threads_keeps_each_threads_tier() -> None:
+    import threading
+
+    seen: dict[str, list[str]] = {"fast": [], "accurate": []}
+    barrier = threading.Barrier(2)
+
+    @jaxact.precision("accurate")
+    def inside() -> str:
+        barrier.wait(timeout=10)  # both threads inside at once
+        return jaxact.get_precision()
+
+    def run(tier: str) -> None:
+        with jaxact.precision(tier):  # type: ignore[arg-type]
+            seen[tier].append(inside())
+            seen[tier].append(jaxact.get_precision())
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in seen]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == {"fast": ["accurate", "fast"], "accurate": ["accurate", "accurate"]}
+
+
 def test_set_precision_changes_the_process_default_and_blocks_override_it() -> None:
     before = jaxact.get_precision()
     try:

@@ -17,10 +17,11 @@ same jitted function called under another tier is traced again for it.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
-from typing import Any, Literal, cast
+import threading
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar, cast
 
 import jax
 import jax.numpy as jnp
@@ -28,6 +29,7 @@ import jax.numpy as jnp
 Tier = Literal["fast", "accurate", "auto"]
 TIERS: tuple[str, ...] = ("fast", "accurate", "auto")
 ENV = "JAXACT_PRECISION"
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _check(tier: Any, where: str) -> str:
@@ -51,7 +53,7 @@ def _from_env() -> str:
 _TIER = jax.make_user_context(_from_env())
 
 
-class precision(contextlib.ContextDecorator):  # noqa: N801 (a function-like API name)
+class precision:  # noqa: N801 (a function-like API name)
     """Sets the precision tier inside a ``with`` block or a decorated function.
 
     Args:
@@ -72,16 +74,28 @@ class precision(contextlib.ContextDecorator):  # noqa: N801 (a function-like API
 
     def __init__(self, tier: Tier) -> None:
         self.tier = _check(tier, "precision")
-        self._stack: list[Any] = []
+        self._local = threading.local()  # one stack of entered contexts per thread
 
     def __enter__(self) -> precision:
         ctx = _TIER(self.tier)
         ctx.__enter__()
-        self._stack.append(ctx)
+        stack = self._local.__dict__.setdefault("stack", [])
+        stack.append(ctx)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self._stack.pop().__exit__(*exc)
+        self._local.stack.pop().__exit__(*exc)
+
+    def __call__(self, fn: F) -> F:
+        """As a decorator: ``fn`` runs under this tier (re-entrant, thread-safe)."""
+        tier = self.tier
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with _TIER(tier):
+                return fn(*args, **kwargs)
+
+        return cast(F, wrapper)
 
     def __repr__(self) -> str:
         return f"jaxact.precision({self.tier!r})"
