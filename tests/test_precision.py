@@ -132,8 +132,12 @@ def test_tiers_compute_different_kernels() -> None:
     "dtype,resolved",
     [("float64", "accurate"), ("float32", "fast"), ("bfloat16", "fast"), ("float16", "fast")],
 )
-def test_auto_is_accurate_for_float64_and_fast_otherwise(dtype: str, resolved: str) -> None:
-    with jax.enable_x64(dtype == "float64"):
+@pytest.mark.parametrize("x64", [False, True], ids=["x32", "x64"])
+def test_auto_is_accurate_for_float64_and_fast_otherwise(
+    dtype: str, resolved: str, x64: bool
+) -> None:
+    # The input's dtype decides, not the x64 mode: float32 under x64 is still fast.
+    with jax.enable_x64(x64 or dtype == "float64"):
         x = jnp.asarray(XS.astype(dtype))
         got = _in("auto", jax.grad(lambda v: jnp.sum(jaxact.gelu_tanh(v))), x)
         want = _in(resolved, jax.grad(lambda v: jnp.sum(jaxact.gelu_tanh(v))), x)
