@@ -30,6 +30,7 @@ from jaxact._src.precision import (
     precision as precision,
     set_precision as set_precision,
 )
+from jaxact._src.sites import Site as Site, sites as sites, substitute as substitute
 from jaxact._src.registry import (
     gain as gain,
     get as get,
