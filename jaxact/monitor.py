@@ -42,12 +42,13 @@ import jax.numpy as jnp
 from flax import nnx
 
 from jaxact._src import layers, registry
+from jaxact._src import sites as _sites
 from jaxact._src.registry import Spec
 
 Array = jax.Array
 Stats = dict[str, dict[str, Array]]
 
-__all__ = ["nnx_health", "linen_health", "grad_norms", "format_health"]
+__all__ = ["health", "nnx_health", "linen_health", "grad_norms", "format_health"]
 
 # The reference range of ``saturated``: max |f'| over this many points of [-R, R].
 SATURATION_RANGE = 10.0
@@ -302,6 +303,181 @@ def linen_health(module: nn.Module, variables: Any, x: Any, **kwargs: Any) -> St
 
 
 # ----------------------------------------------------------------------------
+# Any JAX function: the activation sites.
+
+
+def _slope(f: Callable[[Array], Array], z: Array) -> Array:
+    """|f'(z)| in float32, by ``jax.jvp`` (the derivative the optimiser sees)."""
+    _, dz = jax.jvp(f, (z,), (jnp.ones_like(z),))
+    return jnp.abs(jnp.asarray(dz).astype(jnp.float32))
+
+
+def _site_stats(f: Callable[[Array], Array], z: Array, y: Array, spec: Spec) -> dict[str, Array]:
+    """Per-call statistics of a site, in a form that combines over the calls of a scan."""
+    z, y = jax.lax.stop_gradient(z), jax.lax.stop_gradient(y)
+    y32 = jnp.asarray(y).astype(jnp.float32)
+    out = {"mean": jnp.mean(y32), "var": jnp.var(y32)}
+    width = z.shape[-1] if z.ndim else 1
+    if spec.kind != "elementwise":
+        out["dead"] = jnp.full((width,), jnp.nan, jnp.float32)
+        out["saturated"] = jnp.full((), jnp.nan, jnp.float32)
+        return out
+    slope = _slope(f, z)
+    out["dead"] = jnp.all(slope.reshape(-1, width) == 0, axis=0).astype(jnp.float32)
+    if spec.bounded:
+        grid = jnp.linspace(-SATURATION_RANGE, SATURATION_RANGE, SATURATION_GRID, dtype=z.dtype)
+        peak = jnp.max(_slope(f, grid.reshape((-1,) + (1,) * max(z.ndim - 1, 0))))
+        out["saturated"] = jnp.mean((slope < SATURATION_THRESHOLD * peak).astype(jnp.float32))
+    else:
+        out["saturated"] = jnp.zeros((), jnp.float32)
+    return out
+
+
+def _combine(stats: dict[str, Array], grad: Array | None) -> dict[str, Array]:
+    """Statistics over every call of a site (the leading axes: one per scan around it).
+
+    Every call sees the same number of entries, so the mean of the per-call means
+    is the mean, and the variance is the mean variance plus the variance of the means.
+    """
+    mean = jnp.mean(stats["mean"])
+    var = jnp.mean(stats["var"]) + jnp.var(stats["mean"])
+    nan = jnp.full((), jnp.nan, jnp.float32)
+    norm = nan if grad is None else jnp.sqrt(jnp.sum(jnp.square(grad.astype(jnp.float32))))
+    return {
+        "dead": jnp.mean(stats["dead"]),
+        "saturated": jnp.mean(stats["saturated"]),
+        "mean": mean,
+        "std": jnp.sqrt(jnp.maximum(var, 0.0)),
+        "grad_norm": norm,
+    }
+
+
+def _default_loss(out: Any) -> Array:
+    """The output itself when it is a float scalar, else the sum over the float
+    outputs of half their mean square."""
+    leaves = [jnp.asarray(v) for v in jax.tree.leaves(out)]
+    floats = [v for v in leaves if jnp.issubdtype(v.dtype, jnp.floating)]
+    if len(floats) == 1 and floats[0].shape == ():
+        return floats[0].astype(jnp.float32)
+    return sum(
+        (0.5 * jnp.mean(jnp.square(v.astype(jnp.float32))) for v in floats),
+        jnp.zeros((), jnp.float32),
+    )
+
+
+def _labels(found: list[_sites.Site]) -> list[str]:
+    """One key per site: its path (or source line), with the activation where a path
+    holds several, and ``#n`` for repeats."""
+    per_where: dict[str, int] = {}
+    for site in found:
+        per_where[site.where] = per_where.get(site.where, 0) + 1
+    labels: list[str] = []
+    for site in found:
+        base = site.where if per_where[site.where] == 1 else f"{site.where}:{site.name}"
+        key, n = base, 1
+        while key in labels:
+            n += 1
+            key = f"{base}#{n}"
+        labels.append(key)
+    return labels
+
+
+def health(
+    fn: Callable[..., Any],
+    *args: Any,
+    loss: Callable[[Any], Array] | None = None,
+    where: Any = None,
+    **kwargs: Any,
+) -> Stats:
+    """Health statistics of every activation site of any JAX function.
+
+    The sites are those of :func:`jaxact.sites` (inline calls, scans, remat,
+    jaxact's own functions and layers, jax.nn's and flax's), for any model:
+    ``model.apply`` with its variables (linen), an nnx ``Module`` itself or a
+    function of its ``nnx.split`` state, a plain function. Per site:
+
+    - ``dead``: the fraction of units (features along the last axis) whose
+      derivative ``f'(z)`` is exactly 0 at every sample of the batch (for a site
+      inside a scan, every call's units count separately);
+    - ``saturated``: for bounded activations, the fraction of entries with
+      ``|f'(z)| < 1e-2 * max |f'|`` (as in :func:`nnx_health`); 0 for unbounded ones;
+    - ``mean``, ``std``: of its output, over all entries of all its calls (float32);
+    - ``grad_norm``: the L2 norm of the gradient of ``loss`` arriving at its
+      output (over all its calls).
+
+    ``dead`` and ``saturated`` are NaN for vector activations (softmax ...);
+    every number is NaN for a site inside a ``while_loop`` (its calls cannot be
+    collected). Works under ``jax.jit`` (the keys are fixed per input shape).
+
+    Args:
+      fn: the function, called as ``fn(*args, **kwargs)``.
+      loss: ``loss(output) -> scalar`` whose gradient is measured. By default the
+        output itself when it is a scalar, else ``sum(0.5 * mean(out ** 2))`` over
+        the float outputs: pass your training loss to see your gradients.
+      where: which sites to measure (as in :func:`jaxact.substitute`).
+
+    Returns:
+      ``{key: {"dead", "saturated", "mean", "std", "grad_norm"}}`` of float32
+      scalars, one entry per site in :func:`jaxact.sites` order. The key is the
+      site's module path (``"layers/1"`` for an nnx model, ``"ResNet/Block_0"``
+      in linen) or ``file:line`` where the framework gives no path, suffixed with
+      the activation where one path holds several sites and ``#n`` for repeats.
+      :func:`format_health` prints it.
+
+    Example:
+      >>> import jax, jax.numpy as jnp
+      >>> from jaxact.monitor import health
+      >>> def f(x):
+      ...     return jnp.tanh(jax.nn.relu(x) * 30.0)
+      >>> stats = health(f, jnp.array([[-1.0, 2.0], [-3.0, 4.0]]))
+      >>> [round(float(v["dead"]), 2) for v in stats.values()]
+      [0.5, 0.0]
+    """
+    if loss is not None and not callable(loss):
+        raise TypeError(
+            f"jaxact.monitor.health: argument 'loss' must be callable, got {type(loss).__name__}"
+        )
+    keep = _sites._site_filter(where, "monitor.health")
+    tr = _sites.trace(fn, args, kwargs, "monitor.health")
+    found = [s for s in tr.sites if keep(s)]
+    templates = _sites.templates_of(tr)
+    measured = [s for s in found if s.count is not None]
+
+    def hook(x: Array, y: Array, site: _sites.Site, params: Any, probe: Any) -> Any:
+        t = templates[site.index]
+
+        def f(z: Array) -> Array:
+            return t.call(z, params)
+
+        stats = _site_stats(f, x, y, registry.SPECS[site.name])
+        return y + probe.astype(y.dtype), stats
+
+    actions: dict[int, _sites.Action] = {s.index: ("hook", hook) for s in measured}
+    probes = {s.index: jnp.zeros((*s.scans, *s.shape), s.dtype) for s in measured}
+    objective = _default_loss if loss is None else loss
+
+    def run(probes: dict[int, Array]) -> tuple[Array, dict[int, Any]]:
+        out, extras = _sites.evaluate(tr, actions, "monitor.health", probes)
+        value = jnp.asarray(objective(out))
+        if value.shape != () or not jnp.issubdtype(value.dtype, jnp.floating):
+            raise ValueError(
+                "jaxact.monitor.health: argument 'loss' must return a float scalar, got "
+                f"shape {value.shape} dtype {value.dtype}"
+            )
+        return value, extras
+
+    grads, extras = jax.grad(run, has_aux=True)(probes)
+    nan = jnp.full((), jnp.nan, jnp.float32)
+    result: Stats = {}
+    for key, site in zip(_labels(found), found, strict=True):
+        if site.index in extras:
+            result[key] = _combine(extras[site.index], grads[site.index])
+        else:
+            result[key] = {k: nan for k in ("dead", "saturated", "mean", "std", "grad_norm")}
+    return result
+
+
+# ----------------------------------------------------------------------------
 # Gradient norms and printing.
 
 
@@ -384,10 +560,15 @@ def format_health(stats: Mapping[str, Mapping[str, Any]]) -> str:
         return "-" if math.isnan(v) else f"{100 * v:.1f}%"
 
     width = max([len("layer"), *(len(k) for k in stats)])
-    lines = [f"{'layer':<{width}}  {'dead':>6}  {'saturated':>9}  {'mean':>7}  {'std':>7}"]
+    grads = any("grad_norm" in row for row in stats.values())
+    head = f"{'layer':<{width}}  {'dead':>6}  {'saturated':>9}  {'mean':>7}  {'std':>7}"
+    lines = [head + (f"  {'grad norm':>9}" if grads else "")]
     for name, row in stats.items():
-        lines.append(
+        line = (
             f"{name:<{width}}  {percent(row['dead']):>6}  {percent(row['saturated']):>9}  "
             f"{float(row['mean']):>7.4g}  {float(row['std']):>7.4g}"
         )
+        if grads:
+            line += f"  {float(row.get('grad_norm', math.nan)):>9.4g}"
+        lines.append(line)
     return "\n".join(lines)

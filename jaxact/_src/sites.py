@@ -26,10 +26,12 @@ The public functions are :func:`sites` and :func:`substitute` (exported as
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fnmatch
 import functools
 import os
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -62,6 +64,10 @@ class Template:
         from the call).
       defaults: their values when the template is traced.
       axis: whether it acts along an axis (a template per axis is traced).
+      channel: the traced hyperparameters are per channel (one value per entry of
+        the input's last axis: a learnable ``PReLU``), not scalars: shaped
+        ``(C,)`` ("flat") or ``(1, ..., 1, C)`` ("broadcast", as the layers pass them).
+      shapes: fixed shapes of array hyperparameters (``rational``'s coefficients).
       literal: traced as called with its defaults (``fn(x)``): a scalar constant
         of the trace equal to a default is that hyperparameter's slot, and a call
         with a Python number there reads it from that slot. Otherwise the
@@ -76,6 +82,13 @@ class Template:
     defaults: tuple[float, ...] = ()
     axis: bool = False
     literal: bool = False
+    channel: str = ""
+    shapes: tuple[tuple[int, ...], ...] | None = None
+
+    @property
+    def traced_params(self) -> tuple[str, ...]:
+        """The hyperparameters passed to the trace as arguments."""
+        return () if self.literal else self.params
 
     def call(self, x: Any, params: Mapping[str, Any]) -> Any:
         """Evaluates the activation at ``x`` with the site's parameters."""
@@ -122,7 +135,7 @@ def _jax_nn_templates() -> list[Template]:
 def _jaxact_templates() -> list[Template]:
     out = []
     for spec in registry.SPECS.values():
-        if spec.kind == "random" or spec.name in ("identity", "linear"):
+        if spec.kind == "random" or spec.name in ("identity", "linear", "rational"):
             continue
         names = tuple(spec.params)
         defaults = tuple(float(spec.params[n]) for n in names)
@@ -130,6 +143,16 @@ def _jaxact_templates() -> list[Template]:
         if axis and "axis" not in _arguments(spec.fn):
             continue  # acts along a fixed axis with a different output shape (glu ...)
         out.append(Template(spec.name, f"jaxact.{spec.name}", spec.fn, names, defaults, axis))
+    # A Padé activation unit as jaxact's Rational layer calls it: degrees (5, 4).
+    out.append(
+        Template(
+            "rational",
+            "jaxact.rational",
+            registry.FUNCTIONS["rational"],
+            ("numerator", "denominator"),
+            shapes=((6,), (4,)),
+        )
+    )
     return out
 
 
@@ -149,13 +172,23 @@ def templates() -> tuple[Template, ...]:
 
     seen: set[Any] = set()
     out = []
-    for t in _jax_nn_templates() + _jaxact_templates() + [
-        Template("tanh", "lax.tanh", lax.tanh),
-        Template("sigmoid", "lax.logistic", lax.logistic),
-    ]:
-        variants = [t, dataclasses.replace(t, literal=True)] if t.params else [t]
+    for t in (
+        _jax_nn_templates()
+        + _jaxact_templates()
+        + [
+            Template("tanh", "lax.tanh", lax.tanh),
+            Template("sigmoid", "lax.logistic", lax.logistic),
+        ]
+    ):
+        variants = [t]
+        if t.params and t.shapes is None:
+            variants += [
+                dataclasses.replace(t, literal=True),
+                dataclasses.replace(t, channel="broadcast"),
+                dataclasses.replace(t, channel="flat"),
+            ]
         for v in variants:
-            key = (v.row, id(v.fn), v.literal)
+            key = (v.row, id(v.fn), v.literal, v.channel)
             if key not in seen:
                 seen.add(key)
                 out.append(v)
@@ -175,7 +208,7 @@ class _Traced:
 
 
 def _context_key() -> tuple[Any, ...]:
-    return (precision.get_precision(), bool(jax.config.jax_enable_x64))
+    return (precision.get_precision(), bool(jax.config.read("jax_enable_x64")))
 
 
 @functools.cache
@@ -184,8 +217,16 @@ def _trace_template(
 ) -> _Traced | None:
     del ctx  # part of the cache key only: the trace depends on the tier and x64
     x = jax.ShapeDtypeStruct(shape, dtype)
-    traced_params = () if t.literal else t.params
-    params = [jax.ShapeDtypeStruct((), jnp.float32, weak_type=True) for _ in traced_params]
+    traced_params = t.traced_params
+    if t.shapes is not None:
+        params = [jax.ShapeDtypeStruct(p, jnp.float32) for p in t.shapes]
+    elif t.channel:
+        if len(shape) < (2 if t.channel == "broadcast" else 1):
+            return None
+        pshape = shape[-1:] if t.channel == "flat" else (1,) * (len(shape) - 1) + shape[-1:]
+        params = [jax.ShapeDtypeStruct(pshape, jnp.float32) for _ in traced_params]
+    else:
+        params = [jax.ShapeDtypeStruct((), jnp.float32, weak_type=True) for _ in traced_params]
 
     def f(x: Any, *ps: Any) -> Any:
         kw = dict(zip(traced_params, ps, strict=True))
@@ -201,7 +242,7 @@ def _trace_template(
     out = jaxpr.outvars[0]
     if not isinstance(out, jcore.Var) or out in jaxpr.invars:
         return None
-    if out.aval.shape != shape or out.aval.dtype != dtype:
+    if _aval(out).shape != shape or _aval(out).dtype != dtype:
         return None
     slots: dict[int, str] = {}
     if t.literal:
@@ -209,11 +250,16 @@ def _trace_template(
             for a in e.invars:
                 if isinstance(a, jcore.Literal) and np.shape(a.val) == ():
                     for name, default in zip(t.params, t.defaults, strict=True):
-                        dt = a.aval.dtype
+                        dt = _aval(a).dtype
                         if np.asarray(default, dt) == np.asarray(a.val, dt):
                             slots[id(a)] = name
                             break
     return _Traced(t, jaxpr, axis, len(jaxpr.eqns), _producers(jaxpr), slots)
+
+
+def _aval(atom: Any) -> Any:
+    """The abstract value of a variable or literal (a shaped array here)."""
+    return atom.aval
 
 
 def _producers(jaxpr: Any) -> dict[Any, tuple[int, int]]:
@@ -285,7 +331,7 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _same_literal(a: Any, b: Any) -> bool:
-    if not isinstance(b, jcore.Literal) or a.aval.dtype != b.aval.dtype:
+    if not isinstance(b, jcore.Literal) or _aval(a).dtype != _aval(b).dtype:
         return False
     x, y = np.asarray(a.val), np.asarray(b.val)
     return x.shape == y.shape and bool(np.all((x == y) | (np.isnan(x) & np.isnan(y))))
@@ -315,7 +361,7 @@ class _Matcher:
             slot = self.t.slots.get(id(ta))
             if slot is None:
                 return _same_literal(ta, a)
-            if not isinstance(a, jcore.Literal) or a.aval.dtype != ta.aval.dtype:
+            if not isinstance(a, jcore.Literal) or _aval(a).dtype != _aval(ta).dtype:
                 return False
             if np.shape(a.val) != ():
                 return False
@@ -340,7 +386,7 @@ class _Matcher:
             isinstance(a, jcore.Literal)
             and te.primitive.name == "convert_element_type"
             and te.invars[0] in tj.invars[1:]
-            and a.aval.dtype == te.outvars[0].aval.dtype
+            and _aval(a).dtype == _aval(te.outvars[0]).dtype
         ):
             # A Python-number hyperparameter is converted at trace time: the call
             # holds the converted constant where the template converts its argument.
@@ -459,6 +505,7 @@ class Site:
         framework provides one (flax linen does), else "".
       location: ``"file.py:line"`` of the call in the user's code.
       context: the transformations around it, outermost first (``("scan", "remat2")``).
+      scans: the lengths of the scans around it, outermost first.
     """
 
     index: int
@@ -471,6 +518,7 @@ class Site:
     path: str
     location: str
     context: tuple[str, ...]
+    scans: tuple[int, ...] = ()
 
     @property
     def where(self) -> str:
@@ -484,7 +532,9 @@ class Site:
 def _format_params(params: Mapping[str, Any]) -> str:
     if not params:
         return "-"
-    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
+    return ", ".join(
+        f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()
+    )
 
 
 class Sites(list):  # type: ignore[type-arg]
@@ -508,8 +558,10 @@ class Sites(list):  # type: ignore[type-arg]
             for s in self
         ]
         widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-                 for r in [head, *rows]]
+        lines = [
+            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+            for r in [head, *rows]
+        ]
         lines.insert(1, "  ".join("-" * w for w in widths))
         return "\n".join(lines)
 
@@ -523,8 +575,10 @@ def _sub_jaxprs(eqn: Any) -> list[tuple[str, Any]]:
     for k, v in eqn.params.items():
         if isinstance(v, (jcore.ClosedJaxpr, jcore.Jaxpr)):
             out.append((k, v))
-        elif isinstance(v, (tuple, list)) and v and all(
-            isinstance(b, (jcore.ClosedJaxpr, jcore.Jaxpr)) for b in v
+        elif (
+            isinstance(v, (tuple, list))
+            and v
+            and all(isinstance(b, (jcore.ClosedJaxpr, jcore.Jaxpr)) for b in v)
         ):
             out.extend((f"{k}[{j}]", b) for j, b in enumerate(v))
     return out
@@ -544,7 +598,10 @@ class _Level:
     site_ids: dict[int, int] = dataclasses.field(default_factory=dict)  # root -> site index
 
 
-def _location(eqn: Any) -> str:
+def _location(eqn: Any, outer: str = "?") -> str:
+    """``file:line`` of the user's code that computed ``eqn`` (jaxact's own frames
+    skipped); ``outer``, the enclosing call's, when the trace kept none (a branch
+    function traced from a cache)."""
     try:
         frames = _siu.user_frames(eqn.source_info.traceback)
         for fr in frames:
@@ -552,7 +609,7 @@ def _location(eqn: Any) -> str:
                 return f"{os.path.basename(fr.file_name)}:{fr.start_line}"
     except Exception:
         pass
-    return "?"
+    return outer
 
 
 def _param_value(atom: Any) -> Any:
@@ -562,12 +619,20 @@ def _param_value(atom: Any) -> Any:
     return "traced"
 
 
-def _analyse(jaxpr: Any, found: list[Site], count: int | None, path: str, ctx: tuple[str, ...]) -> _Level:
+def _analyse(
+    jaxpr: Any,
+    found: list[Site],
+    count: int | None,
+    path: str,
+    ctx: tuple[str, ...],
+    scans: tuple[int, ...] = (),
+    outer: str = "?",
+) -> _Level:
     matches = _recognise(jaxpr)
     interior = set().union(*(m.interior for m in matches.values())) if matches else set()
     level = _Level(jaxpr, matches, {})
     for i, e in enumerate(jaxpr.eqns):
-        here = "/".join(p for p in (path, str(e.source_info.name_stack)) if p)
+        here = _join(path, str(e.source_info.name_stack))
         if i in matches:
             m = matches[i]
             t = m.traced.template
@@ -586,8 +651,9 @@ def _analyse(jaxpr: Any, found: list[Site], count: int | None, path: str, ctx: t
                     dtype=str(m.x.aval.dtype),
                     count=count,
                     path=here,
-                    location=_location(e),
+                    location=_location(e, outer),
                     context=ctx,
+                    scans=scans,
                 )
             )
             continue
@@ -597,16 +663,34 @@ def _analyse(jaxpr: Any, found: list[Site], count: int | None, path: str, ctx: t
         if not subs:
             continue
         prim = e.primitive.name
-        inner_count = count
+        inner_count, inner_scans = count, scans
         if prim == "scan":
-            inner_count = None if count is None else count * int(e.params["length"])
+            length = int(e.params["length"])
+            inner_count = None if count is None else count * length
+            inner_scans = (*scans, length)
         elif prim == "while":
             inner_count = None
         inner_ctx = ctx if prim in ("pjit", "jit", "closed_call", "core_call") else (*ctx, prim)
+        loc = _location(e, outer)
         level.children[i] = {
-            k: _analyse(_open(j), found, inner_count, here, inner_ctx) for k, j in subs
+            k: _analyse(_open(j), found, inner_count, here, inner_ctx, inner_scans, loc)
+            for k, j in subs
         }
     return level
+
+
+# A module path pushed by :func:`_nnx_paths` is one name-stack entry with this prefix.
+_NNX = "nnx:"
+
+
+def _join(path: str, name_stack: str) -> str:
+    """The module path of an equation: its enclosing path and its own name stack."""
+    parts = [p for p in f"{path}/{name_stack}".split("/") if p]
+    marked = [i for i, p in enumerate(parts) if p.startswith(_NNX)]
+    if marked:  # an nnx path is absolute: the innermost one is the whole path
+        i = marked[-1]
+        parts = [parts[i][len(_NNX) :].replace(".", "/"), *parts[i + 1 :]]
+    return "/".join(p for p in parts if p)
 
 
 # ----------------------------------------------------------------------------
@@ -626,9 +710,65 @@ class _Trace:
     sites: Sites
 
 
-def _trace(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], who: str) -> _Trace:
+def _nnx_module(fn: Any) -> Any:
+    """flax.nnx when ``fn`` is an nnx Module (without importing flax otherwise)."""
+    nnx = sys.modules.get("flax.nnx")
+    return nnx if nnx is not None and isinstance(fn, nnx.Module) else None
+
+
+@contextlib.contextmanager
+def _nnx_paths(nnx: Any, model: Any) -> Iterator[None]:
+    """Calls of ``model``'s submodules push their path (``layers/1``) as a name scope.
+
+    nnx keeps no name stack of its own. For the duration of the trace, the
+    ``__call__`` of every class in the model is wrapped to push the path of the
+    instance being called (other instances of those classes are untouched).
+    """
+    paths = {}
+    for path, module in (
+        nnx.iter_modules(model) if hasattr(nnx, "iter_modules") else model.iter_modules()
+    ):
+        if path:
+            paths[id(module)] = ".".join(str(p) for p in path)
+    classes = {type(m) for _, m in model.iter_modules()}
+    saved = {}
+    for cls in classes:
+        owner = next((c for c in cls.__mro__ if "__call__" in c.__dict__), None)
+        if owner is None or owner in saved:
+            continue
+        original = owner.__dict__["__call__"]
+        saved[owner] = original
+
+        def wrapped(self: Any, *a: Any, __original: Any = original, **kw: Any) -> Any:
+            path = paths.get(id(self))
+            if path is None:
+                return __original(self, *a, **kw)
+            with jax.named_scope(_NNX + path):
+                return __original(self, *a, **kw)
+
+        owner.__call__ = functools.wraps(original)(wrapped)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        for owner, original in saved.items():
+            owner.__call__ = original  # type: ignore[method-assign]
+
+
+def _trace(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], who: str
+) -> _Trace:
     if not callable(fn):
         raise TypeError(f"jaxact.{who}: argument 'fn' must be callable, got {type(fn).__name__}")
+    nnx = _nnx_module(fn)
+    if nnx is not None:  # trace a pure function of the model's state, with its paths
+        graphdef, state = nnx.split(fn)
+
+        def of_state(state: Any, *a: Any, **kw: Any) -> Any:
+            model = nnx.merge(graphdef, state)
+            with _nnx_paths(nnx, model):
+                return model(*a, **kw)
+
+        return _trace(of_state, (state, *args), kwargs, who)
     leaves, tree = jax.tree.flatten((args, kwargs))
     dynamic = [i for i, leaf in enumerate(leaves) if _is_dynamic(leaf)]
     out_tree: list[Any] = []
@@ -721,8 +861,8 @@ class _Evaluator:
         for i, e in enumerate(jaxpr.eqns):
             if i not in live:
                 continue
-            sid = level.site_ids.get(i)
-            action = self.actions.get(sid) if sid is not None else None
+            sid = level.site_ids.get(i, -1)
+            action = self.actions.get(sid)
             with (
                 _siu.user_context(
                     e.source_info.traceback,
@@ -735,7 +875,9 @@ class _Evaluator:
                     y = action[1](read(m.x), self.sites[sid], self._params(m, read))
                     outs = [self._conform(y, e.outvars[0].aval, self.sites[sid])]
                 elif i in level.children and _selected_below_any(level.children[i], self.actions):
-                    outs, more = self._rebuild(e, level.children[i], [read(a) for a in e.invars], probes)
+                    outs, more = self._rebuild(
+                        e, level.children[i], [read(a) for a in e.invars], probes
+                    )
                     extras.update(more)
                 else:
                     params = e.primitive.get_bind_params(e.params)
@@ -771,8 +913,7 @@ class _Evaluator:
             if not (e.effects or any(v in needed for v in e.outvars)):
                 continue
             live.add(i)
-            sid = level.site_ids.get(i)
-            action = self.actions.get(sid) if sid is not None else None
+            action = self.actions.get(level.site_ids.get(i, -1))
             if action is not None and action[0] == "replace":
                 m = level.matches[i]
                 inputs = [m.x, *m.params.values()]
@@ -795,7 +936,14 @@ class _Evaluator:
     ) -> tuple[list[Any], dict[int, Any]]:
         prim = e.primitive.name
         p = e.params
-        if prim in ("pjit", "jit", "closed_call", "core_call", "custom_jvp_call", "custom_vjp_call"):
+        if prim in (
+            "pjit",
+            "jit",
+            "closed_call",
+            "core_call",
+            "custom_jvp_call",
+            "custom_vjp_call",
+        ):
             # Inlined: a jit boundary inside a traced function changes nothing, and a
             # custom rule describes the activation that is being replaced.
             key, closed = next((k, v) for k, v in p.items() if k in ("jaxpr", "call_jaxpr"))
@@ -857,7 +1005,11 @@ class _Evaluator:
         shapes: dict[int, Any] = {}
         for j, k in enumerate(keys):
             shapes.update(
-                jax.eval_shape(lambda o, pr, j=j, k=k: self.run(children[k], branches[j].consts, o, pr)[1], ops, mine)
+                jax.eval_shape(
+                    lambda o, pr, j=j, k=k: self.run(children[k], branches[j].consts, o, pr)[1],
+                    ops,
+                    mine,
+                )
             )
 
         def branch(j: int) -> Callable[..., Any]:
@@ -910,9 +1062,26 @@ def evaluate(
     return jax.tree.unflatten(trace.out_tree, outs), extras
 
 
-def trace(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], who: str) -> _Trace:
+def trace(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], who: str
+) -> _Trace:
     """Traces ``fn(*args, **kwargs)`` and finds its sites (for :mod:`jaxact.monitor`)."""
     return _trace(fn, args, kwargs, who)
+
+
+def templates_of(trace: _Trace) -> dict[int, Template]:
+    """Site index -> the template it was recognised by."""
+    out: dict[int, Template] = {}
+
+    def walk(level: _Level) -> None:
+        for i, sid in level.site_ids.items():
+            out[sid] = level.matches[i].traced.template
+        for cs in level.children.values():
+            for c in cs.values():
+                walk(c)
+
+    walk(trace.level)
+    return out
 
 
 # ----------------------------------------------------------------------------
@@ -1017,12 +1186,12 @@ def _rules(mapping: Any) -> list[_Rule]:
     return rules
 
 
-def _site_filter(where: Any) -> Callable[[Site], bool]:
+def _site_filter(where: Any, who: str = "substitute") -> Callable[[Site], bool]:
     if where is None:
         return lambda s: True
     if isinstance(where, str):
-        return lambda s: fnmatch.fnmatchcase(s.path, where) or fnmatch.fnmatchcase(
-            s.location, where
+        return lambda s: (
+            fnmatch.fnmatchcase(s.path, where) or fnmatch.fnmatchcase(s.location, where)
         )
     if isinstance(where, (int, np.integer)) and not isinstance(where, bool):
         return lambda s: s.index == int(where)
@@ -1031,7 +1200,7 @@ def _site_filter(where: Any) -> Callable[[Site], bool]:
         for w in where:
             if isinstance(w, bool) or not isinstance(w, (int, np.integer)):
                 raise TypeError(
-                    "jaxact.substitute: argument 'where' as a collection must hold site "
+                    f"jaxact.{who}: argument 'where' as a collection must hold site "
                     f"indices (ints), got {w!r}"
                 )
             wanted.add(int(w))
@@ -1039,7 +1208,7 @@ def _site_filter(where: Any) -> Callable[[Site], bool]:
     if callable(where):
         return lambda s: bool(where(s))
     raise TypeError(
-        "jaxact.substitute: argument 'where' must be a path pattern (str), a site index, "
+        f"jaxact.{who}: argument 'where' must be a path pattern (str), a site index, "
         f"a list of indices or a predicate Site -> bool, got {where!r}"
     )
 
@@ -1097,7 +1266,9 @@ def substitute(fn: Callable[..., Any], mapping: Any, *, where: Any = None) -> Ca
     old activation.
     """
     if not callable(fn):
-        raise TypeError(f"jaxact.substitute: argument 'fn' must be callable, got {type(fn).__name__}")
+        raise TypeError(
+            f"jaxact.substitute: argument 'fn' must be callable, got {type(fn).__name__}"
+        )
     rules = _rules(mapping)
     keep = _site_filter(where)
 
