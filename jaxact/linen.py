@@ -27,6 +27,7 @@ shapes and initial values), and compute the same function from them.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -949,24 +950,52 @@ class _Swapper:
 
     def __init__(self, old: Any, new: Any, where: Callable[[tuple, Any], bool] | None) -> None:
         owner = _owner("swap_activations")
-        layers.check_swap(owner, new, where, nn.Module)
+        layers.check_swap(owner, new, where, nn.Module, "linen")
         self.match = layers.matcher(old, owner)
         self.new = new
         self.where = where
         self.count = 0
+        self.rejected = 0  # matches the `where` filter turned down
+        self.notes: list[str] = []  # warnings, given once the walk is done
         self.new_fn: Any = registry.get(new) if isinstance(new, str) else new
 
     def _take(self, path: tuple, obj: Any, target: Any) -> bool:
         if not self.match(target):
             return False
         if self.where is not None and not self.where(path, obj):
+            self.rejected += 1
             return False
         self.count += 1
         return True
 
-    def _layer_copy(self, old: Any) -> nn.Module:
+    def _layer_copy(self, old: Any, source: Any) -> nn.Module:
+        """A copy of the ``new`` layer for the match ``old``; a learnable layer's weights
+        left at their defaults start from ``source``'s values (see swap_activations)."""
         name = old.name if isinstance(old, nn.Module) else None
-        return self.new.clone(parent=None, name=name)
+        return self.new.clone(parent=None, name=name, **self._carried(source))
+
+    def _carried(self, source: Any) -> dict[str, float]:
+        layer = layers.jaxact_layer(type(self.new))
+        if source is None or layer is None or layer not in layers.LEARNABLE:
+            return {}
+        fields = {f.name: f for f in dataclasses.fields(self.new)}
+
+        def left_default(w: layers.Weight) -> bool:
+            f = fields.get(f"{w.arg}_init")
+            if f is None or f.default is dataclasses.MISSING:
+                return False
+            value = getattr(self.new, f.name)
+            return isinstance(value, type(f.default)) and bool(value == f.default)
+
+        carried = layers.carried_inits(
+            _owner("swap_activations"),
+            layer,
+            source,
+            bool(getattr(self.new, "logscale", False)),
+            left_default,
+            self.notes,
+        )
+        return {f"{arg}_init": value for arg, value in carried.items()}
 
     def value(self, obj: Any, path: tuple) -> Any:
         """``obj`` (a field value) with matching activations replaced."""
@@ -975,7 +1004,7 @@ class _Swapper:
         if isinstance(obj, str):
             if layers.activation_name(obj) is None or not self._take(path, obj, obj):
                 return obj
-            return self._layer_copy(obj) if isinstance(self.new, nn.Module) else self.new
+            return self._layer_copy(obj, obj) if isinstance(self.new, nn.Module) else self.new
         if isinstance(obj, (list, tuple)):
             items = [self.value(v, (*path, i)) for i, v in enumerate(obj)]
             if all(a is b for a, b in zip(items, obj, strict=True)):
@@ -988,16 +1017,18 @@ class _Swapper:
             kind: Any = type(obj)
             return kind(mapped)
         if callable(obj) and not isinstance(obj, type) and self._take(path, obj, obj):
-            return self._layer_copy(obj) if isinstance(self.new, nn.Module) else self.new_fn
+            return self._layer_copy(obj, obj) if isinstance(self.new, nn.Module) else self.new_fn
         return obj
 
     def module(self, m: nn.Module, path: tuple) -> nn.Module:
-        computes = layers.layer_activation(m)
-        if computes is not None:
-            if not self._take(path, m, computes[0]):
+        target = layers.layer_target(m)
+        if target is not None:
+            if not self._take(path, m, target):
                 return m
             if isinstance(self.new, nn.Module):
-                return self._layer_copy(m)
+                # A learnable layer's initial values are no hyperparameters of what it computes.
+                generic = layers.jaxact_layer(type(m)) == "Activation"
+                return self._layer_copy(m, target if generic else None)
             if isinstance(m, Activation):
                 return m.clone(fn=self.new, params=FrozenDict())
             return Activation(self.new, dtype=getattr(m, "dtype", None), parent=None, name=m.name)
@@ -1012,13 +1043,28 @@ class _Swapper:
                 new = self.value(value, (*path, f.name))
             if new is not value:
                 changed[f.name] = new
+                if isinstance(new, nn.Module) and new is not value and self._learnable(new):
+                    note = layers.shared_note(
+                        _owner("swap_activations"), type(m), f.name, new, "linen"
+                    )
+                    if note is not None:
+                        self.notes.append(note)
         return m.clone(**changed) if changed else m
 
+    def _learnable(self, layer: nn.Module) -> bool:
+        """Whether ``layer`` is the ``new`` layer (or a copy), which may hold parameters."""
+        return (
+            isinstance(self.new, nn.Module)
+            and type(layer) is type(self.new)
+            and not (isinstance(layer, Activation))
+        )
+
     def _gate(self, value: Any, path: tuple) -> Any:
-        if not self._take(path, value, layers.gate_function(value, _owner("GatedMLP"))):
+        gate = layers.gate_function(value, _owner("GatedMLP"))
+        if not self._take(path, value, gate):
             return value
         if isinstance(self.new, nn.Module):
-            return self._layer_copy(value)
+            return self._layer_copy(value, gate)
         return self.new if isinstance(value, str) or not isinstance(self.new, str) else self.new_fn
 
 
@@ -1047,26 +1093,56 @@ def swap_activations(
     ``old`` is a name (matched with the name table: ``"relu"`` matches
     ``jax.nn.relu``, ``nn.relu``, ``jaxact.relu``, ``"torch:ReLU"``,
     ``Activation("relu")``; ``"gelu_tanh"`` matches ``"gelu_pytorch_tanh"``), a
-    callable (itself, and every function computing the same activation), or a
-    list of them.
+    callable (itself, partials of it, and every function computing the same
+    activation), or a list of them. Functions are matched by what they compute:
+    a ``functools.partial`` by its keywords (``partial(jax.nn.gelu,
+    approximate=False)`` and ``Activation("gelu", approximate=False)`` are
+    matched by ``"gelu_erf"`` and ``"torch:GELU"``, never by ``"gelu_tanh"``;
+    ``partial(jax.nn.leaky_relu, negative_slope=0.2)`` by ``"leaky_relu"``).
+    jax.nn's ``gelu`` used as is (``nn.gelu``, ``jaxact.gelu``, the name
+    ``"gelu"``) chooses its form at the call and is matched by ``"gelu"`` and
+    itself only; pass ``["gelu", "gelu_tanh", "gelu_erf"]`` for every GELU.
 
-    ``new`` is a name, a callable or a layer instance. A matched string
-    attribute gets the new name (a callable or a copy of the layer if ``new``
-    is one); a function attribute gets the function (``jaxact.get(new)`` for a
-    name); an :class:`Activation` gets ``fn=new`` (its fixed ``params`` are
-    dropped); a learnable layer becomes ``Activation(new)``; with a layer
-    instance every match gets its own copy.
+    ``new`` is a name, a callable or a flax.linen layer instance (a flax.nnx
+    layer raises ``TypeError``). A matched string attribute gets the new name
+    (a callable or a copy of the layer if ``new`` is one); a function attribute
+    gets the function (``jaxact.get(new)`` for a name); an :class:`Activation`
+    gets ``fn=new`` (its fixed ``params`` are dropped); a learnable layer
+    becomes ``Activation(new)``; with a layer instance every match gets its
+    own copy.
+
+    A learnable replacement starts from the old activation's hyperparameter:
+    when the matched function, name or :class:`Activation` computes the
+    replacement's activation with a parameter of the same name (the same row,
+    or for :class:`PReLU` also ``leaky_relu``), each weight whose ``<arg>_init``
+    is left at the layer's default starts at the old value instead:
+    ``partial(jax.nn.leaky_relu, negative_slope=0.2)``,
+    ``Activation("leaky_relu", negative_slope=0.2)`` or ``"keras:leaky_relu"``
+    swapped for ``PReLU()`` give a PReLU whose slope starts at 0.2, and
+    ``Activation("snake", alpha=2.0)`` swapped for ``Snake()`` starts at
+    ``alpha = 2``. Give the layer any other initial value (``PReLU("torch")``,
+    ``PReLU(0.3)``) to keep yours. A value the layer cannot start from (a
+    negative ``beta`` for :class:`Swish`) leaves its default, with a
+    ``UserWarning``. Learnable layers that are replaced pass nothing on.
+
+    A field called at several places of a module (``self.act(x)`` twice in
+    ``__call__``) holds one submodule: swapped for a learnable layer, its
+    parameters are shared between those call sites, and a ``UserWarning``
+    says so (from the module's source, when it can be read). linen gives a
+    field one submodule, so swapping cannot give each call site its own copy:
+    declare one field per call site for separate parameters.
 
     ``where(path, obj)`` is an extra filter on the matches: ``path`` is the tuple
     of field names, list indices and dict keys leading to the match, ``obj`` the
     matched function, string or layer.
 
     Limits: only what is stored in dataclass fields is reachable. Activations
-    called inline in a ``@nn.compact`` or ``setup`` body (``nn.relu(x)`` written
-    in ``__call__``) and submodules constructed there are left unchanged. The
-    parameters of the original model stay valid for the copy when the new
-    activation has no parameters (a swap to or from a learnable layer changes
-    the variable tree: re-initialise).
+    called inline in a ``@nn.compact`` or ``setup`` body (``x = nn.relu(x)``
+    written in ``__call__``) and submodules constructed there are left
+    unchanged: ``jaxact.substitute(fn, mapping)`` replaces activations called
+    inline. The parameters of the original model stay valid for the copy when
+    the new activation has no parameters (a swap to or from a learnable layer
+    changes the variable tree: re-initialise).
 
     Args:
       model: a linen module (bound or not; the copy is unbound).
@@ -1078,9 +1154,14 @@ def swap_activations(
       The new model.
 
     Raises:
-      ValueError: nothing reachable matched ``old``, or ``old``/``new`` is not a
-        known activation name.
-      TypeError: ``model`` is not a linen module or ``new`` has the wrong type.
+      ValueError: nothing reachable matched ``old`` (the message points to
+        ``jaxact.substitute`` for inline calls), ``old`` is an empty list, or
+        ``old``/``new`` is not a known activation name.
+      TypeError: ``model`` is not a linen module, ``old``, ``new`` or ``where``
+        has the wrong type (``new`` a flax.nnx layer).
+
+    The errors are those of :func:`jaxact.nnx.swap_activations`, with the same
+    messages (``jaxact.linen.swap_activations: argument 'old' ...``).
 
     Example:
       >>> import jax, jax.numpy as jnp
@@ -1097,20 +1178,13 @@ def swap_activations(
       >>> swapped.apply(variables, x).shape  # same parameters
       (1, 4)
     """
+    owner = _owner("swap_activations")
     if not isinstance(model, nn.Module):
-        raise layers.layer_error(
-            _owner("swap_activations"),
-            "model",
-            f"must be a flax.linen Module, got {type(model).__name__}",
-            TypeError,
-        )
+        raise layers.model_error(owner, model, "linen")
     swapper = _Swapper(old, new, where)
     out = swapper.module(model, ())
     if swapper.count == 0:
-        raise layers.layer_error(
-            _owner("swap_activations"),
-            "old",
-            f"{old!r} matched no reachable activation in {type(model).__name__} (activations "
-            "called inline in @nn.compact or setup bodies cannot be swapped)",
-        )
+        raise layers.no_match_error(owner, old, model, swapper.rejected, "linen")
+    for note in swapper.notes:
+        warnings.warn(note, UserWarning, stacklevel=2)
     return out

@@ -18,11 +18,13 @@ float32 parameters gives bfloat16 output. Importing this module imports flax;
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import nnx
 
 from jaxact._src import layers
@@ -962,29 +964,67 @@ class _Swapper:
         self.new = new
         self.where = where
         self.count = 0
+        self.rejected = 0  # matches the `where` filter turned down
+        self.notes: list[str] = []  # warnings, given once the walk is done
         self.seen: set[int] = set()
 
     def matches(self, path: tuple[Any, ...], obj: Any) -> bool:
-        if (computes := layers.layer_activation(obj)) is not None:
-            hit = self.match(computes[0])
+        if (target := layers.layer_target(obj)) is not None:
+            hit = self.match(target)
         elif isinstance(obj, (nnx.Module, nnx.Variable, nnx.Pytree)):
             hit = False
         elif isinstance(obj, str) or callable(obj):
             hit = self.match(obj)
         else:
             hit = False
-        return hit and (self.where is None or bool(self.where(path, obj)))
+        if hit and self.where is not None and not self.where(path, obj):
+            self.rejected += 1
+            return False
+        return hit
 
     def replacement(self, obj: Any) -> Any:
         self.count += 1
         if isinstance(self.new, nnx.Module):
-            return nnx.clone(self.new)
+            copy = nnx.clone(self.new)
+            if isinstance(obj, nnx.Module):
+                # A learnable layer's initial values are no hyperparameters of what it computes.
+                source = layers.layer_target(obj) if isinstance(obj, Activation) else None
+            else:
+                source = obj
+            self._carry(copy, source)
+            return copy
         if isinstance(obj, nnx.Module):  # a layer: the new activation as a layer
             rngs = getattr(obj, "rngs", None) if isinstance(obj, Activation) else None
             return Activation(self.new, dtype=getattr(obj, "dtype", None), rngs=rngs)
         if isinstance(obj, str) and isinstance(self.new, str):
             return self.new
         return layers.resolve(self.new, _owner("swap_activations"))
+
+    def _carry(self, copy: nnx.Module, source: Any) -> None:
+        """Sets the weights of ``copy`` (a copy of ``new``) still at their default initial
+        value to ``source``'s values (see swap_activations)."""
+        layer = layers.jaxact_layer(type(copy))
+        if source is None or layer is None or layer not in layers.LEARNABLE:
+            return
+
+        def left_default(w: layers.Weight) -> bool:
+            default = layers.default_init(type(self.new), f"{w.arg}_init")
+            raw = None if default is None else layers.default_raw(layer, w, default)
+            stored = getattr(self.new, w.stored, None)
+            if raw is None or not isinstance(stored, nnx.Param):
+                return False
+            value = np.asarray(stored[...])
+            return bool(np.all(value == np.asarray(raw, dtype=value.dtype)))
+
+        logscale = bool(getattr(copy, "logscale", False))
+        carried = layers.carried_inits(
+            _owner("swap_activations"), layer, source, logscale, left_default, self.notes
+        )
+        for w in layers.weights(layer, logscale):
+            if w.arg in carried:
+                param = getattr(copy, w.stored)
+                raw = layers.raw_value(w, carried[w.arg], _owner(layer))
+                param[...] = jnp.full(param.shape, raw, param.dtype)
 
     def value(self, path: tuple[Any, ...], obj: Any) -> tuple[Any, bool]:
         """(the new value, whether it changed) for an attribute or container item."""
@@ -1024,6 +1064,16 @@ class _Swapper:
             if changed:
                 wrapped = nnx.data(new) if _has_data(new) else nnx.static(new)
                 setattr(node, name, wrapped)
+                if (
+                    isinstance(self.new, nnx.Module)
+                    and not isinstance(self.new, Activation)
+                    and isinstance(new, type(self.new))
+                ):
+                    note = layers.shared_note(
+                        _owner("swap_activations"), type(node), name, new, "nnx"
+                    )
+                    if note is not None:
+                        self.notes.append(note)
 
 
 def _has_data(value: Any) -> bool:
@@ -1045,24 +1095,60 @@ def swap_activations(
     ``nnx.Sequential.layers``):
 
     - function attributes computing ``old`` (``jax.nn.relu``, ``nnx.relu``,
-      ``jaxact.relu``, library presets, ``jnp.tanh``);
+      ``jaxact.relu``, library presets, ``jnp.tanh``, partials);
     - string attributes naming ``old`` (configuration such as ``act="relu"``,
       e.g. ``GatedMLP.activation``);
-    - ``Activation`` layers whose ``fn`` computes ``old``;
+    - ``Activation`` layers whose ``fn`` (with its fixed ``params``) computes ``old``;
     - jaxact's learnable layers computing ``old`` (``PReLU`` by ``"prelu"``,
       ``Snake`` by ``"snake"``, ``Rational`` by ``"rational"``, ...) and flax's
       own ``nnx.PReLU`` (by ``"prelu"``).
 
-    Each match becomes: a copy of ``new`` when ``new`` is a layer instance
-    (its parameters are fresh: train or load them); otherwise, for a string
-    attribute, the name ``new``; for a layer, ``Activation(new)`` (same
-    ``dtype``); for a function attribute, the function ``new`` resolves to.
+    Functions are matched by what they compute: a ``functools.partial`` by its
+    keywords (``partial(jax.nn.gelu, approximate=False)`` and
+    ``Activation("gelu", approximate=False)`` are matched by ``"gelu_erf"`` and
+    ``"torch:GELU"``, never by ``"gelu_tanh"``; ``partial(jax.nn.leaky_relu,
+    negative_slope=0.2)`` by ``"leaky_relu"``). jax.nn's ``gelu`` used as is
+    (``nnx.gelu``, ``jaxact.gelu``, the name ``"gelu"``) chooses its form at
+    the call and is matched by ``"gelu"`` and itself only; pass ``["gelu",
+    "gelu_tanh", "gelu_erf"]`` for every GELU.
+
+    Each match becomes: a copy of ``new`` when ``new`` is a layer instance;
+    otherwise, for a string attribute, the name ``new``; for a layer,
+    ``Activation(new)`` (same ``dtype``); for a function attribute, the
+    function ``new`` resolves to.
+
+    A learnable replacement starts from the old activation's hyperparameter:
+    when the matched function, name or ``Activation`` computes the
+    replacement's activation with a parameter of the same name (the same row,
+    or for ``PReLU`` also ``leaky_relu``), each weight of the copy still at the
+    layer's default initial value starts at the old value instead:
+    ``partial(jax.nn.leaky_relu, negative_slope=0.2)``,
+    ``Activation("leaky_relu", negative_slope=0.2)`` or ``"keras:leaky_relu"``
+    swapped for ``PReLU()`` give a PReLU whose slope starts at 0.2, and
+    ``Activation("snake", alpha=2.0)`` swapped for ``Snake()`` starts at
+    ``alpha = 2``. A layer created with another initial value
+    (``PReLU("torch")``, ``PReLU(0.3)``), or trained, keeps its values. A value
+    the layer cannot start from (a negative ``beta`` for ``Swish``) leaves its
+    default, with a ``UserWarning``. Learnable layers that are replaced pass
+    nothing on.
+
+    An attribute called at several places (``self.act(x)`` twice in
+    ``__call__``) holds one module: swapped for a learnable layer, its
+    parameters are shared between those call sites, and a ``UserWarning`` says
+    so (from the class's source, when it can be read). Give each call site its
+    own attribute for separate parameters.
+
+    Limits: only attributes are reachable. An activation called inline
+    (``nnx.gelu(x)`` written in ``__call__``) is no attribute and is left
+    unchanged: ``jaxact.substitute(fn, mapping)`` replaces activations called
+    inline.
 
     Args:
       model: an ``nnx.Module``.
       old: an activation name (every function computing it matches, whatever
         library it comes from), a callable, or a list of them.
-      new: an activation name, a callable or an ``nnx.Module`` instance.
+      new: an activation name, a callable or a flax.nnx layer instance (a
+        flax.linen layer raises ``TypeError``).
       where: optional filter ``where(path, obj) -> bool``; ``path`` is the tuple
         of attribute names and indices from ``model``, ``obj`` the match.
 
@@ -1070,8 +1156,14 @@ def swap_activations(
       The new model.
 
     Raises:
-      ValueError: ``old`` is not an activation, ``new`` is not one, or nothing
-        matched.
+      ValueError: nothing matched ``old`` (the message points to
+        ``jaxact.substitute`` for inline calls), ``old`` is an empty list, or
+        ``old``/``new`` is not a known activation name.
+      TypeError: ``model`` is not an nnx module, ``old``, ``new`` or ``where``
+        has the wrong type (``new`` a flax.linen layer).
+
+    The errors are those of :func:`jaxact.linen.swap_activations`, with the same
+    messages (``jaxact.nnx.swap_activations: argument 'old' ...``).
 
     Example:
       >>> import jax, jax.numpy as jnp
@@ -1087,21 +1179,17 @@ def swap_activations(
     """
     owner = _owner("swap_activations")
     if not isinstance(model, nnx.Pytree):
-        raise layers.layer_error(
-            owner, "model", f"must be an nnx.Module, got {type(model).__name__}", TypeError
-        )
-    layers.check_swap(owner, new, where, nnx.Module)
+        raise layers.model_error(owner, model, "nnx")
+    layers.check_swap(owner, new, where, nnx.Module, "nnx")
     match = layers.matcher(old, owner)
     swapper = _Swapper(match, new, where)
     if swapper.matches((), model):
-        return swapper.replacement(model)
-    copy = nnx.clone(model)
-    swapper.node((), copy)
+        copy = swapper.replacement(model)
+    else:
+        copy = nnx.clone(model)
+        swapper.node((), copy)
     if swapper.count == 0:
-        raise layers.layer_error(
-            _owner("swap_activations"),
-            "old",
-            f"{old!r} matched no activation in the {type(model).__name__} model"
-            + (" (with the given 'where' filter)" if where is not None else ""),
-        )
+        raise layers.no_match_error(owner, old, model, swapper.rejected, "nnx")
+    for note in swapper.notes:
+        warnings.warn(note, UserWarning, stacklevel=2)
     return copy

@@ -8,6 +8,7 @@ layers sharded over 8 host devices computes what it computes on one.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import os
@@ -396,3 +397,180 @@ def test_documented_examples_run(page: str) -> None:
     with jax.numpy_dtype_promotion("standard"):
         for block in blocks:
             exec(compile(block, page, "exec"), namespace)
+
+
+# ----------------------------------------------------------------------------
+# swap_activations: what is matched, what a learnable replacement starts from,
+# and the same errors in both frameworks.
+
+
+def test_partials_are_named_by_what_they_compute() -> None:
+    for gelu in (jax.nn.gelu, nn.gelu, nnx.gelu, jaxact.gelu):
+        exact = functools.partial(gelu, approximate=False)
+        assert layers.activation_name(exact) == "gelu_erf"
+        assert layers.activation_name(functools.partial(gelu, approximate=True)) == "gelu_tanh"
+        assert layers.activation_name(functools.partial(gelu)) == "gelu"  # still a dispatcher
+        assert layers.matcher("gelu_erf", "s")(exact) and layers.matcher("torch:GELU", "s")(exact)
+        assert not layers.matcher("gelu_tanh", "s")(exact)
+        assert not layers.matcher("gelu", "s")(exact)
+        assert layers.matcher("gelu", "s")(gelu)
+    leaky = functools.partial(jax.nn.leaky_relu, negative_slope=0.2)
+    assert layers.activation_name(leaky) == "leaky_relu"
+    assert layers.matcher("keras:LeakyReLU", "s")(leaky)
+
+    # An unknown callable as `old` matches itself and partials of it.
+    def mine(x: Any, scale: float = 1.0) -> Any:
+        return x * scale
+
+    m = layers.matcher(mine, "s")
+    assert m(mine) and m(functools.partial(mine, scale=2.0)) and not m(jax.nn.relu)
+
+
+def test_layer_target_binds_activation_params() -> None:
+    for frontend in (jl, jn):
+        exact = layers.layer_target(frontend.Activation("gelu", approximate=False))
+        assert layers.activation_name(exact) == "gelu_erf"
+        assert layers.layer_target(frontend.Activation("gelu")) == "gelu"
+        leaky = layers.layer_target(frontend.Activation("leaky_relu", negative_slope=0.2))
+        assert layers.carried_values(leaky, "PReLU") == {"negative_slope": 0.2}
+        assert layers.layer_target(frontend.PReLU()) == "prelu"
+    assert layers.layer_target(nn.Dense(3)) is None and layers.layer_target(jax.nn.relu) is None
+
+
+def test_carried_values() -> None:
+    assert layers.carried_values("keras:leaky_relu", "PReLU") == {"negative_slope": 0.2}
+    assert layers.carried_values("keras:LeakyReLU", "PReLU") == {"negative_slope": 0.3}
+    leaky = functools.partial(jax.nn.leaky_relu, negative_slope=-0.1)
+    assert layers.carried_values(leaky, "PReLU") == {"negative_slope": -0.1}
+    assert layers.carried_values(jax.nn.leaky_relu, "PReLU") == {"negative_slope": 0.01}
+    assert layers.carried_values("torch:PReLU", "PReLU") == {"negative_slope": 0.25}
+    snake = functools.partial(jaxact.snake, alpha=2.0)
+    assert layers.carried_values(snake, "Snake", logscale=True) == {"alpha": 2.0}
+    beta = functools.partial(jaxact.snake_beta, beta=3.0)
+    assert layers.carried_values(beta, "SnakeBeta") == {"alpha": 1.0, "beta": 3.0}
+    # Other rows carry nothing: relu into PReLU, elu into PELU, leaky into Swish.
+    assert layers.carried_values("relu", "PReLU") == {}
+    assert layers.carried_values(functools.partial(jax.nn.elu, alpha=2.0), "PELU") == {}
+    assert layers.carried_values("leaky_relu", "Swish") == {}
+    assert layers.carried_values(None, "PReLU") == {}
+
+
+class _Sites(nnx.Module):
+    def __init__(self) -> None:
+        self.a = jax.nn.relu
+        self.b = jax.nn.relu
+        self.c = jax.nn.relu
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        x = self.a(self.a(x))
+        for _ in range(2):
+            x = self.b(x)
+        return self.c(x)
+
+
+def test_call_sites() -> None:
+    (line_a, line_a2), looped = layers.call_sites(_Sites, "a")
+    assert line_a == line_a2 and not looped
+    assert layers.call_sites(_Sites, "b")[1] and len(layers.call_sites(_Sites, "b")[0]) == 1
+    assert layers.call_sites(_Sites, "c") == ((line_a + 3,), False)
+    assert layers.call_sites(_Sites, "d") == ((), False)
+    new = jn.PReLU()
+    assert "_Sites.a is called at 2 call sites" in str(
+        layers.shared_note("swap", _Sites, "a", new, "nnx")
+    )
+    assert "in a loop" in str(layers.shared_note("swap", _Sites, "b", new, "nnx"))
+    assert layers.shared_note("swap", _Sites, "c", new, "nnx") is None
+
+
+class _LinenOnlyInline(nn.Module):
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return nn.relu(nn.Dense(3)(x))
+
+
+class _NnxOnlyInline(nnx.Module):
+    def __init__(self) -> None:
+        self.dense = nnx.Linear(2, 3, rngs=nnx.Rngs(0))
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return nnx.relu(self.dense(x))
+
+
+_LinenOnlyInline.__name__ = _NnxOnlyInline.__name__ = "OnlyInline"
+
+
+def _linen_seq() -> nn.Module:
+    return nn.Sequential([nn.Dense(3), jax.nn.relu])
+
+
+def _nnx_seq() -> nnx.Module:
+    return nnx.Sequential(nnx.Linear(2, 3, rngs=nnx.Rngs(0)), jax.nn.relu)
+
+
+# (what goes wrong, swap_activations's arguments but the model; the model is
+# "inline" (an activation called inline only) or "seq" (a relu attribute)).
+SWAP_MISTAKES: list[tuple[str, str, tuple[Any, ...], dict[str, Any], type[Exception], str]] = [
+    ("unknown old", "seq", ("gelu_nwe", "gelu"), {}, ValueError, "'old'.*closest names: gelu"),
+    ("old of a bad type", "seq", (3, "gelu"), {}, TypeError, "'old'"),
+    ("empty old", "seq", ([], "gelu"), {}, ValueError, "'old' must name at least one"),
+    ("old a class", "seq", ("PReLU-class", "gelu"), {}, TypeError, "'old'.*layer class"),
+    ("unknown new", "seq", ("relu", "gelu_nwe"), {}, ValueError, "'new'.*closest names: gelu"),
+    ("new of a bad type", "seq", ("relu", 3), {}, TypeError, "'new'"),
+    ("new a class", "seq", ("relu", "PReLU-class"), {}, TypeError, "'new'"),
+    ("new of the other framework", "seq", ("relu", "other-PReLU"), {}, TypeError, "'new'.*flax"),
+    ("bad where", "seq", ("relu", "gelu"), {"where": 3}, TypeError, "'where'"),
+    (
+        "nothing matched",
+        "inline",
+        ("relu", "gelu"),
+        {},
+        ValueError,
+        "'old' 'relu' matched no activation.*OnlyInline.*inline.*jaxact.substitute",
+    ),
+    (
+        "where rejected all",
+        "seq",
+        ("relu", "gelu"),
+        {"where": lambda path, obj: False},
+        ValueError,
+        "'old' 'relu' matched 1 activation in Sequential, but the 'where' filter.*substitute",
+    ),
+    ("a model of the other framework", "other", ("relu", "gelu"), {}, TypeError, "'model'"),
+    ("no model", "none", ("relu", "gelu"), {}, TypeError, "'model'"),
+]
+
+
+def _swap_mistake(frontend: Any, case: tuple[Any, ...]) -> Exception:
+    _, model_kind, args, kwargs, _, _ = case
+    other = jn if frontend is jl else jl
+    this_framework = frontend is jl
+    models = {
+        "seq": _linen_seq if this_framework else _nnx_seq,
+        "inline": _LinenOnlyInline if this_framework else _NnxOnlyInline,
+        "other": _nnx_seq if this_framework else _linen_seq,
+        "none": lambda: jax.nn.relu,
+    }
+    values = {"PReLU-class": frontend.PReLU, "other-PReLU": other.PReLU()}
+    args = tuple(values.get(a, a) if isinstance(a, str) else a for a in args)
+    with pytest.raises(Exception) as info:
+        frontend.swap_activations(models[model_kind](), *args, **kwargs)
+    return info.value
+
+
+@pytest.mark.parametrize("case", SWAP_MISTAKES, ids=[c[0] for c in SWAP_MISTAKES])
+def test_swap_mistakes_raise_alike_in_both_frameworks(case: tuple[Any, ...]) -> None:
+    """linen's and nnx's swap_activations raise the same type with the same message."""
+    kind, pattern = case[4], case[5]
+    errors = {
+        name: _swap_mistake(frontend, case) for name, frontend in (("linen", jl), ("nnx", jn))
+    }
+    messages = {}
+    for name, error in errors.items():
+        assert type(error) is kind, (name, error)
+        message = str(error)
+        assert re.match(rf"jaxact\.{name}\.swap_activations: argument ", message), message
+        assert re.search(pattern, message), (name, message)
+        # The same message but for the framework's names and its inline example.
+        message = re.sub(r"\(`[^`]*`[^)]*\)", "(EXAMPLE)", message)
+        messages[name] = re.sub(r"linen|nnx", "FRAMEWORK", message)
+    assert messages["linen"] == messages["nnx"]

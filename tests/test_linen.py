@@ -5,6 +5,8 @@ Rational, GatedMLP, swap_activations and the error messages."""
 from __future__ import annotations
 
 import functools
+import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -442,7 +444,12 @@ def test_swap_inline_activations_are_unreachable() -> None:
         def __call__(self, x: jax.Array) -> jax.Array:
             return nn.relu(nn.Dense(3)(x))
 
-    with pytest.raises(ValueError, match="swap_activations.*'old'.*'relu'.*OnlyInline"):
+    # Nothing matched: the message says so and points to jaxact.substitute for inline calls.
+    with pytest.raises(
+        ValueError,
+        match=r"swap_activations: argument 'old' 'relu' matched no activation .*OnlyInline.*"
+        r"inline \(`x = nn\.relu\(x\)`.*jaxact\.substitute\(fn, mapping\)",
+    ):
         jl.swap_activations(OnlyInline(), "relu", "gelu")
 
 
@@ -488,6 +495,128 @@ def test_swap_where_layers_and_learnable() -> None:
     assert jl.swap_activations(jl.GatedMLP(8), "silu", "relu").activation == "relu"
     with pytest.raises(ValueError, match="swap_activations.*'old'"):
         jl.swap_activations(mlp, "silu", "gelu")
+
+
+def test_swap_matches_partials_by_what_they_compute() -> None:
+    exact = [
+        functools.partial(jax.nn.gelu, approximate=False),
+        functools.partial(nn.gelu, approximate=False),
+        jl.Activation(functools.partial(jaxact.gelu, approximate=False)),
+        jl.Activation("gelu", approximate=False),
+    ]
+    # layers 1-4: the erf form; 5: jax.nn's gelu as is; 6: the tanh form.
+    seq = nn.Sequential([nn.Dense(4), *exact, nn.gelu, jaxact.gelu_tanh, nn.Dense(2)])
+
+    def fns(model: nn.Sequential) -> list[Any]:
+        return [m.fn if isinstance(m, jl.Activation) else m for m in model.layers[1:7]]
+
+    before = fns(seq)
+    out = jl.swap_activations(seq, "gelu_tanh", "relu")
+    assert fns(out) == [*before[:5], jaxact.relu]  # the erf partials are no gelu_tanh
+    for erf in ("gelu_erf", "torch:GELU", exact[0]):
+        out = jl.swap_activations(seq, erf, "relu")
+        assert fns(out) == [jaxact.relu, jaxact.relu, "relu", "relu", *before[4:]], erf
+        assert out.layers[4].params == {}
+    out = jl.swap_activations(seq, "gelu", "relu")  # the dispatcher used as is
+    assert fns(out) == [*before[:4], jaxact.relu, before[5]]
+    # What the erf partials compute is gelu_erf indeed (mpmath values in test_registry).
+    x = _x((5,))
+    for f in exact[:2]:
+        np.testing.assert_allclose(f(x), jaxact.gelu_erf(x), rtol=1e-6, atol=1e-7)
+
+
+class Leaky(nn.Module):
+    act: Any = "keras:leaky_relu"  # a string config field: slope 0.2
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return (self.act if callable(self.act) else jaxact.get(self.act))(x)
+
+
+def test_swap_to_learnable_starts_from_the_old_hyperparameter() -> None:
+    x = _x((3, 4))
+    model = nn.Sequential(
+        [
+            nn.Dense(4),
+            functools.partial(jax.nn.leaky_relu, negative_slope=0.2),
+            jl.Activation("leaky_relu", negative_slope=0.3),
+            jl.Activation("keras:LeakyReLU"),  # Keras's class: slope 0.3
+            Leaky(),
+            nn.Dense(4),
+            jax.nn.leaky_relu,  # jax.nn's default slope, 0.01
+        ]
+    )
+    swapped = jl.swap_activations(model, "leaky_relu", jl.PReLU())
+    params = swapped.init(jax.random.key(0), x)["params"]
+    slopes = {k: float(v["negative_slope"]) for k, v in params.items() if "negative_slope" in v}
+    slopes["layers_4"] = float(params["layers_4"]["act"]["negative_slope"])
+    assert slopes == pytest.approx(
+        {"layers_1": 0.2, "layers_2": 0.3, "layers_3": 0.3, "layers_4": 0.2, "layers_6": 0.01}
+    )
+    # At its initial values the swapped model computes what the original computes.
+    dense = {k: params[k] for k in ("layers_0", "layers_5")}
+    chex.assert_trees_all_close(
+        swapped.apply({"params": params}, x), model.apply({"params": dense}, x), rtol=1e-6
+    )
+    # An initial value given explicitly is kept.
+    for new, slope in ((jl.PReLU("torch"), 0.25), (jl.PReLU(0.5, num_channels=4), 0.5)):
+        params = jl.swap_activations(model, "leaky_relu", new).init(jax.random.key(0), x)
+        np.testing.assert_array_equal(params["params"]["layers_1"]["negative_slope"], slope)
+    # Snake's alpha, in either storage; a learnable layer replaced passes nothing on.
+    seq = nn.Sequential([jl.Activation("snake", alpha=2.0), jl.PReLU(0.3)])
+    out = jl.swap_activations(seq, ["snake", "prelu"], jl.Snake(logscale=True))
+    p = out.init(jax.random.key(0), x)["params"]
+    assert float(p["layers_0"]["log_alpha"]) == pytest.approx(math.log(2.0))
+    assert float(p["layers_1"]["log_alpha"]) == 0.0
+    out = jl.swap_activations(seq, "snake", jl.Snake(alpha_init=3.0))
+    assert float(out.init(jax.random.key(0), x)["params"]["layers_0"]["alpha"]) == 3.0
+    # A value the new layer cannot start from: a warning, and the layer's default.
+    bad = nn.Sequential([jl.Activation("swish_beta", beta=-1.0)])
+    with pytest.warns(UserWarning, match=r"beta=-1\.0, which cannot start Swish"):
+        out = jl.swap_activations(bad, "swish_beta", jl.Swish())
+    assert out.layers[0].beta_init == 1.0
+
+
+class Twice(nn.Module):
+    act: Callable[..., Any] = nn.relu
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        x = self.act(nn.Dense(4)(x))
+        return self.act(nn.Dense(4)(x))
+
+
+class Looped(nn.Module):
+    act: Callable[..., Any] = nn.relu
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        for _ in range(2):
+            x = self.act(nn.Dense(4)(x))
+        return x
+
+
+def test_learnable_swap_of_a_field_called_twice_warns_that_it_is_shared() -> None:
+    x = _x((3, 4))
+    with pytest.warns(
+        UserWarning,
+        match=r"jaxact\.linen\.swap_activations: Twice\.act is called at 2 call sites "
+        r"\(lines \d+, \d+\); the new learnable PReLU layer's parameters are shared between "
+        r"the 2 call sites",
+    ):
+        swapped = jl.swap_activations(Twice(), "relu", jl.PReLU())
+    params = swapped.init(jax.random.key(0), x)["params"]
+    assert sorted(params) == ["Dense_0", "Dense_1", "act"]  # one PReLU for both calls
+    grads = jax.grad(lambda p: jnp.sum(swapped.apply({"params": p}, x)))(params)
+    assert float(grads["act"]["negative_slope"]) != 0.0
+    with pytest.warns(UserWarning, match=r"Looped\.act is called in a loop"):
+        jl.swap_activations(Looped(), "relu", jl.Swish())
+    # No warning: a parameter-free replacement, or a field called once.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        jl.swap_activations(Twice(), "relu", jl.Activation("gelu"))
+        jl.swap_activations(Twice(), "relu", "gelu")
+        jl.swap_activations(Block(4), "relu", jl.PReLU())
 
 
 # ----------------------------------------------------------------------------

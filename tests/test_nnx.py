@@ -4,7 +4,9 @@ optax, Rational's initial fits, GatedMLP and swap_activations."""
 
 from __future__ import annotations
 
+import functools
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -620,6 +622,96 @@ def test_swap_matches_names_from_every_library() -> None:
     chex.assert_trees_all_close(ffn(x), expected, rtol=1e-5, atol=1e-6)
     layer = jn.swap_activations(jn.Activation("relu"), "relu", "elu")
     assert isinstance(layer, jn.Activation) and layer.fn == "elu"
+
+
+def test_swap_matches_partials_by_what_they_compute() -> None:
+    exact = functools.partial(nnx.gelu, approximate=False)
+
+    class Gelus(nnx.Module):
+        def __init__(self) -> None:
+            self.exact = exact
+            self.exact_layer = jn.Activation("gelu", approximate=False)
+            self.dispatcher = nnx.gelu
+            self.tanh = jaxact.gelu_tanh
+
+    model = Gelus()
+    new = jn.swap_activations(model, "gelu_tanh", "relu")
+    assert new.exact is exact and new.exact_layer.fn == "gelu" and new.tanh is jaxact.relu
+    assert new.dispatcher is nnx.gelu
+    for erf in ("gelu_erf", "torch:GELU", functools.partial(jax.nn.gelu, approximate=False)):
+        new = jn.swap_activations(model, erf, "relu")
+        assert new.exact is jaxact.relu and new.exact_layer.fn == "relu", erf
+        assert new.dispatcher is nnx.gelu and new.tanh is jaxact.gelu_tanh
+    new = jn.swap_activations(model, "gelu", "relu")
+    assert new.dispatcher is jaxact.relu and new.exact is exact
+
+
+class LeakyNet(nnx.Module):
+    def __init__(self, rngs: nnx.Rngs) -> None:
+        self.l1 = nnx.Linear(3, 4, kernel_init=_np_init, rngs=rngs)
+        self.a = functools.partial(jax.nn.leaky_relu, negative_slope=0.2)
+        self.b = jn.Activation("leaky_relu", negative_slope=0.3)
+        self.c = "keras:LeakyReLU"  # a name: Keras's class, slope 0.3
+        self.d = jax.nn.leaky_relu  # jax.nn's default slope, 0.01
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        c = self.c if callable(self.c) else jaxact.get(self.c)
+        return self.d(c(self.b(self.a(self.l1(x)))))
+
+
+def test_swap_to_learnable_starts_from_the_old_hyperparameter() -> None:
+    model = LeakyNet(nnx.Rngs(0))
+    new = jn.swap_activations(model, "leaky_relu", jn.PReLU())
+    slopes = [float(getattr(new, k).negative_slope[...]) for k in "abcd"]
+    assert slopes == pytest.approx([0.2, 0.3, 0.3, 0.01])
+    # At its initial values the swapped model computes what the original computes.
+    chex.assert_trees_all_close(new(XS), model(XS), rtol=1e-6)
+    # An initial value given explicitly (or a trained one) is kept.
+    new = jn.swap_activations(model, "leaky_relu", jn.PReLU("torch", num_channels=4))
+    np.testing.assert_array_equal(new.a.negative_slope[...], np.full(4, 0.25, np.float32))
+    trained = jn.PReLU()
+    trained.negative_slope[...] = jnp.float32(0.07)
+    new = jn.swap_activations(model, "leaky_relu", trained)
+    assert float(new.a.negative_slope[...]) == pytest.approx(0.07)
+    # Per channel: every channel starts from the old slope; the template is untouched.
+    template = jn.PReLU(num_channels=4)
+    new = jn.swap_activations(model, "leaky_relu", template)
+    np.testing.assert_allclose(new.b.negative_slope[...], np.full(4, 0.3), rtol=1e-6)
+    np.testing.assert_allclose(template.negative_slope[...], np.full(4, 0.01), rtol=1e-6)
+    # Snake's alpha in either storage; a learnable layer replaced passes nothing on.
+    seq = nnx.Sequential(jn.Activation("snake", alpha=2.0), jn.PReLU(0.3))
+    new = jn.swap_activations(seq, ["snake", "prelu"], jn.Snake(logscale=True))
+    assert float(new.layers[0].log_alpha[...]) == pytest.approx(math.log(2.0))
+    assert float(new.layers[1].log_alpha[...]) == 0.0
+    # A value the new layer cannot start from: a warning, and the layer's default.
+    bad = nnx.Sequential(jn.Activation("swish_beta", beta=-1.0))
+    with pytest.warns(UserWarning, match=r"beta=-1\.0, which cannot start Swish"):
+        new = jn.swap_activations(bad, "swish_beta", jn.Swish())
+    assert float(new.layers[0].log_beta[...]) == 0.0
+
+
+class Twice(nnx.Module):
+    def __init__(self, rngs: nnx.Rngs) -> None:
+        self.l1 = nnx.Linear(3, 3, kernel_init=_np_init, rngs=rngs)
+        self.act = jax.nn.relu
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return self.act(self.l1(self.act(x)))
+
+
+def test_learnable_swap_of_an_attribute_called_twice_warns_that_it_is_shared() -> None:
+    with pytest.warns(
+        UserWarning,
+        match=r"jaxact\.nnx\.swap_activations: Twice\.act is called at 2 call sites "
+        r"\(line \d+\); the new learnable PReLU layer's parameters are shared between the "
+        r"2 call sites",
+    ):
+        new = jn.swap_activations(Twice(nnx.Rngs(0)), "relu", jn.PReLU())
+    assert sorted(_params(new)) == ["act", "l1"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        jn.swap_activations(Twice(nnx.Rngs(0)), "relu", jn.Activation("gelu"))
+        jn.swap_activations(MLP(nnx.Rngs(0)), "relu", jn.PReLU())  # each called once
 
 
 # ----------------------------------------------------------------------------

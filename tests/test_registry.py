@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import inspect
 import io
@@ -10,6 +11,7 @@ import math
 import pathlib
 from typing import Any
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import mpmath as mp
@@ -303,3 +305,95 @@ def test_activations_doc_is_generated_from_the_registry(
 
 def write_activations_doc() -> None:
     DOC.write_text(render_activations_doc())
+
+
+# ----------------------------------------------------------------------------
+# Partials resolve to the row they compute; info, gain and init_for take what
+# swap_activations takes.
+
+GELU_X = np.linspace(-4.0, 4.0, 17, dtype=np.float32)
+
+
+def _erf_gelu(x: np.ndarray) -> np.ndarray:
+    return np.array([float(v / 2 * mp.erfc(-v / mp.sqrt(2))) for v in map(mp.mpf, x.tolist())])
+
+
+@pytest.mark.parametrize("base", ["jax.nn", "flax.linen", "jaxact"])
+def test_spec_of_resolves_partials_by_their_keywords(base: str) -> None:
+    gelu = {"jax.nn": jax.nn.gelu, "flax.linen": nn.gelu, "jaxact": jaxact.gelu}[base]
+    exact = functools.partial(gelu, approximate=False)
+    approx = functools.partial(gelu, approximate=True)
+    assert registry.spec_of(exact).name == "gelu_erf"
+    assert registry.spec_of(approx).name == "gelu_tanh"
+    assert registry.spec_of(gelu).name == "gelu_tanh"  # the dispatcher's default
+    assert registry.spec_of(functools.partial(gelu)).name == "gelu_tanh"
+    # The row named is the function the partial computes (against mpmath's erf form).
+    erf = _erf_gelu(GELU_X)
+    np.testing.assert_allclose(exact(GELU_X), erf, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(registry.spec_of(exact).fn(GELU_X), erf, rtol=1e-5, atol=1e-7)
+    assert np.max(np.abs(np.asarray(registry.spec_of(approx).fn(GELU_X)) - erf)) > 1e-4
+    # Nested partials: the outer keyword wins.
+    assert registry.spec_of(functools.partial(approx, approximate=False)).name == "gelu_erf"
+
+
+def test_spec_of_keeps_the_row_of_a_parametrised_partial() -> None:
+    for leaky in (jax.nn.leaky_relu, jaxact.leaky_relu):
+        assert registry.spec_of(functools.partial(leaky, negative_slope=0.2)).name == "leaky_relu"
+    assert registry.spec_of(functools.partial(jax.nn.elu, alpha=2.0)).name == "elu"
+    assert registry.spec_of(jaxact.get("keras:leaky_relu")).name == "leaky_relu"
+    assert registry.spec_of(functools.partial(lambda x, a: x, a=1.0)) is None
+
+
+def test_info_gain_and_init_for_take_what_swap_takes() -> None:
+    exact = functools.partial(jax.nn.gelu, approximate=False)
+    rows = {
+        "gelu": "gelu_tanh",  # the dispatcher: the row of its defaults
+        jax.nn.gelu: "gelu_tanh",
+        nn.gelu: "gelu_tanh",
+        jaxact.gelu: "gelu_tanh",
+        exact: "gelu_erf",
+        functools.partial(nn.gelu, approximate=False): "gelu_erf",
+        "torch:GELU": "gelu_erf",
+        "keras:leaky_relu": "leaky_relu",
+        jax.nn.relu: "relu",
+        nn.relu: "relu",
+        "swish": "silu",
+    }
+    for activation, row in rows.items():
+        assert jaxact.info(activation).name == row, activation
+    assert jaxact.gain(jax.nn.relu) == pytest.approx(math.sqrt(2))
+    assert jaxact.gain("torch:ReLU") == pytest.approx(math.sqrt(2))
+    assert jaxact.gain(exact) == jaxact.gain("gelu_erf") == jaxact.gain("torch:GELU")
+    assert jaxact.gain("gelu") == jaxact.gain("gelu_tanh") == jaxact.gain(nn.gelu)
+    # The two forms' gains differ (by 3e-5): the partial is not the dispatcher's default.
+    assert jaxact.gain(exact) != jaxact.gain("gelu")
+    key = jax.random.key(3)
+    np.testing.assert_array_equal(
+        jaxact.init_for(exact)(key, (64, 32)), jaxact.init_for("gelu_erf")(key, (64, 32))
+    )
+    w = jaxact.init_for(nn.relu)(key, (2048, 256))
+    assert abs(float(jnp.var(w)) * 2048 - 2.0) < 0.05
+
+
+def test_gain_is_cached_per_row() -> None:
+    registry._row_gain.cache_clear()
+    for name in ("relu", jax.nn.relu, "torch:ReLU", "ReLU", jaxact.relu):
+        assert jaxact.gain(name) == pytest.approx(math.sqrt(2))
+    cached = registry._row_gain.cache_info()
+    assert (cached.currsize, cached.misses, cached.hits) == (1, 1, 4)
+
+
+@pytest.mark.parametrize(
+    "where,call,arg", [("info", jaxact.info, "name"), ("gain", jaxact.gain, "name")]
+)
+def test_info_and_gain_errors(where: str, call: Any, arg: str) -> None:
+    with pytest.raises(ValueError, match=rf"jaxact.{where}: argument '{arg}' .*'gelu_nwe'.*gelu"):
+        call("gelu_nwe")
+    with pytest.raises(ValueError, match=rf"jaxact.{where}: argument '{arg}' .*torch:GELU"):
+        call("torch:GELLU")
+    with pytest.raises(ValueError, match=rf"jaxact.{where}: argument '{arg}' .*no registry row"):
+        call(lambda x: x)
+    with pytest.raises(TypeError, match=rf"jaxact.{where}: argument '{arg}'"):
+        call(3)
+    with pytest.raises(TypeError, match=rf"jaxact.{where}: argument '{arg}'"):
+        call(jnp.ndarray)  # a class is no activation

@@ -21,11 +21,13 @@ positive where ``exp`` or ``softplus`` underflows).
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import functools
 import inspect
 import math
 import numbers
+import textwrap
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -599,60 +601,355 @@ def layer_activation(module: Any) -> tuple[str | Callable[..., Any], bool] | Non
     return None
 
 
+def layer_target(module: Any) -> Any:
+    """What ``swap_activations`` matches a layer by, or None for objects that are no layer.
+
+    :func:`layer_activation`'s activation, except that a generic ``Activation``
+    with fixed ``params`` is its function with those params bound (a
+    ``functools.partial``): ``Activation("gelu", approximate=False)`` computes
+    ``gelu_erf`` and ``Activation("leaky_relu", negative_slope=0.2)`` carries
+    its slope.
+    """
+    computes = layer_activation(module)
+    if computes is None:
+        return None
+    fn = computes[0]
+    params = getattr(module, "params", None)
+    if jaxact_layer(type(module)) == "Activation" and params:
+        try:
+            function = resolve(fn, "Activation")
+        except (TypeError, ValueError):
+            return fn
+        return functools.partial(function, **params)
+    return fn
+
+
 def activation_name(obj: Any) -> str | None:
     """The name an activation (a name or a function) is matched by, or None when unknown.
 
-    The registry row (``registry.spec_of``), except that a dispatcher (jax.nn's
-    ``gelu``, whose defaults compute ``gelu_tanh``) keeps its own name: it is
-    matched by ``"gelu"`` and its own function, not by ``"gelu_tanh"``.
+    The registry row it computes (``registry.spec_of``, partials resolved by
+    their keywords: ``partial(jax.nn.gelu, approximate=False)`` is ``gelu_erf``),
+    except that a dispatcher used as is (jax.nn's ``gelu``, whose defaults
+    compute ``gelu_tanh`` but whose call may ask for the erf form) keeps its own
+    name: it is matched by ``"gelu"`` and its own function, not by
+    ``"gelu_tanh"``. A partial that fixes ``approximate`` is no longer a
+    dispatcher and is named by the row it computes.
     """
-    spec = registry.spec_of(obj)
-    if spec is None:
+    found = registry._resolve_row(obj)
+    if found is None:
         return None
-    if isinstance(obj, str):
-        obj = registry.get(obj)
-    name = getattr(getattr(obj, "func", obj), "__name__", None)
-    return name if name in registry.DISPATCHERS else spec.name
+    spec, dispatcher = found
+    return dispatcher or spec.name
+
+
+def unknown_name(layer: str, arg: str, name: str) -> ValueError:
+    """The error for a string argument that names no activation (with close names)."""
+    close = registry._close_names(name)
+    hint = f"; closest names: {', '.join(close)}" if close else ""
+    return ValueError(f"{layer}: argument '{arg}' is not a known activation name: {name!r}{hint}")
 
 
 def matcher(old: Any, layer: str) -> Callable[[Any], bool]:
     """``old`` (a name, a callable, or a list of them) -> a predicate on objects.
 
     A name matches every function or generic layer that computes that
-    activation (jax.nn's, flax's, jaxact's, library presets resolved); a
-    callable matches itself and, if it is a known activation, the same.
+    activation (jax.nn's, flax's, jaxact's, library presets and partials
+    resolved by :func:`activation_name`); a callable matches itself, partials of
+    it and, if it is a known activation, every function computing the same.
     """
     if isinstance(old, str):
         want = activation_name(old)
         if want is None:
-            raise layer_error(layer, "old", f"is not an activation name: {old!r}")
+            raise unknown_name(layer, "old", old)
         return lambda obj: activation_name(obj) == want
     if isinstance(old, (list, tuple, set, frozenset)):
+        if not old:
+            raise layer_error(layer, "old", f"must name at least one activation, got {old!r}")
         tests = [matcher(o, layer) for o in old]
         return lambda obj: any(t(obj) for t in tests)
-    if callable(old):
+    if callable(old) and not isinstance(old, type):
         want = activation_name(old)
-        return lambda obj: obj is old or (want is not None and activation_name(obj) == want)
+        if want is not None:
+            return lambda obj: obj is old or activation_name(obj) == want
+        return lambda obj: obj is old or registry._unwrap(obj)[0] is old
+    hint = (
+        " (a layer class: pass the activation it computes, e.g. 'prelu')"
+        if isinstance(old, type)
+        else ""
+    )
     raise layer_error(
-        layer, "old", f"must be a name, a callable or a list of them, got {old!r}", TypeError
+        layer,
+        "old",
+        f"must be an activation name, a callable or a list of them, got {old!r}{hint}",
+        TypeError,
     )
 
 
-def check_swap(layer: str, new: Any, where: Any, module: type) -> None:
-    """Checks ``swap_activations``'s ``new`` (a name, a callable or a layer) and ``where``."""
+def framework_of(cls: type) -> str | None:
+    """``"linen"`` or ``"nnx"`` for a class of a flax framework (without importing flax)."""
+    for c in cls.__mro__:
+        module = c.__module__ or ""
+        for framework in ("linen", "nnx"):
+            if module == f"flax.{framework}" or module.startswith(f"flax.{framework}."):
+                return framework
+    return None
+
+
+def model_error(layer: str, model: Any, framework: str) -> TypeError:
+    """``swap_activations``'s error for a ``model`` that is no module of ``framework``."""
+    other = framework_of(type(model))
+    got = type(model).__name__
+    if other is not None and other != framework:
+        return TypeError(
+            f"{layer}: argument 'model' must be a flax.{framework} Module, got the flax.{other} "
+            f"{got}: use jaxact.{other}.swap_activations"
+        )
+    return TypeError(f"{layer}: argument 'model' must be a flax.{framework} Module, got {got}")
+
+
+def check_swap(layer: str, new: Any, where: Any, module: type, framework: str) -> None:
+    """Checks ``swap_activations``'s ``new`` (a name, a callable or a layer) and ``where``.
+
+    ``module`` is the framework's module class and ``framework`` its name
+    (``"linen"`` or ``"nnx"``): a layer of the other framework is refused.
+    """
     if isinstance(new, str):
-        try:
-            registry.get(new)
-        except ValueError as e:
-            raise layer_error(layer, "new", str(e)) from None
+        if registry.spec_of(new) is None:
+            raise unknown_name(layer, "new", new)
     elif isinstance(new, type) or not (callable(new) or isinstance(new, module)):
         raise layer_error(
             layer,
             "new",
-            f"must be an activation name, a callable or a layer instance, got {new!r}",
+            f"must be an activation name, a callable or a flax.{framework} layer instance, "
+            f"got {new!r}",
+            TypeError,
+        )
+    elif (other := framework_of(type(new))) is not None and other != framework:
+        raise layer_error(
+            layer,
+            "new",
+            f"is a flax.{other} layer ({type(new).__name__}); a flax.{framework} model needs a "
+            f"flax.{framework} layer (e.g. jaxact.{framework}.{type(new).__name__})",
             TypeError,
         )
     if where is not None and not callable(where):
         raise layer_error(
             layer, "where", f"must be a callable (path, obj) -> bool, got {where!r}", TypeError
         )
+
+
+# Where an activation is called inline in each framework (the no-match message's example).
+INLINE_CALLS: Mapping[str, str] = {
+    "linen": "`x = nn.relu(x)` in an @nn.compact or setup body",
+    "nnx": "`x = nnx.gelu(x)` in a method",
+}
+
+
+def no_match_error(layer: str, old: Any, model: Any, rejected: int, framework: str) -> ValueError:
+    """``swap_activations``'s error when nothing was replaced.
+
+    ``rejected``: how many matches the ``where`` filter turned down.
+    """
+    name = type(model).__name__
+    if rejected:
+        s = "" if rejected == 1 else "s"
+        what = (
+            f"{old!r} matched {rejected} activation{s} in {name}, but the 'where' filter "
+            "rejected every one"
+        )
+    else:
+        what = f"{old!r} matched no activation held in an attribute of {name}"
+    return ValueError(
+        f"{layer}: argument 'old' {what}. swap_activations replaces attributes only; an "
+        f"activation called inline ({INLINE_CALLS[framework]}) is no attribute: replace "
+        "those with jaxact.substitute(fn, mapping)"
+    )
+
+
+# ----------------------------------------------------------------------------
+# A learnable replacement starts from the old activation's hyperparameters.
+
+# Rows besides its own whose parameters a learnable layer takes over in
+# swap_activations (a leaky ReLU's slope starts a PReLU).
+CARRY_FROM: Mapping[str, tuple[str, ...]] = {"PReLU": ("leaky_relu",)}
+
+
+def _real(value: Any) -> float | None:
+    """``value`` as a float (Python and NumPy reals, one-element arrays), else None."""
+    if _is_real(value):
+        return float(value)
+    if isinstance(value, (np.ndarray, np.generic, jax.Array)) and np.size(value) == 1:
+        try:
+            return float(np.asarray(value).reshape(()))
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
+def carried_values(source: Any, layer: str, logscale: bool = False) -> dict[str, Any]:
+    """Weight argument -> the value the activation ``source`` computes with.
+
+    ``source`` is the replaced activation (a name, a function or a partial, see
+    :func:`layer_target`); ``layer`` a ``LEARNABLE`` row. Empty unless ``source``
+    computes the layer's row or one of its ``CARRY_FROM`` rows. The values are
+    the row's parameters with the defaults overridden by the keywords that the
+    name's preset or the partial fixes (``"keras:leaky_relu"`` -> slope 0.2).
+    """
+    if source is None or isinstance(source, type):
+        return {}
+    found = registry._resolve_row(source)
+    if found is None:
+        return {}
+    spec = found[0]
+    if spec.name != LEARNABLE[layer].fn and spec.name not in CARRY_FROM.get(layer, ()):
+        return {}
+    if isinstance(source, str):
+        source = registry.get(source)
+    _, keywords = registry._unwrap(source)
+    values = {**spec.params, **{k: v for k, v in keywords.items() if k in spec.params}}
+    return {w.arg: values[w.arg] for w in weights(layer, logscale) if w.arg in values}
+
+
+def carried_inits(
+    owner: str,
+    layer: str,
+    source: Any,
+    logscale: bool,
+    left_default: Callable[[Weight], bool],
+    notes: list[str],
+) -> dict[str, float]:
+    """The initial values a learnable replacement takes from the activation it replaces.
+
+    Args:
+      owner: ``swap_activations``'s qualified name, for the notes.
+      layer: the replacement's ``LEARNABLE`` row.
+      source: the replaced activation (see :func:`carried_values`).
+      logscale: the replacement's ``logscale``.
+      left_default: whether the replacement's weight is still at the layer's
+        default initial value (only those are set).
+      notes: collects a message per value that cannot start the layer (it then
+        keeps its default).
+
+    Returns:
+      Weight argument -> initial value (the natural value, as the ``<arg>_init``
+      arguments take it).
+    """
+    out: dict[str, float] = {}
+    values = carried_values(source, layer, logscale)
+    for w in weights(layer, logscale):
+        if w.arg not in values or not left_default(w):
+            continue
+        value = _real(values[w.arg])
+        problem = None
+        if value is None:
+            problem = f"{w.arg} is not a real number"
+        else:
+            try:
+                raw_value(w, value, layer)
+            except (TypeError, ValueError) as e:
+                problem = str(e).split("argument ", 1)[-1]
+        if problem is not None:
+            notes.append(
+                f"{owner}: the replaced activation has {w.arg}={values[w.arg]!r}, which cannot "
+                f"start {layer} ({problem}); it starts at its default {w.arg}_init instead"
+            )
+            continue
+        assert value is not None
+        out[w.arg] = value
+    return out
+
+
+def default_init(cls: type, arg: str) -> Any:
+    """The default of the ``arg`` argument of ``cls.__init__`` (None when it has none)."""
+    init = next((c.__dict__["__init__"] for c in cls.__mro__ if "__init__" in c.__dict__), None)
+    try:
+        p = inspect.signature(init).parameters.get(arg) if init is not None else None
+    except (TypeError, ValueError):
+        return None
+    return None if p is None or p.default is inspect.Parameter.empty else p.default
+
+
+def default_raw(layer: str, w: Weight, default: Any) -> float | None:
+    """The stored value of a weight whose ``<arg>_init`` is ``default`` (a number or preset)."""
+    presets = LEARNABLE[layer].presets.get(w.arg)
+    if presets is not None and isinstance(default, str):
+        default = presets.get(default)
+    try:
+        return raw_value(w, default, layer)
+    except (TypeError, ValueError):
+        return None
+
+
+# ----------------------------------------------------------------------------
+# Call sites of an attribute (a learnable swap of a field called twice shares it).
+
+
+@functools.lru_cache(maxsize=256)
+def call_sites(cls: type, attr: str) -> tuple[tuple[int, ...], bool]:
+    """(the source line of each place where ``cls``'s methods call ``self.<attr>(...)``,
+    whether one of them is inside a loop or a comprehension).
+
+    The methods of ``cls`` and of its bases outside flax; empty when the source
+    cannot be read (a class defined in a REPL).
+    """
+    sites: set[tuple[int, int]] = set()
+    looped = False
+    loops = (
+        ast.For,
+        ast.AsyncFor,
+        ast.While,
+        ast.ListComp,
+        ast.SetComp,
+        ast.DictComp,
+        ast.GeneratorExp,
+    )
+    for c in cls.__mro__:
+        if (c.__module__ or "").startswith(("flax.", "builtins")):
+            continue
+        try:
+            source, first = inspect.getsourcelines(c)
+            tree = ast.parse(textwrap.dedent("".join(source)))
+        except (OSError, TypeError, SyntaxError):
+            continue
+
+        stack: list[tuple[ast.AST, bool]] = [(tree, False)]
+        while stack:
+            node, in_loop = stack.pop()
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == attr
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "self"
+            ):
+                sites.add((first + node.lineno - 1, node.col_offset))
+                looped = looped or in_loop
+            inner = in_loop or isinstance(node, loops)
+            stack.extend((child, inner) for child in ast.iter_child_nodes(node))
+    return tuple(line for line, _ in sorted(sites)), looped
+
+
+def shared_note(layer: str, cls: type, attr: str, new: Any, framework: str) -> str | None:
+    """A note when ``cls.<attr>``, now the learnable layer ``new``, is called more than once
+    (at several call sites, or in a loop); None otherwise."""
+    lines, looped = call_sites(cls, attr)
+    if len(lines) < 2 and not (lines and looped):
+        return None
+    unique = list(dict.fromkeys(lines))
+    at = f"line{'s' if len(unique) > 1 else ''} {', '.join(map(str, unique))}"
+    if len(lines) > 1:
+        calls = f"is called at {len(lines)} call sites ({at})"
+        shared = f"shared between the {len(lines)} call sites"
+    else:
+        calls = f"is called in a loop ({at})"
+        shared = "shared between the calls"
+    holder = (
+        "a linen field holds one submodule"
+        if framework == "linen"
+        else "an attribute holds one module"
+    )
+    return (
+        f"{layer}: {cls.__name__}.{attr} {calls}; the new learnable {type(new).__name__} "
+        f"layer's parameters are {shared} ({holder}, so swapping cannot give each call site "
+        "its own copy: declare one attribute per call site for separate parameters)"
+    )

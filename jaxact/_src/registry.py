@@ -331,13 +331,138 @@ def list_names(library: str | None = None) -> list[str]:
     return list(LIBRARY_NAMES[library])
 
 
-def info(name: str) -> Spec:
-    """The metadata row of an activation (by jaxact name or alias)."""
-    fn = get(name)
-    for spec in SPECS.values():
-        if spec.fn is fn or spec.fn is getattr(fn, "func", None):
+def info(name: str | Callable[..., Any]) -> Spec:
+    """The metadata row of an activation.
+
+    ``name`` is anything :func:`spec_of` resolves: a jaxact name or alias, any
+    library's name (``"torch:GELU"``, ``"keras:leaky_relu"``), a function (jaxact's,
+    jax.nn's, flax's) or a ``functools.partial`` of one (the row it computes:
+    ``partial(jax.nn.gelu, approximate=False)`` is ``gelu_erf``). A dispatcher
+    (``"gelu"``, ``jax.nn.gelu``) means the row of its defaults (``gelu_tanh``).
+
+    Raises:
+      ValueError: an unknown name, or a function that is no jaxact activation.
+      TypeError: ``name`` is neither a string nor a function.
+    """
+    return _require_row("jaxact.info", "name", name)
+
+
+def _close_names(name: str) -> list[str]:
+    """Up to five known names close to ``name`` (any library's), for error messages."""
+    if ":" in name:
+        library, bare = name.split(":", 1)
+        if library in LIBRARY_NAMES:
+            close = difflib.get_close_matches(bare, list(LIBRARY_NAMES[library]), n=5)
+            return [f"{library}:{c}" for c in close]
+    known = sorted({*_functions, *(n for t in _library_names.values() for n in t)})
+    return difflib.get_close_matches(name, known, n=5) or difflib.get_close_matches(
+        name.lower(), [k.lower() for k in known], n=5, cutoff=0.5
+    )
+
+
+def _unknown_name(where: str, arg: str, name: str) -> ValueError:
+    """The error for a string that names no activation, with close names."""
+    close = _close_names(name)
+    hint = f"; closest names: {', '.join(close)}" if close else ""
+    return ValueError(f"{where}: argument '{arg}' is not a known activation name: {name!r}{hint}")
+
+
+def _require_row(where: str, arg: str, activation: Any) -> Spec:
+    """:func:`spec_of`, with errors naming ``where`` and ``arg`` when there is no row."""
+    if isinstance(activation, str):
+        found = spec_of(activation)
+        if found is None:
+            raise _unknown_name(where, arg, activation)
+        return found
+    if not callable(activation) or isinstance(activation, type):
+        raise TypeError(
+            f"{where}: argument '{arg}' must be an activation name or function, "
+            f"got {type(activation).__name__}"
+        )
+    found = spec_of(activation)
+    if found is None:
+        raise ValueError(
+            f"{where}: argument '{arg}' {activation!r} is not a jaxact activation "
+            "(no registry row computes it)"
+        )
+    return found
+
+
+def _unwrap(activation: Any) -> tuple[Any, dict[str, Any]]:
+    """The function under the ``functools.partial`` layers of ``activation``, and the
+    keyword arguments they fix (an outer partial's keywords win)."""
+    keywords: dict[str, Any] = {}
+    fn = activation
+    while isinstance(fn, functools.partial):
+        keywords = {**fn.keywords, **keywords}
+        fn = fn.func
+    return fn, keywords
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # arrays of several elements, objects without equality
+        return False
+
+
+def _by_keywords(fn: Any, keywords: Mapping[str, Any]) -> Spec | None:
+    """The row whose jax.nn counterpart is ``fn`` with some of ``keywords`` fixed
+    (``gelu_erf``'s is ``partial(jax.nn.gelu, approximate=False)``), or None."""
+    if not keywords:
+        return None
+    for spec in _specs.values():
+        counterpart = spec.jax_nn
+        if not isinstance(counterpart, functools.partial) or counterpart.func is not fn:
+            continue
+        fixed = counterpart.keywords
+        if fixed and all(k in keywords and _same(keywords[k], v) for k, v in fixed.items()):
             return spec
-    raise ValueError(f"jaxact.info: {name!r} has no metadata row (it is a dispatcher or preset)")
+    return None
+
+
+def _resolve_row(activation: Any) -> tuple[Spec, str | None] | None:
+    """(the row ``activation`` computes, the dispatcher's name when the choice is left to
+    the call), or None when it has no row.
+
+    A dispatcher used as is (``jax.nn.gelu``, ``jaxact.gelu``, ``"gelu"``) gives the
+    row of its defaults and its own name; a partial that fixes the dispatching
+    argument (``partial(jax.nn.gelu, approximate=False)``) gives the row it computes
+    and no dispatcher.
+    """
+    if isinstance(activation, str):
+        try:
+            activation = get(activation)
+        except ValueError:
+            return None
+    fn, keywords = _unwrap(activation)
+    fn = getattr(fn, "func", fn)
+    for spec in _specs.values():
+        if spec.fn is fn:
+            return spec, None
+    name = getattr(fn, "__name__", None)
+    if not isinstance(name, str):
+        return None
+    if _functions.get(name) is fn and name in _dispatch_default:
+        # jaxact's dispatcher takes jax.nn's arguments: the same keywords choose the row.
+        counterpart = getattr(jax.nn, name, None)
+        chosen = _by_keywords(counterpart, keywords) if counterpart is not None else None
+        if chosen is not None:
+            return chosen, None
+        return _specs[_dispatch_default[name]], name
+    module = getattr(fn, "__module__", "") or ""
+    if module.startswith(("jax", "flax")) and (
+        name in _library_names["jax"] or getattr(jax.nn, name, None) is fn
+    ):
+        chosen = _by_keywords(fn, keywords)
+        if chosen is not None:
+            return chosen, None
+        for spec in _specs.values():
+            if spec.jax_nn is fn:
+                return spec, None
+        if name in _library_names["jax"]:
+            return _resolve_row(functools.partial(get(name, "jax"), **keywords))
+    return None
 
 
 def spec_of(activation: Any) -> Spec | None:
@@ -347,31 +472,15 @@ def spec_of(activation: Any) -> Spec | None:
     function: jaxact's, a library preset (``functools.partial`` of one), or
     jax.nn's and flax's own (``jax.nn.relu`` is the row ``relu``). A dispatcher
     (``gelu``, jaxact's or jax.nn's) means the row of its defaults (``gelu_tanh``).
+
+    A ``functools.partial`` is the row it computes: its keywords are looked at,
+    so ``partial(jax.nn.gelu, approximate=False)`` (or of ``flax.linen.gelu`` or
+    ``jaxact.gelu``) is ``gelu_erf`` and ``approximate=True`` ``gelu_tanh``;
+    keywords that only set a row's parameters keep the row
+    (``partial(jax.nn.leaky_relu, negative_slope=0.2)`` is ``leaky_relu``).
     """
-    if isinstance(activation, str):
-        try:
-            activation = get(activation)
-        except ValueError:
-            return None
-    fn = getattr(activation, "func", activation)
-    for spec in _specs.values():
-        if spec.fn is fn:
-            return spec
-    name = getattr(fn, "__name__", None)
-    if not isinstance(name, str):
-        return None
-    if _functions.get(name) is fn and name in _dispatch_default:
-        return _specs[_dispatch_default[name]]
-    module = getattr(fn, "__module__", "") or ""
-    if module.startswith(("jax", "flax")) and (
-        name in _library_names["jax"] or getattr(jax.nn, name, None) is fn
-    ):
-        for spec in _specs.values():
-            if spec.jax_nn is fn:
-                return spec
-        if name in _library_names["jax"]:
-            return spec_of(get(name, "jax"))
-    return None
+    found = _resolve_row(activation)
+    return None if found is None else found[0]
 
 
 def libraries_of(name: str) -> list[str]:
@@ -379,13 +488,28 @@ def libraries_of(name: str) -> list[str]:
     return list(info(name).libraries)
 
 
-@functools.cache
-def gain(name: str) -> float | None:
+def gain(name: str | Callable[..., Any]) -> float | None:
     """Recommended init gain: torch's ``calculate_gain`` value where torch has one,
     else ``1/sqrt(E[f(z)^2])`` for z ~ N(0, 1) (the factor that keeps the second
     moment of the activations at 1), by 80-point Gauss-Hermite quadrature.
-    ``None`` for vector-valued and random activations."""
-    spec = info(name)
+    ``None`` for vector-valued and random activations.
+
+    ``name`` is anything :func:`info` takes (names of any library, functions,
+    partials; the dispatcher ``"gelu"`` means its default, ``gelu_tanh``). The gain
+    is the row's, with the row's default parameters (a preset's or a partial's
+    parameter values are not taken into account); it is computed once per row.
+
+    Raises:
+      ValueError: an unknown name, or a function that is no jaxact activation.
+      TypeError: ``name`` is neither a string nor a function.
+    """
+    return _row_gain(_require_row("jaxact.gain", "name", name).name)
+
+
+@functools.cache
+def _row_gain(row: str) -> float | None:
+    """:func:`gain` of the row named ``row`` (cached per row)."""
+    spec = _specs[row]
     if spec.gain is not None:
         return spec.gain
     if spec.kind != "elementwise":
@@ -415,7 +539,8 @@ def init_for(
     dispatcher means its default, the tanh form. Works as a Flax ``kernel_init``.
 
     Args:
-      activation: a name in the name table (any library's) or a jaxact function.
+      activation: anything :func:`info` takes: a name in the name table (any
+        library's), a function (jaxact's, jax.nn's, flax's) or a partial of one.
       mode, distribution, in_axis, out_axis, dtype: as in
         ``jax.nn.initializers.variance_scaling``.
 
@@ -428,19 +553,7 @@ def init_for(
       >>> round(float(w.var() * 512), 1)
       2.0
     """
-    if isinstance(activation, str):
-        get(activation)  # raises ValueError naming the unknown name
-    elif not callable(activation):
-        raise TypeError(
-            "jaxact.init_for: argument 'activation' must be a name or a function, "
-            f"got {type(activation).__name__}"
-        )
-    found = spec_of(activation)
-    if found is None:
-        raise ValueError(
-            f"jaxact.init_for: argument 'activation' {activation!r} is not a jaxact activation"
-        )
-    name = found.name
+    spec = _require_row("jaxact.init_for", "activation", activation)
     if mode not in ("fan_in", "fan_out", "fan_avg", "fan_geo_avg"):
         raise ValueError(f"jaxact.init_for: argument 'mode' {mode!r} is not a variance mode")
     if distribution not in ("truncated_normal", "normal", "uniform"):
@@ -448,8 +561,7 @@ def init_for(
             f"jaxact.init_for: argument 'distribution' {distribution!r} is not one of "
             "'truncated_normal', 'normal', 'uniform'"
         )
-    spec = info(name)
-    g = 1.0 if spec.self_normalizing else gain(name)
+    g = 1.0 if spec.self_normalizing else _row_gain(spec.name)
     scale = 1.0 if g is None else g * g
     kwargs: dict[str, Any] = {"in_axis": in_axis, "out_axis": out_axis}
     if dtype is not None:
