@@ -407,7 +407,10 @@ def health(
 
     ``dead`` and ``saturated`` are NaN for vector activations (softmax ...);
     every number is NaN for a site inside a ``while_loop`` (its calls cannot be
-    collected). Works under ``jax.jit`` (the keys are fixed per input shape).
+    collected), and ``grad_norm`` is NaN everywhere when ``fn`` cannot be
+    differentiated in reverse mode (a ``while_loop`` on the way to the output).
+    Works under ``jax.jit`` (the keys are fixed per input shape; a jitted call
+    returns them sorted, as ``jit`` does with every dict).
 
     Args:
       fn: the function, called as ``fn(*args, **kwargs)``.
@@ -466,12 +469,18 @@ def health(
             )
         return value, extras
 
-    grads, extras = jax.grad(run, has_aux=True)(probes)
+    try:
+        grads, extras = jax.grad(run, has_aux=True)(probes)
+    except ValueError as e:  # a while_loop with a dynamic trip count: forward only
+        if "Reverse-mode" not in str(e):
+            raise
+        grads = {}
+        _, extras = run(probes)
     nan = jnp.full((), jnp.nan, jnp.float32)
     result: Stats = {}
     for key, site in zip(_labels(found), found, strict=True):
         if site.index in extras:
-            result[key] = _combine(extras[site.index], grads[site.index])
+            result[key] = _combine(extras[site.index], grads.get(site.index))
         else:
             result[key] = {k: nan for k in ("dead", "saturated", "mean", "std", "grad_norm")}
     return result

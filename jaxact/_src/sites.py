@@ -275,20 +275,41 @@ def _root_signature(eqn: Any) -> tuple[str, str]:
     return eqn.primitive.name, str(name)
 
 
+Signatures = dict[tuple[str, str], list[tuple[Template, int | None]]]
+
+
+def _root_of(traced: _Traced) -> tuple[str, str]:
+    return _root_signature(traced.jaxpr.eqns[traced.producers[traced.jaxpr.outvars[0]][0]])
+
+
 @functools.cache
-def _signatures(
-    dtype: np.dtype, ndim: int, ctx: tuple[Any, ...]
-) -> dict[tuple[str, str], list[tuple[Template, int | None]]]:
-    """Root signature -> the (template, axis) with that root, traced at a small shape."""
-    table: dict[tuple[str, str], list[tuple[Template, int | None]]] = {}
+def _elementwise_signatures(dtype: np.dtype, ctx: tuple[Any, ...]) -> Signatures:
+    """Root signature -> the elementwise templates with that root.
+
+    Traced once per dtype at a small shape ((3, 3) for broadcast per-channel
+    hyperparameters): the root of an elementwise computation does not depend on
+    the shape it is traced at.
+    """
+    table: Signatures = {}
+    for t in templates():
+        if t.axis:
+            continue
+        traced = _trace_template(t, (3, 3) if t.channel == "broadcast" else (3,), dtype, None, ctx)
+        if traced is not None:
+            table.setdefault(_root_of(traced), []).append((t, None))
+    return table
+
+
+@functools.cache
+def _signatures(dtype: np.dtype, ndim: int, ctx: tuple[Any, ...]) -> Signatures:
+    """Root signature -> the (template, axis) candidates for inputs of rank ``ndim``."""
+    table = {k: list(v) for k, v in _elementwise_signatures(dtype, ctx).items()}
     shape = (3,) * ndim
     for t in templates():
-        for axis in range(ndim) if t.axis else (None,):
+        for axis in range(ndim) if t.axis else ():
             traced = _trace_template(t, shape, dtype, axis, ctx)
-            if traced is None:
-                continue
-            root = traced.jaxpr.eqns[traced.producers[traced.jaxpr.outvars[0]][0]]
-            table.setdefault(_root_signature(root), []).append((t, axis))
+            if traced is not None:
+                table.setdefault(_root_of(traced), []).append((t, axis))
     return table
 
 
@@ -724,13 +745,9 @@ def _nnx_paths(nnx: Any, model: Any) -> Iterator[None]:
     ``__call__`` of every class in the model is wrapped to push the path of the
     instance being called (other instances of those classes are untouched).
     """
-    paths = {}
-    for path, module in (
-        nnx.iter_modules(model) if hasattr(nnx, "iter_modules") else model.iter_modules()
-    ):
-        if path:
-            paths[id(module)] = ".".join(str(p) for p in path)
-    classes = {type(m) for _, m in model.iter_modules()}
+    modules = list(nnx.iter_modules(model))
+    paths = {id(m): ".".join(str(p) for p in path) for path, m in modules if path}
+    classes = {type(m) for _, m in modules}
     saved = {}
     for cls in classes:
         owner = next((c for c in cls.__mro__ if "__call__" in c.__dict__), None)
@@ -1145,6 +1162,7 @@ def _computes(fn: Callable[..., Any]) -> str | None:
 
 
 def _replacement(value: Any) -> tuple[Callable[..., Any], dict[str, Any], str | None]:
+    """(function, keywords, the row whose hyperparameters it may carry over)."""
     kwargs: dict[str, Any] = {}
     if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], Mapping):
         value, kwargs = value[0], dict(value[1])
@@ -1153,11 +1171,16 @@ def _replacement(value: Any) -> tuple[Callable[..., Any], dict[str, Any], str | 
             fn = registry.get(value)
         except ValueError as e:
             raise ValueError(f"jaxact.substitute: argument 'mapping': {e}") from None
-        spec = registry.spec_of(value)
+        # A library's name means that library's math with its own defaults; a
+        # jaxact name of the site's own row keeps the site's hyperparameters.
+        spec = registry.SPECS.get(value) or (
+            registry.SPECS.get(registry.DISPATCHERS.get(value, "")) if ":" not in value else None
+        )
         return fn, kwargs, spec.name if spec is not None else None
     if callable(value):
         spec = registry.spec_of(value)
-        return value, kwargs, spec.name if spec is not None else None
+        same = spec is not None and getattr(value, "func", value) is spec.fn
+        return value, kwargs, spec.name if same and spec is not None else None
     raise TypeError(
         "jaxact.substitute: argument 'mapping': a replacement must be a name, a function or "
         f"(name or function, {{keyword: value}}), got {value!r}"
