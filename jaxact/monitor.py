@@ -433,8 +433,11 @@ def health(
       >>> def f(x):
       ...     return jnp.tanh(jax.nn.relu(x) * 30.0)
       >>> stats = health(f, jnp.array([[-1.0, 2.0], [-3.0, 4.0]]))
-      >>> [round(float(v["dead"]), 2) for v in stats.values()]
-      [0.5, 0.0]
+      >>> [(key.split(":")[-1], float(v["dead"])) for key, v in stats.items()]
+      [('relu', 0.5), ('tanh', 0.5)]
+
+      (relu: the first unit is negative at both samples; tanh: the second unit
+      saturates to a slope of exactly 0 in float32.)
     """
     if loss is not None and not callable(loss):
         raise TypeError(

@@ -251,14 +251,30 @@ def _grad_norms(graph: _Graph, params: Any, rest: Any, x: Array, y: Array) -> di
 
 @functools.partial(jax.jit, static_argnames=("graph",))
 def _health(
-    params: Any, rest: Any, x_test: Array, x_train: Array, y_train: Array, *, graph: _Graph
+    params: Any,
+    rest: Any,
+    x_test: Array,
+    y_test: Array,
+    x_train: Array,
+    y_train: Array,
+    *,
+    graph: _Graph,
 ) -> tuple[Any, dict[str, Array]]:
     model = nnx.merge(graph.graphdef, params, rest)
-    return monitor.nnx_health(model, x_test), _grad_norms(graph, params, rest, x_train, y_train)
+
+    def loss(logits: Array) -> Array:
+        return optax.softmax_cross_entropy_with_integer_labels(logits, y_test).mean()
+
+    sites = monitor.health(model, x_test, loss=loss)
+    return sites, _grad_norms(graph, params, rest, x_train, y_train)
 
 
 def evaluate_health(model: nnx.Module, data: Dataset) -> dict[str, Any]:
     """The health monitor on the test set and per-layer gradient norms on the training set.
+
+    ``layers``: :func:`jaxact.monitor.health` per activation site (``"layers/1"``,
+    ...), the arriving gradient norm that of the test loss; ``grad_norms``: the
+    training-loss gradient norm per parameterised layer.
 
     One compiled program (cached per architecture) for both: run eagerly, the
     monitor and the backward pass compile each of their many small operations.
@@ -269,6 +285,7 @@ def evaluate_health(model: nnx.Module, data: Dataset) -> dict[str, Any]:
             params,
             rest,
             jnp.asarray(data.x_test),
+            jnp.asarray(data.y_test),
             jnp.asarray(data.x_train),
             jnp.asarray(data.y_train),
             graph=_Graph(graphdef),
