@@ -612,3 +612,51 @@ def test_health_nnx_model_paths_vector_and_while():
     assert all(np.isnan(v) for v in s[1].values())  # inside a while loop
     with pytest.raises(TypeError, match="argument 'loss'"):
         health(g, jnp.ones(3), loss=3)
+
+
+# ----------------------------------------------------------------------------
+# No run-time cost: a substituted block compiles to the work of the hand edit.
+# (Its step time is measured by `python -m benchmarks.substitute`.)
+
+
+@pytest.mark.parametrize("block", ["mlp_gelu_tanh", "vit", "resnet"])
+def test_substitute_compiles_to_the_hand_edits_work(block):
+    from benchmarks.substitute import _costs, substituted_step
+    from jaxact.bench.blocks import block_step, init_block, make_block
+    from jaxact.bench.config import QUICK_BLOCK_SHAPE
+
+    theirs, input_shape = make_block(block, "jax.nn", QUICK_BLOCK_SHAPE, jnp.float32)
+    mine, _ = make_block(block, "jaxact", QUICK_BLOCK_SHAPE, jnp.float32)
+    params, state, x = init_block(theirs, input_shape, jnp.float32)
+    args = (params, x, state)
+    sub = jax.jit(substituted_step(theirs)).lower(*args).compile()
+    hand = jax.jit(block_step(mine)).lower(*args).compile()
+    orig = jax.jit(block_step(theirs)).lower(*args).compile()
+    _close(sub(*args), hand(*args))
+    cs, ch, co = _costs(sub), _costs(hand), _costs(orig)
+    assert cs["flops"] == pytest.approx(ch["flops"], rel=1e-3)
+    assert cs["bytes"] == pytest.approx(ch["bytes"], rel=1e-2)
+    assert cs["temp_bytes"] <= 1.01 * ch["temp_bytes"]
+    assert cs["flops"] != pytest.approx(co["flops"], rel=1e-4)  # it did change the program
+
+
+def test_substitute_benchmark_script_runs(capsys):
+    from benchmarks import substitute as bench
+
+    assert (
+        bench.main(
+            [
+                "--blocks",
+                "mlp_gelu_erf",
+                "--repeats",
+                "2",
+                "--warmup",
+                "1",
+                "--shape",
+                "2,16,32,2,2,8,8",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "mlp_gelu_erf" in out and "worst median ratio" in out
