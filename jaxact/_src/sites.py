@@ -125,8 +125,8 @@ def _jax_nn_templates() -> list[Template]:
         Template("squareplus", "jax.nn.squareplus", nn.squareplus, ("b",), (4.0,)),
         Template("softmax", "jax.nn.softmax", nn.softmax, axis=True),
         Template("log_softmax", "jax.nn.log_softmax", nn.log_softmax, axis=True),
-        # Inline spellings of the same functions.
-        Template("relu", "jnp.maximum(x, 0)", lambda x: jnp.maximum(x, 0.0)),
+        # Inline spellings of the same functions. (A bare ``jnp.maximum(x, 0)`` is
+        # not one: normalisation layers clamp their variance with it.)
         Template("silu", "x * sigmoid(x)", lambda x: x * jax.nn.sigmoid(x)),
         Template("mish", "x * tanh(softplus(x))", lambda x: x * jnp.tanh(jax.nn.softplus(x))),
     ]
@@ -927,10 +927,19 @@ class _Evaluator:
         live: set[int] = set()
         for i in range(len(jaxpr.eqns) - 1, -1, -1):
             e = jaxpr.eqns[i]
-            if not (e.effects or any(v in needed for v in e.outvars)):
+            action = self.actions.get(level.site_ids.get(i, -1))
+            # A hooked site's statistics are wanted even where the output does not use it.
+            hooked = (action is not None and action[0] == "hook") or (
+                i in level.children
+                and any(
+                    self.actions.get(sid, ("",))[0] == "hook"
+                    for c in level.children[i].values()
+                    for sid in _site_ids_below(c)
+                )
+            )
+            if not (e.effects or hooked or any(v in needed for v in e.outvars)):
                 continue
             live.add(i)
-            action = self.actions.get(level.site_ids.get(i, -1))
             if action is not None and action[0] == "replace":
                 m = level.matches[i]
                 inputs = [m.x, *m.params.values()]
