@@ -13,9 +13,10 @@ same rotating parameters and inputs:
 - ``jax.nn``: the block as written, for reference.
 
 The target is ``substituted / hand-edited <= 1.05`` (median over repeats). The
-compiled programs' flop and byte counts (XLA's ``cost_analysis``) and temporary
-memory (``memory_analysis``) are printed too: a substitution that computes what the
-hand edit computes compiles to the same amount of work.
+compiled programs' flop and byte counts (XLA's ``cost_analysis``), temporary
+memory (``memory_analysis``) and whether the optimised HLO programs hold the same
+instructions (opcode by opcode) are printed too: a substitution that computes what
+the hand edit computes compiles to the same program.
 
 The SwiGLU block is left out: its jaxact version is the fused ``GatedMLP``, not
 the jax.nn block with its gate swapped.
@@ -27,7 +28,9 @@ the jax.nn block with its gate swapped.
 from __future__ import annotations
 
 import argparse
+import collections
 import functools
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -66,6 +69,12 @@ def substituted_step(block: nn.Module) -> Callable[..., Any]:
         return 0.5 * jnp.mean(jnp.square(out.astype(jnp.float32)))
 
     return jax.value_and_grad(loss, argnums=(0, 1))
+
+
+def opcodes(compiled: Any) -> collections.Counter[str]:
+    """How many instructions of each opcode the optimised HLO program has."""
+    text = re.sub(r", metadata=\{[^}]*\}", "", compiled.as_text())
+    return collections.Counter(re.findall(r"= [^ ]+ ([a-z][\w-]*)\(", text))
 
 
 def _costs(compiled: Any) -> dict[str, float]:
@@ -117,6 +126,7 @@ def compare(
     times = interleave({k: functools.partial(call, k) for k in steps}, repeats, warmup)
     return {
         "block": name,
+        "same_program": opcodes(compiled["substituted"]) == opcodes(compiled["hand-edited"]),
         "costs": {k: _costs(c) for k, c in compiled.items()},
         "median_s": {k: float(np.median(t)) for k, t in times.items()},
         "ratio": {
@@ -142,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"jaxact.substitute(block.apply, 'jaxact') vs the block edited by hand ({args.dtype})")
     print(
         f"{'block':<14} {'sub/hand median [min, max]':>28} {'hand/jax.nn':>12} "
-        f"{'flops sub/hand':>15} {'temp bytes sub/hand':>20} {'target':>7}"
+        f"{'flops sub/hand':>15} {'temp bytes sub/hand':>20} {'same HLO ops':>13} {'target':>7}"
     )
     worst = 0.0
     for name in names:
@@ -155,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         worst = max(worst, s["median"])
         print(
             f"{name:<14} {s['median']:>9.3f} [{s['min']:.3f}, {s['max']:.3f}]{'':>5} "
-            f"{h['median']:>12.3f} {flops:>15.4f} {temp:>20.4f} {'<= ' + str(TARGET):>7}"
+            f"{h['median']:>12.3f} {flops:>15.4f} {temp:>20.4f} "
+            f"{'yes' if r['same_program'] else 'no':>13} {'<= ' + str(TARGET):>7}"
         )
     print(f"worst median ratio {worst:.3f} (target <= {TARGET})")
     return 0

@@ -620,7 +620,7 @@ def test_health_nnx_model_paths_vector_and_while():
 
 @pytest.mark.parametrize("block", ["mlp_gelu_tanh", "vit", "resnet"])
 def test_substitute_compiles_to_the_hand_edits_work(block):
-    from benchmarks.substitute import _costs, substituted_step
+    from benchmarks.substitute import _costs, opcodes, substituted_step
     from jaxact.bench.blocks import block_step, init_block, make_block
     from jaxact.bench.config import QUICK_BLOCK_SHAPE
 
@@ -637,6 +637,8 @@ def test_substitute_compiles_to_the_hand_edits_work(block):
     assert cs["bytes"] == pytest.approx(ch["bytes"], rel=1e-2)
     assert cs["temp_bytes"] <= 1.01 * ch["temp_bytes"]
     assert cs["flops"] != pytest.approx(co["flops"], rel=1e-4)  # it did change the program
+    # The optimised programs hold the same instructions, opcode by opcode.
+    assert opcodes(sub) == opcodes(hand) and opcodes(sub) != opcodes(orig)
 
 
 def test_substitute_benchmark_script_runs(capsys):
