@@ -661,3 +661,64 @@ def test_substitute_benchmark_script_runs(capsys):
     )
     out = capsys.readouterr().out
     assert "mlp_gelu_erf" in out and "worst median ratio" in out
+
+
+def test_sites_and_substitute_under_x64():
+    with jax.enable_x64(True):
+        x = jnp.linspace(-2, 2, 8)  # float64
+
+        def f(x):
+            return jax.nn.gelu(jax.nn.leaky_relu(x, 0.2))
+
+        found = jaxact.sites(f, x)
+        assert [(s.name, s.dtype, dict(s.params)) for s in found] == [
+            ("leaky_relu", "float64", {"negative_slope": pytest.approx(0.2)}),
+            ("gelu_tanh", "float64", {}),
+        ]
+        sub = jaxact.substitute(f, "jaxact")
+        assert [s.source for s in jaxact.sites(sub, x)] == ["jaxact.leaky_relu", "jaxact.gelu_tanh"]
+        np.testing.assert_allclose(sub(x), f(x), rtol=1e-14, atol=1e-15)
+
+
+# ----------------------------------------------------------------------------
+# The target: every activation call site of the six styles found and replaceable.
+
+
+def _styles() -> dict[str, tuple[Callable[..., Any], tuple[Any, ...]]]:
+    out: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]] = {}
+    for style in ("inline", "resnet", "scan", "attention"):
+        model, v, x = _linen(style)
+        out[style] = (model.apply, (v, x))
+    nnx_model = NnxMLP(nnx.Rngs(0))
+    graphdef, state = nnx.split(nnx_model)
+    out["nnx"] = (lambda s, x: nnx.merge(graphdef, s)(x), (state, jax.random.normal(KEY, (4, 8))))
+    params = {"w": jax.random.normal(KEY, (4, 4)), "v": jnp.eye(4)}
+    out["custom_jvp"] = (_make_custom(jax.nn.relu), (params, jax.random.normal(KEY, (3, 4))))
+    return out
+
+
+# Every call site written in the six models above (activation, runs per call).
+EXPECTED_SITES = {
+    "inline": [("relu", 1)] * 2,
+    "resnet": [("relu", 1)] * 5,
+    "scan": [("gelu_tanh", 3), ("tanh", 1)],
+    "attention": [("softmax", 1), ("gelu_erf", 1)],
+    "nnx": [("gelu_tanh", 1), ("relu", 1)],
+    "custom_jvp": [("relu", 1)],
+}
+
+
+@pytest.mark.slow
+def test_every_site_of_the_six_styles_is_found_and_replaceable():
+    count = 0
+    for style, (fn, args) in _styles().items():
+        found = jaxact.sites(fn, *args)
+        assert [(s.name, s.count) for s in found] == EXPECTED_SITES[style], style
+        before = np.asarray(fn(*args))
+        for site in found:
+            # Replace this one site by something else; the output must change.
+            new = "softmin" if site.name == "softmax" else "sigmoid"
+            out = jax.jit(jaxact.substitute(fn, {site.name: new}, where=site.index))(*args)
+            assert not np.allclose(np.asarray(out), before, atol=1e-5), (style, site)
+            count += 1
+    assert count == 14

@@ -211,7 +211,7 @@ def _context_key() -> tuple[Any, ...]:
     return (precision.get_precision(), bool(jax.config.read("jax_enable_x64")))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=4096)
 def _trace_template(
     t: Template, shape: tuple[int, ...], dtype: np.dtype, axis: int | None, ctx: tuple[Any, ...]
 ) -> _Traced | None:
@@ -226,7 +226,9 @@ def _trace_template(
         pshape = shape[-1:] if t.channel == "flat" else (1,) * (len(shape) - 1) + shape[-1:]
         params = [jax.ShapeDtypeStruct(pshape, jnp.float32) for _ in traced_params]
     else:
-        params = [jax.ShapeDtypeStruct((), jnp.float32, weak_type=True) for _ in traced_params]
+        # A Python number passed through a jit boundary: weakly typed, the default float.
+        weak = jnp.dtype(jnp.result_type(float))
+        params = [jax.ShapeDtypeStruct((), weak, weak_type=True) for _ in traced_params]
 
     def f(x: Any, *ps: Any) -> Any:
         kw = dict(zip(traced_params, ps, strict=True))
