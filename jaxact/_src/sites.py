@@ -99,37 +99,31 @@ class Template:
 
 
 def _jax_nn_templates() -> list[Template]:
-    nn = jax.nn
-    gelu_erf = functools.partial(nn.gelu, approximate=False)
-    return [
-        Template("relu", "jax.nn.relu", nn.relu),
-        Template("relu6", "jax.nn.relu6", nn.relu6),
-        Template("leaky_relu", "jax.nn.leaky_relu", nn.leaky_relu, ("negative_slope",), (0.01,)),
-        Template("gelu_tanh", "jax.nn.gelu", nn.gelu),
-        Template("gelu_erf", "jax.nn.gelu(approximate=False)", gelu_erf),
-        Template("silu", "jax.nn.silu", nn.silu),
-        Template("mish", "jax.nn.mish", nn.mish),
-        Template("sigmoid", "jax.nn.sigmoid", nn.sigmoid),
-        Template("tanh", "jnp.tanh", jnp.tanh),
-        Template("softplus", "jax.nn.softplus", nn.softplus),
-        Template("elu", "jax.nn.elu", nn.elu, ("alpha",), (1.0,)),
-        Template("selu", "jax.nn.selu", nn.selu),
-        Template("celu", "jax.nn.celu", nn.celu, ("alpha",), (1.0,)),
-        Template("log_sigmoid", "jax.nn.log_sigmoid", nn.log_sigmoid),
-        Template("hard_tanh", "jax.nn.hard_tanh", nn.hard_tanh),
-        Template("hard_sigmoid", "jax.nn.hard_sigmoid", nn.hard_sigmoid),
-        Template("hard_silu", "jax.nn.hard_silu", nn.hard_silu),
-        Template("soft_sign", "jax.nn.soft_sign", nn.soft_sign),
-        Template("sparse_plus", "jax.nn.sparse_plus", nn.sparse_plus),
-        Template("sparse_sigmoid", "jax.nn.sparse_sigmoid", nn.sparse_sigmoid),
-        Template("squareplus", "jax.nn.squareplus", nn.squareplus, ("b",), (4.0,)),
-        Template("softmax", "jax.nn.softmax", nn.softmax, axis=True),
-        Template("log_softmax", "jax.nn.log_softmax", nn.log_softmax, axis=True),
-        # Inline spellings of the same functions. (A bare ``jnp.maximum(x, 0)`` is
-        # not one: normalisation layers clamp their variance with it.)
+    """jax.nn's version of every row that has one (``Spec.jax_nn``), with the
+    hyperparameters jax.nn's function takes, then inline spellings of the same
+    functions. (A bare ``jnp.maximum(x, 0)`` is none: normalisation layers clamp
+    their variance with it.)"""
+    out = []
+    for spec in registry.SPECS.values():
+        fn = spec.jax_nn
+        if fn is None or spec.name == "identity":
+            continue
+        base = getattr(fn, "func", fn)
+        accepted = _arguments(base)
+        names = tuple(p for p in spec.params if p in accepted)
+        keywords = getattr(fn, "keywords", {}) or {}
+        label = f"jax.nn.{base.__name__}" + (
+            "(" + ", ".join(f"{k}={v!r}" for k, v in keywords.items()) + ")"
+            if keywords.get("approximate") is False
+            else ""
+        )
+        defaults = tuple(float(spec.params[n]) for n in names)
+        out.append(Template(spec.name, label, fn, names, defaults, spec.kind == "vector"))
+    out += [
         Template("silu", "x * sigmoid(x)", lambda x: x * jax.nn.sigmoid(x)),
         Template("mish", "x * tanh(softplus(x))", lambda x: x * jnp.tanh(jax.nn.softplus(x))),
     ]
+    return out
 
 
 def _jaxact_templates() -> list[Template]:
@@ -835,15 +829,10 @@ def sites(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Sites:
 # ----------------------------------------------------------------------------
 # Evaluating a traced function with some sites replaced or instrumented.
 
-# What happens at a selected site: ("replace", f) computes y = f(x, site); ("hook",
-# h) computes y as before, then (y, extra) = h(x, y, site, probe).
+# What happens at a selected site: ("replace", f) computes y = f(x, site, params);
+# ("hook", h) computes y as before, then (y, extra) = h(x, y, site, params, probe),
+# ``params`` the site's hyperparameters as computed in the call.
 Action = tuple[str, Callable[..., Any]]
-
-
-def _selected_below(level: _Level, actions: Mapping[int, Action]) -> bool:
-    if any(level.site_ids[i] in actions for i in level.matches):
-        return True
-    return any(_selected_below(c, actions) for cs in level.children.values() for c in cs.values())
 
 
 def _site_ids_below(level: _Level) -> list[int]:
@@ -1078,7 +1067,7 @@ class _Evaluator:
 
 
 def _selected_below_any(children: Mapping[str, _Level], actions: Mapping[int, Action]) -> bool:
-    return any(_selected_below(c, actions) for c in children.values())
+    return any(sid in actions for c in children.values() for sid in _site_ids_below(c))
 
 
 def evaluate(
@@ -1114,8 +1103,6 @@ def templates_of(trace: _Trace) -> dict[int, Template]:
 
 # ----------------------------------------------------------------------------
 # substitute.
-
-Replacement = Any  # a name, a callable, or (name or callable, {keyword: value})
 
 
 @dataclasses.dataclass(frozen=True)
