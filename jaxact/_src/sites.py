@@ -58,7 +58,7 @@ class Template:
 
     Attributes:
       row: the registry row it computes ("gelu_tanh", "softmax", ...).
-      source: how it is spelled ("jax.nn.gelu", "lax.tanh", "jaxact.mish", ...).
+      source: how it is spelled ("jax.nn.gelu", "x * sigmoid(x)", "jaxact.mish", ...).
       fn: ``fn(x, *params, **static)`` computes it.
       params: names of the hyperparameters passed as arguments (traced, read
         from the call).
@@ -166,14 +166,7 @@ def templates() -> tuple[Template, ...]:
 
     seen: set[Any] = set()
     out = []
-    for t in (
-        _jax_nn_templates()
-        + _jaxact_templates()
-        + [
-            Template("tanh", "lax.tanh", lax.tanh),
-            Template("sigmoid", "lax.logistic", lax.logistic),
-        ]
-    ):
+    for t in _jax_nn_templates() + _jaxact_templates():
         variants = [t]
         if t.params and t.shapes is None:
             variants += [
@@ -512,7 +505,7 @@ class Site:
     Attributes:
       index: position in :func:`sites`' list (the order the function computes them).
       name: the registry row computed ("relu", "gelu_tanh", "softmax", ...).
-      source: how it was recognised ("jax.nn.gelu", "lax.tanh", "jaxact.mish", ...).
+      source: how it was recognised ("jax.nn.gelu", "x * sigmoid(x)", "jaxact.mish", ...).
       params: its hyperparameters (``negative_slope``, ``alpha``, ``axis`` ...);
         a hyperparameter computed at run time (a learnable slope) reads ``"traced"``.
       shape, dtype: of its input.
