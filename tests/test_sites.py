@@ -618,7 +618,14 @@ def test_health_nnx_model_paths_vector_and_while():
 # (Its step time is measured by `python -m benchmarks.substitute`.)
 
 
-@pytest.mark.parametrize("block", ["mlp_gelu_tanh", "vit", "resnet"])
+@pytest.mark.parametrize(
+    "block",
+    [
+        "mlp_gelu_tanh",
+        pytest.param("vit", marks=pytest.mark.slow),
+        pytest.param("resnet", marks=pytest.mark.slow),
+    ],
+)
 def test_substitute_compiles_to_the_hand_edits_work(block):
     from benchmarks.substitute import _costs, opcodes, substituted_step
     from jaxact.bench.blocks import block_step, init_block, make_block
@@ -641,6 +648,7 @@ def test_substitute_compiles_to_the_hand_edits_work(block):
     assert opcodes(sub) == opcodes(hand) and opcodes(sub) != opcodes(orig)
 
 
+@pytest.mark.slow
 def test_substitute_benchmark_script_runs(capsys):
     from benchmarks import substitute as bench
 
@@ -663,6 +671,7 @@ def test_substitute_benchmark_script_runs(capsys):
     assert "mlp_gelu_erf" in out and "worst median ratio" in out
 
 
+@pytest.mark.slow
 def test_sites_and_substitute_under_x64():
     with jax.enable_x64(True):
         x = jnp.linspace(-2, 2, 8)  # float64
