@@ -378,6 +378,8 @@ def test_substitute_nnx_state_function():
 
     sub = jaxact.substitute(fwd, {"gelu": "silu", "relu": "softplus"})
     _close(jax.jit(sub)(state, x), fwd_e(state_e, x))
+    with pytest.raises(TypeError, match=r"nnx Module; substitute a function of its state"):
+        jaxact.substitute(model, {"gelu": "silu"})
     g = jax.grad(lambda s: jnp.sum(sub(s, x) ** 2))(state)
     g_e = jax.grad(lambda s: jnp.sum(fwd_e(s, x) ** 2))(state_e)
     _close(g, g_e)

@@ -1283,6 +1283,14 @@ def substitute(fn: Callable[..., Any], mapping: Any, *, where: Any = None) -> Ca
         raise TypeError(
             f"jaxact.substitute: argument 'fn' must be callable, got {type(fn).__name__}"
         )
+    if _nnx_module(fn) is not None:
+        # Its state updates (BatchNorm statistics, RNG counts) would have nowhere to go.
+        raise TypeError(
+            "jaxact.substitute: argument 'fn' is an nnx Module; substitute a function of its "
+            "state instead: graphdef, state = nnx.split(model); f = jaxact.substitute(lambda "
+            "state, x: nnx.merge(graphdef, state)(x), mapping); f(state, x). (jaxact.sites and "
+            "jaxact.monitor.health take the Module itself, and leave it unchanged.)"
+        )
     rules = _rules(mapping)
     keep = _site_filter(where)
 
