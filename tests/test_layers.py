@@ -386,7 +386,9 @@ def test_layer_activation() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("page", ["README.md", "docs/layers.md", "docs/demo.md"])
+@pytest.mark.parametrize(
+    "page", ["README.md", "docs/layers.md", "docs/demo.md", "docs/swapping.md"]
+)
 def test_documented_examples_run(page: str) -> None:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with open(os.path.join(root, page), encoding="utf-8") as f:
