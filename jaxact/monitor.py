@@ -1,4 +1,10 @@
-"""Activation health: dead units, saturation and output statistics per activation layer.
+"""Activation health: dead units, saturation and output statistics per activation.
+
+:func:`health` works on any JAX function (``model.apply``, an nnx Module, a plain
+function): it finds the activation sites with :func:`jaxact.sites` -- inline
+calls, scans and remat included -- and adds the gradient norm arriving at each.
+:func:`nnx_health` and :func:`linen_health` see jaxact's activation layers only
+(by their place in the module tree). The statistics are the same.
 
 Call :func:`nnx_health` or :func:`linen_health` in a training loop (every N steps,
 under ``jax.jit`` / ``nnx.jit`` if you like) to see, for every jaxact activation
