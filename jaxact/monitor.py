@@ -568,9 +568,9 @@ def format_health(stats: Mapping[str, Mapping[str, Any]]) -> str:
       ...          "layers/3": {"dead": jnp.array(jnp.nan), "saturated": jnp.array(jnp.nan),
       ...                       "mean": jnp.array(0.125), "std": jnp.array(0.0625)}}
       >>> print(format_health(stats))
-      layer       dead  saturated     mean      std
-      layers/1   25.0%       0.0%      0.5     1.25
-      layers/3       -          -    0.125   0.0625
+      layer       dead  saturated        mean         std
+      layers/1   25.0%       0.0%         0.5        1.25
+      layers/3       -          -       0.125      0.0625
     """
 
     def percent(v: Any) -> str:
@@ -579,14 +579,14 @@ def format_health(stats: Mapping[str, Mapping[str, Any]]) -> str:
 
     width = max([len("layer"), *(len(k) for k in stats)])
     grads = any("grad_norm" in row for row in stats.values())
-    head = f"{'layer':<{width}}  {'dead':>6}  {'saturated':>9}  {'mean':>7}  {'std':>7}"
-    lines = [head + (f"  {'grad norm':>9}" if grads else "")]
+    head = f"{'layer':<{width}}  {'dead':>6}  {'saturated':>9}  {'mean':>10}  {'std':>10}"
+    lines = [head + (f"  {'grad norm':>10}" if grads else "")]
     for name, row in stats.items():
         line = (
             f"{name:<{width}}  {percent(row['dead']):>6}  {percent(row['saturated']):>9}  "
-            f"{float(row['mean']):>7.4g}  {float(row['std']):>7.4g}"
+            f"{float(row['mean']):>10.4g}  {float(row['std']):>10.4g}"
         )
         if grads:
-            line += f"  {float(row.get('grad_norm', math.nan)):>9.4g}"
+            line += f"  {float(row.get('grad_norm', math.nan)):>10.4g}"
         lines.append(line)
     return "\n".join(lines)

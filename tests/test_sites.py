@@ -259,6 +259,9 @@ def test_sites_recognise_what_is_computed():
         y = jnp.maximum(y, 0.0)  # a clamp (as in LayerNorm's variance): no site
         y = y * jax.nn.sigmoid(y)  # silu spelled out
         y = jaxact.get("torch:GELU")(y)  # erf form under its torch name
+        y = 0.5 * y * (1.0 + jax.lax.erf(y / jnp.sqrt(2.0)))  # erf GELU written out
+        y = y * jax.nn.sigmoid(1.702 * y)  # QuickGELU written out
+        y = jax.nn.elu(y, jnp.float32(0.5))  # a strongly typed scalar hyperparameter
         return jax.nn.log_softmax(y, axis=0)
 
     found = jaxact.sites(f, x)
@@ -267,6 +270,9 @@ def test_sites_recognise_what_is_computed():
         ("leaky_relu", {"negative_slope": pytest.approx(0.3)}),
         ("silu", {}),
         ("gelu_erf", {}),
+        ("gelu_erf", {}),
+        ("quick_gelu", {}),
+        ("elu", {"alpha": pytest.approx(0.5)}),
         ("log_softmax", {"axis": 0}),
     ]
 
@@ -280,10 +286,17 @@ def test_sites_bfloat16_and_jitted_functions():
 def test_sites_learnable_layers_read_their_parameters():
     from jaxact import nnx as jn
 
-    model = nnx.Sequential(nnx.Linear(4, 6, rngs=nnx.Rngs(0)), jn.PReLU(num_channels=6))
+    model = nnx.Sequential(
+        nnx.Linear(4, 6, rngs=nnx.Rngs(0)),
+        jn.PReLU(num_channels=6),  # one slope per channel
+        jn.PReLU(),  # one scalar slope
+        jn.Swish(),  # a learnable scalar beta
+    )
     found = jaxact.sites(model, jnp.ones((2, 4)))
     assert [(s.name, dict(s.params), s.where) for s in found] == [
-        ("leaky_relu", {"negative_slope": "traced"}, "layers/1")
+        ("leaky_relu", {"negative_slope": "traced"}, "layers/1"),
+        ("leaky_relu", {"negative_slope": "traced"}, "layers/2"),
+        ("swish_beta", {"beta": "traced"}, "layers/3"),
     ]
 
 

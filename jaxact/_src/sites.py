@@ -64,9 +64,11 @@ class Template:
         from the call).
       defaults: their values when the template is traced.
       axis: whether it acts along an axis (a template per axis is traced).
-      channel: the traced hyperparameters are per channel (one value per entry of
-        the input's last axis: a learnable ``PReLU``), not scalars: shaped
-        ``(C,)`` ("flat") or ``(1, ..., 1, C)`` ("broadcast", as the layers pass them).
+      channel: the traced hyperparameters are parameters of a layer rather than
+        Python numbers passed through a jit boundary: float32 scalars ("scalar",
+        a learnable ``Swish`` beta) or one value per entry of the input's last
+        axis (a learnable ``PReLU``), shaped ``(C,)`` ("flat") or ``(1, ..., 1, C)``
+        ("broadcast", as the layers pass them).
       shapes: fixed shapes of array hyperparameters (``rational``'s coefficients).
       literal: traced as called with its defaults (``fn(x)``): a scalar constant
         of the trace equal to a default is that hyperparameter's slot, and a call
@@ -119,11 +121,50 @@ def _jax_nn_templates() -> list[Template]:
         )
         defaults = tuple(float(spec.params[n]) for n in names)
         out.append(Template(spec.name, label, fn, names, defaults, spec.kind == "vector"))
-    out += [
-        Template("silu", "x * sigmoid(x)", lambda x: x * jax.nn.sigmoid(x)),
-        Template("mish", "x * tanh(softplus(x))", lambda x: x * jnp.tanh(jax.nn.softplus(x))),
-    ]
+    out += [Template(row, label, fn) for row, label, fn in _INLINE]
     return out
+
+
+_SQRT_2_OVER_PI = float(np.sqrt(2 / np.pi))
+
+# Common hand-written spellings (as in reference implementations of papers and
+# model zoos), each traced as written: a different order of operations or other
+# constants is another spelling, not recognised.
+_INLINE: tuple[tuple[str, str, Callable[..., Any]], ...] = (
+    ("silu", "x * sigmoid(x)", lambda x: x * jax.nn.sigmoid(x)),
+    ("mish", "x * tanh(softplus(x))", lambda x: x * jnp.tanh(jax.nn.softplus(x))),
+    ("quick_gelu", "x * sigmoid(1.702 * x)", lambda x: x * jax.nn.sigmoid(1.702 * x)),
+    (
+        "gelu_erf",
+        "0.5 * x * (1 + erf(x / sqrt(2)))",
+        lambda x: 0.5 * x * (1.0 + lax.erf(x / np.sqrt(2.0))),
+    ),
+    (
+        "gelu_erf",
+        "x * 0.5 * (1 + erf(x / sqrt(2)))",
+        lambda x: x * 0.5 * (1.0 + lax.erf(x / np.sqrt(2.0))),
+    ),
+    (
+        "gelu_erf",
+        "0.5 * x * (1 + erf(x / jnp.sqrt(2)))",
+        lambda x: 0.5 * x * (1.0 + lax.erf(x / jnp.sqrt(2.0))),
+    ),
+    (
+        "gelu_erf",
+        "x * 0.5 * (1 + erf(x / jnp.sqrt(2)))",
+        lambda x: x * 0.5 * (1.0 + lax.erf(x / jnp.sqrt(2.0))),
+    ),
+    (
+        "gelu_tanh",
+        "0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x**3)))",
+        lambda x: 0.5 * x * (1.0 + jnp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))),
+    ),
+    (
+        "gelu_tanh",
+        "0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * pow(x, 3))))",
+        lambda x: 0.5 * x * (1.0 + jnp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * jnp.power(x, 3)))),
+    ),
+)
 
 
 def _jaxact_templates() -> list[Template]:
@@ -171,6 +212,7 @@ def templates() -> tuple[Template, ...]:
         if t.params and t.shapes is None:
             variants += [
                 dataclasses.replace(t, literal=True),
+                dataclasses.replace(t, channel="scalar"),
                 dataclasses.replace(t, channel="broadcast"),
                 dataclasses.replace(t, channel="flat"),
             ]
@@ -207,6 +249,8 @@ def _trace_template(
     traced_params = t.traced_params
     if t.shapes is not None:
         params = [jax.ShapeDtypeStruct(p, jnp.float32) for p in t.shapes]
+    elif t.channel == "scalar":  # a learnable scalar (Flax's default float32 parameter)
+        params = [jax.ShapeDtypeStruct((), jnp.float32) for _ in traced_params]
     elif t.channel:
         if len(shape) < (2 if t.channel == "broadcast" else 1):
             return None
@@ -343,7 +387,9 @@ def _same(a: Any, b: Any) -> bool:
 def _same_literal(a: Any, b: Any) -> bool:
     if not isinstance(b, jcore.Literal) or _aval(a).dtype != _aval(b).dtype:
         return False
-    x, y = np.asarray(a.val), np.asarray(b.val)
+    # Compared as the dtype the literal stands for (a Python float is held in double).
+    dtype = _aval(a).dtype
+    x, y = np.asarray(a.val).astype(dtype), np.asarray(b.val).astype(dtype)
     return x.shape == y.shape and bool(np.all((x == y) | (np.isnan(x) & np.isnan(y))))
 
 
@@ -608,17 +654,34 @@ class _Level:
     site_ids: dict[int, int] = dataclasses.field(default_factory=dict)  # root -> site index
 
 
+def _library_dirs() -> tuple[str, ...]:
+    """Where jaxact's and flax's own code lives: their frames are not the user's."""
+    dirs = [_JAXACT_DIR]
+    flax_file = getattr(sys.modules.get("flax"), "__file__", None)
+    if flax_file:
+        dirs.append(os.path.dirname(os.path.abspath(flax_file)))
+    return tuple(d + os.sep for d in dirs)
+
+
 def _location(eqn: Any, outer: str = "?") -> str:
-    """``file:line`` of the user's code that computed ``eqn`` (jaxact's own frames
-    skipped); ``outer``, the enclosing call's, when the trace kept none (a branch
-    function traced from a cache)."""
+    """``file:line`` of the user's code that computed ``eqn`` (jaxact's and flax's
+    own frames skipped: a flax layer calling an activation is located at the
+    user's call of the layer); ``outer``, the enclosing call's, when the trace
+    kept none (a branch function traced from a cache). Where every frame the
+    trace kept is jaxact's or flax's (a plain function called by ``nnx.Sequential``),
+    the innermost flax frame."""
     try:
-        frames = _siu.user_frames(eqn.source_info.traceback)
-        for fr in frames:
-            if not os.path.abspath(fr.file_name).startswith(_JAXACT_DIR + os.sep):
-                return f"{os.path.basename(fr.file_name)}:{fr.start_line}"
+        frames = list(_siu.user_frames(eqn.source_info.traceback))
     except Exception:
-        pass
+        return outer
+    libraries = _library_dirs()
+    where = [os.path.abspath(fr.file_name) for fr in frames]
+    for fr, path in zip(frames, where, strict=True):
+        if not path.startswith(libraries):
+            return f"{os.path.basename(fr.file_name)}:{fr.start_line}"
+    for fr, path in zip(frames, where, strict=True):
+        if not path.startswith(libraries[0]):
+            return f"{os.path.basename(fr.file_name)}:{fr.start_line}"
     return outer
 
 
@@ -1287,8 +1350,9 @@ def substitute(fn: Callable[..., Any], mapping: Any, *, where: Any = None) -> Ca
         # Its state updates (BatchNorm statistics, RNG counts) would have nowhere to go.
         raise TypeError(
             "jaxact.substitute: argument 'fn' is an nnx Module; substitute a function of its "
-            "state instead: graphdef, state = nnx.split(model); f = jaxact.substitute(lambda "
-            "state, x: nnx.merge(graphdef, state)(x), mapping); f(state, x). (jaxact.sites and "
+            "state that returns the new state too: graphdef, state = nnx.split(model); "
+            "def call(state, x): m = nnx.merge(graphdef, state); return m(x), nnx.state(m); "
+            "f = jaxact.substitute(call, mapping); y, state = f(state, x). (jaxact.sites and "
             "jaxact.monitor.health take the Module itself, and leave it unchanged.)"
         )
     rules = _rules(mapping)
