@@ -43,6 +43,7 @@ from jax import lax
 from jax._src import source_info_util as _siu
 
 from jaxact._src import precision, registry
+from jaxact._src.text import format_rows
 
 Array = jax.Array
 
@@ -613,13 +614,7 @@ class Sites(list):  # type: ignore[type-arg]
             )
             for s in self
         ]
-        widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-        lines = [
-            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-            for r in [head, *rows]
-        ]
-        lines.insert(1, "  ".join("-" * w for w in widths))
-        return "\n".join(lines)
+        return "\n".join(line.rstrip() for line in format_rows(head, rows).splitlines())
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # IPython
         p.text(str(self))

@@ -1,4 +1,4 @@
-"""The command line's text: plain-text and Markdown tables, and list arguments."""
+"""Text: plain-text and Markdown tables (the command line's, the site tables), list arguments."""
 
 from __future__ import annotations
 
