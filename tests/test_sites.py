@@ -180,6 +180,7 @@ def test_sites_inline_linen():
     ]
 
 
+@pytest.mark.slow
 def test_sites_resnet_stem_and_field():
     model, v, x = _linen("resnet")
     found = jaxact.sites(model.apply, v, x)
@@ -231,6 +232,7 @@ def test_sites_inside_custom_jvp_and_cond_and_while():
     assert found[2].context == ("while",)
 
 
+@pytest.mark.slow
 def test_sites_attention_softmax_axis_and_gelu_form():
     model, v, x = _linen("attention")
     found = jaxact.sites(model.apply, v, x)
@@ -277,6 +279,7 @@ def test_sites_recognise_what_is_computed():
     ]
 
 
+@pytest.mark.slow
 def test_sites_bfloat16_and_jitted_functions():
     f = jax.jit(lambda x: jax.nn.silu(jaxact.mish(x)))
     found = jaxact.sites(f, jnp.ones((2, 3), jnp.bfloat16))
@@ -330,6 +333,7 @@ def test_substitute_inline_linen_like_hand_edit():
     _check_linen(model, edited, v, x, {"relu": "gelu"})
 
 
+@pytest.mark.slow
 def test_substitute_resnet_stem_and_field():
     model, v, x = _linen("resnet")
     edited = _with(ResNet, stem_act=jaxact.silu)(act=jaxact.silu)
@@ -345,6 +349,7 @@ def test_substitute_scan_remat():
     _check_linen(model, edited, v, x, {"gelu_tanh": "mish"})
 
 
+@pytest.mark.slow
 def test_substitute_attention_by_library_name_and_callable_key():
     model, v, x = _linen("attention")
     edited = _with(AttnBlock, act=jaxact.silu)()
@@ -354,6 +359,7 @@ def test_substitute_attention_by_library_name_and_callable_key():
         jaxact.substitute(model.apply, {"gelu_tanh": "silu"})(v, x)
 
 
+@pytest.mark.slow
 def test_substitute_softmax_keeps_its_axis():
     model, v, x = _linen("attention")
 
@@ -411,6 +417,7 @@ def test_substitute_custom_jvp_body():
     _close(jax.grad(loss(sub))(params), jax.grad(loss(edited))(params))
 
 
+@pytest.mark.slow
 def test_substitute_composes_with_jit_grad_vmap():
     def f(x):
         return jnp.sum(jax.nn.relu(x) * jnp.tanh(x))
@@ -474,6 +481,7 @@ def test_substitute_where_by_index_predicate_and_errors():
 # substitute(fn, "jaxact"): the same math, finite where jax.nn's gradients are not.
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("style", ["inline", "resnet", "scan", "attention"])
 def test_substitute_jaxact_equals_the_original(style):
     model, v, x = _linen(style)
@@ -502,7 +510,7 @@ TRUTH = {
 }
 
 
-@pytest.mark.parametrize("tier", ["fast", "accurate"])
+@pytest.mark.parametrize("tier", ["fast", pytest.param("accurate", marks=pytest.mark.slow)])
 def test_substitute_jaxact_elementwise_within_two_ulp(tier):
     """jaxact's version is never further from the truth than jax.nn's by more than
     2 ulp-scaled (eps * max(|f|, 1)) -- and it keeps the tails jax.nn loses."""
@@ -563,6 +571,7 @@ def test_health_matches_hand_computation():
     np.testing.assert_allclose(tanh["dead"], 0.0)
 
 
+@pytest.mark.slow
 def test_health_scan_collects_every_call_and_takes_a_loss():
     model, v, x = _linen("scan")
 
@@ -605,6 +614,7 @@ def _scan_with_probe(v: Any, x: Any, eps: Any) -> Any:
     return jnp.tanh(c)
 
 
+@pytest.mark.slow
 def test_health_nnx_model_paths_vector_and_while():
     from jaxact.demo.model import MLP
 
