@@ -6,6 +6,8 @@ works in existing code), the activations of PyTorch, timm, transformers and Kera
 jax.nn's non-activation utilities (``one_hot``, ``logsumexp``, ``initializers`` ...)
 are re-exported unchanged. What is known about each activation (family,
 properties, kinks, library names) is in :mod:`jaxact.registry`.
+``jaxact.sites(fn, *args)`` lists the activations any JAX function computes (inline
+calls, scans and remat included) and ``jaxact.substitute(fn, mapping)`` replaces them.
 """
 
 # ruff: noqa: F403, I001
