@@ -182,6 +182,9 @@ def unflushed_times(c: Any, x: Array) -> Array:
     by XLA into a subnormal constant, itself flushed under jit).
     Products that are themselves subnormal come back as 0, like a flushed result.
     """
+    # In x's dtype: under x64 a Python-float slope would otherwise promote a float32
+    # product to float64, and the bitcasts below would split it into two int32 words.
+    c = jnp.asarray(c).astype(x.dtype)
     f64 = x.dtype == jnp.float64
     itype = jnp.int64 if f64 else jnp.int32
     mbits, shift = (52, 1074) if f64 else (23, 149)

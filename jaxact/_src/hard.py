@@ -735,7 +735,7 @@ def _tanh_shrink_value(x: Array) -> Array:
     q, qe = two_prod(ch, jnp.full_like(b, th))
     corr = qe + (ch * tl + cl * th)
     tail = ops.where(tiny, 0.0, ch * (zh * _horner(s_coeffs, zh)))
-    small = (q + (corr + tail)) * ops.where(tiny, 2.0 ** (-3 * scale), 1.0)
+    small = (q + (corr + tail)) * ops.where(tiny, 2.0 ** (-3 * scale), 1.0).astype(b.dtype)
     # 1/2 <= a < 2: piece k, t = a - a_k.
     k = ops.clip(jnp.floor((a - 0.5) * 4.0), 0, len(p_rows) - 1)
     t = ops.clip(a - (0.5 + 0.25 * k), 0.0, 0.25)

@@ -332,7 +332,7 @@ def _snake_value(x: Array, alpha: Array) -> Array:
     u = alpha * x
     s = jnp.sin(u)
     tiny = jnp.abs(alpha) < 1e-4
-    safe = ops.where(tiny, 1.0, alpha)
+    safe = ops.where(tiny, 1.0, alpha).astype(x.dtype)  # a Python alpha: float64 under x64
     return x + ops.where(tiny, x * s * _sinc_value(u), s * s / safe)
 
 

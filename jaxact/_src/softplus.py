@@ -356,7 +356,8 @@ def _smelu_d1_value(x: Array, beta: Array) -> Array:
 def _smelu_d2(x: Array, beta: Array) -> Array:
     # 1/(2 beta) on the open interval; 0 at +-beta (the outer, linear pieces own them).
     inside = jnp.abs(x) < beta
-    return nan_like(x, ops.where(inside, 0.5 / beta, 0.0) + jnp.zeros_like(x))
+    # (In x's dtype: two Python-number branches are float64 under x64.)
+    return nan_like(x, ops.where(inside, 0.5 / beta, 0.0).astype(x.dtype) + jnp.zeros_like(x))
 
 
 def _smelu_dparams(x: Array, beta: Array) -> tuple[Array]:
