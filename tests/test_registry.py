@@ -397,3 +397,20 @@ def test_info_and_gain_errors(where: str, call: Any, arg: str) -> None:
         call(3)
     with pytest.raises(TypeError, match=rf"jaxact.{where}: argument '{arg}'"):
         call(jnp.ndarray)  # a class is no activation
+
+
+def test_unknown_names_raise_an_error_that_is_a_key_error_and_a_value_error() -> None:
+    # transformers' ACT2FN raises KeyError, jaxact's convention is ValueError: both catch.
+    for call in (
+        lambda: jaxact.get("relux"),
+        lambda: jaxact.get("GELUx", "torch"),
+        lambda: jaxact.get("nosuch:relu"),
+    ):
+        with pytest.raises(KeyError):
+            call()
+        with pytest.raises(ValueError) as info:
+            call()
+        assert isinstance(info.value, registry.UnknownActivationError)
+        assert str(info.value).startswith("jaxact.get: unknown")  # not quoted as KeyError's
+    with pytest.raises(KeyError, match=r"closest names: relu"):
+        jaxact.get("relux")

@@ -265,6 +265,18 @@ def _resolve(target: str, presets: Mapping[str, Any], label: str) -> Callable[..
     return bound
 
 
+class UnknownActivationError(KeyError, ValueError):
+    """An unknown activation or library name.
+
+    A ``ValueError`` (jaxact's convention for a bad argument value) and a
+    ``KeyError`` (what a lookup in transformers' ``ACT2FN`` raises), so code ported
+    from either catches it. The message lists the closest names.
+    """
+
+    def __str__(self) -> str:  # KeyError would print the message quoted
+        return str(self.args[0]) if self.args else ""
+
+
 def _lookup(table: Mapping[str, Entry], name: str) -> Entry | None:
     if name in table:
         return table[name]
@@ -285,7 +297,8 @@ def get(name: str | Callable[..., Any], library: str | None = None) -> Callable[
     pass through unchanged, as in timm and Keras.
 
     Raises:
-      ValueError: unknown name or library (the message suggests close names).
+      UnknownActivationError: unknown name or library (the message suggests close
+        names); both a ``ValueError`` and a ``KeyError`` (as transformers' ``ACT2FN``).
       TypeError: ``name`` is neither a string nor a callable.
     """
     if callable(name):
@@ -296,13 +309,13 @@ def get(name: str | Callable[..., Any], library: str | None = None) -> Callable[
         library, name = name.split(":", 1)
     if library is not None:
         if library not in LIBRARY_NAMES:
-            raise ValueError(
+            raise UnknownActivationError(
                 f"jaxact.get: unknown library {library!r}; choose one of {', '.join(LIBRARIES)}"
             )
         found = _lookup(LIBRARY_NAMES[library], name)
         if found is None:
             close = difflib.get_close_matches(name, list(LIBRARY_NAMES[library]), n=5)
-            raise ValueError(
+            raise UnknownActivationError(
                 f"jaxact.get: unknown {library} activation {name!r}; closest names: "
                 f"{', '.join(close) or 'none'}"
             )
@@ -317,7 +330,9 @@ def get(name: str | Callable[..., Any], library: str | None = None) -> Callable[
     close = difflib.get_close_matches(name, known, n=5) or difflib.get_close_matches(
         name.lower(), [k.lower() for k in known], n=5, cutoff=0.5
     )
-    raise ValueError(f"jaxact.get: unknown activation {name!r}; closest names: {', '.join(close)}")
+    raise UnknownActivationError(
+        f"jaxact.get: unknown activation {name!r}; closest names: {', '.join(close)}"
+    )
 
 
 def list_names(library: str | None = None) -> list[str]:
