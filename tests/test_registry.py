@@ -414,3 +414,26 @@ def test_unknown_names_raise_an_error_that_is_a_key_error_and_a_value_error() ->
         assert str(info.value).startswith("jaxact.get: unknown")  # not quoted as KeyError's
     with pytest.raises(KeyError, match=r"closest names: relu"):
         jaxact.get("relux")
+
+
+def test_presets_say_what_they_compute_and_take_positional_arguments() -> None:
+    # A library's name gives a function whose signature shows that library's defaults,
+    # and a positional argument overrides a preset one as in the library.
+    x = jnp.array([-1.0, 2.0])
+    for name, arg, value in (
+        ("keras:leaky_relu", "negative_slope", 0.2),
+        ("keras:LeakyReLU", "negative_slope", 0.3),
+        ("transformers:prelu", "negative_slope", 0.25),
+        ("torch:Softplus", "threshold", 20.0),
+    ):
+        fn = jaxact.get(name)
+        assert inspect.signature(fn).parameters[arg].default == value, name
+    leaky = jaxact.get("keras:leaky_relu")
+    np.testing.assert_allclose(leaky(x), [-0.2, 2.0])
+    np.testing.assert_allclose(leaky(x, 0.1), [-0.1, 2.0])  # once "multiple values"
+    np.testing.assert_allclose(leaky(x, negative_slope=0.5), [-0.5, 2.0])
+    np.testing.assert_allclose(jax.jit(leaky)(x), [-0.2, 2.0])
+    assert registry.spec_of(leaky).name == "leaky_relu" and leaky.__name__ == "leaky_relu"
+    import pickle
+
+    np.testing.assert_allclose(pickle.loads(pickle.dumps(leaky))(x, 0.1), [-0.1, 2.0])

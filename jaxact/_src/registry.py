@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
+import inspect
 import math
 import types
 from collections.abc import Callable, Mapping
@@ -255,12 +256,39 @@ def families() -> tuple[str, ...]:
     return tuple(dict.fromkeys(s.family for s in _specs.values()))
 
 
+class Preset(functools.partial):  # type: ignore[type-arg]
+    """A library's version of a jaxact function: ``functools.partial`` with the
+    library's defaults that says so and is called as the library's function is.
+
+    Its signature is the function's with the library's defaults
+    (``inspect.signature(get("keras:leaky_relu"))`` shows ``negative_slope=0.2``), and
+    a positional argument overrides a preset one as in the library
+    (``get("keras:leaky_relu")(x, 0.1)`` has slope 0.1).
+    """
+
+    def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
+        bound = self.__signature__.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return self.func(*bound.args, **bound.kwargs)
+
+    @property
+    def __signature__(self) -> inspect.Signature:  # type: ignore[override]
+        sig = inspect.signature(self.func)
+        return sig.replace(
+            parameters=[
+                p.replace(default=self.keywords[p.name]) if p.name in self.keywords else p
+                for p in sig.parameters.values()
+            ]
+        )
+
+
 def _resolve(target: str, presets: Mapping[str, Any], label: str) -> Callable[..., Any]:
     fn = FUNCTIONS[target]
     if not presets:
         return fn
-    bound = functools.partial(fn, **presets)
-    functools.update_wrapper(bound, fn)
+    bound = Preset(fn, **presets)
+    for attr in ("__module__", "__qualname__", "__doc__"):
+        setattr(bound, attr, getattr(fn, attr, None))
     bound.__name__ = label  # type: ignore[attr-defined]
     return bound
 
