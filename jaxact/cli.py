@@ -70,7 +70,12 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             )
         for n, (target, presets) in names.items():
             extra = ", ".join(f"{k}={v!r}" for k, v in presets.items())
-            print(f"{n:24} -> jaxact.{target}" + (f"({extra})" if extra else ""))
+            line = f"{n:24} -> jaxact.{target}" + (f"({extra})" if extra else "")
+            own = registry.LIBRARY_FUNCTIONS.get((args.library, n))
+            if own is not None:  # the library's kink convention or argument names
+                summary = (own.__doc__ or "").strip().splitlines()[0].split(": ", 1)[-1]
+                line += f" as {own.__name__}: {summary.replace('``', '').replace(':func:', '')}"
+            print(line)
         return 0
     rows = _rows()
     print(text.format_rows(HEADER, rows, args.markdown))

@@ -11,6 +11,11 @@ else is derived from these tables:
   no row of their own; ``DISPATCHERS``: dispatcher -> the row its defaults compute.
 * ``LIBRARY_NAMES``: library -> {that library's name -> (jaxact name, preset
   keyword arguments)}; ``LIBRARIES`` lists the libraries.
+* ``LIBRARY_FUNCTIONS``: (library, name) -> the function ``get`` returns for that
+  name where the library differs from the row in a way arguments cannot express:
+  its derivative at a kink (torch's ``leaky_relu'(0)`` is the slope) or its
+  argument names (Keras' ``hard_shrink(x, threshold)``). Filed with
+  :func:`library_function` beside the row.
 
 All mappings are read-only views. Lookups: :func:`get`, :func:`info`,
 :func:`list_names`, :func:`spec_of`, :func:`gain`, :func:`init_for`, :func:`families`.
@@ -29,6 +34,7 @@ from jaxact._src.registry import (
     FUNCTIONS,
     KINDS,
     LIBRARIES,
+    LIBRARY_FUNCTIONS,
     LIBRARY_NAMES,
     SPECS,
     Kink,
@@ -37,6 +43,7 @@ from jaxact._src.registry import (
     families,
     gain,
     get,
+    library_function,
     info,
     init_for,
     libraries_of,
@@ -50,6 +57,7 @@ __all__ = [
     "FUNCTIONS",
     "KINDS",
     "LIBRARIES",
+    "LIBRARY_FUNCTIONS",
     "LIBRARY_NAMES",
     "SPECS",
     "Kink",
@@ -58,6 +66,7 @@ __all__ = [
     "families",
     "gain",
     "get",
+    "library_function",
     "info",
     "init_for",
     "libraries_of",

@@ -6,6 +6,7 @@ import gc
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterator
 
 import jax
@@ -56,7 +57,11 @@ def live_tracers(collect: bool = True) -> list[jax.core.Tracer]:
     """The tracers on the heap (after a full garbage collection unless not ``collect``)."""
     if collect:
         gc.collect()
-    return [o for o in gc.get_objects() if isinstance(o, jax.core.Tracer)]
+    # isinstance reads each object's __class__; some of torch's deprecated objects
+    # warn when it is read (the compat tests import torch).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return [o for o in gc.get_objects() if isinstance(o, jax.core.Tracer)]
 
 
 @pytest.fixture(scope="session", autouse=True)

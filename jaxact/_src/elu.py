@@ -461,7 +461,16 @@ _xielu = rule(_xielu_value, _xielu_d1, _xielu_dparams)
         Kink(-1e-6, 2, 0.0),
     ),
     paper="Huang, Schlag 2024, Deriving Activation Functions Using Integration, arXiv:2411.13010",
-    names={"transformers": "xielu"},
+    # transformers' XIELUActivation() keeps its parameters in bfloat16: softplus of
+    # the rounded raw parameters is 0.80078125, eps rounds to -9.98377799987793e-07.
+    presets={
+        "transformers:xielu": {
+            "alpha_p": 0.80078125,
+            "alpha_n": 0.80078125,
+            "beta": 0.5,
+            "eps": -9.98377799987793e-07,
+        }
+    },
 )
 @half_remat
 def xielu(
@@ -486,7 +495,9 @@ def xielu(
     ``alpha_p`` and ``alpha_n`` are the effective (positive) coefficients. The
     transformers module stores raw parameters and uses
     ``alpha_p = softplus(raw_p)``, ``alpha_n = beta + softplus(raw_n)``; its init
-    (0.8, 0.8, beta 0.5, eps -1e-6) gives the defaults here. To reproduce a trained
+    (0.8, 0.8, beta 0.5, eps -1e-6) gives the defaults here, in bfloat16:
+    ``jaxact.get("transformers:xielu")`` uses the rounded values its default module
+    computes with (0.80078125, 0.80078125, 0.5, -9.98377799987793e-07). To reproduce a trained
     module, pass ``alpha_p=softplus(raw_p)``, ``alpha_n=beta + softplus(raw_n)``.
     ``e^m - 1 - m`` is summed as a series for ``|m| < 1`` (no cancellation).
     Kinks (the piece whose differentiated quantity is constant owns the corner):

@@ -36,7 +36,7 @@ from jaxact._src.core import (
     tiered,
 )
 from jaxact._src.exact import split, two_prod, two_sum
-from jaxact._src.registry import Kink, dispatcher, register
+from jaxact._src.registry import Kink, dispatcher, library_function, register
 
 Array = jax.Array
 
@@ -465,6 +465,60 @@ def gelu(x: ArrayLike, approximate: bool = True) -> Array:
             f"jaxact.gelu: argument 'approximate' must be a bool, got {type(approximate).__name__}"
         )
     return gelu_tanh(x) if approximate else gelu_erf(x)
+
+
+@library_function("gelu_erf", names={"keras": "gelu"})
+def gelu_keras(x: ArrayLike, approximate: bool = False) -> Array:
+    r"""Keras' ``gelu``: the exact (erf) form by default, the tanh form on request.
+
+    ``approximate=False`` is :func:`gelu_erf`, ``approximate=True`` :func:`gelu_tanh`.
+
+    Args:
+      x: input array.
+      approximate: a Python bool (static), selects the tanh approximation.
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jaxact
+      >>> round(float(jaxact.get("keras:gelu")(1.0)), 6)
+      0.841345
+    """
+    if not isinstance(approximate, (bool, np.bool_)):
+        raise TypeError(
+            f"jaxact.gelu: argument 'approximate' must be a bool, got {type(approximate).__name__}"
+        )
+    return gelu_tanh(x) if approximate else gelu_erf(x)
+
+
+@library_function("gelu_erf", names={"torch": "gelu GELU"})
+def gelu_torch(x: ArrayLike, approximate: str = "none") -> Array:
+    r"""PyTorch's ``gelu``: the exact (erf) form, or the tanh form with ``"tanh"``.
+
+    ``approximate="none"`` is :func:`gelu_erf`, ``approximate="tanh"``
+    :func:`gelu_tanh`, as ``torch.nn.functional.gelu`` and ``nn.GELU``.
+
+    Args:
+      x: input array.
+      approximate: ``"none"`` or ``"tanh"``.
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Raises:
+      ValueError: another ``approximate``.
+
+    Example:
+      >>> import jaxact
+      >>> round(float(jaxact.get("torch:gelu")(1.0, approximate="tanh")), 6)
+      0.841192
+    """
+    if approximate not in ("none", "tanh"):
+        raise ValueError(
+            f"jaxact.gelu: argument 'approximate' must be 'none' or 'tanh', got {approximate!r}"
+        )
+    return gelu_tanh(x) if approximate == "tanh" else gelu_erf(x)
 
 
 # ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ and the kink values are pinned in ``SPECS`` (see each docstring).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
@@ -26,6 +26,7 @@ from jaxact._src.core import (
     is_concrete,
     nan_like,
     negative,
+    positive,
     param,
     prepare,
     rule,
@@ -33,7 +34,7 @@ from jaxact._src.core import (
     zero_derivative,
 )
 from jaxact._src.exact import two_prod, two_sum
-from jaxact._src.registry import Kink, register
+from jaxact._src.registry import Kink, library_function, register
 from jaxact._src.sigmoid import tanh_prime, tanh_rule
 
 Array = jax.Array
@@ -125,8 +126,19 @@ def _hard_tanh_value(x: Array, lo: Array, hi: Array) -> Array:
     return ops.where(x < lo, lo, ops.where(x > hi, hi, x))
 
 
+def _above(x: Array, b: Array) -> Array:
+    """x > b, through the sign bit where b is 0: a subnormal x compares as 0 (and
+    x - b flushes to 0) where the CPU flushes subnormals."""
+    return ops.where(b == 0, positive(x), x > b)
+
+
+def _below(x: Array, b: Array) -> Array:
+    """x < b, as :func:`_above`."""
+    return ops.where(b == 0, negative(x), x < b)
+
+
 def _hard_tanh_d1(x: Array, lo: Array, hi: Array) -> Array:
-    return _mask(x, (x >= lo) & (x <= hi))
+    return _mask(x, ~_below(x, lo) & ~_above(x, hi))
 
 
 _hard_tanh = rule(
@@ -179,16 +191,59 @@ def hard_tanh(x: ArrayLike, min_val: ArrayLike = -1.0, max_val: ArrayLike = 1.0)
     xi = integer_input(x)
     if xi is not None and (min_val, max_val) == (-1.0, 1.0) and isinstance(min_val, float):
         return ops.clip(xi, -1, 1)  # integers stay integers, as in jax.nn
-    x, dtype = prepare(x, "hard_tanh")
-    lo = param(min_val, "hard_tanh", "min_val", x)
-    hi = param(max_val, "hard_tanh", "max_val", x)
+    return _clip(_hard_tanh, "hard_tanh", x, min_val, max_val)
+
+
+def _clip(kernel: Callable[..., Array], fn: str, x: Any, min_val: Any, max_val: Any) -> Array:
+    """``kernel(x, lo, hi)`` after the checks of ``fn``'s arguments."""
+    x, dtype = prepare(x, fn)
+    lo = param(min_val, fn, "min_val", x)
+    hi = param(max_val, fn, "max_val", x)
     if is_concrete(lo) and is_concrete(hi):
         if np.any(np.asarray(hi, np.float64) <= np.asarray(lo, np.float64)):
             raise ValueError(
-                f"jaxact.hard_tanh: argument 'max_val' ({max_val!r}) must be greater than "
+                f"jaxact.{fn}: argument 'max_val' ({max_val!r}) must be greater than "
                 f"'min_val' ({min_val!r})"
             )
-    return finish(_hard_tanh(x, lo, hi), dtype)
+    return finish(kernel(x, lo, hi), dtype)
+
+
+# torch's hardtanh: f' = 1 on the open interval, 0 at the bounds.
+def _hard_tanh_torch_d1(x: Array, lo: Array, hi: Array) -> Array:
+    return _mask(x, _above(x, lo) & _below(x, hi))
+
+
+_hard_tanh_torch = rule(
+    _hard_tanh_value,
+    rule(_hard_tanh_torch_d1, zero_derivative),
+    levels=lambda lo, hi: (0.0, 1.0),
+)
+
+
+@library_function("hard_tanh", names={"torch": "hardtanh Hardtanh"})
+def hard_tanh_torch(x: ArrayLike, min_val: ArrayLike = -1.0, max_val: ArrayLike = 1.0) -> Array:
+    r"""PyTorch's ``hardtanh``: :func:`hard_tanh` with torch's ``f'(min_val) = f'(max_val) = 0``.
+
+    The same values; ``f'(min_val) = f'(max_val) = 0`` as in PyTorch (whose backward
+    pass passes the gradient on the open interval only), where jax.nn and
+    :func:`hard_tanh` give 1. ``jaxact.get("torch:hardtanh")`` and
+    ``get("torch:Hardtanh")`` return it.
+
+    Args:
+      x: input array.
+      min_val: lower bound ``m`` (differentiable).
+      max_val: upper bound ``M > m`` (differentiable).
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jax, jax.numpy as jnp
+      >>> import jaxact
+      >>> jax.vmap(jax.grad(jaxact.get("torch:hardtanh")))(jnp.array([-1.0, 0.0, 1.0]))
+      Array([0., 1., 0.], dtype=float32)
+    """
+    return _clip(_hard_tanh_torch, "hardtanh", x, min_val, max_val)
 
 
 # hard_silu = x relu6(x + 3) / 6: 0 | x (x + 3) / 6 | x. At the corners the outer
@@ -440,6 +495,28 @@ def hard_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> Array:
     return finish(_hard_shrink(x, lambd), dtype)
 
 
+@library_function("hard_shrink", names={"keras": "hard_shrink"})
+def hard_shrink_keras(x: ArrayLike, threshold: ArrayLike = 0.5) -> Array:
+    r"""Keras' ``hard_shrink``: :func:`hard_shrink` under Keras' argument name.
+
+    Args:
+      x: input array.
+      threshold: the half-width ``lambd >= 0`` of the zero band (differentiable).
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact
+      >>> jaxact.get("keras:hard_shrink")(jnp.array([-1.0, 0.2, 1.0]), threshold=0.5)
+      Array([-1.,  0.,  1.], dtype=float32)
+    """
+    x, dtype = prepare(x, "hard_shrink")
+    lambd = param(threshold, "hard_shrink", "threshold", x, nonnegative=True)
+    return finish(_hard_shrink(x, lambd), dtype)
+
+
 def _soft_shrink_value(x: Array, lambd: Array) -> Array:
     out = ops.where(x > 0.0, x - lambd, x + lambd)  # NaN takes the second branch
     return ops.where(jnp.abs(x) <= lambd, jnp.zeros_like(x), out)
@@ -489,6 +566,28 @@ def soft_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> Array:
     """
     x, dtype = prepare(x, "soft_shrink")
     lambd = param(lambd, "soft_shrink", "lambd", x, nonnegative=True)
+    return finish(_soft_shrink(x, lambd), dtype)
+
+
+@library_function("soft_shrink", names={"keras": "soft_shrink"})
+def soft_shrink_keras(x: ArrayLike, threshold: ArrayLike = 0.5) -> Array:
+    r"""Keras' ``soft_shrink``: :func:`soft_shrink` under Keras' argument name.
+
+    Args:
+      x: input array.
+      threshold: the shrinkage ``lambd >= 0`` (differentiable).
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact
+      >>> jaxact.get("keras:soft_shrink")(jnp.array([-1.0, 0.2, 1.0]), threshold=0.5)
+      Array([-0.5,  0. ,  0.5], dtype=float32)
+    """
+    x, dtype = prepare(x, "soft_shrink")
+    lambd = param(threshold, "soft_shrink", "threshold", x, nonnegative=True)
     return finish(_soft_shrink(x, lambd), dtype)
 
 
@@ -858,4 +957,30 @@ def threshold(x: ArrayLike, threshold: ArrayLike, value: ArrayLike) -> Array:
     x, dtype = prepare(x, "threshold")
     theta = param(threshold, "threshold", "threshold", x)
     value = param(value, "threshold", "value", x)
+    return finish(_threshold(x, theta, value), dtype)
+
+
+@library_function("threshold", names={"keras": "threshold"})
+def threshold_keras(x: ArrayLike, threshold: ArrayLike, default_value: ArrayLike) -> Array:
+    r"""Keras' ``threshold``: :func:`threshold` under Keras' argument names.
+
+    ``x`` above ``threshold``, ``default_value`` at or below it.
+
+    Args:
+      x: input array.
+      threshold: the threshold (differentiable).
+      default_value: the value at or below it (differentiable).
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact
+      >>> jaxact.get("keras:threshold")(jnp.array([0.0, 2.0]), threshold=1.0, default_value=-1.0)
+      Array([-1.,  2.], dtype=float32)
+    """
+    x, dtype = prepare(x, "threshold")
+    theta = param(threshold, "threshold", "threshold", x)
+    value = param(default_value, "threshold", "default_value", x)
     return finish(_threshold(x, theta, value), dtype)

@@ -21,7 +21,7 @@ import inspect
 import math
 import types
 from collections.abc import Callable, Mapping
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 import jax
 import numpy as np
@@ -130,6 +130,14 @@ ALIASES: Mapping[str, Callable[..., Any]] = types.MappingProxyType(_aliases)
 DISPATCHERS: Mapping[str, str] = types.MappingProxyType(_dispatch_default)
 LIBRARY_NAMES: Mapping[str, Mapping[str, Entry]] = types.MappingProxyType(
     {lib: types.MappingProxyType(t) for lib, t in _library_names.items()}
+)
+# (library, name) -> the library function that replaces the row's function for that
+# name (another derivative convention at a kink, or the library's argument names);
+# and each such function -> its row.
+_library_fns: dict[tuple[str, str], Callable[..., Any]] = {}
+_library_fn_rows: dict[Callable[..., Any], str] = {}
+LIBRARY_FUNCTIONS: Mapping[tuple[str, str], Callable[..., Any]] = types.MappingProxyType(
+    _library_fns
 )
 
 
@@ -251,6 +259,42 @@ def dispatcher(*, default: str, names: Mapping[str, str]) -> Callable[[F], F]:
     return file
 
 
+def library_function(row: str, names: Mapping[str, str]) -> Callable[[F], F]:
+    """Files the decorated function as what some library names of ``row`` resolve to.
+
+    A library name is filed with its row (``register``'s ``names`` and ``presets``),
+    which keeps the row's facts in one place; this says that ``jaxact.get`` returns
+    the decorated function instead of the row's for those names (with the name's
+    preset arguments, if any), because the library differs from the row in a way
+    arguments cannot express: its derivative at a kink (torch's
+    ``leaky_relu'(0)`` is the slope) or its argument names (Keras'
+    ``hard_shrink(x, threshold)``). The function computes the row's values.
+
+    Args:
+      row: the registered row the names belong to.
+      names: ``{"torch timm": "leaky_relu LeakyReLU"}``; each name must already be
+        filed for that library under ``row``.
+    """
+
+    def file(fn: F) -> F:
+        where = f"jaxact.library_function({getattr(fn, '__name__', fn)!r})"
+        if row not in _specs:
+            raise ValueError(f"{where}: argument 'row' {row!r} is not a registered row")
+        pairs = [(lib, n) for lib, ns in _parse_names(where, names).items() for n in ns]
+        for lib, n in pairs:
+            entry = _library_names[lib].get(n)
+            if entry is None or entry[0] != row:
+                raise ValueError(f"{where}: {lib} name {n!r} is not filed under the row {row!r}")
+            if (lib, n) in _library_fns:
+                raise ValueError(f"{where}: {lib} name {n!r} already has a library function")
+        for lib, n in pairs:
+            _library_fns[(lib, n)] = fn
+        _library_fn_rows[fn] = row
+        return fn
+
+    return file
+
+
 def families() -> tuple[str, ...]:
     """The family modules, in the order their rows were filed."""
     return tuple(dict.fromkeys(s.family for s in _specs.values()))
@@ -282,8 +326,10 @@ class Preset(functools.partial):  # type: ignore[type-arg]
         )
 
 
-def _resolve(target: str, presets: Mapping[str, Any], label: str) -> Callable[..., Any]:
-    fn = FUNCTIONS[target]
+def _resolve(
+    library: str, name: str, target: str, presets: Mapping[str, Any], label: str
+) -> Callable[..., Any]:
+    fn = _library_fns.get((library, name), FUNCTIONS[target])
     if not presets:
         return fn
     bound = Preset(fn, **presets)
@@ -305,14 +351,32 @@ class UnknownActivationError(KeyError, ValueError):
         return str(self.args[0]) if self.args else ""
 
 
-def _lookup(table: Mapping[str, Entry], name: str) -> Entry | None:
+def _lookup(table: Mapping[str, Entry], name: str) -> tuple[str, Entry] | None:
+    """(the filed spelling of ``name``, its entry); exact case first, then any case."""
     if name in table:
-        return table[name]
-    lowered = {k.lower(): v for k, v in table.items()}
-    return lowered.get(name.lower())
+        return name, table[name]
+    lowered = {k.lower(): k for k in table}
+    key = lowered.get(name.lower())
+    return None if key is None else (key, table[key])
 
 
-def get(name: str | Callable[..., Any], library: str | None = None) -> Callable[..., Any]:
+# What each library's own lookup gives for "no activation": Keras' ``get(None)`` is
+# ``linear``; timm's ``get_act_fn(None)`` and ``get_act_fn("")`` are None.
+_NO_ACTIVATION: dict[str, dict[Any, str | None]] = {
+    "keras": {None: "linear"},
+    "timm": {None: None, "": None},
+}
+
+
+@overload
+def get(name: None, library: str | None = None) -> Callable[..., Any] | None: ...
+
+
+@overload
+def get(name: str | Callable[..., Any], library: str | None = None) -> Callable[..., Any]: ...
+
+
+def get(name: Any, library: str | None = None) -> Callable[..., Any] | None:
     """Returns the activation called ``name``, with that library's math and defaults.
 
     ``name`` is one of jaxact's names (``jaxact.list_names()``) or a name another
@@ -320,9 +384,16 @@ def get(name: str | Callable[..., Any], library: str | None = None) -> Callable[
     convention applies where the libraries differ: ``get("gelu")`` is jax.nn's
     ``gelu`` (tanh form by default), ``get("gelu", "torch")`` and
     ``get("transformers:gelu")`` the exact erf form, ``get("keras:leaky_relu")``
-    has slope 0.2. Without a library, jaxact's names are tried first, then the
-    libraries in the order jax, flax, torch, timm, transformers, keras. Callables
-    pass through unchanged, as in timm and Keras.
+    has slope 0.2, ``get("torch:leaky_relu")`` has torch's ``f'(0)`` (the slope)
+    and ``get("keras:hard_shrink")`` Keras' argument name ``threshold``. Without a
+    library, jaxact's names are tried first, then the libraries in the order jax,
+    flax, torch, timm, transformers, keras. Callables pass through unchanged, as in
+    timm and Keras.
+
+    "No activation" is what the library's own lookup makes of it:
+    ``get(None, "keras")`` is Keras' ``linear`` (the identity), ``get(None, "timm")``
+    and ``get("", "timm")`` are None (timm's ``get_act_fn``); elsewhere ``None`` is a
+    ``TypeError`` and ``""`` an unknown name.
 
     Raises:
       UnknownActivationError: unknown name or library (the message suggests close
@@ -331,15 +402,19 @@ def get(name: str | Callable[..., Any], library: str | None = None) -> Callable[
     """
     if callable(name):
         return name
+    if library is None and isinstance(name, str) and ":" in name:
+        library, name = name.split(":", 1)
+    if library is not None and library not in LIBRARY_NAMES:
+        raise UnknownActivationError(
+            f"jaxact.get: unknown library {library!r}; choose one of {', '.join(LIBRARIES)}"
+        )
+    empty = _NO_ACTIVATION.get(library or "", {})
+    if (name is None or name == "") and name in empty:
+        target = empty[name]
+        return None if target is None else get(target, library)
     if not isinstance(name, str):
         raise TypeError(f"jaxact.get: argument 'name' must be a string, got {type(name).__name__}")
-    if library is None and ":" in name:
-        library, name = name.split(":", 1)
     if library is not None:
-        if library not in LIBRARY_NAMES:
-            raise UnknownActivationError(
-                f"jaxact.get: unknown library {library!r}; choose one of {', '.join(LIBRARIES)}"
-            )
         found = _lookup(LIBRARY_NAMES[library], name)
         if found is None:
             close = difflib.get_close_matches(name, list(LIBRARY_NAMES[library]), n=5)
@@ -347,19 +422,21 @@ def get(name: str | Callable[..., Any], library: str | None = None) -> Callable[
                 f"jaxact.get: unknown {library} activation {name!r}; closest names: "
                 f"{', '.join(close) or 'none'}"
             )
-        return _resolve(found[0], found[1], name)
+        key, (target, presets) = found
+        return _resolve(library, key, target, presets, name)
     if name in FUNCTIONS:
         return FUNCTIONS[name]
     for lib in LIBRARIES:
         found = _lookup(LIBRARY_NAMES[lib], name)
         if found is not None:
-            return _resolve(found[0], found[1], name)
+            key, (target, presets) = found
+            return _resolve(lib, key, target, presets, name)
     known = sorted({*FUNCTIONS, *(n for t in LIBRARY_NAMES.values() for n in t)})
     close = difflib.get_close_matches(name, known, n=5) or difflib.get_close_matches(
         name.lower(), [k.lower() for k in known], n=5, cutoff=0.5
     )
     raise UnknownActivationError(
-        f"jaxact.get: unknown activation {name!r}; closest names: {', '.join(close)}"
+        f"jaxact.get: unknown activation {name!r}; closest names: {', '.join(close) or 'none'}"
     )
 
 
@@ -483,6 +560,9 @@ def _resolve_row(activation: Any) -> tuple[Spec, str | None] | None:
     for spec in _specs.values():
         if spec.fn is fn:
             return spec, None
+    for library_fn, row in _library_fn_rows.items():
+        if library_fn is fn:
+            return _specs[row], None
     name = getattr(fn, "__name__", None)
     if not isinstance(name, str):
         return None

@@ -11,6 +11,7 @@ exact too (0 on the linear pieces, with the kink values pinned in ``SPECS``).
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -32,7 +33,7 @@ from jaxact._src.core import (
     unflushed_times,
     zero_derivative,
 )
-from jaxact._src.registry import Kink, register
+from jaxact._src.registry import Kink, library_function, register
 
 Array = jax.Array
 
@@ -107,6 +108,79 @@ def relu(x: ArrayLike) -> Array:
     return finish(relu_rule(x), dtype)
 
 
+@library_function("relu", names={"keras": "relu ReLU"})
+def relu_keras(
+    x: ArrayLike,
+    negative_slope: ArrayLike = 0.0,
+    max_value: ArrayLike | None = None,
+    threshold: ArrayLike = 0.0,
+) -> Array:
+    r"""Keras' ``relu`` with its arguments (also the ``ReLU`` layer's function).
+
+    .. math::
+      f(x) = \begin{cases} \min(\max(x, 0), M) & x > \theta \\
+      a (x - \theta) & x \le \theta \end{cases}
+
+    With the defaults it is :func:`relu`; a slope alone is :func:`leaky_relu`;
+    ``max_value=6`` alone is :func:`relu6`. As in Keras, ``f(\theta) = 0`` when a
+    threshold is given (the identity piece starts above it) and the values are
+    clipped to ``[0, M]`` before the negative part is added. The derivatives at the
+    corners are jaxact's: the flat piece owns its boundary (``f'(M) = 0``,
+    ``f'(\theta) = a``); Keras on the jax backend gives 0.5 at ``x = M`` (except
+    ``M = 6``) and at the clip's lower bound, jnp.clip's tie split.
+
+    Args:
+      x: input array.
+      negative_slope: slope ``a`` below the threshold (differentiable).
+      max_value: the upper clip ``M >= 0``, or None for none (a Python number).
+      threshold: the threshold ``\theta`` (a Python number).
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Raises:
+      ValueError: a negative ``max_value``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact
+      >>> relu = jaxact.get("keras:relu")
+      >>> relu(jnp.array([-2.0, 0.5, 1.0, 9.0]), negative_slope=0.1, max_value=4.0)
+      Array([-0.2,  0.5,  1. ,  4. ], dtype=float32)
+    """
+    from jaxact._src.hard import hard_tanh_torch
+    from jaxact._src.hard import threshold as thresholded
+
+    fn = "relu"
+    for arg, value in (("max_value", max_value), ("threshold", threshold)):
+        if value is not None and not isinstance(value, (int, float)):
+            raise TypeError(
+                f"jaxact.{fn}: argument '{arg}' must be a Python number, got {type(value).__name__}"
+            )
+    if max_value is not None and max_value < 0:
+        raise ValueError(f"jaxact.{fn}: argument 'max_value' must be >= 0, got {max_value!r}")
+    slope = negative_slope
+    plain_slope = isinstance(slope, (int, float)) and not isinstance(slope, bool)
+    has_slope = not (plain_slope and slope == 0)
+    if has_slope and max_value is None and threshold == 0:
+        return leaky_relu(x, slope)
+    xa, dtype = prepare(x, fn)
+    if threshold != 0:
+        pos = thresholded(xa, float(threshold), 0.0)
+    elif max_value == 6:
+        pos = relu6(xa)
+    else:
+        pos = relu(xa)
+    if max_value == 0:
+        pos = ops.where(jnp.isnan(pos), pos, jnp.zeros_like(pos))
+    elif max_value is not None and not (threshold == 0 and max_value == 6):
+        pos = hard_tanh_torch(pos, 0.0, float(max_value))
+    if has_slope:
+        a = param(slope, fn, "negative_slope", xa)
+        pos = pos - a * relu(float(threshold) - xa)
+    return finish(pos, dtype)
+
+
 # relu6: f' = 1[0 < x < 6] (0 at both corners, jax.nn and torch), f'' = 0.
 def _relu6_value(x: Array) -> Array:
     return ops.where(positive(x) | jnp.isnan(x), jnp.minimum(x, 6.0), jnp.zeros_like(x))
@@ -171,6 +245,16 @@ def _leaky_d1_value(x: Array, a: Array) -> Array:
 _leaky = rule(_leaky_value, rule(_leaky_d1_value, zero_derivative), levels=lambda a: (a, 1.0))
 
 
+# PyTorch's leaky ReLU family passes the gradient on x > 0 only: f'(0) = a.
+def _leaky_torch_d1_value(x: Array, a: Array) -> Array:
+    return nan_like(x, ops.where(positive(x), jnp.ones_like(x), a * jnp.ones_like(x)))
+
+
+_leaky_torch = rule(
+    _leaky_value, rule(_leaky_torch_d1_value, zero_derivative), levels=lambda a: (a, 1.0)
+)
+
+
 @register(
     params={"negative_slope": 0.01},
     monotonic=True,
@@ -221,6 +305,34 @@ def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 0.01) -> Array:
     x, dtype = prepare(x, "leaky_relu")
     a = param(negative_slope, "leaky_relu", "negative_slope", x)
     return finish(_leaky(x, a), dtype)
+
+
+@library_function(
+    "leaky_relu", names={"torch timm transformers": "leaky_relu", "torch": "LeakyReLU"}
+)
+def leaky_relu_torch(x: ArrayLike, negative_slope: ArrayLike = 0.01) -> Array:
+    r"""PyTorch's ``leaky_relu``: :func:`leaky_relu` with torch's ``f'(0) = a``.
+
+    The same values; ``f'(0) = a`` (PyTorch's backward pass takes the slope at
+    ``x <= 0``), where jax.nn and :func:`leaky_relu` give 1. The torch, timm and
+    transformers names return it (``jaxact.get("torch:leaky_relu")``).
+
+    Args:
+      x: input array.
+      negative_slope: the slope ``a`` for negative inputs (differentiable).
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jax, jax.numpy as jnp
+      >>> import jaxact
+      >>> jax.vmap(jax.grad(jaxact.get("torch:leaky_relu")))(jnp.array([-1.0, 0.0, 1.0]))
+      Array([0.01, 0.01, 1.  ], dtype=float32)
+    """
+    x, dtype = prepare(x, "leaky_relu")
+    a = param(negative_slope, "leaky_relu", "negative_slope", x)
+    return finish(_leaky_torch(x, a), dtype)
 
 
 @register(
@@ -279,6 +391,68 @@ def prelu(x: ArrayLike, negative_slope: ArrayLike) -> Array:
     x, dtype = prepare(x, "prelu")
     a = param(negative_slope, "prelu", "negative_slope", x)
     return finish(_leaky(x, a), dtype)
+
+
+@library_function("prelu", names={"torch": "prelu PReLU", "timm transformers": "prelu"})
+def prelu_torch(x: ArrayLike, negative_slope: ArrayLike = 0.25) -> Array:
+    r"""PyTorch's ``prelu``: :func:`prelu` with torch's ``f'(0) = a``.
+
+    The same values; PyTorch's backward pass takes the slope at ``x <= 0`` where
+    :func:`prelu` gives 1. The slope defaults to ``nn.PReLU``'s initial 0.25.
+
+    Args:
+      x: input array.
+      negative_slope: the slope ``a`` (a scalar, or an array broadcastable to
+        ``x``: one per channel; differentiable).
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jax, jax.numpy as jnp
+      >>> import jaxact
+      >>> float(jax.grad(jaxact.get("torch:PReLU"))(0.0))
+      0.25
+    """
+    x, dtype = prepare(x, "prelu")
+    a = param(negative_slope, "prelu", "negative_slope", x)
+    return finish(_leaky_torch(x, a), dtype)
+
+
+# Keras' PReLU is relu(x) - a relu(-x): f'(0) = 0 (relu'(0) = 0 on both sides).
+def _prelu_keras_d1_value(x: Array, a: Array) -> Array:
+    one, zero = jnp.ones_like(x), jnp.zeros_like(x)
+    return nan_like(x, ops.where(positive(x), one, ops.where(negative(x), a * one, zero)))
+
+
+_prelu_keras = rule(_leaky_value, rule(_prelu_keras_d1_value, zero_derivative))
+
+
+@library_function("prelu", names={"keras": "PReLU"})
+def prelu_keras(x: ArrayLike, negative_slope: ArrayLike = 0.0) -> Array:
+    r"""Keras' ``PReLU`` layer's function: :func:`prelu` with Keras' ``f'(0) = 0``.
+
+    Keras computes ``relu(x) - a relu(-x)``, whose derivative at 0 is 0 for every
+    slope (both ReLUs have ``relu'(0) = 0``), where :func:`prelu` gives 1. The
+    slope defaults to the layer's initial 0 (``alpha_initializer="Zeros"``).
+
+    Args:
+      x: input array.
+      negative_slope: the slope ``a`` (Keras' ``alpha``; differentiable).
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jax, jax.numpy as jnp
+      >>> import jaxact
+      >>> prelu = jaxact.get("keras:PReLU")
+      >>> jax.vmap(jax.grad(lambda v: prelu(v, 0.3)))(jnp.array([-1.0, 0.0, 1.0]))
+      Array([0.3, 0. , 1. ], dtype=float32)
+    """
+    x, dtype = prepare(x, "PReLU")
+    a = param(negative_slope, "PReLU", "negative_slope", x)
+    return finish(_prelu_keras(x, a), dtype)
 
 
 def _check_key(key: object) -> None:
@@ -348,6 +522,17 @@ def rrelu(
       Xu, Wang, Chen, Li 2015, Empirical Evaluation of Rectified Activations in
       Convolutional Network, arXiv:1505.00853.
     """
+    return _rrelu(_leaky, x, key, lower, upper, training)
+
+
+def _rrelu(
+    kernel: Callable[..., Array],
+    x: ArrayLike,
+    key: jax.Array | None,
+    lower: ArrayLike,
+    upper: ArrayLike,
+    training: bool,
+) -> Array:
     x, dtype = prepare(x, "rrelu")
     lower = param(lower, "rrelu", "lower", x)
     upper = param(upper, "rrelu", "upper", x)
@@ -362,12 +547,44 @@ def rrelu(
             f"{type(training).__name__}"
         )
     if not training:
-        return finish(_leaky(x, (lower + upper) / 2), dtype)
+        return finish(kernel(x, (lower + upper) / 2), dtype)
     if key is None:
         raise ValueError("jaxact.rrelu: argument 'key' (a jax PRNG key) is required when training")
     _check_key(key)
     a = jax.random.uniform(key, x.shape, x.dtype, minval=lower, maxval=upper)
-    return finish(_leaky(x, a), dtype)
+    return finish(kernel(x, a), dtype)
+
+
+@library_function("rrelu", names={"torch": "rrelu RReLU"})
+def rrelu_torch(
+    x: ArrayLike,
+    key: jax.Array | None = None,
+    lower: ArrayLike = 1.0 / 8.0,
+    upper: ArrayLike = 1.0 / 3.0,
+    training: bool = False,
+) -> Array:
+    r"""PyTorch's ``rrelu``: :func:`rrelu` with torch's ``f'(0) = a``.
+
+    The same values and arguments; PyTorch's backward pass takes the slope at
+    ``x <= 0`` where :func:`rrelu` gives 1.
+
+    Args:
+      x: input array.
+      key: a jax PRNG key (required when ``training`` is true).
+      lower: lower bound of the slope distribution (differentiable).
+      upper: upper bound of the slope distribution (differentiable).
+      training: draw random slopes (Python bool, static).
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jax
+      >>> import jaxact
+      >>> round(float(jax.grad(jaxact.get("torch:rrelu"))(0.0)), 6)
+      0.229167
+    """
+    return _rrelu(_leaky_torch, x, key, lower, upper, training)
 
 
 # relu2 = relu(x)^2: f' = 2 relu(x), f'' = 2 * 1[x > 0] (0 at 0: the left piece,

@@ -25,7 +25,7 @@ from jaxact._src.core import (
     smooth_rule,
 )
 from jaxact._src.exact import two_prod, two_sum
-from jaxact._src.registry import Kink, register
+from jaxact._src.registry import Kink, library_function, register
 from jaxact._src.sigmoid import sigmoid_rule
 
 Array = jax.Array
@@ -220,6 +220,35 @@ def sqrt_softplus(x: ArrayLike) -> Array:
     """
     x, dtype = prepare(x, "sqrt_softplus")
     return finish(_sqrt_softplus(x), dtype)
+
+
+_TORCH_SOFTPLUS_THRESHOLD = 20.0  # torch's softplus is the identity above it
+
+
+@library_function("sqrt_softplus", names={"transformers": "sqrtsoftplus"})
+def sqrt_softplus_torch(x: ArrayLike) -> Array:
+    r"""transformers' ``sqrtsoftplus``: ``sqrt(softplus(x))`` with torch's softplus.
+
+    Torch's softplus is the identity above ``x = 20``, so this is ``sqrt(x)`` there
+    (``f' = 1 / (2 sqrt(x))``) and :func:`sqrt_softplus` elsewhere; the two differ by
+    ``e^{-x} / (2 x)`` relative above 20 (below float32's resolution, ~10^5 float64
+    ulps at 20).
+
+    Args:
+      x: input array.
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jaxact
+      >>> float(jaxact.get("transformers:sqrtsoftplus")(25.0))
+      5.0
+    """
+    x, dtype = prepare(x, "sqrtsoftplus")
+    above = x > _TORCH_SOFTPLUS_THRESHOLD
+    root = jnp.sqrt(ops.where(above, x, _TORCH_SOFTPLUS_THRESHOLD))
+    return finish(ops.where(above, root, _sqrt_softplus(x)), dtype)
 
 
 # squareplus: s = sqrt(x^2 + b) is formed as a hypot (no x^2 overflow); for x < 0,
