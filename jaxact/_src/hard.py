@@ -386,6 +386,45 @@ def hard_mish(x: ArrayLike) -> Array:
     return finish(_hard_mish(x), dtype)
 
 
+# timm's hard_mish (both its autograd and its memory-efficient backward) takes the
+# middle piece at x = -2: f'(-2) = -1, f''(-2) = 1.
+def _hard_mish_timm_d1_value(x: Array) -> Array:
+    xc = ops.clip(x, -2.0, 0.0)
+    d = ops.where(x < -2.0, jnp.zeros_like(x), ops.where(negative(x), xc + 1.0, jnp.ones_like(x)))
+    return nan_like(x, d)
+
+
+def _hard_mish_timm_d2(x: Array) -> Array:
+    return _mask(x, (x >= -2.0) & negative(x))
+
+
+_hard_mish_timm = rule(_hard_mish_value, rule(_hard_mish_timm_d1_value, _hard_mish_timm_d2))
+
+
+@library_function("hard_mish", names={"timm": "hard_mish"})
+def hard_mish_timm(x: ArrayLike) -> Array:
+    r"""timm's ``hard_mish``: :func:`hard_mish` with timm's ``f'(-2) = -1``.
+
+    The same values; timm's backward passes (``clamp``'s, which includes the
+    bounds, and its memory-efficient one) take the middle piece at ``x = -2``,
+    ``f'(-2) = -1`` (and ``f''(-2) = 1``), where :func:`hard_mish` gives 0.
+
+    Args:
+      x: input array.
+
+    Returns:
+      An array of the same shape and dtype as ``x``.
+
+    Example:
+      >>> import jax, jax.numpy as jnp
+      >>> import jaxact
+      >>> jax.vmap(jax.grad(jaxact.get("timm:hard_mish")))(jnp.array([-3.0, -2.0, 1.0]))
+      Array([ 0., -1.,  1.], dtype=float32)
+    """
+    x, dtype = prepare(x, "hard_mish")
+    return finish(_hard_mish_timm(x), dtype)
+
+
 # sparse_sigmoid = clip(x + 1, 0, 2) / 2; f' = 1/2 on the open interval (the
 # flat pieces own the corners, replacing jax.nn's 0.25 from clip's tie rule).
 def _sparse_sigmoid_value(x: Array) -> Array:

@@ -614,7 +614,7 @@ _relu2 = rule(_relu2_value, _relu2_d1)
     paper="So et al. 2021, Primer: Searching for Efficient Transformers for Language "
     "Modeling, arXiv:2109.08668",
     aliases=("squared_relu",),
-    names={"timm": "squared_relu", "transformers": "relu2"},
+    names={"transformers": "relu2"},
 )
 @half_remat
 def relu2(x: ArrayLike) -> Array:
@@ -673,7 +673,7 @@ _star_relu = rule(_star_relu_value, _star_relu_d1, _star_relu_dparams)
     smooth=False,
     kinks=(Kink(0.0, 1, 0.0), Kink(0.0, 2, 0.0)),
     paper="Yu et al. 2022, MetaFormer Baselines for Vision, arXiv:2210.13452",
-    names={"timm": "star_relu"},
+    names={"timm": "StarReLU"},  # timm.models.metaformer.StarReLU (not in its factory)
 )
 @half_remat
 def star_relu(x: ArrayLike, scale: ArrayLike = 1.0, bias: ArrayLike = 0.0) -> Array:
