@@ -26,8 +26,8 @@ from jaxact._src.core import (
     is_concrete,
     nan_like,
     negative,
-    positive,
     param,
+    positive,
     prepare,
     rule,
     unflushed_times,
@@ -857,6 +857,16 @@ def _horner(coeffs: Sequence[Any], z: Array) -> Array:
     return acc
 
 
+def _tanh_shrink_piece(col: Sequence[float], k: Array) -> Array:
+    """``col[k]`` for the piece index ``k`` (a float array of 0, 1, ...), by selects:
+    a gather from a constant table has no sharding to give its result under a mesh
+    of explicit axes (sharding in types); a select takes ``k``'s."""
+    out = jnp.full_like(k, col[0])
+    for i, c in enumerate(col[1:], start=1):
+        out = ops.where(k >= i, c, out)
+    return out
+
+
 def _tanh_shrink_value(x: Array) -> Array:
     f64 = x.dtype == jnp.float64
     key = jnp.float64 if f64 else jnp.float32
@@ -877,8 +887,7 @@ def _tanh_shrink_value(x: Array) -> Array:
     # 1/2 <= a < 2: piece k, t = a - a_k.
     k = ops.clip(jnp.floor((a - 0.5) * 4.0), 0, len(p_rows) - 1)
     t = ops.clip(a - (0.5 + 0.25 * k), 0.0, 0.25)
-    ki = k.astype(jnp.int32)
-    cols = [jnp.take(jnp.asarray(col, x.dtype), ki) for col in zip(*p_rows, strict=True)]
+    cols = [_tanh_shrink_piece(col, k) for col in zip(*p_rows, strict=True)]
     v = t * _horner(cols[4:], t)
     ih, il = two_sum(cols[2], v)
     ph, pl = two_prod(t, ih)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -72,21 +71,21 @@ def _sincos_sum(p: Array, e: Array) -> tuple[Array, Array]:
     return sp * ce + cp * se, cp * ce - sp * se
 
 
-def _sincos_prod(w: Array, x: Array, w0: float | None = None) -> tuple[Array, Array]:
+def _sincos_prod(w: Array, x: Array, chunks: Array | None = None) -> tuple[Array, Array]:
     """``sin(w x)`` and ``cos(w x)`` from the exact product ``w x``.
 
-    Where ``w x`` overflows and ``w`` is the Python number ``w0``, the phase
-    ``w0 x / (2 pi) mod 1`` is reduced exactly (Payne-Hanek, see
-    ``_sincos_huge``). For an array ``w``, ``w 2^-k x`` (``2^k >= |w|``) is used
-    instead and the angle doubled ``k`` times (the result is finite; its error
-    grows like ``2^k`` ulps, which hardly matters at ``|x| > max / |w|``).
+    Where ``w x`` overflows and the phase table of ``w`` is given (``chunks``,
+    from :func:`_phase_table` of a Python number), the phase ``w x / (2 pi) mod 1``
+    is reduced exactly (Payne-Hanek, see ``_sincos_huge``). Otherwise
+    ``w 2^-k x`` (``2^k >= |w|``) is used instead and the angle doubled ``k`` times
+    (the result is finite; its error grows like ``2^k`` ulps, which hardly matters
+    at ``|x| > max / |w|``).
     """
     p, e = _two_prod(w, x)
     over = jnp.isinf(p) & jnp.isfinite(x)
     s, c = _sincos_sum(p, ops.where(over, 0, e))
-    table = None if w0 is None else _phase_table(w0, jnp.dtype(jnp.result_type(x)))
-    if table is not None:
-        s2, c2 = _sincos_huge(x, w0, *table)  # type: ignore[arg-type]
+    if chunks is not None:
+        s2, c2 = _sincos_huge(x, w, chunks)
         return ops.where(over, s2, s), ops.where(over, c2, c)
     # Halve w by 2^k (the least k with |w| 2^-k <= 1, at most 16), then double k times.
     k = ops.clip(jnp.ceil(jnp.log2(jnp.abs(w))), 0, 16)
@@ -101,7 +100,10 @@ def _sincos_prod(w: Array, x: Array, w0: float | None = None) -> tuple[Array, Ar
 # Payne-Hanek reduction with w0 folded in. |x| = M 2^E with M an integer of p bits;
 # the phase is frac(M frac(2^E w0 / (2 pi))). frac(2^E w0 / (2 pi)) is stored as
 # _NCHUNK chunks of h bits (h = p // 2 rounded so that every product of a chunk with
-# either half of M is exact), computed once per (w0, dtype) with integer arithmetic.
+# either half of M is exact), computed per (w0, dtype) with integer arithmetic. The
+# table has a row for every normal exponent (zero where w0 x cannot overflow), so
+# its shape does not depend on w0: it is an operand of the compiled function, and a
+# new w0 needs no new compilation.
 _NCHUNK = 6
 
 
@@ -126,17 +128,24 @@ def _halves(dtype: np.dtype) -> tuple[int, int]:
     return (24, 12) if dtype == np.float32 else (53, 26)
 
 
-@functools.cache
-def _phase_table(w0: float, dtype: np.dtype) -> tuple[int, np.ndarray] | None:
-    """(e_min, chunks[e - e_min, j]) for the exponents where ``w0 x`` may overflow."""
+@functools.lru_cache(maxsize=64)
+def _phase_table(w0: float, dtype: np.dtype) -> np.ndarray | None:
+    """``chunks[e - minexp, j]`` for every normal exponent ``e`` (float32/float64).
+
+    Rows are computed where ``w0 x`` may overflow and are 0 below (never used); a
+    non-finite ``w0`` gives NaN rows (``sine`` is NaN there, as for an array ``w0``).
+    """
     if dtype not in (np.float32, np.float64):
         return None
     w = float(np.asarray(abs(w0), dtype))
     info = np.finfo(dtype)
-    if not (1.0 < w < math.inf):
-        return None
     p, h = _halves(dtype)
     emax = int(info.maxexp) - 1
+    table = np.zeros((emax - int(info.minexp) + 1, _NCHUNK), dtype)
+    if not math.isfinite(w):
+        table[:] = np.nan
+    if not (1.0 < w < math.inf):
+        return table
     e_min = max(int(info.minexp), math.floor(math.log2(float(info.max) / w)) - 2)
     num, den = w.as_integer_ratio()
     nbits, guard = _NCHUNK * h, 64
@@ -157,11 +166,15 @@ def _phase_table(w0: float, dtype: np.dtype) -> tuple[int, np.ndarray] | None:
                 for j in range(_NCHUNK)
             ]
         )
-    return e_min, np.asarray(rows, dtype)
+    table[e_min - int(info.minexp) :] = rows
+    return table
 
 
-def _sincos_huge(x: Array, w0: float, e_min: int, chunks: np.ndarray) -> tuple[Array, Array]:
-    """``sin(w0 x)``, ``cos(w0 x)`` for normal ``|x|`` with exponent >= ``e_min``."""
+def _sincos_huge(x: Array, w: Array, chunks: Array) -> tuple[Array, Array]:
+    """``sin(w x)``, ``cos(w x)`` for normal ``|x|`` where ``w x`` overflows.
+
+    ``chunks`` is ``w``'s table (:func:`_phase_table`).
+    """
     dtype = jnp.result_type(x)
     p, h = _halves(np.dtype(dtype))
     itype = jnp.int32 if dtype == jnp.float32 else jnp.int64
@@ -172,13 +185,16 @@ def _sincos_huge(x: Array, w0: float, e_min: int, chunks: np.ndarray) -> tuple[A
     lo_mask = (1 << h) - 1
     m_hi = (mant & ~lo_mask).astype(dtype)
     m_lo = (mant & lo_mask).astype(dtype)
-    idx = ops.clip(expo - e_min, 0, chunks.shape[0] - 1)
-    cs = jnp.asarray(chunks)[idx]  # (..., _NCHUNK)
+    idx = ops.clip(expo - int(np.finfo(dtype).minexp), 0, chunks.shape[0] - 1)
+    # One gather per column, given idx's sharding (a gather from the replicated table
+    # has none of its own under a mesh of explicit axes).
+    out_sharding = jax.typeof(idx).sharding
     # Every product is exact; its fractional part is exact too.
     terms = []
     for j in range(_NCHUNK):
+        c = chunks[:, j].at[idx].get(mode="promise_in_bounds", out_sharding=out_sharding)
         for m in (m_hi, m_lo):
-            t = m * cs[..., j]
+            t = m * c
             terms.append(t - jnp.floor(t))
     hi, lo = terms[0], jnp.zeros_like(terms[0])
     for t in terms[1:]:
@@ -194,7 +210,7 @@ def _sincos_huge(x: Array, w0: float, e_min: int, chunks: np.ndarray) -> tuple[A
     sr, cr = jnp.sin(rh), jnp.cos(rh)
     sn = sr + rl * cr
     cs_ = cr - rl * sr
-    neg = _sign_bit(x) != (w0 < 0)
+    neg = _sign_bit(x) != _sign_bit(w)
     return ops.where(neg, -sn, sn), cs_
 
 
@@ -227,32 +243,36 @@ _sin_prod = rule(_sin_prod_value, _sin_prod_dx, _sin_prod_dw)
 _cos_prod = rule(_cos_prod_value, _cos_prod_dx, _cos_prod_dw)
 
 
-@functools.cache
-def _const_prods(w0: float) -> tuple[Callable[..., Array], Callable[..., Array]]:
-    """``_sin_prod`` and ``_cos_prod`` for the Python number ``w0`` (exact reduction
-    where ``w0 x`` overflows)."""
+def _sin_table_value(x: Array, w: Array, chunks: Array) -> Array:
+    return _sincos_prod(w, x, chunks)[0]
 
-    def sin_value(x: Array, w: Array) -> Array:
-        return _sincos_prod(w, x, w0)[0]
 
-    def cos_value(x: Array, w: Array) -> Array:
-        return _sincos_prod(w, x, w0)[1]
+def _cos_table_value(x: Array, w: Array, chunks: Array) -> Array:
+    return _sincos_prod(w, x, chunks)[1]
 
-    def sin_dx(x: Array, w: Array) -> Array:
-        return w * cos_(x, w)
 
-    def sin_dw(x: Array, w: Array) -> tuple[Array]:
-        return (x * cos_(x, w),)
+def _sin_table_dx(x: Array, w: Array, chunks: Array) -> Array:
+    return w * _cos_table(x, w, chunks)
 
-    def cos_dx(x: Array, w: Array) -> Array:
-        return -w * sin_(x, w)
 
-    def cos_dw(x: Array, w: Array) -> tuple[Array]:
-        return (-x * sin_(x, w),)
+def _sin_table_dparams(x: Array, w: Array, chunks: Array) -> tuple[Array, Array]:
+    # The table is a constant of w0 (a Python number): its tangent is always zero.
+    return x * _cos_table(x, w, chunks), jnp.zeros_like(chunks)
 
-    sin_ = rule(sin_value, sin_dx, sin_dw)
-    cos_ = rule(cos_value, cos_dx, cos_dw)
-    return sin_, cos_
+
+def _cos_table_dx(x: Array, w: Array, chunks: Array) -> Array:
+    return -w * _sin_table(x, w, chunks)
+
+
+def _cos_table_dparams(x: Array, w: Array, chunks: Array) -> tuple[Array, Array]:
+    return -x * _sin_table(x, w, chunks), jnp.zeros_like(chunks)
+
+
+# _sin_prod and _cos_prod for a Python-number w with its phase table (exact
+# reduction where w x overflows); w and the table are operands, so one compiled
+# function serves every w.
+_sin_table = rule(_sin_table_value, _sin_table_dx, _sin_table_dparams)
+_cos_table = rule(_cos_table_value, _cos_table_dx, _cos_table_dparams)
 
 
 @register(
@@ -296,8 +316,11 @@ def sine(x: ArrayLike, w0: ArrayLike = 30.0) -> Array:
     """
     x, dtype = prepare(x, "sine")
     w0 = param(w0, "sine", "w0", x)
-    sin_prod = _const_prods(w0)[0] if isinstance(w0, float) else _sin_prod
-    return finish(sin_prod(x, jnp.asarray(w0, x.dtype)), dtype)
+    w = jnp.asarray(w0, x.dtype)
+    table = _phase_table(w0, jnp.dtype(x.dtype)) if isinstance(w0, float) else None
+    if table is None:
+        return finish(_sin_prod(x, w), dtype)
+    return finish(_sin_table(x, w, table), dtype)
 
 
 def _sinc_value(u: Array) -> Array:
