@@ -98,6 +98,10 @@ ARGUMENT_CASES = (
     case("torch", "hardtanh", min_val=-2.0, max_val=3.0),
     case("torch", "softplus", beta=2.0, threshold=10.0),
     case("torch", "celu", alpha=2.0),
+    case("torch", "softmax", dim=0),
+    case("torch", "log_softmax", dim=0),
+    case("torch", "Softmin", dim=0),
+    case("torch", "glu", dim=0),
 )
 
 
@@ -123,15 +127,11 @@ def _torch_callable(lib: str, name: str) -> Callable[..., Any]:
         return module if name == "xielu" else lambda x: module.to(x.dtype)(x)
     if name[0].isupper():
         cls = getattr(nn, name)
-        if name in ("Softmax", "LogSoftmax", "Softmin"):
-            return lambda x, **kw: cls(dim=-1)(x)  # dim=None picks an axis by rank
         if name == "Threshold":
             return lambda x, t, v: cls(t, v)(x)
         # RReLU: the eval-mode slope; PReLU's weight in the input's dtype, as in a model
         return lambda x, **kw: cls(**kw).eval().to(x.dtype)(x)
-    fn = getattr(F, name)
-    if name in ("softmax", "log_softmax", "softmin"):
-        return lambda x: fn(x, dim=-1)
+    fn = getattr(F, name)  # softmax & co. without dim: torch's legacy choice by rank
     if name == "prelu":
         return lambda x: fn(x, torch.tensor([0.25], dtype=x.dtype))
     return fn
@@ -228,10 +228,21 @@ def inputs(c: Case, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
         np.zeros(8),
         np.array([1e-8, 0, 0, 0, 0, 0, 0, 0]),
         np.array([40.0, -40.0, 0.5, 0.5, 3.0, -3.0, 100.0, -100.0]),
+        np.array([-1e4, 1e4, 0.0, 1.0, -1.0, 2.0, -2.0, 30.0]),
     ]
     x = np.stack(rows)
     if c.kind == "channels":
         x = rng.normal(size=(2, 5, 2, 4)) * 4
     x = x.astype(dtype)
-    shape = x.shape if c.name.lower() != "glu" else (*x.shape[:-1], x.shape[-1] // 2)
+    shape = list(x.shape)
+    if c.name.lower() == "glu":
+        shape[axis(c)] //= 2
     return x, rng.normal(size=shape).astype(dtype)
+
+
+def axis(c: Case) -> int:
+    """The axis a vector-valued case acts along."""
+    if c.kind == "channels":
+        return -3
+    kwargs = dict(c.kwargs)
+    return int(kwargs.get("dim", kwargs.get("axis", -1)))

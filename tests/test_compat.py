@@ -199,9 +199,8 @@ def _vector_truth(c: compat.Case, x: np.ndarray, w: np.ndarray) -> tuple[np.ndar
     """Exact values and w-weighted derivatives of the vector-valued names, row by row
     (as float64 arrays of mpf-rounded numbers)."""
     name = c.name.lower()
-    axis_first = c.kind == "channels"
-    xs = np.moveaxis(x, -3, -1) if axis_first else x
-    ws = np.moveaxis(w, -3, -1) if axis_first else w
+    ax = compat.axis(c)
+    xs, ws = np.moveaxis(x, ax, -1), np.moveaxis(w, ax, -1)
     flat_x = xs.reshape(-1, xs.shape[-1]).astype(np.float64)
     flat_w = ws.reshape(-1, ws.shape[-1]).astype(np.float64)
     ys, gs = [], []
@@ -214,9 +213,7 @@ def _vector_truth(c: compat.Case, x: np.ndarray, w: np.ndarray) -> tuple[np.ndar
             gs.append([float(v) for v in g])
     y = np.array(ys).reshape((*xs.shape[:-1], -1))
     g = np.array(gs).reshape(xs.shape)
-    if axis_first:
-        y, g = np.moveaxis(y, -1, -3), np.moveaxis(g, -1, -3)
-    return y, g
+    return np.moveaxis(y, -1, ax), np.moveaxis(g, -1, ax)
 
 
 def _softmax(z: list[Any]) -> list[Any]:
@@ -341,7 +338,7 @@ def compare(c: compat.Case, dtype: Any) -> tuple[list[str], dict[str, int]]:
     true_y, true_g = _vector_truth(c, x, w)
     for order, ours, lib, true in (("f", our_y, lib_y, true_y), ("d1", our_g, lib_g, true_g)):
         # The O(1) terms of a row: its largest exact value (softmax's VJP cancels).
-        scales = np.max(np.abs(true), axis=-1, keepdims=True) * np.ones_like(true)
+        scales = np.max(np.abs(true), axis=compat.axis(c), keepdims=True) * np.ones_like(true)
         for idx in zip(*np.nonzero(~_agree(ours, lib, dtype)), strict=True):
             o, li, t = float(ours[idx]), float(lib[idx]), float(true[idx])
             # The vector references are rounded to float64: ties within 1 float64 ulp.

@@ -49,7 +49,14 @@ def _grads(fn, xs, **kw):
     return np.asarray(jax.vmap(jax.grad(lambda v: fn(v, **kw)))(jnp.asarray(xs)))
 
 
-@pytest.mark.parametrize("key", sorted(registry.LIBRARY_FUNCTIONS))
+ELEMENTWISE_KEYS = sorted(
+    key
+    for key in registry.LIBRARY_FUNCTIONS
+    if registry.SPECS[registry.LIBRARY_NAMES[key[0]][key[1]][0]].kind == "elementwise"
+)
+
+
+@pytest.mark.parametrize("key", ELEMENTWISE_KEYS)
 def test_library_function_computes_its_row(key: tuple[str, str]) -> None:
     lib, name = key
     fn = jaxact.get(f"{lib}:{name}")
@@ -164,3 +171,25 @@ def test_no_activation_is_what_each_library_makes_of_it() -> None:
             jaxact.get("", lib)
     with pytest.raises(ValueError, match="unknown activation ''"):
         jaxact.get("")
+
+
+def test_torch_dim_arguments() -> None:
+    x = jax.random.normal(jax.random.key(0), (4, 6, 2))
+    for name, own in (
+        ("softmax", jaxact.softmax),
+        ("log_softmax", jaxact.log_softmax),
+        ("softmin", jaxact.softmin),
+    ):
+        fn = jaxact.get(f"torch:{name}")
+        np.testing.assert_array_equal(fn(x, dim=1), own(x, axis=1))
+        np.testing.assert_array_equal(fn(x, 0), own(x, axis=0))
+        # dim=None (F.softmax(x), nn.Softmax()): torch's legacy choice by rank.
+        np.testing.assert_array_equal(fn(x), own(x, axis=0))  # 3-d: axis 0
+        np.testing.assert_array_equal(fn(x[0]), own(x[0], axis=1))  # 2-d: axis 1
+        with pytest.raises(TypeError, match=f"{name}.*'dim'"):
+            fn(x, dim=1.5)
+    glu = jaxact.get("torch:GLU")
+    np.testing.assert_array_equal(glu(x, dim=0), jaxact.glu(x, axis=0))
+    np.testing.assert_array_equal(glu(x), jaxact.glu(x))
+    with pytest.raises(ValueError, match="glu.*dim 1 of size 6|glu: dim"):
+        glu(x[:, :5], dim=1)

@@ -24,7 +24,7 @@ import numpy as np
 from jaxact._src import dw, ops
 from jaxact._src.core import ArrayLike, finish, param, prepare, rule
 from jaxact._src.gelu import gelu_erf_rule, gelu_tanh_rule
-from jaxact._src.registry import register
+from jaxact._src.registry import library_function, register
 from jaxact._src.relu import relu_rule
 from jaxact._src.sigmoid import sigmoid_rule
 from jaxact._src.swish import swish_beta_rule
@@ -34,26 +34,26 @@ Array = jax.Array
 __all__ = ["glu", "swiglu", "reglu", "geglu", "bilinear", "maxout"]
 
 
-def _axis(x: Array, axis: int, fn: str) -> int:
+def _axis(x: Array, axis: int, fn: str, arg: str = "axis") -> int:
     try:
         axis = operator.index(axis)
     except TypeError:
         raise TypeError(
-            f"jaxact.{fn}: argument 'axis' must be an int, got {type(axis).__name__}"
+            f"jaxact.{fn}: argument '{arg}' must be an int, got {type(axis).__name__}"
         ) from None
     if not -x.ndim <= axis < x.ndim:
         raise ValueError(
-            f"jaxact.{fn}: argument 'axis' {axis} is out of range for an input of "
+            f"jaxact.{fn}: argument '{arg}' {axis} is out of range for an input of "
             f"shape {tuple(x.shape)}"
         )
     return axis % x.ndim
 
 
-def _halves(x: Array, axis: int, fn: str) -> tuple[Array, Array]:
-    axis = _axis(x, axis, fn)
+def _halves(x: Array, axis: int, fn: str, arg: str = "axis") -> tuple[Array, Array]:
+    axis = _axis(x, axis, fn, arg)
     n = x.shape[axis]
     if n % 2:
-        raise ValueError(f"jaxact.{fn}: axis {axis} of size {n} must be even")
+        raise ValueError(f"jaxact.{fn}: {arg} {axis} of size {n} must be even")
     a, b = jnp.split(x, 2, axis=axis)
     return a, b
 
@@ -115,6 +115,28 @@ def glu(x: ArrayLike, axis: int = -1) -> Array:
     """
     x, dtype = prepare(x, "glu")
     a, b = _halves(x, axis, "glu")
+    return finish(_glu(a, b), dtype)
+
+
+@library_function("glu", names={"torch": "glu GLU"})
+def glu_torch(x: ArrayLike, dim: int = -1) -> Array:
+    r"""PyTorch's ``glu``: :func:`glu` with torch's argument name ``dim``.
+
+    Args:
+      x: input array; its size along ``dim`` must be even.
+      dim: the axis to split (static).
+
+    Returns:
+      An array of ``x``'s dtype whose size along ``dim`` is halved.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact
+      >>> jaxact.get("torch:glu")(jnp.array([[2.0], [0.0]]), dim=0)
+      Array([[1.]], dtype=float32)
+    """
+    x, dtype = prepare(x, "glu")
+    a, b = _halves(x, dim, "glu", arg="dim")
     return finish(_glu(a, b), dtype)
 
 

@@ -35,7 +35,7 @@ from jax import lax
 
 from jaxact._src import elementary, ops
 from jaxact._src.core import ArrayLike, finish, is_concrete, param, prepare
-from jaxact._src.registry import register
+from jaxact._src.registry import library_function, register
 
 Array = jax.Array
 
@@ -395,6 +395,91 @@ def softmin(x: ArrayLike, axis: int | tuple[int, ...] | None = -1, where: Any = 
     if where is None:
         return _along("softmin", x, axis, _softmin_core_plain)
     return _along("softmin", x, axis, _softmin_core_masked, where=where)
+
+
+def _torch_dim(
+    fn: Callable[..., Array], name: str, x: ArrayLike, dim: int | None, dtype: Any
+) -> Array:
+    """``fn(x, axis)`` with torch's ``dim`` (None: torch's legacy choice, axis 0 for
+    0-, 1- and 3-dimensional inputs, else 1) and ``dtype`` (cast first)."""
+    if dim is not None and not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"jaxact.{name}: argument 'dim' must be an int or None, got {dim!r}")
+    if dtype is not None:
+        x = jnp.asarray(x).astype(dtype)
+    if dim is None:
+        dim = 0 if jnp.ndim(x) in (0, 1, 3) else 1
+    return fn(x, axis=int(dim))
+
+
+@library_function("softmax", names={"torch": "softmax Softmax"})
+def softmax_torch(x: ArrayLike, dim: int | None = None, dtype: Any = None) -> Array:
+    r"""PyTorch's ``softmax``: :func:`softmax` with torch's ``dim`` and ``dtype``.
+
+    ``dim=None`` (``F.softmax(x)``, ``nn.Softmax()``) is torch's legacy choice:
+    axis 0 for 0-, 1- and 3-dimensional inputs, else axis 1.
+
+    Args:
+      x: input array.
+      dim: the axis, or None.
+      dtype: cast ``x`` to it first (optional).
+
+    Returns:
+      An array of the shape of ``x``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact
+      >>> jaxact.get("torch:softmax")(jnp.array([[0.0, 0.0], [0.0, 0.0]]), dim=-1)
+      Array([[0.5, 0.5],
+             [0.5, 0.5]], dtype=float32)
+    """
+    return _torch_dim(softmax, "softmax", x, dim, dtype)
+
+
+@library_function("log_softmax", names={"torch": "log_softmax LogSoftmax"})
+def log_softmax_torch(x: ArrayLike, dim: int | None = None, dtype: Any = None) -> Array:
+    r"""PyTorch's ``log_softmax``: :func:`log_softmax` with torch's ``dim`` and ``dtype``.
+
+    ``dim=None`` is torch's legacy choice, as in :func:`softmax_torch`.
+
+    Args:
+      x: input array.
+      dim: the axis, or None.
+      dtype: cast ``x`` to it first (optional).
+
+    Returns:
+      An array of the shape of ``x``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact
+      >>> jaxact.get("torch:log_softmax")(jnp.array([0.0, 0.0]), dim=0)
+      Array([-0.6931472, -0.6931472], dtype=float32)
+    """
+    return _torch_dim(log_softmax, "log_softmax", x, dim, dtype)
+
+
+@library_function("softmin", names={"torch": "softmin Softmin"})
+def softmin_torch(x: ArrayLike, dim: int | None = None, dtype: Any = None) -> Array:
+    r"""PyTorch's ``softmin``: :func:`softmin` with torch's ``dim`` and ``dtype``.
+
+    ``dim=None`` is torch's legacy choice, as in :func:`softmax_torch`.
+
+    Args:
+      x: input array.
+      dim: the axis, or None.
+      dtype: cast ``x`` to it first (optional).
+
+    Returns:
+      An array of the shape of ``x``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxact
+      >>> jaxact.get("torch:softmin")(jnp.array([0.0, 100.0]), dim=-1)
+      Array([1., 0.], dtype=float32)
+    """
+    return _torch_dim(softmin, "softmin", x, dim, dtype)
 
 
 @jax.jit
