@@ -43,10 +43,10 @@ from jaxact._src.registry import (
     families,
     gain,
     get,
-    library_function,
     info,
     init_for,
     libraries_of,
+    library_function,
     list_names,
     spec_of,
 )

@@ -1,4 +1,5 @@
-"""Test configuration: strict dtype promotion for every test, and no tracer outlives the tests."""
+"""Test configuration: strict dtype promotion for every test, no tracer outlives the tests,
+and x64 for the whole session with JAXACT_TEST_X64=1."""
 
 from __future__ import annotations
 
@@ -26,7 +27,19 @@ _CACHE = {
 }
 
 
+# JAXACT_TEST_X64=1 runs the session with x64 on (jax_enable_x64), set before any test
+# module is imported, so before anything is traced: float32, half-precision, integer
+# and Python-scalar inputs must then keep the dtypes they have without x64
+# (tests/test_x64.py runs the generic checks so).
+X64 = os.environ.get("JAXACT_TEST_X64", "") == "1"
+if X64:
+    jax.config.update("jax_enable_x64", True)
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "x64: the checks tests/test_x64.py also runs with JAXACT_TEST_X64=1 (-m x64)"
+    )
     if not os.environ.get("JAX_COMPILATION_CACHE_DIR"):  # xdist workers inherit it
         directory = tempfile.mkdtemp(prefix="jaxact-test-compilation-cache-")
         config.add_cleanup(lambda: shutil.rmtree(directory, ignore_errors=True))

@@ -11,29 +11,41 @@ and ``Explicit``: sharding in types, under ``jax.set_mesh``), the value and the
 input gradient (a VJP with a fixed cotangent, both from one function) are computed
 
 * ``jit``: under ``jax.jit`` with ``in_shardings`` / ``out_shardings``, called on
-  host arrays, and (``jit_sharded_input``) on sharded arrays (``device_put``);
-* ``eager``: eagerly on sharded arrays;
+  sharded arrays (``device_put``);
 * ``shard_map``: per shard, under ``jax.jit(jax.shard_map(...))``;
 
-and compared with the row's jit on one device: at most 1 ulp apart (NaN where it
-is NaN). The batch axes are sharded (``P("data", "model", None)``); the last axis,
-which the vector rows act along, is not. ``meta_acon`` averages over the
-non-channel axes, so its shards are whole samples (``P(("data", "model"))``) under
-``shard_map``; ``gumbel_softmax`` draws noise of the shard's shape there, so its
-reference is the one-device function applied block by block.
+and, for the rows of ``EAGER`` only (the fast lane's rows and the first row of
+every other family: the rows of a family share their kernels),
+
+* ``jit_host_input``: the same jit called on host arrays (the same executable
+  under auto axes; under explicit axes host arrays trace unsharded, and the
+  program computes replicated and slices its output);
+* ``eager``: eagerly on sharded arrays (one program per primitive: it cost a third
+  of the sweep when every row ran it).
+
+Each is compared with the row's jit on one device (eagerly on one device for
+``eager``): at most 1 ulp apart (NaN where it is NaN), or ``TOLERANCE[row]``
+where the difference is inherent to sharded execution. The batch axes are sharded
+(``P("data", "model", None)``); the last axis, which the vector rows act along, is
+not. ``meta_acon`` averages over the non-channel axes, so its shards are whole
+samples (``P(("data", "model"))``) under ``shard_map``; ``gumbel_softmax`` draws
+noise of the shard's shape there, so its reference is the one-device function
+applied block by block.
 
 Prints ``FAIL <row> <mode> <axis type> <part>: <detail>`` per failure (``KNOWN``
 instead for the rows of ``KNOWN``, and ``FIXED <row>`` for a row of ``KNOWN`` whose
-cases all pass: take it off the list) and ``CASES <n> FAILURES <m>`` at the end;
-exits with status 1 when a case failed. Rows run on two threads (compilation
-releases the GIL).
+cases all pass, or of ``TOLERANCE`` whose cases are all within 1 ulp: take it off
+the list) and ``CASES <n> FAILURES <m>`` at the end; exits with status 1 when a
+case failed. Rows run in two worker processes.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import multiprocessing
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -52,18 +64,40 @@ AXES = ("data", "model")
 # Per-shard specs where a row is not a function of each shard of SPEC alone.
 SHARD_MAP_SPEC = {"meta_acon": P(("data", "model"), None, None)}
 PARTS = ("value", "grad")
+# The fast lane's rows (tests/test_sharding.py): the issue's three (a table lookup,
+# a per-w0 table, a gated row with a parameter), a piecewise-linear row and a
+# reduction along an axis.
+FAST = ("tanh_shrink", "sine", "swiglu", "relu", "softmax")
+
+
+def _first_per_family(covered: tuple[str, ...]) -> tuple[str, ...]:
+    """The first row of each family none of ``covered`` belongs to."""
+    families = {registry.SPECS[n].family for n in covered}
+    first: dict[str, str] = {}
+    for name, spec in registry.SPECS.items():
+        if spec.family not in families:
+            first.setdefault(spec.family, name)
+    return tuple(first.values())
+
+
+# Rows also run eagerly on sharded arrays: the fast lane's and one per other family.
+EAGER = FAST + _first_per_family(FAST)
 # Rows that fail today, each with what fails (found by this sweep; left to their
 # modules' owners). Their failures are printed as KNOWN and do not fail the run.
-KNOWN = {
-    "softmax1": "explicit axes: ShardingTypeError (operands of different shardings)",
-    "entmax_bisect": "explicit axes: ShardingTypeError in a select; shard_map: scan carry "
-    "types differ",
-    "maxout": "eager, explicit axes: ShardingTypeError in a select",
-    "gelu_tanh": "jit, explicit axes: the gradient is 19 ulp from one device",
-    "rational": "jit, explicit axes: the gradient is ~100 ulp from one device",
-    "meta_acon": "the gradient is 2-13 ulp from one device",
-    "isru": "the value is 2 ulp from one device (also eagerly)",
-    "bent_identity": "the gradient is 3 ulp from one device (also eagerly)",
+KNOWN: dict[str, str] = {
+    "rational": "jit_host_input, explicit axes: the gradient is 105 ulp from one device "
+    "(f' is plain Horner and a quotient rule that cancels; XLA:CPU contracts its a*b + c "
+    "into FMAs differently in the replicated program)",
+}
+# Rows whose sharded result differs from one device's by more than 1 ulp for a
+# reason inherent to sharded execution: (the measured worst case in ulps, why).
+TOLERANCE: dict[str, tuple[float, str]] = {
+    "meta_acon": (
+        8.0,
+        "jit: the mean over axis 1, which SPEC shards, ends in an all-reduce that adds the "
+        "shards' sums in the runtime's order, not the one-device loop's (the value 1 ulp, "
+        "the gradient through beta 8)",
+    ),
 }
 
 
@@ -123,19 +157,32 @@ def _blockwise(both: Callable[..., Any], x: np.ndarray, g: np.ndarray, spec: P) 
 
 
 def _cases(
-    both: Callable[..., Any], mesh: Any, smap_spec: P, x: np.ndarray, g: np.ndarray
+    both: Callable[..., Any], mesh: Any, smap_spec: P, x: np.ndarray, g: np.ndarray, full: bool
 ) -> Iterator[tuple[str, Callable[[], Any], str]]:
     """(mode, thunk, reference) for one mesh; called inside the mesh's context."""
     sharding = NamedSharding(mesh, SPEC)
     jitted = jax.jit(both, in_shardings=sharding, out_shardings=sharding)
-    yield "jit", lambda: jitted(x, g), "jit"
     xs, gs = jax.device_put(x, sharding), jax.device_put(g, sharding)
-    yield "jit_sharded_input", lambda: jitted(xs, gs), "jit"  # the same executable
-    yield "eager", lambda: both(xs, gs), "eager"
+    yield "jit", lambda: jitted(xs, gs), "jit"
+    if full:
+        # The module above under auto axes (the cache compiles it once); under
+        # explicit axes host arrays trace unsharded: another, replicated program.
+        yield "jit_host_input", lambda: jitted(x, g), "jit"
+        yield "eager", lambda: both(xs, gs), "eager"
     xm = jax.device_put(x, NamedSharding(mesh, smap_spec))
     gm = jax.device_put(g, NamedSharding(mesh, smap_spec))
-    mapped = jax.jit(jax.shard_map(both, mesh=mesh, in_specs=smap_spec, out_specs=smap_spec))
+    # out_shardings as under explicit axes: the same module, compiled once (the cache).
+    mapped = jax.jit(
+        jax.shard_map(both, mesh=mesh, in_specs=smap_spec, out_specs=smap_spec),
+        out_shardings=NamedSharding(mesh, smap_spec),
+    )
     yield "shard_map", lambda: mapped(xm, gm), "shard_map"
+
+
+def cases_per_row(name: str) -> int:
+    """2 axis types x (jit, shard_map; for ``EAGER`` also on host arrays and eagerly)
+    x (value, grad)."""
+    return 2 * (4 if name in EAGER else 2) * len(PARTS)
 
 
 def run_row(name: str, devices: Any) -> list[tuple[str, str]]:
@@ -145,19 +192,22 @@ def run_row(name: str, devices: Any) -> list[tuple[str, str]]:
     y_shape = jax.eval_shape(lambda v: call(name, v), x).shape
     g = np.random.default_rng(1).normal(size=y_shape).astype(np.float32)
     want = jax.device_get(jax.jit(both)(x, g))
-    want_eager = jax.device_get(both(x, g))
+    eager = name in EAGER
+    want_eager = jax.device_get(both(x, g)) if eager else None
     smap_spec = SHARD_MAP_SPEC.get(name, SPEC)
     if registry.SPECS[name].kind == "random":
         want_smap = _blockwise(both, x, g, smap_spec)
     else:
         want_smap = want
+    bound = TOLERANCE.get(name, (1.0, ""))[0]
+    worst = 0.0
     results: list[tuple[str, str]] = []
     for axis_type in (AxisType.Auto, AxisType.Explicit):
         mesh = jax.make_mesh(MESH_SHAPE, AXES, (axis_type,) * 2, devices=devices)
         kind = axis_type.name.lower()
         explicit = axis_type == AxisType.Explicit
         with jax.set_mesh(mesh) if explicit else contextlib.nullcontext():
-            for mode, fn, expected in _cases(both, mesh, smap_spec, x, g):
+            for mode, fn, expected in _cases(both, mesh, smap_spec, x, g, eager):
                 try:
                     got = jax.device_get(fn())
                 except Exception as e:  # reported, with the rest of the row's cases
@@ -167,9 +217,26 @@ def run_row(name: str, devices: Any) -> list[tuple[str, str]]:
                 reference = {"jit": want, "eager": want_eager, "shard_map": want_smap}[expected]
                 for part, a, b in zip(PARTS, got, reference, strict=True):
                     err = ulps(a, b)
-                    detail = "" if err <= 1.0 else f"{err:.3g} ulp from one device"
+                    detail = "" if err <= bound else f"{err:.3g} ulp from one device"
                     results.append((f"{name} {mode} {kind} {part}", detail))
+                    worst = max(worst, err)
+    if name in TOLERANCE and worst <= 1.0:
+        results.append((name, "FIXED: within 1 ulp; take it off TOLERANCE"))
     return results
+
+
+def _start_worker(cache: str) -> None:
+    """A worker process, with a persistent compilation cache of its own: a program
+    lowered to the same module again (a row's ``shard_map`` under either axis type,
+    its ``jit`` on host or sharded arrays under auto axes) is compiled once."""
+    jax.config.update("jax_compilation_cache_dir", tempfile.mkdtemp(dir=cache))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+def _row(name: str) -> list[tuple[str, str]]:
+    with jax.numpy_dtype_promotion("strict"):
+        return run_row(name, jax.devices()[:8])
 
 
 def main(argv: list[str]) -> int:
@@ -183,16 +250,26 @@ def main(argv: list[str]) -> int:
         print(f"FAIL setup: unknown rows {unknown}")
         return 1
 
-    def row(name: str) -> list[tuple[str, str]]:
-        with jax.numpy_dtype_promotion("strict"):
-            return run_row(name, devices[:8])
-
     failures = 0
     total = 0
-    with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        for name, results in zip(names, pool.map(row, names), strict=True):
-            total += len(results)
+    # Two worker processes (threads contend for the GIL while tracing), rows handed
+    # out one at a time.
+    with (
+        tempfile.TemporaryDirectory() as cache,
+        concurrent.futures.ProcessPoolExecutor(
+            min(2, len(names)),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(cache,),
+        ) as pool,
+    ):
+        for name, results in zip(names, pool.map(_row, names), strict=True):
             for case, detail in results:
+                if detail.startswith("FIXED"):
+                    failures += 1
+                    print(f"FIXED {case}: {detail[7:]}", flush=True)
+                    continue
+                total += 1
                 if detail:
                     failures += name not in KNOWN
                     print(f"{'KNOWN' if name in KNOWN else 'FAIL'} {case}: {detail}", flush=True)

@@ -193,3 +193,16 @@ def test_torch_dim_arguments() -> None:
     np.testing.assert_array_equal(glu(x), jaxact.glu(x))
     with pytest.raises(ValueError, match="glu.*dim 1 of size 6|glu: dim"):
         glu(x[:, :5], dim=1)
+
+
+@pytest.mark.parametrize("key", ELEMENTWISE_KEYS)
+def test_library_function_types_results_as_jnp(key: tuple[str, str]) -> None:
+    # A Python scalar gives a weakly typed default-float result, an int32 array a
+    # float32 one, as jaxact's own names do (and jnp.sin).
+    fn = jaxact.get(f"{key[0]}:{key[1]}")
+    kw = {"threshold": 0.5, "default_value" if key[0] == "keras" else "value": -1.0}
+    kw = kw if registry.LIBRARY_NAMES[key[0]][key[1]][0] == "threshold" else {}
+    y = fn(2.5, **kw)
+    assert y.weak_type and y.dtype == jnp.result_type(float), key
+    yi = fn(jnp.array([1, 2], jnp.int32), **kw)
+    assert yi.dtype == jnp.float32 and not yi.weak_type, key

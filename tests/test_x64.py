@@ -1,12 +1,27 @@
-"""Under x64 (``jax.enable_x64``), every elementwise row on float32, bfloat16 and float16
-inputs keeps the input's shape and dtype, and computes what it computes without x64.
+"""x64 mode (``jax_enable_x64``) is a first-class mode.
+
+Under x64, every elementwise row on float32, bfloat16 and float16 inputs keeps the
+input's shape and dtype, and computes what it computes without x64.
 
 A Python-float constant is float64 under x64: a kernel that lets one promote a
 float32 intermediate computes in the wrong dtype, and bit-level code (bitcasts)
 then changes shapes (elu and selu once returned an extra axis of two words).
+
+The generic checks (``tests/test_generic.py``: shapes and dtypes of float32, half,
+float64 and integer inputs, values, f' and f'', jit/vmap/grad agreement, bad inputs)
+and the promotion checks (``tests/test_promotion.py``: integer and Python-scalar
+inputs) are marked ``x64``; :func:`test_generic_checks_pass_under_x64` runs them in a
+fresh interpreter with x64 on for the whole session (``JAXACT_TEST_X64=1``, read by
+``tests/conftest.py``), as ``pytest -m x64`` with that variable set would.
 """
 
 from __future__ import annotations
+
+import os
+import pathlib
+import re
+import subprocess
+import sys
 
 import jax
 import jax.numpy as jnp
@@ -65,3 +80,42 @@ def test_x64_mode_elu_and_selu_keep_their_shape():
                 y = f(x.astype(dt))
                 assert y.shape == (1, 2) and y.dtype == dt, (f.__name__, dt, y.shape)
             np.testing.assert_array_equal(np.asarray(f(x)), want)
+
+
+@pytest.mark.x64
+def test_session_x64_mode_follows_the_environment() -> None:
+    # Runs in both sessions: x64 is on exactly when JAXACT_TEST_X64=1 (tests/conftest.py).
+    x64 = os.environ.get("JAXACT_TEST_X64", "") == "1"
+    assert jax.config.jax_enable_x64 == x64
+    assert jnp.dtype(jnp.result_type(float)) == (jnp.float64 if x64 else jnp.float32)
+
+
+# The files whose ``x64`` tests run under x64 (the elementwise sweep above compares the
+# two modes itself and is not among them).
+X64_FILES = ("tests/test_generic.py", "tests/test_promotion.py", "tests/test_x64.py")
+
+
+@pytest.mark.slow
+def test_generic_checks_pass_under_x64() -> None:
+    root = pathlib.Path(__file__).resolve().parents[1]
+    env = {**os.environ, "JAXACT_TEST_X64": "1"}
+    command = [sys.executable, "-m", "pytest", "-q", "-rfE", "-p", "no:xdist", "-m", "x64"]
+    out = subprocess.run(
+        [*command, *X64_FILES],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    text = out.stdout + out.stderr
+    failed = re.findall(r"^(?:FAILED|ERROR) (\S+)", text, re.MULTILINE)
+    # Exit code 5: no test collected (a marker expression that matches nothing) fails too.
+    assert out.returncode == 0, (
+        f"pytest -m x64 under JAXACT_TEST_X64=1 exited with {out.returncode}; "
+        f"{len(failed)} failing: {failed[:30] or 'none reported'}\n{text[-3000:]}"
+    )
+    passed = re.search(r"(\d+) passed", text)
+    # Every row's generic checks ran (several tests per row).
+    assert passed is not None and int(passed.group(1)) > 4 * len(registry.SPECS), text[-3000:]

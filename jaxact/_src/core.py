@@ -12,6 +12,9 @@ Every activation module uses these three pieces and nothing else from here:
 * :func:`positive` / :func:`negative` compare with zero through the sign bit so
   that subnormal inputs take the right branch even where the CPU flushes them to
   zero (XLA:CPU treats subnormal operands as 0 in float comparisons).
+
+The registry wraps every public function in :func:`jnp_typing`, which gives
+Python-scalar and weakly typed inputs a weakly typed result, as jax.numpy does.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ Array = jax.Array
 ArrayLike = jax.typing.ArrayLike
 
 _HALF = (jnp.dtype(jnp.bfloat16), jnp.dtype(jnp.float16))
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _float_dtype() -> np.dtype:
@@ -45,12 +49,24 @@ def _describe(value: Any) -> str:
     return type(value).__name__
 
 
+@functools.cache
+def _promoted(dtype: np.dtype, weak: bool, default: np.dtype) -> np.dtype:
+    # The float dtype jax.numpy computes a unary float function of an integer array in,
+    # asked of jnp itself (no table to drift). ``default``, the default float dtype, is
+    # part of the cache key: the answer changes with x64.
+    del default
+    arg = jax.ShapeDtypeStruct((), dtype, weak_type=weak)
+    return jnp.dtype(jax.eval_shape(jnp.sin, arg).dtype)
+
+
 def as_array(value: Any, fn: str, arg: str = "x") -> Array:
     """Converts ``value`` to a floating jax array or raises naming ``fn`` and ``arg``.
 
-    Accepts jax and numpy arrays and Python/numpy scalars. Integer input is
-    promoted to the default float dtype (float32, or float64 under x64). Lists,
-    tuples, strings, booleans and complex numbers raise ``TypeError``.
+    Accepts jax and numpy arrays and Python/numpy scalars. Integers are promoted
+    as jax.numpy promotes them (``jnp.sin``'s result dtype): integer arrays of up
+    to 32 bits to float32, 64-bit ones to float64 under x64, Python ints and
+    weakly typed integers to the default float dtype. Lists, tuples, strings,
+    booleans and complex numbers raise ``TypeError``.
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(
         value, (jax.Array, np.ndarray, np.generic, int, float)
@@ -63,7 +79,10 @@ def as_array(value: Any, fn: str, arg: str = "x") -> Array:
     if jnp.issubdtype(dtype, jnp.floating):
         return jnp.asarray(value)
     if jnp.issubdtype(dtype, jnp.integer) and dtype != jnp.dtype(bool):
-        return jnp.asarray(value, _float_dtype())
+        if isinstance(value, int):
+            return jnp.asarray(value, _float_dtype())
+        weak = bool(getattr(value, "weak_type", False))
+        return jnp.asarray(value, _promoted(dtype, weak, _float_dtype()))
     raise TypeError(
         f"jaxact.{fn}: argument '{arg}' must be a real floating or integer array or "
         f"scalar, got {_describe(value)}"
@@ -71,16 +90,84 @@ def as_array(value: Any, fn: str, arg: str = "x") -> Array:
 
 
 def integer_input(value: Any) -> Array | None:
-    """``value`` as a jax array if it is an integer (not bool) array, else None.
+    """``value`` as a jax array if it is an integer (not bool), else None.
 
     jax.nn keeps integer dtypes in ``identity``, ``relu`` and ``hard_tanh`` (and
-    promotes elsewhere); those three call this to do the same.
+    promotes elsewhere); those three call this to do the same. A Python int
+    becomes a weakly typed integer array, as in jax.nn.
     """
+    if isinstance(value, int) and not isinstance(value, (bool, np.bool_)):
+        return jnp.asarray(value)
     dtype = getattr(value, "dtype", None)
     if isinstance(value, (jax.Array, np.ndarray, np.generic)) and dtype is not None:
         if jnp.issubdtype(dtype, jnp.integer) and not jnp.issubdtype(dtype, jnp.bool_):
             return jnp.asarray(value)
     return None
+
+
+def _is_weak(value: Any) -> bool:
+    """Whether jax.numpy types ``value`` weakly: a Python number, or a weakly typed array."""
+    if isinstance(value, (bool, np.generic)):  # np.float64 is a Python float
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    return isinstance(value, jax.Array) and bool(getattr(value, "weak_type", False))
+
+
+def _is_strong(value: Any) -> bool:
+    """Whether ``value`` is a strongly typed numeric array (it would decide jnp's dtype)."""
+    dtype = getattr(value, "dtype", None)
+    if not isinstance(value, (jax.Array, np.ndarray, np.generic)) or dtype is None:
+        return False
+    if not jnp.issubdtype(dtype, jnp.number):  # PRNG keys, booleans
+        return False
+    return not _is_weak(value)
+
+
+# No public API makes an array weakly typed; jax.numpy does it with this private
+# function (jax 0.10). If a later jax drops it, results stay strongly typed.
+def _private_convert() -> Callable[..., Any] | None:
+    try:
+        from jax._src.lax import lax as internal
+    except ImportError:  # pragma: no cover
+        return None
+    return getattr(internal, "_convert_element_type", None)
+
+
+_convert_element_type = _private_convert()
+
+
+def _weakly_typed(y: Any) -> Any:
+    """``y`` (a floating array) weakly typed, its dtype unchanged: the one use of jax's
+    private conversion (which asserts a ``np.dtype`` instance)."""
+    if (
+        _convert_element_type is None
+        or not isinstance(y, jax.Array)
+        or y.weak_type
+        or not jnp.issubdtype(y.dtype, jnp.floating)
+    ):
+        return y
+    return _convert_element_type(y, np.dtype(y.dtype), weak_type=True)
+
+
+def jnp_typing(fn: F) -> F:
+    """``fn`` with jax.numpy's weak typing of results (applied by the registry).
+
+    A Python-scalar or weakly typed ``x`` gives a weakly typed result of the dtype
+    ``fn`` computes (the default float dtype), as ``jnp.sin(2.5)`` does, unless
+    another argument is a strongly typed array (which would decide jnp's dtype).
+    Ordinary array inputs call ``fn`` unchanged (no extra equation in a trace).
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        y = fn(*args, **kwargs)
+        x = args[0] if args else kwargs.get("x")
+        if not _is_weak(x) or any(_is_strong(a) for a in (*args[1:], *kwargs.values())):
+            return y
+        return jax.tree_util.tree_map(_weakly_typed, y)
+
+    return cast(F, wrapper)
 
 
 def compute_dtype(dtype: Any) -> np.dtype:
@@ -375,9 +462,6 @@ def tiered(fast: Callable[..., Array], accurate: Callable[..., Array]) -> Callab
     call.fast = fast  # type: ignore[attr-defined]
     call.accurate = accurate  # type: ignore[attr-defined]
     return call
-
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def half_remat(fn: F) -> F:

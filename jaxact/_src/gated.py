@@ -296,9 +296,11 @@ def _max_last_jvp(primals: tuple[Array], tangents: tuple[Array]) -> tuple[Array,
     i = jnp.argmax(x, axis=-1, keepdims=True)
     y = jnp.take_along_axis(x, i, axis=-1)[..., 0]
     # argmax picks the first NaN when there is one, so y is NaN there; a NaN in
-    # the group makes the derivative NaN too (the factor keeps it linear in t).
-    nan = ops.where(jnp.isnan(y), jnp.nan, 1.0).astype(y.dtype)
-    return y, jnp.take_along_axis(t, i, axis=-1)[..., 0] * nan
+    # the group makes the derivative NaN too (a factor keeps it linear in t). The
+    # factor is selected from arrays, not broadcast scalars: eagerly, under a mesh
+    # with explicit axes, a broadcast of the concrete y lost its sharding.
+    ty = jnp.take_along_axis(t, i, axis=-1)[..., 0]
+    return y, ty * ops.where(jnp.isnan(y), y, jnp.ones_like(ty))
 
 
 @register(

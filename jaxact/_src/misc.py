@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+from jax import lax
 
 from jaxact._src import elementary, ops
 from jaxact._src.core import (
@@ -129,9 +130,11 @@ def _isru_parts(x: Array, alpha: Array) -> tuple[Array, Array, Array]:
     big = y > 1
     yb = ops.where(big, y, 1.0)  # 1/y^2 <= 1
     xs = ops.where(big, 0.0, x)  # alpha x^2 <= 1
-    sb = 1 / jnp.sqrt(1 + 1 / (yb * yb))
-    ss = 1 / jnp.sqrt(1 + alpha * xs * xs)
-    f = ops.where(big, jnp.sign(x) / ra * sb, xs * ss)
+    # rsqrt written out: XLA rewrites 1/sqrt to rsqrt in some pass orders and not
+    # in others (a sharded program CSEs the sqrt first), which moved the value 2 ulp
+    sb = lax.rsqrt(1 + 1 / (yb * yb))
+    ss = lax.rsqrt(1 + alpha * xs * xs)
+    f = ops.where(big, jnp.sign(x) * lax.rsqrt(alpha) * sb, xs * ss)
     r = ops.where(big, sb / yb, ss)
     return f, r, big
 
@@ -297,7 +300,8 @@ def _bent_parts(x: Array) -> tuple[Array, Array, Array]:
     # big: f = (|x| sb - 1)/2 + x, grouped so that nothing cancels (1 <= sb <= sqrt 2)
     fb = ops.where(x > 0, xb * ((sb + 2) / 2) - 0.5, -(xb * ((2 - sb) / 2) + 0.5))
     f = ops.where(big, fb, xs * xs / (2 * (hs + 1)) + xs)
-    g = ops.where(big, jnp.sign(x) / sb, xs / hs)
+    # rsqrt written out, as in isru (XLA's 1/sqrt -> rsqrt rewrite depends on pass order)
+    g = ops.where(big, jnp.sign(x) * lax.rsqrt(1 + 1 / (xb * xb)), xs * lax.rsqrt(1 + xs * xs))
     ih = ops.where(big, 1 / (xb * sb), 1 / hs)
     return f, g, ih
 

@@ -484,7 +484,7 @@ def softmin_torch(x: ArrayLike, dim: int | None = None, dtype: Any = None) -> Ar
 
 @jax.jit
 def _softmax1_core(x: Array) -> Array:
-    zero = jnp.zeros(x.shape[:-1] + (1,), x.dtype)
+    zero = jnp.zeros_like(x[..., :1])  # x's sharding (a mesh with explicit axes)
     return _softmax_core(jnp.concatenate([zero, x], axis=-1), None)[..., 1:]
 
 
@@ -788,7 +788,9 @@ def _entmax_bisect_impl(x: Array, alpha: Array, n_iter: int) -> Array:
     inv = 1 / eps
     z = eps * (x - m0)
     n = x.shape[-1]
-    lo = jnp.full(m.shape, -1, x.dtype) + jnp.zeros_like(eps)
+    # From m, not a new constant: the bracket then has x's sharding (explicit mesh
+    # axes) and varies over the same manual axes (shard_map's loop carry).
+    lo = jnp.full_like(m, -1) + jnp.zeros_like(eps)
     hi = -elementary.exp(eps * jnp.log(jnp.asarray(1.0 / n, x.dtype)))
     width = hi - lo
 

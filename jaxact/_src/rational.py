@@ -605,7 +605,11 @@ def meta_acon(
     p1 = param(p1, "meta_acon", "p1", chan)
     p2 = param(p2, "meta_acon", "p2", chan)
     g = jnp.mean(xc, axis=tuple(range(1, xc.ndim - 1)))  # (batch, C)
-    beta = sigmoid_rule((g @ w1.T) @ w2.T)  # (batch, C)
+    # The projections as products summed along the last axis, not matmuls: XLA:CPU
+    # sums a matmul's products in another order for one row than for several, so a
+    # shard's beta (and f') depended on how many samples it held (13 ulp).
+    hid = jnp.sum(g[:, None, :] * w1, axis=-1)  # (batch, hidden)
+    beta = sigmoid_rule(jnp.sum(hid[:, None, :] * w2, axis=-1))  # (batch, C)
     beta = beta.reshape(beta.shape[0], *([1] * (xc.ndim - 2)), c)
     y = _acon(xc, p1, p2, beta)
     return finish(jnp.moveaxis(y, -1, axis), dtype)

@@ -176,7 +176,9 @@ def register(
     jax_nn: Callable[..., Array] | None = None,
     **facts: Any,
 ) -> Callable[[F], F]:
-    """Files the decorated activation in the registry; returns it unchanged.
+    """Files the decorated activation in the registry; returns it with jax.numpy's
+    weak typing of results (``core.jnp_typing``: a Python-scalar input gives a weakly
+    typed result, as ``jnp.sin(2.5)`` does), the object the registry holds.
 
     Args:
       params, kind, aliases, presets: as the :class:`Spec` attributes.
@@ -188,6 +190,9 @@ def register(
     """
 
     def file(fn: F) -> F:
+        from jaxact._src.core import jnp_typing  # (core is imported by then)
+
+        fn = jnp_typing(fn)
         name = fn.__name__
         where = f"jaxact.register({name})"
         if name in _functions:
@@ -240,6 +245,9 @@ def dispatcher(*, default: str, names: Mapping[str, str]) -> Callable[[F], F]:
     ``default`` is the row it computes with its default arguments."""
 
     def file(fn: F) -> F:
+        from jaxact._src.core import jnp_typing  # (core is imported by then)
+
+        fn = jnp_typing(fn)
         where = f"jaxact.dispatcher({fn.__name__})"
         if default not in _specs:
             raise ValueError(f"{where}: argument 'default' {default!r} is not a registered row")
@@ -287,6 +295,9 @@ def library_function(row: str, names: Mapping[str, str]) -> Callable[[F], F]:
                 raise ValueError(f"{where}: {lib} name {n!r} is not filed under the row {row!r}")
             if (lib, n) in _library_fns:
                 raise ValueError(f"{where}: {lib} name {n!r} already has a library function")
+        from jaxact._src.core import jnp_typing  # (core is imported by then)
+
+        fn = jnp_typing(fn)
         for lib, n in pairs:
             _library_fns[(lib, n)] = fn
         _library_fn_rows[fn] = row

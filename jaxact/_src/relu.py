@@ -112,8 +112,8 @@ def relu(x: ArrayLike) -> Array:
 def relu_keras(
     x: ArrayLike,
     negative_slope: ArrayLike = 0.0,
-    max_value: ArrayLike | None = None,
-    threshold: ArrayLike = 0.0,
+    max_value: float | None = None,
+    threshold: float = 0.0,
 ) -> Array:
     r"""Keras' ``relu`` with its arguments (also the ``ReLU`` layer's function).
 
