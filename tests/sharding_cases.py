@@ -84,11 +84,7 @@ def _first_per_family(covered: tuple[str, ...]) -> tuple[str, ...]:
 EAGER = FAST + _first_per_family(FAST)
 # Rows that fail today, each with what fails (found by this sweep; left to their
 # modules' owners). Their failures are printed as KNOWN and do not fail the run.
-KNOWN: dict[str, str] = {
-    "rational": "jit_host_input, explicit axes: the gradient is 105 ulp from one device "
-    "(f' is plain Horner and a quotient rule that cancels; XLA:CPU contracts its a*b + c "
-    "into FMAs differently in the replicated program)",
-}
+KNOWN: dict[str, str] = {}
 # Rows whose sharded result differs from one device's by more than 1 ulp for a
 # reason inherent to sharded execution: (the measured worst case in ulps, why).
 TOLERANCE: dict[str, tuple[float, str]] = {

@@ -29,6 +29,14 @@ ELEMENTWISE = [n for n, s in registry.SPECS.items() if s.kind == "elementwise"]
 N = 4096
 # Parameters (scalars, per-channel vectors, rational coefficients) may be kept too.
 SMALL = 64
+# Fixed-size residuals that are no per-element cost: row -> (shape, why).
+CONSTANT_RESIDUALS = {
+    "sine": (
+        (254, 6),
+        "the Payne-Hanek reduction table, an operand of sine's rules so that a new w0 "
+        "compiles nothing; saved once per call under half precision's remat (6 KB)",
+    ),
+}
 
 # jax.nn's counterparts of jaxact names (same math and defaults), from the registry.
 JAX_NN = {n: registry.SPECS[n].jax_nn for n in ELEMENTWISE if registry.SPECS[n].jax_nn is not None}
@@ -69,6 +77,8 @@ def test_residual_budget(name: str, dtype: Any) -> None:
         with jaxact.precision(tier):
             per_element, small = _split(name, dtype)
         assert per_element <= limit, (name, tier, per_element)
+        allowed = CONSTANT_RESIDUALS.get(name, ((), ""))[0]
+        small = [(d, s) for d, s in small if tuple(s) != allowed]
         assert all(int(np.prod(s)) <= SMALL for _, s in small), (name, tier, small)
 
 

@@ -3,8 +3,10 @@
 ``rational`` evaluates ``P(x)/Q(x)`` by Horner's rule. For ``|x| > 4`` it uses
 the reversed polynomials in ``t = 1/x`` (``P/Q = x^(m-e) sign(x)^e P~(t)/Q~(t)``
 with ``e`` the degree of ``Q``), so no ``x^k`` is formed and the result only
-overflows where the true value does. Its derivatives (in ``x`` and in the
-coefficients) come from differentiating these stable forms.
+overflows where the true value does. ``f'`` comes from P, P', Q and Q' as
+compensated (double-word) sums, so it does not depend on which ``a*b + c`` XLA
+contracts into FMAs; ``f''`` and the coefficient derivatives come from
+differentiating these stable forms.
 """
 
 from __future__ import annotations
@@ -189,25 +191,129 @@ def _abs2(h: Array, l: Array) -> tuple[Array, Array]:
     return ops.where(negative(h), -h, h), ops.where(negative(h), -l, l)
 
 
-def _quotient(x: Array, a: Array, b: Array, version: str, flip: bool) -> Array:
-    """The value of :func:`_inner` (``flip=False``, ``x``) or :func:`_reversed`
-    (``flip=True``, ``x = t``), with compensated sums: within about one ulp."""
+def _pq(
+    x: Array, a: Array, b: Array, version: str, flip: bool
+) -> tuple[tuple[Array, Array], tuple[Array, Array], Array]:
+    """P and Q of :func:`_quotient` as double words, and where Q's inner term is
+    negative (``Q = base + |h|``, or for version A a polynomial in ``|x|``: ``x < 0``)."""
     av, bq, _, e = _parts(a, b, version)
     one = jnp.ones_like(x)
     ax = _abs(x)
-    ph, pl = exact.horner(av[::-1] if flip else av, x)
+    p = exact.horner(av[::-1] if flip else av, x)
     if version == "A":
-        qh, ql = exact.horner(bq[::-1] + [one] if flip else [one, *bq], ax)
+        q = exact.horner(bq[::-1] + [one] if flip else [one, *bq], ax)
+        return p, q, negative(x)
+    base = one if version == "B" else 0.1 * one
+    if version == "C":
+        hh, hl = exact.horner(bq[::-1] if flip else bq, x)
     else:
-        base = one if version == "B" else 0.1 * one
-        if version == "C":
-            hh, hl = exact.horner(bq[::-1] if flip else bq, x)
+        hh, hl = exact.horner(bq[::-1] + [0 * one] if flip else [0 * one, *bq], x)
+    neg = negative(hh)
+    hh, hl = _abs2(hh, hl)
+    qh, se = exact.two_sum(base * ax**e if flip else base, hh)
+    return p, (qh, hl + se), neg
+
+
+def _quotient(x: Array, a: Array, b: Array, version: str, flip: bool) -> Array:
+    """The value of :func:`_inner` (``flip=False``, ``x``) or :func:`_reversed`
+    (``flip=True``, ``x = t``), with compensated sums: within about one ulp."""
+    p, q, _ = _pq(x, a, b, version, flip)
+    return exact.divide(*p, *q)
+
+
+DW = tuple[Array, Array]
+
+
+def _horner_d(coeffs: list[Array], t: Array) -> tuple[DW, DW]:
+    """``sum_i coeffs[i] t^i`` and its derivative in ``t``, both as double words.
+
+    :func:`exact.horner` with a second compensated recurrence for the derivative
+    (``d <- d t + p`` before each ``p <- p t + c``), so no coefficient ``i c_i``
+    is ever rounded.
+    """
+    hi, lo = coeffs[-1], jnp.zeros_like(t)
+    dh, dl = jnp.zeros_like(t), jnp.zeros_like(t)
+    for i, c in enumerate(reversed(coeffs[:-1])):
+        if i:
+            q, qe = exact.two_prod(dh, t)
+            dh, se = exact.two_sum(q, hi)
+            dl = dl * t + ((qe + se) + lo)
         else:
-            hh, hl = exact.horner(bq[::-1] + [0 * one] if flip else [0 * one, *bq], x)
-        hh, hl = _abs2(hh, hl)
-        qh, se = exact.two_sum(base * ax**e if flip else base, hh)
-        ql = hl + se
-    return exact.divide(ph, pl, qh, ql)
+            dh, dl = hi, lo
+        p, pe = exact.two_prod(hi, t)
+        hi, se = exact.two_sum(p, c)
+        lo = lo * t + (pe + se)
+    return (hi, lo), (dh, dl)
+
+
+def _mul(u: DW, v: DW) -> DW:
+    p, e = exact.two_prod(u[0], v[0])
+    return p, e + (u[0] * v[1] + u[1] * v[0])
+
+
+def _sub(u: DW, v: DW) -> DW:
+    s, e = exact.two_sum(u[0], -v[0])
+    return s, e + (u[1] - v[1])
+
+
+def _negate_where(c: Array, u: DW) -> DW:
+    return ops.where(c, -u[0], u[0]), ops.where(c, -u[1], u[1])
+
+
+def _derivative(x: Array, a: Array, b: Array, version: str) -> Array:
+    """f'(x) from P, P', Q and Q' as double words (compensated Horner).
+
+    Inner (``|x| <= 4``): ``(P'Q - PQ')/Q^2``. Beyond, with ``k = m - e`` and the
+    reversed polynomials in ``t = 1/x``: ``x^(k-1) (kPQ - t(P'Q - PQ'))/Q^2``. The
+    numerator, where the terms cancel, is a double word, so f' is within about an
+    ulp of the true one whatever XLA contracts into FMAs. One pass serves both
+    pieces: each element takes the coefficients of its own.
+    """
+    av, bq, m, e = _parts(a, b, version)
+    k = m - e
+    big = jnp.abs(x) > _SWITCH
+    xo = ops.where(big, x, 2.0)
+    t = _recip(xo)
+    u = ops.where(big, t, x)  # NaN stays NaN
+
+    def pass_(coeffs: list[Array], v: Array) -> tuple[DW, DW]:
+        # sum_i coeffs[i] v^i and its derivative, or the reversed polynomial's beyond 4
+        return _horner_d(
+            [ops.where(big, o, i) for o, i in zip(coeffs[::-1], coeffs, strict=True)], v
+        )
+
+    one = jnp.ones((), x.dtype)
+    p, dp = pass_(av, u)
+    if version == "A":
+        q, dq = pass_([one, *bq], _abs(u))
+        dq = _negate_where(negative(u), dq)
+    else:
+        h, dh = pass_(bq if version == "C" else [0 * one, *bq], u)
+        neg = negative(h[0])
+        h, dq = _negate_where(neg, h), _negate_where(neg, dh)
+        c = one if version == "B" else 0.1 * one
+        au = _abs(u)
+        # the base term, c inner and c |t|^e beyond (derivative c e |t|^(e-1) sign(t))
+        qh, se = exact.two_sum(ops.where(big, c * au**e, c), h[0])
+        q = qh, h[1] + se
+        if e:
+            db = c * e * au ** (e - 1)
+            db = ops.where(big, ops.where(negative(u), -db, db), 0.0)
+            s, se = exact.two_sum(dq[0], db)
+            dq = s, dq[1] + se
+    n = _sub(_mul(dp, q), _mul(p, dq))
+    kpq = _mul(p, q)
+    if k != 1:
+        kpq = _mul(kpq, (jnp.full_like(x, k), jnp.zeros_like(x)))
+    tn = exact.two_prod(t, n[0])
+    no = _sub(kpq, (tn[0], tn[1] + t * n[1]))
+    n = ops.where(big, no[0], n[0]), ops.where(big, no[1], n[1])
+    # n / q^2 with each quotient used once: XLA:CPU makes a quotient used more than
+    # once (as in exact.divide) a fusion of its own and recomputes its operands.
+    sh, sl = _mul(q, q)
+    r = (n[0] + (n[1] - n[0] * (sl / sh))) / sh
+    outer = _outer_sign(xo, _power(xo, t, k - 1) * r, e)
+    return ops.where(big, outer, r)
 
 
 def _power(x: Array, t: Array, n: int) -> Array:
@@ -229,18 +335,7 @@ def _make_rational(version: str) -> Callable[..., Array]:
         return ops.where(big, outer, inner)
 
     def dx(x: Array, a: Array, b: Array) -> Array:
-        # d/dx [x^k R(1/x)] = k x^(k-1) R(t) - x^(k-2) R'(t), written so that no
-        # intermediate overflows where the result does not (k = m - e).
-        _, _, m, e = _parts(a, b, version)
-        k = m - e
-        big = jnp.abs(x) > _SWITCH
-        xi = ops.where(big, 0.0, x)
-        inner = jax.jvp(lambda u: _inner(u, a, b, version), (xi,), (jnp.ones_like(xi),))[1]
-        xo = ops.where(big, x, 2.0)
-        t = _recip(xo)
-        r, r1 = jax.jvp(lambda u: _reversed(u, a, b, version), (t,), (jnp.ones_like(t),))
-        outer = k * _power(xo, t, k - 1) * r - _power(xo, t, k - 2) * r1
-        return ops.where(big, _outer_sign(xo, outer, e), inner)
+        return _derivative(x, a, b, version)
 
     def d2(x: Array, a: Array, b: Array) -> Array:
         # d2/dx2 [x^k R(1/x)] = k(k-1) x^(k-2) R - 2(k-1) x^(k-3) R' + x^(k-4) R''
