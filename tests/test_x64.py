@@ -42,32 +42,36 @@ X = np.array([-30.0, -1.5, -0.3, -1e-39, 0.0, 1e-39, 0.7, 2.0, 40.0], np.float32
 HALF = (jnp.bfloat16, jnp.float16)
 
 
-def _orders(fn, x):
-    """f, f' and f'' at every point of ``x``."""
+def _program(fn):
+    """f, f' and f'' at every point of a float32 ``x``, and f at ``x`` in each half
+    dtype: one program (traced afresh in each mode, as jit keys on the x64 flag)."""
     g = jax.grad(fn)
-    return fn(x), jax.vmap(g)(x), jax.vmap(jax.grad(g))(x)
+
+    def run(x):
+        orders = (fn(x), jax.vmap(g)(x), jax.vmap(jax.grad(g))(x))
+        return orders, tuple(fn(x.astype(dt)) for dt in HALF)
+
+    return jax.jit(run)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ROWS)
 def test_x64_mode_keeps_float32_and_half_inputs(name):
-    fn = jaxact.registry.SPECS[name].fn
-    expected = [np.asarray(v) for v in _orders(fn, jnp.asarray(X))]
-    expected_half = {dt: np.asarray(fn(jnp.asarray(X, dt))) for dt in HALF}
+    program = _program(jaxact.registry.SPECS[name].fn)
+    want, want_half = jax.tree.map(np.asarray, program(jnp.asarray(X)))
     with jax.enable_x64(True):
-        got = _orders(fn, jnp.asarray(X))
-        for order, (a, b) in enumerate(zip(got, expected, strict=True)):
-            assert a.shape == X.shape and a.dtype == jnp.float32, (name, order, a.shape, a.dtype)
-            # The same numbers, up to the rounding of a constant taken in float64: 2 ulp
-            # scaled to max(|f|, 1) (xielu's f' at -1.5 cancels 0.62 to 0.12: 4 ulp of it).
-            tol = 2 * np.finfo(np.float32).eps * np.maximum(np.abs(b), 1.0)
-            ok = (np.asarray(a) == b) | (np.abs(np.asarray(a) - b) <= tol)
-            assert np.all(ok | (np.isnan(a) & np.isnan(b))), (name, order)
-        for dt in HALF:
-            y = fn(jnp.asarray(X, dt))
-            assert y.shape == X.shape and y.dtype == dt, (name, dt, y.shape, y.dtype)
-            a, b = np.asarray(y, np.float32), expected_half[dt].astype(np.float32)
-            assert np.all((a == b) | (np.isnan(a) & np.isnan(b))), (name, dt)
+        got, got_half = program(jnp.asarray(X))
+    for order, (a, b) in enumerate(zip(got, want, strict=True)):
+        assert a.shape == X.shape and a.dtype == jnp.float32, (name, order, a.shape, a.dtype)
+        # The same numbers, up to the rounding of a constant taken in float64: 2 ulp
+        # scaled to max(|f|, 1) (xielu's f' at -1.5 cancels 0.62 to 0.12: 4 ulp of it).
+        tol = 2 * np.finfo(np.float32).eps * np.maximum(np.abs(b), 1.0)
+        ok = (np.asarray(a) == b) | (np.abs(np.asarray(a) - b) <= tol)
+        assert np.all(ok | (np.isnan(a) & np.isnan(b))), (name, order)
+    for dt, y, expected in zip(HALF, got_half, want_half, strict=True):
+        assert y.shape == X.shape and y.dtype == dt, (name, dt, y.shape, y.dtype)
+        a, b = np.asarray(y, np.float32), expected.astype(np.float32)
+        assert np.all((a == b) | (np.isnan(a) & np.isnan(b))), (name, dt)
 
 
 def test_x64_mode_elu_and_selu_keep_their_shape():
