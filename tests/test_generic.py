@@ -78,6 +78,17 @@ def _shape_and_dtype(name: str, x: Any, y: Any) -> None:
         assert y.shape == x.shape, (name, y.shape)
 
 
+def _case(name: str, fast: bool) -> Any:
+    """A row's case, on the row's worker (``lane``), also run in the x64 session
+    (``tests/test_x64.py``) for the vector-valued rows and one elementwise row per
+    family and kind: every elementwise row's f, f', f'' under x64, and the trace of
+    its transforms there, are ``tests/test_x64.py``'s sweep."""
+    param = lane(name, fast=fast, group=name)
+    if SPECS[name].kind != "elementwise" or name in REPRESENTATIVES:
+        param = pytest.param(*param.values, marks=[*param.marks, pytest.mark.x64], id=param.id)
+    return param
+
+
 @functools.cache
 def _jitted(name: str) -> Any:
     """jit of the row's call, traced at most once per dtype (chex's trace counter)."""
@@ -89,8 +100,7 @@ def _jitted(name: str) -> Any:
 CALL_FAST = ("relu", "silu", "rational", "softmax", "crelu", "glu", "gumbel_softmax")
 
 
-@pytest.mark.x64
-@pytest.mark.parametrize("name", [lane(n, fast=n in CALL_FAST, group=n) for n in NAMES])
+@pytest.mark.parametrize("name", [_case(n, fast=n in CALL_FAST) for n in NAMES])
 def test_call(name: str) -> None:
     """Shapes and dtypes kept (float32, bfloat16, float16, float64), values finite, jit
     agrees with eager and traces once, integers promoted like jax.nn.
@@ -175,8 +185,7 @@ def _transforms(f: Any, second: bool) -> Any:
     return jax.jit(all_of)
 
 
-@pytest.mark.x64
-@pytest.mark.parametrize("name", [lane(n, fast=n in FAST, group=n) for n in ELEMENTWISE])
+@pytest.mark.parametrize("name", [_case(n, fast=n in FAST) for n in ELEMENTWISE])
 def test_transforms_elementwise(name: str) -> None:
     """jacfwd, jacrev, grad of checkpoint, grad in a scan body (and on one row per family
     and kind the second-order compositions) agree with the reverse-mode derivative.
