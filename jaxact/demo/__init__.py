@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from jaxact.demo.studies import depth as depth
     from jaxact.demo.studies import init_grad_norms as init_grad_norms
     from jaxact.demo.studies import swap as swap
+    from jaxact.demo.training import CheckpointError as CheckpointError
+    from jaxact.demo.training import FolderInUseError as FolderInUseError
     from jaxact.demo.training import TrainConfig as TrainConfig
     from jaxact.demo.training import evaluate as evaluate
     from jaxact.demo.training import make_mesh as make_mesh
@@ -53,6 +55,8 @@ _HOMES = {
     "depth": "studies",
     "init_grad_norms": "studies",
     "swap": "studies",
+    "CheckpointError": "training",
+    "FolderInUseError": "training",
     "TrainConfig": "training",
     "evaluate": "training",
     "make_mesh": "training",
@@ -63,7 +67,9 @@ __all__ = [
     "DEFAULT_ACTIVATIONS",
     "MLP",
     "QUICK",
+    "CheckpointError",
     "Dataset",
+    "FolderInUseError",
     "TrainConfig",
     "compare",
     "depth",

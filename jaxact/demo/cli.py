@@ -9,6 +9,7 @@ install when they are missing.
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from jaxact._src.text import int_list
@@ -25,7 +26,7 @@ DESCRIPTION = (
 
 # The options that belong to one study only.
 STUDY_OPTIONS = {
-    "compare": ("resume", "checkpoint_every"),
+    "compare": ("resume", "fresh", "checkpoint_every"),
     "depth": ("depths", "width"),
     "swap": ("old", "new"),
 }
@@ -51,10 +52,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--learning-rate", type=float, help="AdamW peak learning rate (3e-3)")
     p.add_argument("--target", type=float, help="target test accuracy for convergence (0.95)")
     p.add_argument("--data", help="a .npz file with arrays x and y (optional x_test, y_test)")
-    p.add_argument("--out", default="jaxact-demo", help="output folder (default: jaxact-demo)")
-    p.add_argument("--resume", action="store_true", help="compare: resume from checkpoints")
     p.add_argument(
-        "--checkpoint-every", type=int, help="compare: orbax checkpoint every N epochs (5; 0 off)"
+        "--out",
+        default="jaxact-demo",
+        help="output folder (default: jaxact-demo), locked while a study writes to it",
+    )
+    restart = p.add_mutually_exclusive_group()
+    restart.add_argument(
+        "--resume",
+        action="store_true",
+        help="compare: continue each run from its checkpoint in --out, verified against the "
+        "digests saved with it (a missing or damaged one stops the demo and names its folder)",
+    )
+    restart.add_argument(
+        "--fresh",
+        action="store_true",
+        help="compare: delete the checkpoints in --out first, even damaged ones, and train "
+        "from scratch (as without --resume)",
+    )
+    p.add_argument(
+        "--checkpoint-every",
+        type=int,
+        help="compare: orbax checkpoint every N epochs and at the end (5; 0 saves none)",
     )
     p.add_argument("--depths", type=_ints, help="depth: hidden-layer counts (2,4,8,16,32)")
     p.add_argument("--width", type=int, help="depth: hidden width (64)")
@@ -84,7 +103,9 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Runs the study named by parsed :func:`add_arguments` options.
 
-    Bad values end in ``parser.error`` (exit status 2), naming the argument.
+    Bad values end in ``parser.error`` (exit status 2), naming the argument; a
+    checkpoint that cannot be resumed, or an output folder another demo is using, in
+    one ``jaxact demo: ...`` line on stderr and exit status 1.
     """
     _check(args, parser)
     try:
@@ -113,7 +134,12 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         one = None if epochs is None else epochs[0]
         if args.study == "compare":
             studies.compare(
-                args.activations, seeds=args.seeds, epochs=one, resume=args.resume, **common
+                args.activations,
+                seeds=args.seeds,
+                epochs=one,
+                resume=args.resume,
+                fresh=args.fresh,
+                **common,
             )
         elif args.study == "depth":
             studies.depth(
@@ -132,6 +158,20 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                 seeds=args.seeds,
                 **common,
             )
+    except training.CheckpointError as e:
+        return _fail(
+            f"checkpoint folder {e.folder!r} cannot be resumed: {e.problem}; run again with "
+            "--fresh instead of --resume to train from scratch (deleting the checkpoints), or "
+            "delete that folder to redo only its run"
+        )
+    except training.FolderInUseError as e:
+        return _fail(f"{e.message}; wait for it to finish or use another --out")
     except ValueError as e:
         parser.error(str(e))
     return 0
+
+
+def _fail(message: str) -> int:
+    """Prints ``jaxact demo: message`` as one line on stderr; returns exit status 1."""
+    print(f"jaxact demo: {message}", file=sys.stderr)
+    return 1

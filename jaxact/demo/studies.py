@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import jax
 import jax.numpy as jnp
@@ -32,6 +33,7 @@ from jaxact.demo.training import (
     TrainConfig,
     dumps,
     evaluate,
+    folder_lock,
     init_model,
     make_mesh,
     split,
@@ -57,6 +59,30 @@ QUICK: dict[str, dict[str, Any]] = {
     "depth": {"depths": (2, 8, 32), "epochs": 4},
     "swap": {"seeds": 2, "epochs": (6, 6)},
 }
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _locks_out(study: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """Runs the study holding ``out/.jaxact-demo-<study>.lock`` (when ``out`` is not None):
+    a second process running the same study into the same folder stops at once with
+    ``FolderInUseError`` instead of both writing (and deleting) the same checkpoints and
+    files. Different studies write different files and may share a folder."""
+
+    def wrap(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+        @functools.wraps(fn)
+        def locked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            out = kwargs.get("out", DEFAULT_OUT)
+            if out is None:
+                return fn(*args, **kwargs)
+            with folder_lock(str(out), f".jaxact-demo-{study}.lock", f"jaxact demo {study}"):
+                return fn(*args, **kwargs)
+
+        return locked
+
+    return wrap
 
 
 def _say(verbose: bool, *lines: str) -> None:
@@ -153,6 +179,7 @@ def _health_summary(records: Sequence[dict[str, Any]], depth: int) -> dict[str, 
     }
 
 
+@_locks_out("compare")
 def compare(
     activations: Sequence[str] | str | None = None,
     *,
@@ -163,6 +190,7 @@ def compare(
     out: str | None = DEFAULT_OUT,
     quick: bool = False,
     resume: bool = False,
+    fresh: bool = False,
     progress: bool = True,
     verbose: bool = True,
     mesh: jax.sharding.Mesh | None = None,
@@ -184,9 +212,13 @@ def compare(
       epochs: overrides ``config.epochs``; default 30 (quick: 10).
       config: a ``TrainConfig`` (model widths, batch size, optimiser, target, checkpoints).
       data: None (scikit-learn's digits), a ``.npz`` path or a ``Dataset``.
-      out: the output folder (checkpoints go to ``out/checkpoints/compare``).
+      out: the output folder (checkpoints go to ``out/checkpoints/compare``), locked
+        for the study (another process comparing into it gets ``FolderInUseError``).
       quick: the quick settings of ``QUICK["compare"]``.
-      resume: continue each run from its latest checkpoint in ``out``.
+      resume: continue each run from its latest checkpoint in ``out`` (verified
+        against its digests; a damaged one raises ``CheckpointError`` naming its folder).
+      fresh: delete the checkpoints first, readable or not, and train every run from
+        scratch (what a run without ``resume`` does, asked for explicitly).
       progress: progress bars.
       verbose: print the table and where the files are.
       mesh: the 1-D ``"data"`` mesh (default: every visible device).
@@ -197,6 +229,8 @@ def compare(
       "table": markdown, "files": [paths], "wall_time_s", "config", "environment"}``.
     """
     t0 = time.perf_counter()
+    if resume and fresh:
+        raise ValueError("jaxact demo: arguments 'resume' and 'fresh' exclude each other")
     names = _activations(activations, DEFAULT_ACTIVATIONS)
     n_seeds = _check_seeds(_pick(seeds, quick, "compare", "seeds", 5))
     cfg = config or TrainConfig()
@@ -219,6 +253,7 @@ def compare(
                 mesh=mesh,
                 checkpoint_dir=None if ckpt is None else os.path.join(ckpt, f"seed{seed}"),
                 resume=resume,
+                fresh=fresh,
                 progress=progress,
                 interrupt_after=interrupt_after,
             )
@@ -396,6 +431,7 @@ def _grads_at(model: MLP, dataset: data_lib.Dataset) -> dict[str, float]:
     return {k: float(v) for k, v in monitor.grad_norms(g).items()}
 
 
+@_locks_out("depth")
 def depth(
     activations: Sequence[str] | str | None = None,
     *,
@@ -593,6 +629,7 @@ def _swapped(model: Any, old: str, new: str) -> MLP:
     return swapped
 
 
+@_locks_out("swap")
 def swap(
     old: str = "sigmoid",
     new: str = "relu",

@@ -10,13 +10,16 @@ reuses them.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import hashlib
 import json
 import math
 import os
+import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, cast
 
 import jax
@@ -31,8 +34,16 @@ from jaxact import monitor
 from jaxact.demo.data import Dataset
 from jaxact.demo.model import MLP
 
+try:  # POSIX; elsewhere the demo runs without folder locks
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
+
 __all__ = [
     "TrainConfig",
+    "CheckpointError",
+    "FolderInUseError",
+    "folder_lock",
     "make_mesh",
     "init_model",
     "train",
@@ -59,7 +70,7 @@ class TrainConfig:
       warmup_epochs: linear warm-up from 0, then cosine decay to 1 % of the peak.
       target_accuracy: the test accuracy whose first epoch is reported.
       checkpoint_every: save an orbax checkpoint every this many epochs (and at
-        the end); 0 saves none.
+        the end); 0 saves none (and a run without resume still deletes the old ones).
     """
 
     hidden: tuple[int, ...] = (128, 128, 128, 128)
@@ -293,28 +304,245 @@ def evaluate_health(model: nnx.Module, data: Dataset) -> dict[str, Any]:
     return {"layers": _floats(layers), "grad_norms": _floats(norms)}
 
 
-class _Checkpoints:
-    """orbax checkpoints of one run: the flat state leaves plus a JSON record."""
+MANIFEST = "jaxact-manifest.json"
+"""The file in a run's checkpoint folder that names its latest complete checkpoint and
+holds the size and SHA-256 digest of each of its files, and the digest of each saved
+array and of the record."""
+LOCK = ".jaxact-demo.lock"
+_MANIFEST_FORMAT = 1
 
-    def __init__(self, directory: str):
+
+class CheckpointError(ValueError):
+    """A run's checkpoint cannot be resumed: missing, incomplete, unreadable, altered or
+    written by another run.
+
+    ``folder`` is the run's checkpoint folder and ``problem`` says in a few words what
+    is wrong with it; ``str(error)`` is one line naming both and the way out
+    (``fresh=True``, the CLI's ``--fresh``, which deletes the run's checkpoints).
+    """
+
+    def __init__(self, folder: str, problem: str):
+        self.folder = folder
+        self.problem = problem
+        super().__init__(
+            f"jaxact demo: argument 'resume': checkpoint folder {folder!r} cannot be resumed: "
+            f"{problem}; start it afresh with fresh=True (jaxact demo --fresh), which deletes "
+            "its checkpoints"
+        )
+
+
+class FolderInUseError(RuntimeError):
+    """Another process holds the lock of a demo output or checkpoint folder.
+
+    ``message`` names the folder and its holder (``folder {path!r} is in use by another
+    jaxact demo compare (pid 123)``); ``str(error)`` adds what to do.
+    """
+
+    def __init__(self, folder: str, who: str, holder: str):
+        self.folder = folder
+        pid = f" (pid {holder})" if holder.isdigit() else ""
+        self.message = f"folder {folder!r} is in use by another {who}{pid}"
+        super().__init__(
+            f"jaxact demo: {self.message}; wait for it to finish or use another folder"
+        )
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str, name: str = LOCK, who: str = "jaxact demo") -> Iterator[None]:
+    """Holds an exclusive lock on ``folder/name`` (created with ``folder``) for the block.
+
+    ``who`` is what :class:`FolderInUseError` calls the holder.
+
+    Raises :class:`FolderInUseError` at once when another process (or another open
+    of the same lock in this one) holds it. The lock is ``flock``'s: the system drops
+    it when its holder exits, however it ends. Without ``fcntl`` (Windows) nothing is
+    locked.
+    """
+    os.makedirs(folder, exist_ok=True)
+    if fcntl is None:  # pragma: no cover - not POSIX
+        yield
+        return
+    with open(os.path.join(folder, name), "a+", encoding="utf-8") as f:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            raise FolderInUseError(os.path.abspath(folder), who, f.read().strip()) from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"{os.getpid()}\n")
+        f.flush()
+        yield  # closing the file releases the lock
+
+
+def _digest(a: Any) -> dict[str, Any]:
+    """``{"dtype", "shape", "sha256"}`` of an array: the digest covers all three."""
+    host = np.ascontiguousarray(jax.device_get(a))
+    h = hashlib.sha256(f"{host.dtype.name}{host.shape}".encode())
+    h.update(host.tobytes())
+    return {"dtype": host.dtype.name, "shape": list(host.shape), "sha256": h.hexdigest()}
+
+
+def _record_digest(record: Mapping[str, Any]) -> str:
+    text = json.dumps(record, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _file_digests(folder: str) -> dict[str, dict[str, Any]]:
+    """``{relative path: {"size", "sha256"}}`` of every file under ``folder``."""
+    files = {}
+    for root, _, names in os.walk(folder):
+        for name in names:
+            path = os.path.join(root, name)
+            h = hashlib.sha256()
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+            rel = os.path.relpath(path, folder).replace(os.sep, "/")
+            files[rel] = {"size": os.path.getsize(path), "sha256": h.hexdigest()}
+    return files
+
+
+def _is_step(name: str) -> bool:
+    """An orbax step folder (``12``) or an unfinished one (``12.orbax-checkpoint-tmp-...``)."""
+    head, _, tail = name.partition(".")
+    return head.isdigit() and (not tail or tail.startswith("orbax-checkpoint-tmp"))
+
+
+# What orbax and tensorstore raise for a missing, truncated or garbled file: OSError
+# (FileNotFoundError), ValueError (tensorstore's status errors, JSONDecodeError),
+# KeyError (a metadata entry missing) and a bare Exception (orbax's wrapper of a failed
+# tensorstore read). Anything else (TypeError, AttributeError, ...) is a bug and not caught.
+_READ_ERRORS = (OSError, ValueError, KeyError)
+
+
+def _unreadable(e: Exception) -> bool:
+    return type(e) is Exception or isinstance(e, _READ_ERRORS)
+
+
+class _Checkpoints:
+    """orbax checkpoints of one run, verified: the flat state leaves plus a JSON record.
+
+    The run's folder holds orbax step folders (one at a time) and :data:`MANIFEST`,
+    written once orbax has finished a step: that step, the size and SHA-256 digest of
+    every file orbax wrote for it, and the digest of each saved array and of the
+    record. A restore checks the files before orbax reads them (a truncated or
+    missing file can fail orbax's reads midway, with its background reads still
+    reporting errors afterwards), then the digests of what it restored; a step the
+    manifest does not name is incomplete and never restored. A new run writes a
+    manifest naming no step, so that a folder without one was emptied, damaged or
+    written by an older jaxact. The folder is locked while the run uses it.
+    """
+
+    def __init__(self, directory: str, *, resume: bool):
         import orbax.checkpoint as ocp
 
         self._ocp = ocp
-        self.manager = ocp.CheckpointManager(
-            os.path.abspath(directory),
-            options=ocp.CheckpointManagerOptions(max_to_keep=1, create=True),
-            item_names=("state", "record"),
-        )
+        self.directory = os.path.abspath(directory)
+        self.step: int | None = None
+        self._manifest: dict[str, Any] = {}
+        existed = os.path.isdir(self.directory)
+        self._stack = contextlib.ExitStack()
+        self._stack.enter_context(folder_lock(self.directory))
+        try:
+            if resume and existed:
+                self._manifest = self._read_manifest()
+                self.step = self._manifest["step"]
+                # Steps the manifest does not name: unfinished saves of an interrupted run,
+                # or the previous step of one interrupted while deleting it.
+                self._delete_steps(keep=self.step)
+                if self.step is not None:
+                    self._check_files()
+            else:
+                self._delete_steps(keep=None)
+                self._write_manifest({"format": _MANIFEST_FORMAT, "step": None})
+            try:
+                self.manager = ocp.CheckpointManager(
+                    self.directory,
+                    options=ocp.CheckpointManagerOptions(max_to_keep=None, create=True),
+                    item_names=("state", "record"),
+                )
+            except Exception as e:
+                if not _unreadable(e):
+                    raise
+                raise self.error(f"orbax cannot open it ({type(e).__name__})") from e
+        except BaseException:
+            self._stack.close()
+            raise
 
-    def clear(self) -> None:
-        """Deletes this run's earlier checkpoints (a fresh run must not keep a stale one)."""
-        for step in self.manager.all_steps():
-            self.manager.delete(step)
+    def error(self, problem: str) -> CheckpointError:
+        return CheckpointError(self.directory, problem)
 
-    def latest(self) -> int | None:
-        return self.manager.latest_step()
+    def _delete_steps(self, keep: int | None) -> None:
+        for name in os.listdir(self.directory):
+            path = os.path.join(self.directory, name)
+            if _is_step(name) and name != str(keep) and os.path.isdir(path):
+                shutil.rmtree(path)
+
+    def _read_manifest(self) -> dict[str, Any]:
+        path = os.path.join(self.directory, MANIFEST)
+        try:
+            with open(path, encoding="utf-8") as f:
+                manifest = json.load(f)
+        except FileNotFoundError:
+            raise self.error(
+                f"it has no {MANIFEST} (emptied, incomplete, or written by an older jaxact)"
+            ) from None
+        except (OSError, ValueError) as e:
+            raise self.error(f"its {MANIFEST} is unreadable ({type(e).__name__})") from e
+        step = manifest.get("step", -1) if isinstance(manifest, dict) else -1
+        ok = manifest.get("format") == _MANIFEST_FORMAT if isinstance(manifest, dict) else False
+        if step is not None:
+            ok = ok and isinstance(step, int) and not isinstance(step, bool) and step >= 1
+            leaves, files = manifest.get("leaves"), manifest.get("files")
+            ok = ok and isinstance(manifest.get("record"), str) and isinstance(leaves, list)
+            ok = ok and all(
+                isinstance(d, dict) and set(d) == {"dtype", "shape", "sha256"} for d in leaves
+            )
+            ok = ok and isinstance(files, dict) and len(files) > 0
+            ok = ok and all(
+                isinstance(d, dict) and set(d) == {"size", "sha256"} for d in files.values()
+            )
+        if not ok:
+            raise self.error(f"its {MANIFEST} is malformed")
+        return cast(dict[str, Any], manifest)
+
+    def _check_files(self) -> None:
+        """Every file orbax wrote for the manifest's step is there, whole and unchanged:
+        checked before orbax reads any (a damaged file can fail its reads midway)."""
+        step = self.step
+        folder = os.path.join(self.directory, str(step))
+        if not os.path.isdir(folder):
+            raise self.error(f"its step folder {step} is missing")
+        found = _file_digests(folder)
+        for rel, want in self._manifest["files"].items():
+            got = found.get(rel)
+            if got is None:
+                raise self.error(f"its file {step}/{rel} is missing")
+            if got["size"] != want["size"]:
+                raise self.error(
+                    f"its file {step}/{rel} has {got['size']} bytes, {want['size']} when saved "
+                    "(truncated or altered)"
+                )
+            if got["sha256"] != want["sha256"]:
+                raise self.error(
+                    f"its file {step}/{rel} does not match the digest in {MANIFEST} "
+                    "(altered or corrupted)"
+                )
+
+    def _write_manifest(self, manifest: dict[str, Any]) -> None:
+        path = os.path.join(self.directory, MANIFEST)
+        tmp = f"{path}.tmp-{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(manifest, f, indent=1)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        self._manifest = manifest
 
     def save(self, epoch: int, leaves: list[Array], record: dict[str, Any]) -> None:
+        """Saves step ``epoch``, waits for orbax, then names it in the manifest and
+        deletes the step before it."""
         ocp = self._ocp
         self.manager.save(
             epoch,
@@ -323,21 +551,73 @@ class _Checkpoints:
                 record=ocp.args.JsonSave(record),
             ),
         )
-
-    def restore(self, epoch: int, like: list[Array]) -> tuple[list[Array], dict[str, Any]]:
-        ocp = self._ocp
-        got = self.manager.restore(
-            epoch,
-            args=ocp.args.Composite(
-                state=ocp.args.StandardRestore({"leaves": like}),
-                record=ocp.args.JsonRestore(),
-            ),
+        digests = [_digest(a) for a in leaves]
+        self.manager.wait_until_finished()
+        self._write_manifest(
+            {
+                "format": _MANIFEST_FORMAT,
+                "step": epoch,
+                "leaves": digests,
+                "record": _record_digest(record),
+                "files": _file_digests(os.path.join(self.directory, str(epoch))),
+            }
         )
-        return list(got["state"]["leaves"]), dict(got["record"])
+        self.step = epoch
+        for step in self.manager.all_steps():
+            if step != epoch:
+                self.manager.delete(step)
+
+    def restore_record(self) -> dict[str, Any]:
+        """The record of the manifest's step, checked against its digest."""
+        ocp, step = self._ocp, self.step
+        try:
+            got = self.manager.restore(step, args=ocp.args.Composite(record=ocp.args.JsonRestore()))
+            record = got["record"]
+        except Exception as e:
+            if not _unreadable(e):
+                raise
+            raise self.error(
+                f"the record (history) of step {step} is unreadable ({type(e).__name__})"
+            ) from e
+        if not isinstance(record, dict) or _record_digest(record) != self._manifest["record"]:
+            raise self.error(
+                f"the record (history) of step {step} does not match the digest in {MANIFEST}"
+            )
+        return record
+
+    def restore_leaves(self, like: list[Array]) -> list[Array]:
+        """The arrays of the manifest's step, each checked against its digest."""
+        ocp, step = self._ocp, self.step
+        try:
+            got = self.manager.restore(
+                step, args=ocp.args.Composite(state=ocp.args.StandardRestore({"leaves": like}))
+            )
+            leaves = list(got["state"]["leaves"])
+        except Exception as e:
+            if not _unreadable(e):
+                raise
+            raise self.error(
+                f"the arrays of step {step} are unreadable ({type(e).__name__})"
+            ) from e
+        expected = self._manifest["leaves"]
+        if len(leaves) != len(expected):
+            raise self.error(
+                f"step {step} holds {len(leaves)} arrays, its {MANIFEST} lists {len(expected)}"
+            )
+        for i, (a, want) in enumerate(zip(leaves, expected, strict=True)):
+            if _digest(a) != want:
+                raise self.error(
+                    f"array {i} of step {step} does not match the digest in {MANIFEST} "
+                    "(altered or corrupted)"
+                )
+        return leaves
 
     def close(self) -> None:
-        self.manager.wait_until_finished()
-        self.manager.close()
+        try:
+            self.manager.wait_until_finished()
+            self.manager.close()
+        finally:
+            self._stack.close()
 
 
 def _progress(total: int, desc: str, enabled: bool) -> Any:
@@ -355,6 +635,7 @@ def train(
     mesh: Mesh | None = None,
     checkpoint_dir: str | None = None,
     resume: bool = False,
+    fresh: bool = False,
     progress: bool = True,
     interrupt_after: int | None = None,
     model: nnx.Module | None = None,
@@ -368,13 +649,22 @@ def train(
       cfg: the training configuration.
       seed: initialises the model and orders the batches.
       mesh: a 1-D mesh with axis ``"data"`` (default: every visible device).
-      checkpoint_dir: where this run's orbax checkpoints go (None: none); without
-        ``resume`` the orbax checkpoints already there are deleted first.
+      checkpoint_dir: where this run's orbax checkpoints go (None: none), with the
+        manifest of digests that verifies them; locked while the run uses it (another
+        process gets :class:`FolderInUseError`). Without ``resume`` the checkpoints
+        already there are deleted first.
       resume: continue from the latest checkpoint in ``checkpoint_dir`` when
-        there is one (written by the same configuration, activation and seed).
+        there is one (written by the same configuration, activation and seed);
+        a checkpoint that is missing, incomplete, unreadable, altered or another
+        run's raises :class:`CheckpointError` (a ``ValueError``) naming the folder.
+        A folder that does not exist yet starts the run from scratch.
+      fresh: start from scratch, deleting the checkpoints in ``checkpoint_dir``
+        first, readable or not: what a run without ``resume`` does, asked for
+        explicitly (the way out a :class:`CheckpointError` names); excludes ``resume``.
       progress: show a progress bar.
-      interrupt_after: stop after this many epochs, writing a checkpoint, as if
-        the run had been interrupted there (for testing resumption).
+      interrupt_after: stop after this many epochs, writing a checkpoint (unless
+        ``cfg.checkpoint_every`` is 0), as if the run had been interrupted there (for
+        testing resumption).
       model: train this model instead of a fresh ``init_model(...)``.
       health: compute the health monitor and gradient norms at the end.
 
@@ -400,6 +690,8 @@ def train(
         )
     if resume and checkpoint_dir is None:
         raise ValueError("jaxact demo: argument 'resume' needs a checkpoint directory")
+    if resume and fresh:
+        raise ValueError("jaxact demo: arguments 'resume' and 'fresh' exclude each other")
     with jax.numpy_dtype_promotion("standard"):
         if model is None:
             model = init_model(activation, data.num_features, data.num_classes, cfg, seed)
@@ -413,6 +705,9 @@ def train(
             (data.x_train, data.y_train, data.x_test, data.y_test), replicated
         )
         shuffle = jax.random.fold_in(jax.random.key(seed), 1)
+        # The epoch program does not depend on checkpointing: one compile for every
+        # checkpoint_every.
+        epoch_cfg = dataclasses.replace(cfg, checkpoint_every=0)
         identity = {
             "activation": activation,
             "seed": seed,
@@ -426,26 +721,22 @@ def train(
             "epoch_time": [],
         }
         start = 0
-        ckpt = _Checkpoints(checkpoint_dir) if checkpoint_dir is not None else None
+        ckpt = _Checkpoints(checkpoint_dir, resume=resume) if checkpoint_dir is not None else None
         try:
             leaves, treedef = jax.tree.flatten((params, opt_state))
-            if ckpt is not None and not resume:
-                ckpt.clear()
-            if ckpt is not None and resume and ckpt.latest() is not None:
-                latest = ckpt.latest()
-                assert latest is not None
-                restored, record = ckpt.restore(latest, leaves)
+            if ckpt is not None and ckpt.step is not None:
+                record = ckpt.restore_record()
                 if record.get("identity") != identity:
-                    raise ValueError(
-                        f"jaxact demo: argument 'resume': the checkpoint in {checkpoint_dir!r} "
-                        "was written by another run (activation, seed, configuration or data "
-                        "differ); use another output folder or start without resume"
+                    raise ckpt.error(
+                        "it was written by another run (activation, seed, configuration or "
+                        "data differ)"
                     )
+                restored = ckpt.restore_leaves(leaves)
                 params, opt_state = jax.tree.unflatten(
                     treedef, [jax.device_put(a, replicated) for a in restored]
                 )
                 history = record["history"]
-                start = latest
+                start = ckpt.step
             bar = _progress(cfg.epochs, f"{activation} seed {seed}", progress)
             bar.update(start)
             stop = cfg.epochs if interrupt_after is None else min(cfg.epochs, interrupt_after)
@@ -462,7 +753,7 @@ def train(
                     x_train,
                     y_train,
                     graphdef=graph,
-                    cfg=cfg,
+                    cfg=epoch_cfg,
                     steps=steps,
                     mesh=mesh,
                 )
@@ -476,8 +767,10 @@ def train(
                 bar.update(1)
                 bar.set_postfix(loss=f"{float(test_loss):.3f}", acc=f"{float(test_acc):.3f}")
                 done = epoch + 1
-                if ckpt is not None and (
-                    (cfg.checkpoint_every and done % cfg.checkpoint_every == 0) or done == stop
+                if (
+                    ckpt is not None
+                    and cfg.checkpoint_every
+                    and (done % cfg.checkpoint_every == 0 or done == stop)
                 ):
                     ckpt.save(
                         done,
