@@ -14,9 +14,12 @@
 
 Every layer has the keyword-only attributes ``dtype`` (the compute dtype;
 ``None``: the input's dtype, integers promoted to float) and ``param_dtype``
-(the dtype parameters are stored in, float32 by default). Parameters are cast to
-the compute dtype at call, so bfloat16 input with float32 parameters gives
-bfloat16 output. Learnable layers also take ``sharding``: the mesh axis names of
+(the dtype parameters are stored in, float32 by default). The output has the
+compute dtype; parameters are used in the compute dtype, or in their own dtype
+where that is wider, and the result is rounded once: bfloat16 input with float32
+parameters gives bfloat16 output computed with the float32 parameters, and
+float64 parameters (under x64) stay float64, float32 input then being computed in
+float64. Learnable layers also take ``sharding``: the mesh axis names of
 the channel axis of their per-channel parameters, attached with
 ``nn.with_partitioning`` (scalar parameters stay unannotated).
 
@@ -712,10 +715,11 @@ class Rational(nn.Module):
             if training:
                 _require_rng(self, "dropout", _owner("Rational"), "version 'D' training noise")
                 key = self.make_rng("dropout")
-        return rational(
+        return layers.call_activation(
+            rational,
             x,
-            numerator.astype(x.dtype),
-            denominator.astype(x.dtype),
+            numerator,
+            denominator,
             version=self.version,
             key=key,
             training=training,
@@ -806,8 +810,7 @@ class MetaACON(nn.Module):
             (c, hidden),
             self.param_dtype,
         )
-        t = x.dtype
-        return meta_acon(x, p1.astype(t), p2.astype(t), w1.astype(t), w2.astype(t), self.axis)
+        return layers.call_activation(meta_acon, x, p1, p2, w1, w2, self.axis)
 
 
 # ----------------------------------------------------------------------------

@@ -10,9 +10,12 @@ them (``jaxact._src.layers`` is the shared contract). ``GatedMLP`` is the gated
 feed-forward block of LLaMA, T5 v1.1 and PaLM; ``swap_activations`` replaces the
 activations of an existing model.
 
-Parameters are stored in ``param_dtype`` and cast to the compute dtype at call
-(``dtype``, or the input's dtype when ``dtype`` is None): bfloat16 input with
-float32 parameters gives bfloat16 output. Importing this module imports flax;
+Parameters are stored in ``param_dtype``. The output has the compute dtype
+(``dtype``, or the input's dtype when ``dtype`` is None); parameters are used in
+the compute dtype, or in their own dtype where that is wider, and the result is
+rounded once: bfloat16 input with float32 parameters gives bfloat16 output
+computed with the float32 parameters, and float64 parameters (under x64) stay
+float64, float32 input then being computed in float64. Importing this module imports flax;
 ``import jaxact`` does not.
 """
 
@@ -703,10 +706,11 @@ class Rational(nnx.Module):
                     "at construction, or call model.eval() (deterministic=True)",
                 )
             key = self.rngs.dropout()
-        return rational(
+        return layers.call_activation(
+            rational,
             x,
-            self.numerator[...].astype(x.dtype),
-            self.denominator[...].astype(x.dtype),
+            self.numerator[...],
+            self.denominator[...],
             version=self.version,
             key=key,
             training=training,
@@ -811,13 +815,8 @@ class MetaACON(nnx.Module):
                 f"has {x.shape[self.axis]} channels on axis {self.axis}, but the layer has "
                 f"num_channels={self.num_channels} (input shape {x.shape})",
             )
-        return meta_acon(
-            x,
-            self.p1[...].astype(x.dtype),
-            self.p2[...].astype(x.dtype),
-            self.w1[...].astype(x.dtype),
-            self.w2[...].astype(x.dtype),
-            self.axis,
+        return layers.call_activation(
+            meta_acon, x, self.p1[...], self.p2[...], self.w1[...], self.w2[...], self.axis
         )
 
 

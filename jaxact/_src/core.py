@@ -3,9 +3,10 @@
 Every activation module uses these three pieces and nothing else from here:
 
 * :func:`prepare` / :func:`param` / :func:`finish` check and convert the input and
-  the numeric hyperparameters, implement the dtype policy (half precision is
-  computed in float32 and rounded once; the output dtype is the input dtype) and
-  raise errors that name the function and the argument.
+  the numeric hyperparameters, implement the dtype policy (every floating dtype
+  narrower than float32, bfloat16, float16 and the float8 types, is computed in
+  float32 and rounded once; the output dtype is the input dtype) and raise errors
+  that name the function and the argument.
 * :func:`rule` attaches a ``custom_jvp`` rule given closed-form partial
   derivatives. The partial with respect to ``x`` may itself be a function with a
   rule attached, which is how second derivatives are made stable.
@@ -14,13 +15,19 @@ Every activation module uses these three pieces and nothing else from here:
   zero (XLA:CPU treats subnormal operands as 0 in float comparisons).
 
 The registry wraps every public function in :func:`jnp_typing`, which gives
-Python-scalar and weakly typed inputs a weakly typed result, as jax.numpy does.
+Python-scalar and weakly typed inputs a weakly typed result, as jax.numpy does,
+and in :func:`checked`, the hyperparameter rule: a concrete numeric
+hyperparameter outside its declared domain (:class:`Interval`), NaN included,
+raises ``ValueError`` naming the function and the argument.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-from collections.abc import Callable, Sequence
+import inspect
+import math
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
 import jax
@@ -34,8 +41,19 @@ from jaxact._src import ops, precision
 Array = jax.Array
 ArrayLike = jax.typing.ArrayLike
 
-_HALF = (jnp.dtype(jnp.bfloat16), jnp.dtype(jnp.float16))
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def is_narrow(dtype: Any) -> bool:
+    """Whether ``dtype`` is a floating dtype narrower than float32 (bfloat16, float16,
+    the float8 and float4 types): those are computed in float32 and rounded once."""
+    if dtype is None:
+        return False
+    try:
+        dtype = jnp.dtype(dtype)
+    except TypeError:
+        return False
+    return bool(jnp.issubdtype(dtype, jnp.floating)) and dtype.itemsize < 4
 
 
 def _float_dtype() -> np.dtype:
@@ -170,10 +188,174 @@ def jnp_typing(fn: F) -> F:
     return cast(F, wrapper)
 
 
+# ---------------------------------------------------------------------------
+# The hyperparameter rule: every numeric hyperparameter of a row has a domain, an
+# interval declared where the row is filed (``register(domain=...)``; "(-inf, inf)",
+# the finite reals, when not declared). A concrete value outside it (NaN is in none)
+# raises ValueError naming the function and the argument; traced values are not
+# checked.
+
+
+@dataclasses.dataclass(frozen=True)
+class Interval:
+    """A hyperparameter's domain: ``"(0, inf)"``, ``"[0, inf]"``, ``"[min_val, inf]"``.
+
+    An endpoint is a number (``inf`` included) or the name of another argument of
+    the same function (its value at the call, or its default); a bracket includes
+    the endpoint, a parenthesis excludes it, so ``"(-inf, inf)"`` is the finite
+    reals and ``"[-inf, inf]"`` every number but NaN.
+    """
+
+    text: str
+    lo: float | str
+    lo_closed: bool
+    hi: float | str
+    hi_closed: bool
+
+    def describe(self, values: Mapping[str, str] | None = None) -> str:
+        """The domain in words (``"positive and finite"``), for error messages; an
+        endpoint naming an argument is followed by its value from ``values``."""
+        values = values or {}
+        parts = []
+        open_inf = []
+        for end, closed, op in ((self.lo, self.lo_closed, ">"), (self.hi, self.hi_closed, "<")):
+            op += "=" if closed else ""
+            if isinstance(end, str):
+                shown = f" ({values[end]})" if end in values else ""
+                parts.append(f"{op} '{end}'{shown}")
+            elif end == 0:
+                words = {">": "positive", ">=": "non-negative", "<": "negative"}
+                parts.append(words.get(op, "non-positive"))
+            elif abs(end) != math.inf:
+                parts.append(f"{op} {end:g}")
+            elif not closed:
+                open_inf.append((op, end))
+        finite_end = [e for e in (self.lo, self.hi) if not isinstance(e, str) and abs(e) < math.inf]
+        if len(open_inf) == 2 or (open_inf and finite_end):
+            parts.append("finite")
+        else:
+            parts.extend(f"{op} {end:g}" for op, end in open_inf)
+        return " and ".join(parts) or "a number"
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def interval(text: str, where: str) -> Interval:
+    """Parses a domain such as ``"(0, inf)"``; ``where`` names the declaration in errors."""
+    s = text.strip() if isinstance(text, str) else ""
+    inner = s[1:-1].split(",")
+    if len(s) < 5 or s[0] not in "[(" or s[-1] not in "])" or len(inner) != 2:
+        raise ValueError(f"{where}: domain {text!r} is not an interval such as '(0, inf)'")
+
+    def end(t: str) -> float | str:
+        t = t.strip()
+        try:
+            return float(t)
+        except ValueError:
+            if t.isidentifier():
+                return t
+            raise ValueError(f"{where}: domain {text!r} has an endpoint {t!r}") from None
+
+    lo, hi = end(inner[0]), end(inner[1])
+    if isinstance(lo, float) and isinstance(hi, float) and not lo <= hi:
+        raise ValueError(f"{where}: domain {text!r} is empty")
+    return Interval(s, lo, s[0] == "[", hi, s[-1] == "]")
+
+
+FINITE = Interval("(-inf, inf)", -math.inf, False, math.inf, False)
+
+
+def _concrete_numbers(value: Any) -> np.ndarray | None:
+    """``value`` as float64 numbers when it is a concrete real number or array, else None
+    (a tracer, None, a string, a bool: the function's own checks decide about those)."""
+    if isinstance(value, (bool, np.bool_)) or isinstance(value, jax.core.Tracer):
+        return None
+    if isinstance(value, (int, float)):
+        return np.asarray(value, np.float64)
+    if not isinstance(value, (jax.Array, np.ndarray, np.generic)):
+        return None
+    dtype = getattr(value, "dtype", None)
+    if dtype is None or not (
+        jnp.issubdtype(dtype, jnp.floating)
+        or (jnp.issubdtype(dtype, jnp.integer) and not jnp.issubdtype(dtype, jnp.bool_))
+    ):
+        return None
+    try:
+        return np.asarray(value, np.float64)
+    except Exception:  # an array this process cannot read (another host's shards)
+        return None
+
+
+def check_hyperparameters(
+    fn: str, given: dict[str, Any], domains: dict[str, Interval], defaults: dict[str, Any]
+) -> None:
+    """Raises ValueError naming ``fn`` and the argument for a concrete value in ``given``
+    that is NaN or outside its domain (an endpoint naming another argument takes its
+    value from ``given`` or ``defaults``)."""
+    numbers = {arg: _concrete_numbers(v) for arg, v in given.items()}
+    for arg, v in numbers.items():
+        if v is None:
+            continue
+        value = given[arg]
+        if np.any(np.isnan(v)):
+            raise ValueError(f"jaxact.{fn}: argument '{arg}' must not be NaN, got {value!r}")
+        dom = domains[arg]
+        shown: dict[str, str] = {}
+        ok = np.ones(v.shape, bool)
+        for end, closed, below in ((dom.lo, dom.lo_closed, False), (dom.hi, dom.hi_closed, True)):
+            if isinstance(end, str):
+                raw = given[end] if end in given else defaults.get(end)
+                bound = numbers.get(end) if end in given else _concrete_numbers(raw)
+                if bound is None or np.any(np.isnan(bound)):
+                    continue  # traced, or NaN (reported as such)
+                shown[end] = repr(raw)
+            else:
+                bound = np.float64(end)
+            if below:
+                ok = ok & ((v <= bound) if closed else (v < bound))
+            else:
+                ok = ok & ((v >= bound) if closed else (v > bound))
+        if not np.all(ok):
+            raise ValueError(
+                f"jaxact.{fn}: argument '{arg}' must be {dom.describe(shown)}, got {value!r}"
+            )
+
+
+def checked(fn: F, name: str, domains: Mapping[str, Interval]) -> F:
+    """``fn`` with the hyperparameter rule applied to the arguments in ``domains`` (given
+    by position or keyword) before it runs; applied where rows are filed."""
+    sig = inspect.signature(fn)
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    index = {p.name: i for i, p in enumerate(sig.parameters.values()) if p.kind in positional}
+    defaults = {p.name: p.default for p in sig.parameters.values() if p.default is not p.empty}
+    table = dict(domains)
+    for arg in table:
+        if arg not in sig.parameters:
+            raise ValueError(f"jaxact.{name}: domain given for '{arg}', which is no argument")
+    if not table:
+        return fn
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        given = {}
+        for arg in table:
+            if arg in kwargs:
+                given[arg] = kwargs[arg]
+            elif index.get(arg, len(args)) < len(args):
+                given[arg] = args[index[arg]]
+        if given:
+            check_hyperparameters(name, given, table, defaults)
+        return fn(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
 def compute_dtype(dtype: Any) -> np.dtype:
-    """The dtype arithmetic is done in: float32 for bfloat16/float16, else ``dtype``."""
+    """The dtype arithmetic is done in: float32 for the floating dtypes narrower than
+    float32 (bfloat16, float16, float8 and float4 types), else ``dtype``."""
     dtype = jnp.dtype(dtype)
-    return jnp.dtype(jnp.float32) if dtype in _HALF else dtype
+    return jnp.dtype(jnp.float32) if is_narrow(dtype) else dtype
 
 
 def prepare(x: Any, fn: str, arg: str = "x") -> tuple[Array, np.dtype]:
@@ -465,7 +647,7 @@ def tiered(fast: Callable[..., Array], accurate: Callable[..., Array]) -> Callab
 
 
 def half_remat(fn: F) -> F:
-    """Half-precision inputs keep only ``x`` for the backward pass.
+    """Half-precision (and float8) inputs keep only ``x`` for the backward pass.
 
     An activation computes in float32, so its derivative residual is a float32
     array even for bfloat16/float16 input (4 bytes per element). For those
@@ -477,7 +659,7 @@ def half_remat(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(x: Any, *args: Any, **kwargs: Any) -> Any:
-        if getattr(x, "dtype", None) in _HALF and isinstance(x, (jax.Array, np.ndarray)):
+        if is_narrow(getattr(x, "dtype", None)) and isinstance(x, (jax.Array, np.ndarray)):
             return jax.checkpoint(lambda v: fn(v, *args, **kwargs))(x)
         return fn(x, *args, **kwargs)
 

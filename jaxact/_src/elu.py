@@ -268,6 +268,7 @@ _pelu = rule(_pelu_value, _pelu_d1, _pelu_dparams)
 
 @register(
     params={"alpha": 1.0},
+    domain={"alpha": "(0, inf)"},
     monotonic=True,
     bounded_below=True,
     smooth=False,
@@ -332,6 +333,7 @@ _celu = rule(_celu_value, _celu_d1, _celu_dparams)
 
 @register(
     params={"a": 1.0, "b": 1.0},
+    domain={"a": "(0, inf)", "b": "(0, inf)"},
     monotonic=True,
     bounded_below=True,
     smooth=False,
@@ -452,6 +454,7 @@ _xielu = rule(_xielu_value, _xielu_d1, _xielu_dparams)
 
 @register(
     params={"alpha_p": 0.8, "alpha_n": 0.8, "beta": 0.5, "eps": -1e-6},
+    domain={"alpha_p": "(0, inf)", "alpha_n": "(0, inf)", "eps": "(-inf, 0]"},
     smooth=False,
     zero_centred=True,
     kinks=(

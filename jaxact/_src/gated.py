@@ -142,6 +142,7 @@ def glu_torch(x: ArrayLike, dim: int = -1) -> Array:
 
 @register(
     params={"beta": 1.0},
+    domain={"beta": "(0, inf)"},
     kind="vector",
     paper="Shazeer 2020, GLU Variants Improve Transformer, arXiv:2002.05202",
 )

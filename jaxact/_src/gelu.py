@@ -650,6 +650,7 @@ _gelu_clipped = rule(_gelu_clipped_value, _gelu_clipped_d1, _gelu_clipped_dparam
 
 @register(
     params={"min_val": -10.0, "max_val": 10.0},
+    domain={"min_val": "[-inf, inf)", "max_val": "[min_val, inf]"},
     bounded=True,
     bounded_below=True,
     smooth=False,

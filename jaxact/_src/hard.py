@@ -148,6 +148,7 @@ _hard_tanh = rule(
 
 @register(
     params={"min_val": -1.0, "max_val": 1.0},
+    domain={"min_val": "[-inf, inf)", "max_val": "(min_val, inf]"},
     monotonic=True,
     bounded=True,
     bounded_below=True,
@@ -190,7 +191,12 @@ def hard_tanh(x: ArrayLike, min_val: ArrayLike = -1.0, max_val: ArrayLike = 1.0)
     """
     xi = integer_input(x)
     if xi is not None and (min_val, max_val) == (-1.0, 1.0) and isinstance(min_val, float):
-        return ops.clip(xi, -1, 1)  # integers stay integers, as in jax.nn
+        # Integers stay integers, as in jax.nn. An unsigned integer is never below -1
+        # (jax.nn converts -1 to the unsigned type, 255 for uint8, and clips every value
+        # to it), so only the upper bound applies.
+        if jnp.issubdtype(xi.dtype, jnp.unsignedinteger):
+            return jnp.minimum(xi, jnp.ones_like(xi))
+        return ops.clip(xi, -1, 1)
     return _clip(_hard_tanh, "hard_tanh", x, min_val, max_val)
 
 
@@ -497,6 +503,7 @@ _hard_shrink = rule(_hard_shrink_value, _shrink_d1_rule, levels=lambda lambd: (0
 
 @register(
     params={"lambd": 0.5},
+    domain={"lambd": "[0, inf]"},
     monotonic=True,
     smooth=False,
     zero_centred=True,
@@ -534,7 +541,7 @@ def hard_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> Array:
     return finish(_hard_shrink(x, lambd), dtype)
 
 
-@library_function("hard_shrink", names={"keras": "hard_shrink"})
+@library_function("hard_shrink", names={"keras": "hard_shrink"}, domain={"threshold": "[0, inf]"})
 def hard_shrink_keras(x: ArrayLike, threshold: ArrayLike = 0.5) -> Array:
     r"""Keras' ``hard_shrink``: :func:`hard_shrink` under Keras' argument name.
 
@@ -566,6 +573,7 @@ _soft_shrink = rule(_soft_shrink_value, _shrink_d1_rule, levels=lambda lambd: (0
 
 @register(
     params={"lambd": 0.5},
+    domain={"lambd": "[0, inf]"},
     monotonic=True,
     smooth=False,
     zero_centred=True,
@@ -608,7 +616,7 @@ def soft_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> Array:
     return finish(_soft_shrink(x, lambd), dtype)
 
 
-@library_function("soft_shrink", names={"keras": "soft_shrink"})
+@library_function("soft_shrink", names={"keras": "soft_shrink"}, domain={"threshold": "[0, inf]"})
 def soft_shrink_keras(x: ArrayLike, threshold: ArrayLike = 0.5) -> Array:
     r"""Keras' ``soft_shrink``: :func:`soft_shrink` under Keras' argument name.
 
@@ -967,6 +975,7 @@ _threshold = rule(
 
 @register(
     params={"threshold": 0.0, "value": 0.0},
+    domain={"threshold": "[-inf, inf]", "value": "[-inf, inf]"},
     monotonic=True,
     bounded_below=True,
     smooth=False,
@@ -1008,7 +1017,11 @@ def threshold(x: ArrayLike, threshold: ArrayLike, value: ArrayLike) -> Array:
     return finish(_threshold(x, theta, value), dtype)
 
 
-@library_function("threshold", names={"keras": "threshold"})
+@library_function(
+    "threshold",
+    names={"keras": "threshold"},
+    domain={"threshold": "[-inf, inf]", "default_value": "[-inf, inf]"},
+)
 def threshold_keras(x: ArrayLike, threshold: ArrayLike, default_value: ArrayLike) -> Array:
     r"""Keras' ``threshold``: :func:`threshold` under Keras' argument names.
 

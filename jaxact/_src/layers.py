@@ -28,15 +28,15 @@ import inspect
 import math
 import numbers
 import textwrap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxact._src import core, registry
 from jaxact._src import rational as _rational
-from jaxact._src import registry
 from jaxact._src.softplus import softplus
 
 Array = jax.Array
@@ -382,6 +382,39 @@ def learnable_inits(owner: str, layer: str, args: Mapping[str, Any]) -> dict[str
     return inits
 
 
+def widest(x: Array, params: Sequence[Any]) -> np.dtype:
+    """The dtype a layer's parameters are used in: the layer's compute dtype (``x``'s),
+    or a parameter's own dtype where that is wider (float64 parameters stay float64
+    under x64; bfloat16 input with float32 parameters uses them as float32)."""
+    wide = jnp.dtype(x.dtype)
+    for p in params:
+        dtype = jnp.dtype(p.dtype)
+        if jnp.issubdtype(dtype, jnp.floating) and dtype.itemsize > wide.itemsize:
+            wide = dtype
+    return wide
+
+
+def call_activation(fn: Callable[..., Array], x: Array, *args: Any, **kwargs: Any) -> Array:
+    """``fn(x, *args, **kwargs)`` for a layer: the array arguments are cast to
+    :func:`widest` of them and ``x``; ``x`` is widened too when the activation would
+    compute it in a narrower dtype (float32 input with float64 parameters is computed
+    in float64), and the result is rounded once to ``x``'s dtype."""
+
+    def floating(a: Any) -> bool:
+        return isinstance(a, jax.Array) and bool(jnp.issubdtype(a.dtype, jnp.floating))
+
+    wide = widest(x, [a for a in (*args, *kwargs.values()) if floating(a)])
+
+    def cast(a: Any) -> Any:
+        return a.astype(wide) if floating(a) else a  # (not PRNG keys)
+
+    args = tuple(cast(a) for a in args)
+    kwargs = {k: cast(v) for k, v in kwargs.items()}
+    if wide.itemsize <= core.compute_dtype(x.dtype).itemsize:
+        return fn(x, *args, **kwargs)
+    return fn(x.astype(wide), *args, **kwargs).astype(x.dtype)
+
+
 def apply(
     owner: str,
     layer: str,
@@ -390,13 +423,17 @@ def apply(
     axis: int = -1,
     logscale: bool = False,
 ) -> Array:
-    """Calls the layer's activation with its transformed weights (cast to x's dtype)."""
+    """Calls the layer's activation with its transformed weights, in the dtype of
+    :func:`call_activation` (the transforms in at least float32)."""
     d = LEARNABLE[layer]
     args: dict[str, Any] = dict(d.fixed)
     for w in weights(layer, logscale):
-        value = natural(w, jnp.asarray(raw[w.stored]).astype(jnp.float32))
-        args[w.arg] = to_channel(value.astype(x.dtype), x, axis, owner)
-    return registry.FUNCTIONS[d.fn](x, **args)
+        stored = jnp.asarray(raw[w.stored])
+        value = natural(w, stored.astype(core.compute_dtype(stored.dtype)))
+        # The parameter's own dtype decides how wide it is used (a bfloat16 parameter
+        # transformed in float32 is still a bfloat16 parameter).
+        args[w.arg] = to_channel(value.astype(widest(x, [stored])), x, axis, owner)
+    return call_activation(registry.FUNCTIONS[d.fn], x, **args)
 
 
 # ----------------------------------------------------------------------------

@@ -173,6 +173,7 @@ _isru = rule(_isru_value, _isru_d1, _isru_dalpha)
 
 @register(
     params={"alpha": 1.0},
+    domain={"alpha": "(0, inf)"},
     monotonic=True,
     bounded=True,
     bounded_below=True,
@@ -241,6 +242,7 @@ _isrlu = rule(_isrlu_value, _isrlu_d1, _isrlu_dalpha)
 
 @register(
     params={"alpha": 1.0},
+    domain={"alpha": "(0, inf)"},
     monotonic=True,
     bounded_below=True,
     smooth=False,

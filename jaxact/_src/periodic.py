@@ -107,8 +107,21 @@ def _sincos_prod(w: Array, x: Array, chunks: Array | None = None) -> tuple[Array
 _NCHUNK = 6
 
 
-@functools.cache
+# The most bits a table row asks for: 2^E w0 / (2 pi) with E up to float64's 971 and w0's
+# numerator up to 1024 bits, plus the chunk and guard bits (table rows use < 2300).
+_PI_BITS = 2368
+
+
 def _pi_fixed(bits: int) -> int:
+    """floor(pi 2^bits) (to within a couple of units), by Machin's formula: one value of
+    _PI_BITS bits, computed once and shifted (no cache keyed on values of w0)."""
+    if bits <= _PI_BITS:
+        return _pi_machin(_PI_BITS) >> (_PI_BITS - bits)
+    return _pi_machin(bits)  # pragma: no cover (beyond every float64 w0)
+
+
+@functools.cache
+def _pi_machin(bits: int) -> int:
     """floor(pi 2^bits) (to within a couple of units), by Machin's formula."""
     guard = bits + 32
 
@@ -467,6 +480,7 @@ _snake_beta = rule(_snake_beta_value, _snake_beta_dx, _snake_beta_dparams)
 
 @register(
     params={"alpha": 1.0, "beta": 1.0},
+    domain={"beta": "(0, inf)"},
     monotonic=True,
     zero_centred=True,
     paper="Lee et al. 2022, BigVGAN: A Universal Neural Vocoder with Large-Scale "

@@ -20,7 +20,7 @@ import functools
 import inspect
 import math
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, Literal, TypeVar, overload
 
 import jax
@@ -56,6 +56,12 @@ class Spec:
       fn: the function.
       family: the family module it lives in ("relu", "sigmoid", ...).
       params: numeric hyperparameters with their defaults (differentiable).
+      domain: the interval each numeric hyperparameter must lie in (every key of
+        ``params`` and every other argument annotated ``ArrayLike``), as text:
+        ``"(0, inf)"``, ``"[0, inf]"``, ``"(min_val, inf]"`` (an endpoint may name
+        another argument); ``"(-inf, inf)"``, the finite reals, where the row
+        declares none. A concrete value outside it, NaN included, raises
+        ``ValueError`` naming the function and the argument (``core.checked``).
       kind: "elementwise", "vector" (acts along an axis) or "random" (needs a key).
       monotonic, bounded (below and above), bounded_below, smooth (C-infinity
         at every finite x), zero_centred (f(0) = 0 and f takes both signs),
@@ -81,6 +87,7 @@ class Spec:
     fn: Callable[..., Array]
     family: str
     params: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    domain: Mapping[str, str] = dataclasses.field(default_factory=dict)
     kind: str = "elementwise"
     monotonic: bool = False
     bounded: bool = False
@@ -102,6 +109,7 @@ class Spec:
         # Read-only all the way down: the registry is shared by everything.
         freeze = types.MappingProxyType
         object.__setattr__(self, "params", freeze(dict(self.params)))
+        object.__setattr__(self, "domain", freeze(dict(self.domain)))
         object.__setattr__(
             self, "presets", freeze({k: freeze(dict(v)) for k, v in self.presets.items()})
         )
@@ -166,9 +174,34 @@ def _family(fn: Callable[..., Any]) -> str:
     return fn.__module__.rsplit(".", 1)[-1]
 
 
+def _numeric_arguments(fn: Callable[..., Any]) -> list[str]:
+    """The arguments of ``fn`` after ``x`` annotated as arrays (``ArrayLike``): its
+    numeric hyperparameters, keyword defaults and required ones alike."""
+    parameters = list(inspect.signature(fn).parameters.values())[1:]
+    return [p.name for p in parameters if "ArrayLike" in str(p.annotation)]
+
+
+def _domains(where: str, params: Collection[str], domain: Mapping[str, str]) -> dict[str, Any]:
+    """Every numeric hyperparameter's parsed domain: the declared ones, and the finite
+    reals for the others of ``params``."""
+    from jaxact._src import core  # (core is imported by then)
+
+    declared = {arg: core.interval(text, where) for arg, text in domain.items()}
+    out = {arg: declared.get(arg, core.FINITE) for arg in params}
+    out.update(declared)
+    for arg, dom in out.items():
+        for end in (dom.lo, dom.hi):
+            if isinstance(end, str) and end not in out:
+                raise ValueError(
+                    f"{where}: the domain of {arg!r} names {end!r}, which has no domain"
+                )
+    return out
+
+
 def register(
     *,
     params: Mapping[str, float] | None = None,
+    domain: Mapping[str, str] | None = None,
     kind: Literal["elementwise", "vector", "random"] = "elementwise",
     names: Mapping[str, str] | None = None,
     presets: Mapping[str, Mapping[str, Any]] | None = None,
@@ -182,6 +215,11 @@ def register(
 
     Args:
       params, kind, aliases, presets: as the :class:`Spec` attributes.
+      domain: the interval of each numeric hyperparameter that is not the finite
+        reals, ``{"sigma": "(0, inf)", "max_val": "(min_val, inf]"}`` (see
+        :class:`Spec`); the numeric hyperparameters are the keys of ``params`` and the
+        other arguments annotated ``ArrayLike``. The returned function checks concrete
+        values against them.
       names: library names, ``{"jax flax torch": "silu", "torch": "SiLU"}`` (a key
         may list several libraries, a value several names).
       jax_nn: jax.nn's version; by default the jax.nn function of the first
@@ -190,11 +228,14 @@ def register(
     """
 
     def file(fn: F) -> F:
-        from jaxact._src.core import jnp_typing  # (core is imported by then)
+        from jaxact._src.core import checked, jnp_typing  # (core is imported by then)
 
-        fn = jnp_typing(fn)
         name = fn.__name__
         where = f"jaxact.register({name})"
+        defaults = dict(params or {})
+        numeric = [*defaults, *(a for a in _numeric_arguments(fn) if a not in defaults)]
+        domains = _domains(where, numeric, domain or {})
+        fn = jnp_typing(checked(fn, name, domains))
         if name in _functions:
             raise ValueError(f"{where}: the name {name!r} is already registered")
         if kind not in KINDS:
@@ -208,6 +249,7 @@ def register(
             fn=fn,
             family=_family(fn),
             params=params or {},
+            domain={arg: dom.text for arg, dom in domains.items()},
             kind=kind,
             aliases=tuple(aliases),
             names=parsed,
@@ -267,7 +309,9 @@ def dispatcher(*, default: str, names: Mapping[str, str]) -> Callable[[F], F]:
     return file
 
 
-def library_function(row: str, names: Mapping[str, str]) -> Callable[[F], F]:
+def library_function(
+    row: str, names: Mapping[str, str], domain: Mapping[str, str] | None = None
+) -> Callable[[F], F]:
     """Files the decorated function as what some library names of ``row`` resolve to.
 
     A library name is filed with its row (``register``'s ``names`` and ``presets``),
@@ -282,6 +326,9 @@ def library_function(row: str, names: Mapping[str, str]) -> Callable[[F], F]:
       row: the registered row the names belong to.
       names: ``{"torch timm": "leaky_relu LeakyReLU"}``; each name must already be
         filed for that library under ``row``.
+      domain: the domains of its numeric arguments the row does not have (Keras'
+        ``threshold`` for ``lambd``); an argument named as one of the row's takes
+        the row's domain, other ``ArrayLike`` arguments the finite reals.
     """
 
     def file(fn: F) -> F:
@@ -295,9 +342,12 @@ def library_function(row: str, names: Mapping[str, str]) -> Callable[[F], F]:
                 raise ValueError(f"{where}: {lib} name {n!r} is not filed under the row {row!r}")
             if (lib, n) in _library_fns:
                 raise ValueError(f"{where}: {lib} name {n!r} already has a library function")
-        from jaxact._src.core import jnp_typing  # (core is imported by then)
+        from jaxact._src.core import checked, jnp_typing  # (core is imported by then)
 
-        fn = jnp_typing(fn)
+        own = inspect.signature(fn).parameters
+        shared = {a: t for a, t in _specs[row].domain.items() if a in own}
+        domains = _domains(where, _numeric_arguments(fn), {**shared, **(domain or {})})
+        fn = jnp_typing(checked(fn, row, domains))
         for lib, n in pairs:
             _library_fns[(lib, n)] = fn
         _library_fn_rows[fn] = row

@@ -108,7 +108,11 @@ def relu(x: ArrayLike) -> Array:
     return finish(relu_rule(x), dtype)
 
 
-@library_function("relu", names={"keras": "relu ReLU"})
+@library_function(
+    "relu",
+    names={"keras": "relu ReLU"},
+    domain={"negative_slope": "(-inf, inf)", "max_value": "[0, inf]", "threshold": "(-inf, inf)"},
+)
 def relu_keras(
     x: ArrayLike,
     negative_slope: ArrayLike = 0.0,
@@ -466,6 +470,7 @@ def _check_key(key: object) -> None:
 
 @register(
     params={"lower": 1.0 / 8.0, "upper": 1.0 / 3.0},
+    domain={"upper": "[lower, inf)"},
     monotonic=True,
     smooth=False,
     zero_centred=True,

@@ -380,6 +380,7 @@ _laplace = rule(_laplace_value, _laplace_d1, _laplace_dparams, inline=False)
 
 @register(
     params={"mu": 0.707107, "sigma": 0.282095},
+    domain={"sigma": "(0, inf)"},
     monotonic=True,
     bounded=True,
     bounded_below=True,

@@ -100,6 +100,7 @@ _softplus_threshold = rule(_softplus_threshold_value, _softplus_threshold_d1)
 
 @register(
     params={"beta": 1.0},
+    domain={"beta": "(0, inf)", "threshold": "[-inf, inf]"},
     monotonic=True,
     bounded_below=True,
     paper="Dugas et al. 2001, Incorporating Second-Order Functional Knowledge for Better "
@@ -144,9 +145,13 @@ def softplus(x: ArrayLike, beta: ArrayLike = 1.0, threshold: ArrayLike | None = 
     """
     x, dtype = prepare(x, "softplus")
     beta = param(beta, "softplus", "beta", x, positive=True)
+    if threshold is None and isinstance(beta, float) and beta == 1.0:
+        return finish(_softplus_unit(x), dtype)
+    if isinstance(beta, float):
+        # In x's dtype, as a Python number would be rounded anyway: under x64 the
+        # error-free product of a float64 beta with float32 x mixed the two dtypes.
+        beta = jnp.asarray(beta, x.dtype)
     if threshold is None:
-        if isinstance(beta, float) and beta == 1.0:
-            return finish(_softplus_unit(x), dtype)
         return finish(_softplus(x, beta), dtype)
     threshold = param(threshold, "softplus", "threshold", x)
     return finish(_softplus_threshold(x, beta, threshold), dtype)
@@ -328,6 +333,7 @@ _squareplus = rule(_squareplus_value, _squareplus_d1, _squareplus_dparams)
 
 @register(
     params={"b": 4.0},
+    domain={"b": "[0, inf)"},
     monotonic=True,
     bounded_below=True,
     paper="Barron 2021, Squareplus: A Softplus-Like Algebraic Rectifier, arXiv:2112.11687",
@@ -407,6 +413,7 @@ _smelu = rule(_smelu_value, _smelu_d1, _smelu_dparams)
 
 @register(
     params={"beta": 1.0},
+    domain={"beta": "(0, inf)"},
     monotonic=True,
     bounded_below=True,
     smooth=False,
@@ -558,6 +565,7 @@ _smu = smooth_rule(_smu_value, _smu_d1_value, _smu_d2_value, _smu_dparams, _smu_
 
 @register(
     params={"alpha": 0.01, "mu": 2.5},
+    domain={"mu": "(0, inf)"},
     zero_centred=True,
     paper=_SMU,
 )
@@ -650,6 +658,7 @@ _smu1 = smooth_rule(_smu1_value, _smu1_d1_value, _smu1_d2_value, _smu1_dparams)
 
 @register(
     params={"alpha": 0.01, "mu": 4.332461424154261e-9},
+    domain={"mu": "(0, inf)"},
     monotonic=True,
     paper=_SMU,
 )

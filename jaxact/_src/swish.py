@@ -208,6 +208,7 @@ swish_beta_rule = smooth_rule(
 
 @register(
     params={"beta": 1.0},
+    domain={"beta": "(0, inf)"},
     bounded_below=True,
     paper=_RAMACHANDRAN,
 )
@@ -541,6 +542,7 @@ _smish = smooth_rule(
 
 @register(
     params={"alpha": 1.0, "beta": 1.0},
+    domain={"beta": "(0, inf)"},
     bounded_below=True,
     paper="Wang, Ren, Wang 2022, Smish: A Novel Activation Function for Deep Learning "
     "Methods, Electronics 11(4) 540",
