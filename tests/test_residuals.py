@@ -281,11 +281,9 @@ def test_hoisting_is_detected():
 # accurate tier (checked in float32; the bfloat16 column was measured when bfloat16
 # took the accurate kernels), found with this check and left for follow-up: laplace
 # keeps a jit boundary (inlined, XLA's simplifier breaks its error-free arithmetic),
-# rational's compensated Horner takes its coefficients as traced values on purpose,
 # the others combine parameters before the select.
 HOISTED = {
     "laplace": (41, 40),
-    "rational": (12, 12),
     "sine": (2, 2),
     "smu": (3, 3),
     "tanh_shrink": (2, 2),

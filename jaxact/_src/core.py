@@ -93,7 +93,10 @@ def as_array(value: Any, fn: str, arg: str = "x") -> Array:
             f"jaxact.{fn}: argument '{arg}' must be a real floating or integer array "
             f"or scalar, got {_describe(value)}"
         )
-    dtype = jnp.dtype(getattr(value, "dtype", None) or jnp.result_type(value))
+    try:  # a PRNG key's dtype is no numpy dtype
+        dtype = jnp.dtype(getattr(value, "dtype", None) or jnp.result_type(value))
+    except TypeError:
+        dtype = jnp.dtype(bool)  # rejected below, with the function's name
     if jnp.issubdtype(dtype, jnp.floating):
         return jnp.asarray(value)
     if jnp.issubdtype(dtype, jnp.integer) and dtype != jnp.dtype(bool):
@@ -345,7 +348,13 @@ def checked(fn: F, name: str, domains: Mapping[str, Interval]) -> F:
             elif index.get(arg, len(args)) < len(args):
                 given[arg] = args[index[arg]]
         if given:
-            check_hyperparameters(name, given, table, defaults)
+            try:
+                check_hyperparameters(name, given, table, defaults)
+            except ValueError:
+                # An input that is no array (arguments swapped) is the first mistake.
+                x = args[0] if args else kwargs.get(next(iter(sig.parameters)))
+                as_array(x, name, next(iter(sig.parameters)))
+                raise
         return fn(*args, **kwargs)
 
     return cast(F, wrapper)

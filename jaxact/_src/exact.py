@@ -54,28 +54,3 @@ def two_sum(a: Array, b: Array) -> tuple[Array, Array]:
     s = a + b
     bb = s - a
     return s, (a - (s - bb)) + (b - bb)
-
-
-def horner(coeffs: list[Array], t: Array) -> tuple[Array, Array]:
-    """Compensated Horner: ``sum_i coeffs[i] t^i = hi + lo`` to about twice the precision.
-
-    Each step's rounding errors (from :func:`two_prod` and :func:`two_sum`) are
-    carried in a second Horner recurrence, so the sum ``hi + lo`` is as accurate
-    as if evaluated in double the working precision (Graillat, Langlois, Louvet
-    2005). The coefficients must not be compile-time constants (see
-    :func:`two_sum`); pass them as traced values.
-    """
-    hi = jnp.zeros_like(t) + coeffs[-1]
-    lo = jnp.zeros_like(t)
-    for c in reversed(coeffs[:-1]):
-        p, pe = two_prod(hi, t)
-        hi, se = two_sum(p, jnp.zeros_like(t) + c)
-        lo = lo * t + (pe + se)
-    return hi, lo
-
-
-def divide(ph: Array, pl: Array, qh: Array, ql: Array) -> Array:
-    """``(ph + pl) / (qh + ql)`` to about half an ulp (plus the inputs' own error)."""
-    r = ph / qh
-    pr, pe = two_prod(r, qh)
-    return r + (((ph - pr) - pe) + pl - r * ql) / qh

@@ -18,6 +18,9 @@ back. The cores share these conventions:
   rules are invariant to adding a constant to the tangent) but makes the
   derivative of a saturated top entry exact, e.g. ``d log_softmax([x, 0])[0]/dx``
   is ``sigma(-x)`` and the gradient sums to zero, where ``1 - p`` would give 0.
+* softmax, log_softmax, softmin, softmax1 and gumbel_softmax need no XLA scratch
+  buffer the size of the input, forward or backward (no more than jax.nn.softmax;
+  see the comment above ``_rowsums``); their row sums are compensated.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from jaxact._src import elementary, ops
+from jaxact._src import elementary, exact, ops
 from jaxact._src.core import ArrayLike, finish, is_concrete, param, prepare
 from jaxact._src.registry import library_function, register
 
@@ -196,51 +199,182 @@ def _dot(a: Array, b: Array) -> Array:
 # ---------------------------------------------------------------------------
 
 
+# Scratch memory. The softmax family's kernels are elementwise work on the logits
+# (and the tangent) and per-row values, so that XLA computes them inside its passes
+# over each row (the row maximum, the row sums, the output) and keeps no array the
+# size of the input besides the output (tests/test_scratch_memory.py). What keeps
+# XLA:CPU there:
+#
+# * a row sum of the primal is one variadic reduction (:func:`_rowsums`, and
+#   :func:`_masked_max` for a masked maximum), which XLA fuses with the elementwise
+#   work that feeds it; a plain sum or maximum becomes a YNNPACK fusion, which takes
+#   its operand as an array wherever that has a select or a comparison in it;
+# * a row value is used through a row-level select (the shift in :func:`_shift`,
+#   :func:`_denominator`, :func:`_tsum`), which ends the YNNPACK fusion of its
+#   reduction at the row: one that also computes the elementwise output reads its
+#   operand twice, so that operand is kept as an array;
+# * no product is both summed and used elementwise in a transposed rule (see
+#   :func:`_softmax_jvp`), and the reference entry of the rules is an iota
+#   comparison, not a gather or scatter.
+
+
+@jax.custom_jvp
+def _rowsums(*vs: Array) -> tuple[Array, ...]:
+    """Row sums (last axis, keepdims) of the arrays, compensated, in one reduction.
+
+    Each sum is carried as a pair (sum, accumulated rounding errors) and pairs are
+    added with :func:`exact.two_sum`, so the sum is within about an ulp whatever
+    order XLA adds in (positive terms). Its tangents are plain sums (the reduction
+    itself has no derivative or transpose).
+    """
+    zero = jnp.zeros((), vs[0].dtype)
+    operands = tuple(a for v in vs for a in (v, lax.full_like(v, 0)))
+
+    def add(p: tuple[Array, ...], q: tuple[Array, ...]) -> tuple[Array, ...]:
+        out: list[Array] = []
+        for i in range(0, len(p), 2):
+            s, e = exact.two_sum(p[i], q[i])
+            out += [s, e + (p[i + 1] + q[i + 1])]
+        return tuple(out)
+
+    r = lax.reduce(operands, (zero,) * len(operands), add, (vs[0].ndim - 1,))
+    return tuple((r[i] + r[i + 1])[..., None] for i in range(0, len(r), 2))
+
+
+@_rowsums.defjvp
+def _rowsums_jvp(
+    primals: tuple[Array, ...], tangents: tuple[Array, ...]
+) -> tuple[tuple[Array, ...], tuple[Array, ...]]:
+    return _rowsums(*primals), tuple(jnp.sum(t, axis=-1, keepdims=True) for t in tangents)
+
+
+def _tsum(v: Array, live: Array) -> Array:
+    """The row sum of a tangent expression, 0 in rows that are not ``live``."""
+    return ops.where(live, jnp.sum(v, axis=-1, keepdims=True), 0)
+
+
+def _live(s: Array) -> Array:
+    """True in every row: ``s`` is a row's divisor (positive, or NaN in a row with a
+    NaN). What :func:`_tsum` selects on: XLA cannot know it is always True."""
+    return ~jnp.isinf(s)
+
+
+def _denominator(s: Array) -> Array:
+    """A row's sum ``s >= 0`` as a divisor: 1 where it is 0 (a fully masked row)."""
+    return ops.where(s == 0, 1, s)
+
+
+def _shift(x: Array, mask: Array | None) -> tuple[Array, Array]:
+    """The logits shifted by their row maximum ``m``, and the masked logits.
+
+    ``z = x - m`` (``-inf`` where masked, NaN in a row with a NaN). In a row whose
+    maximum is infinite, ``z`` is 0 on the top entries (those equal to ``m``,
+    unmasked) and ``-inf`` elsewhere: the limit of equal logits.
+    """
+    xm = _masked(x, mask)
+    m = lax.stop_gradient(jnp.max(xm, axis=-1, keepdims=True) if mask is None else _masked_max(xm))
+    top = xm == m
+    if mask is not None:
+        top = top & mask
+    inf = jnp.isinf(m)
+    return ops.where(
+        inf, ops.where(top, jnp.zeros((), xm.dtype), -jnp.inf), xm - ops.where(inf, 0, m)
+    ), xm
+
+
+def _masked_max(xm: Array) -> Array:
+    """The row maximum (keepdims) as a variadic reduction, which XLA fuses with the
+    select that masks ``xm`` (a plain max would take ``xm`` as an array): the maximum
+    of ``xm`` and the minimum of ``-xm``, the same number up to its sign."""
+    big = jnp.asarray(jnp.inf, xm.dtype)
+    hi, lo = lax.reduce(
+        (xm, -xm),
+        (-big, big),
+        lambda p, q: (lax.max(p[0], q[0]), lax.min(p[1], q[1])),
+        (xm.ndim - 1,),
+    )
+    return lax.max(hi, -lo)[..., None]
+
+
+def _reference(xm: Array, mask: Array | None) -> Array:
+    """The row's reference entry for the derivative rules: its first top entry, the
+    first entry of ``xm``'s argmax (where that is masked, as in a row of only
+    ``-inf``, none).
+
+    An argmax, which XLA computes as a reduction fused with the masking of ``xm``,
+    compared with an iota: no gather or scatter, and nothing for XLA to keep as an
+    array.
+    """
+    i = jnp.argmax(xm, axis=-1, keepdims=True)
+    iota = lax.broadcasted_iota(
+        i.dtype, xm.shape, xm.ndim - 1, out_sharding=jax.typeof(xm).sharding
+    )
+    return iota == i if mask is None else (iota == i) & mask
+
+
+def _centred_at(t: Array, ref: Array, mask: Array | None, live: Array) -> Array:
+    """The tangent minus its value at the row's reference entry; 0 there and where masked.
+
+    The reference entry's own term is then exactly 0, and in the transposed rule its
+    gradient is minus the sum of the others' (a sum that leaves it out: no rounding
+    of a sum it dominates can cancel).
+    """
+    keep = ~ref if mask is None else mask & ~ref
+    return ops.where(keep, t - _tsum(ops.where(ref, t, 0), live), 0)
+
+
+def _softmax_parts(x: Array, mask: Array | None) -> tuple[Array, Array, Array]:
+    """``e = exp(z)``, the row's divisor ``s = sum(e)`` (1 for a fully masked row) and
+    the masked logits: the softmax is ``e / s``."""
+    z, xm = _shift(x, mask)
+    e = elementary.exp(z)
+    (s,) = _rowsums(e)
+    return e, _denominator(s), xm
+
+
 @jax.custom_jvp
 def _softmax_core(x: Array, mask: Array | None) -> Array:
-    xm = _masked(x, mask)
-    m, m0 = _row_max(xm)
-    e = elementary.exp(xm - m0)
-    y = e / jnp.sum(e, axis=-1, keepdims=True)
-    return _special(xm, m, mask, y)
+    e, s, _ = _softmax_parts(x, mask)
+    return e / s
 
 
 @_softmax_core.defjvp
 def _softmax_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Array, Array]:
     x, mask = primals
-    t = tangents[0]
-    y = _softmax_core(x, mask)
-    u = _centred(t, _masked(x, mask), mask)
-    return y, y * (u - _dot(y, u))
+    e, s, xm = _softmax_parts(x, mask)
+    live = _live(s)
+    u = _centred_at(tangents[0], _reference(xm, mask), mask, live)
+    y = e / s
+    # y (u - <y, u>) as y u - e <e, u> / s^2: in the transposed rule the row sum is then
+    # over e g, not over y g, which the elementwise term also uses (XLA keeps a
+    # product used twice as an array).
+    return y, y * u - e * (_tsum(e * u, live) / (s * s))
 
 
 @jax.custom_jvp
 def _log_softmax_core(x: Array, mask: Array | None) -> Array:
-    xm = _masked(x, mask)
-    m, m0 = _row_max(xm)
-    z = xm - m0
-    e = elementary.exp(z)
-    # log(sum e) = log1p(sum of the entries other than one top entry): each top
-    # entry contributes exactly 1, so the small remainder is kept to full precision.
+    z, _ = _shift(x, mask)
+    # The top entries are where z is 0 (x - m is exact): found from z, XLA keeps no
+    # array of them.
     top = z == 0
-    count = jnp.sum(top, axis=-1, keepdims=True).astype(z.dtype)
-    rest = jnp.sum(ops.where(top, 0, e), axis=-1, keepdims=True) + (count - 1)
-    y = z - elementary.log1p(rest)
-    # Infinite maximum: log of the equal masses, -inf elsewhere.
-    p = _special(xm, m, mask, jnp.zeros_like(z))
-    with_inf = ops.where(p > 0, jnp.log(ops.where(p > 0, p, 1)), -jnp.inf)
-    y = ops.where(jnp.isinf(m), with_inf, y)
-    return ops.where(jnp.isnan(m), m, y)
+    # log(sum e^z) = log1p(the sum over the entries other than the top entries, plus
+    # their count - 1): each top entry contributes exactly 1, so the small remainder
+    # keeps full precision. A row with an infinite maximum: -log(count) on its top
+    # entries, -inf elsewhere; a fully masked row: -inf.
+    rest, count = _rowsums(
+        ops.where(top, 0, elementary.exp(z)), ops.where(top, jnp.ones((), z.dtype), 0)
+    )
+    return z - elementary.log1p(ops.where(count > 0, rest + (count - 1), 0))
 
 
 @_log_softmax_core.defjvp
 def _log_softmax_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Array, Array]:
     x, mask = primals
-    t = tangents[0]
     y = _log_softmax_core(x, mask)
-    p = _softmax_core(x, mask)
-    u = _centred(t, _masked(x, mask), mask)
-    dy = u - _dot(p, u)
+    e, s, xm = _softmax_parts(x, mask)
+    live = _live(s)
+    u = _centred_at(tangents[0], _reference(xm, mask), mask, live)
+    dy = u - _tsum((e / s) * u, live)
     if mask is not None:
         dy = ops.where(mask, dy, 0)
     return y, dy
@@ -482,10 +616,51 @@ def softmin_torch(x: ArrayLike, dim: int | None = None, dtype: Any = None) -> Ar
     return _torch_dim(softmin, "softmin", x, dim, dtype)
 
 
-@jax.jit
+def _shift1(x: Array) -> tuple[Array, Array, Array]:
+    """:func:`_shift` for ``[0, x]`` with ``m = max(0, max x)``: ``z``, the extra
+    logit's ``e^(0 - m)`` and whether it is a top entry."""
+    m = lax.stop_gradient(jnp.maximum(jnp.max(x, axis=-1, keepdims=True), 0))
+    inf = jnp.isinf(m)
+    top = x == m
+    z = ops.where(inf, ops.where(top, jnp.zeros((), x.dtype), -jnp.inf), x - ops.where(inf, 0, m))
+    return z, elementary.exp(-m), m == 0
+
+
+def _softmax1_parts(x: Array) -> tuple[Array, Array, Array, Array]:
+    """``e``, the divisor ``s``, ``e0`` (the softmax of ``[0, x]`` is ``[e0, e] / s``)
+    and whether the extra logit is a top entry."""
+    z, e0, extra = _shift1(x)
+    e = elementary.exp(z)
+    (s,) = _rowsums(e)
+    return e, _denominator(s + e0), e0, extra
+
+
+@jax.custom_jvp
 def _softmax1_core(x: Array) -> Array:
-    zero = jnp.zeros_like(x[..., :1])  # x's sharding (a mesh with explicit axes)
-    return _softmax_core(jnp.concatenate([zero, x], axis=-1), None)[..., 1:]
+    # softmax([0, x])[1:] without forming [0, x]: the extra logit's term is added
+    # to the row's sum.
+    e, s, _, _ = _softmax1_parts(x)
+    return e / s
+
+
+@_softmax1_core.defjvp
+def _softmax1_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Array, Array]:
+    # softmax's rule on [0, x] with the tangent [0, t], written as in _softmax_jvp and
+    # centred on the reference entry of [0, x]: where that is an entry of x, the extra
+    # entry's centred tangent is -t_ref, and its output is e0 / s.
+    (x,) = primals
+    e, s, e0, extra = _softmax1_parts(x)
+    # The reference is the first top entry of [0, x]: the extra logit where it is one.
+    ref = _reference(x, None) & ~extra
+    live = _live(s)
+    t = tangents[0]
+    t_ref = _tsum(ops.where(ref, t, 0), live)
+    u = ops.where(ref, 0, t - t_ref)
+    y = e / s
+    return y, y * u - e * ((_tsum(e * u, live) - e0 * t_ref) / (s * s))
+
+
+_softmax1_jit = jax.jit(_softmax1_core)
 
 
 @register(
@@ -523,7 +698,7 @@ def softmax1(x: ArrayLike, axis: int | tuple[int, ...] | None = -1) -> Array:
       Miller 2023, Attention Is Off By One (blog post,
       https://www.evanmiller.org/attention-is-off-by-one.html).
     """
-    return _along("softmax1", x, axis, _softmax1_core)
+    return _along("softmax1", x, axis, _softmax1_jit)
 
 
 # ---------------------------------------------------------------------------
@@ -540,6 +715,7 @@ def _is_key(key: Any) -> bool:
 
 @register(
     params={"tau": 1.0},
+    domain={"tau": "(0, inf)"},
     kind="random",
     bounded=True,
     bounded_below=True,
@@ -844,6 +1020,7 @@ _entmax_bisect_jit = jax.jit(_entmax_bisect_core, static_argnums=2)
 
 @register(
     params={"alpha": 1.5},
+    domain={"alpha": "(1, inf)"},
     kind="vector",
     bounded=True,
     bounded_below=True,

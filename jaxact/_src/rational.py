@@ -187,63 +187,88 @@ def _reversed(t: Array, a: Array, b: Array, version: str) -> Array:
     return p / q
 
 
+DW = tuple[Array, Array]
+
+
 def _abs2(h: Array, l: Array) -> tuple[Array, Array]:
     return ops.where(negative(h), -h, h), ops.where(negative(h), -l, l)
 
 
-def _pq(
-    x: Array, a: Array, b: Array, version: str, flip: bool
-) -> tuple[tuple[Array, Array], tuple[Array, Array], Array]:
-    """P and Q of :func:`_quotient` as double words, and where Q's inner term is
-    negative (``Q = base + |h|``, or for version A a polynomial in ``|x|``: ``x < 0``)."""
+def _pick(big: Array, coeffs: list[Array]) -> list[Array]:
+    """Per element, ``coeffs`` where ``big`` is False and ``coeffs`` reversed where it is
+    True (the reversed polynomial beyond 4).
+
+    A blend with the weights 0 and 1 (exact for finite coefficients), not a select: a
+    select of two constant coefficients makes a full-size array of each, which a
+    differentiated ``lax.scan`` would hoist out of its loop.
+    """
+    w = ops.where(big, jnp.ones((), coeffs[0].dtype), 0)
+    return [i * (1 - w) + o * w for o, i in zip(coeffs[::-1], coeffs, strict=True)]
+
+
+def _pq(u: Array, big: Array, a: Array, b: Array, version: str) -> tuple[DW, DW]:
+    """P and Q as double words, in one pass for both pieces: ``u = x`` with the
+    polynomials' own coefficients where ``|x| <= 4``, ``u = 1/x`` with the reversed
+    polynomials' beyond (each element takes the coefficients of its piece)."""
     av, bq, _, e = _parts(a, b, version)
-    one = jnp.ones_like(x)
-    ax = _abs(x)
-    p = exact.horner(av[::-1] if flip else av, x)
+    one = jnp.ones((), u.dtype)
+    au = _abs(u)
+    p = _horner_d(_pick(big, av), u, slope=False)[0]
     if version == "A":
-        q = exact.horner(bq[::-1] + [one] if flip else [one, *bq], ax)
-        return p, q, negative(x)
-    base = one if version == "B" else 0.1 * one
-    if version == "C":
-        hh, hl = exact.horner(bq[::-1] if flip else bq, x)
-    else:
-        hh, hl = exact.horner(bq[::-1] + [0 * one] if flip else [0 * one, *bq], x)
-    neg = negative(hh)
-    hh, hl = _abs2(hh, hl)
-    qh, se = exact.two_sum(base * ax**e if flip else base, hh)
-    return p, (qh, hl + se), neg
+        return p, _horner_d(_pick(big, [one, *bq]), au, slope=False)[0]
+    base = 1.0 if version == "B" else 0.1  # Python floats: splat constants, never arrays
+    hh, hl = _abs2(
+        *_horner_d(_pick(big, bq if version == "C" else [0 * one, *bq]), u, slope=False)[0]
+    )
+    qh, se = exact.two_sum(ops.where(big, base * au**e, base), hh)
+    return p, (qh, hl + se)
 
 
-def _quotient(x: Array, a: Array, b: Array, version: str, flip: bool) -> Array:
-    """The value of :func:`_inner` (``flip=False``, ``x``) or :func:`_reversed`
-    (``flip=True``, ``x = t``), with compensated sums: within about one ulp."""
-    p, q, _ = _pq(x, a, b, version, flip)
-    return exact.divide(*p, *q)
+def _divide(p: DW, q: DW) -> Array:
+    """``p / q`` to about half an ulp (plus the inputs' own error), with one quotient.
+
+    ``r = p_h / q_h`` and a correction ``(p - r q) / q`` computed exactly; both
+    divide by multiplying with one reciprocal (its rounding changes the small
+    correction only), so XLA fuses it with the rest.
+    """
+    inv = 1 / q[0]
+    r = p[0] * inv
+    pr, pe = exact.two_prod(r, q[0])
+    return r + (((p[0] - pr) - pe) + p[1] - r * q[1]) * inv
 
 
-DW = tuple[Array, Array]
-
-
-def _horner_d(coeffs: list[Array], t: Array) -> tuple[DW, DW]:
+def _horner_d(coeffs: list[Array], t: Array, slope: bool = True) -> tuple[DW, DW]:
     """``sum_i coeffs[i] t^i`` and its derivative in ``t``, both as double words.
 
-    :func:`exact.horner` with a second compensated recurrence for the derivative
+    Compensated Horner (each step's rounding errors from :func:`exact.two_prod` and
+    :func:`exact.two_sum` carried in a second recurrence; Graillat, Langlois, Louvet
+    2005), with a third compensated recurrence for the derivative
     (``d <- d t + p`` before each ``p <- p t + c``), so no coefficient ``i c_i``
-    is ever rounded.
+    is ever rounded; ``slope=False`` leaves the derivative out (zeros). The error
+    terms start from the first step's, not from zeros times ``t``: a differentiated
+    ``lax.scan`` would hoist such zeros out of its loop as full-size arrays.
     """
-    hi, lo = coeffs[-1], jnp.zeros_like(t)
-    dh, dl = jnp.zeros_like(t), jnp.zeros_like(t)
-    for i, c in enumerate(reversed(coeffs[:-1])):
-        if i:
-            q, qe = exact.two_prod(dh, t)
-            dh, se = exact.two_sum(q, hi)
-            dl = dl * t + ((qe + se) + lo)
-        else:
-            dh, dl = hi, lo
+    hi = coeffs[-1]
+    lo: Array | None = None
+    dh: Array | None = None
+    dl: Array | None = None
+    for c in reversed(coeffs[:-1]):
+        if slope:
+            if dh is None:
+                dh, dl = hi, lo
+            else:
+                q, qe = exact.two_prod(dh, t)
+                dh, se = exact.two_sum(q, hi)
+                err = qe + se if lo is None else (qe + se) + lo
+                dl = err if dl is None else dl * t + err
         p, pe = exact.two_prod(hi, t)
         hi, se = exact.two_sum(p, c)
-        lo = lo * t + (pe + se)
-    return (hi, lo), (dh, dl)
+        lo = pe + se if lo is None else lo * t + (pe + se)
+
+    def dw(h: Array | None, l: Array | None) -> DW:
+        return (jnp.zeros_like(t) if h is None else h, jnp.zeros_like(t) if l is None else l)
+
+    return dw(hi, lo), dw(dh, dl)
 
 
 def _mul(u: DW, v: DW) -> DW:
@@ -278,9 +303,7 @@ def _derivative(x: Array, a: Array, b: Array, version: str) -> Array:
 
     def pass_(coeffs: list[Array], v: Array) -> tuple[DW, DW]:
         # sum_i coeffs[i] v^i and its derivative, or the reversed polynomial's beyond 4
-        return _horner_d(
-            [ops.where(big, o, i) for o, i in zip(coeffs[::-1], coeffs, strict=True)], v
-        )
+        return _horner_d(_pick(big, coeffs), v)
 
     one = jnp.ones((), x.dtype)
     p, dp = pass_(av, u)
@@ -291,7 +314,7 @@ def _derivative(x: Array, a: Array, b: Array, version: str) -> Array:
         h, dh = pass_(bq if version == "C" else [0 * one, *bq], u)
         neg = negative(h[0])
         h, dq = _negate_where(neg, h), _negate_where(neg, dh)
-        c = one if version == "B" else 0.1 * one
+        c = 1.0 if version == "B" else 0.1  # Python floats: splat constants, never arrays
         au = _abs(u)
         # the base term, c inner and c |t|^e beyond (derivative c e |t|^(e-1) sign(t))
         qh, se = exact.two_sum(ops.where(big, c * au**e, c), h[0])
@@ -304,16 +327,15 @@ def _derivative(x: Array, a: Array, b: Array, version: str) -> Array:
     n = _sub(_mul(dp, q), _mul(p, dq))
     kpq = _mul(p, q)
     if k != 1:
-        kpq = _mul(kpq, (jnp.full_like(x, k), jnp.zeros_like(x)))
+        kpq = _mul(kpq, (jnp.asarray(k, x.dtype), jnp.zeros((), x.dtype)))  # scalars: no arrays
     tn = exact.two_prod(t, n[0])
     no = _sub(kpq, (tn[0], tn[1] + t * n[1]))
     n = ops.where(big, no[0], n[0]), ops.where(big, no[1], n[1])
     # n / q^2 with each quotient used once: XLA:CPU makes a quotient used more than
-    # once (as in exact.divide) a fusion of its own and recomputes its operands.
+    # once a fusion of its own and recomputes its operands.
     sh, sl = _mul(q, q)
     r = (n[0] + (n[1] - n[0] * (sl / sh))) / sh
-    outer = _outer_sign(xo, _power(xo, t, k - 1) * r, e)
-    return ops.where(big, outer, r)
+    return r * ops.where(big, _outer_sign(xo, _power(xo, t, k - 1), e), 1.0)
 
 
 def _power(x: Array, t: Array, n: int) -> Array:
@@ -327,12 +349,14 @@ def _outer_sign(x: Array, y: Array, e: int) -> Array:
 def _make_rational(version: str) -> Callable[..., Array]:
     def value(x: Array, a: Array, b: Array) -> Array:
         _, _, m, e = _parts(a, b, version)
+        # One pass for both pieces (as in _derivative), and every quotient used
+        # once: XLA:CPU makes a quotient used more than once a fusion of its own and
+        # keeps it in memory (a quotient per piece kept 12 bytes per element).
         big = jnp.abs(x) > _SWITCH
-        inner = _quotient(ops.where(big, 0.0, x), a, b, version, flip=False)
         xo = ops.where(big, x, 2.0)
         t = _recip(xo)
-        outer = _outer_sign(xo, _power(xo, t, m - e) * _quotient(t, a, b, version, flip=True), e)
-        return ops.where(big, outer, inner)
+        p, q = _pq(ops.where(big, t, x), big, a, b, version)
+        return _divide(p, q) * ops.where(big, _outer_sign(xo, _power(xo, t, m - e), e), 1.0)
 
     def dx(x: Array, a: Array, b: Array) -> Array:
         return _derivative(x, a, b, version)
@@ -520,7 +544,7 @@ def fit_rational(
     return out[: m + 1], out[m + 1 :]
 
 
-@functools.cache
+@functools.lru_cache(maxsize=8)  # keyed on the user's degree: bounded
 def _levenberg_marquardt(m: int, version: str, steps: int) -> Callable[..., Array]:
     """``steps`` damped Gauss-Newton steps on ``||P/Q - y||`` from ``theta`` (float64):
     one compiled program per (numerator degree, version, steps) for the process."""
@@ -579,6 +603,7 @@ _acon = rule(_acon_value, _acon_dx, _acon_dparams)
 
 @register(
     params={"p1": 1.0, "p2": 0.0, "beta": 1.0},
+    domain={"beta": "(0, inf)"},
     bounded_below=True,
     paper="Ma et al. 2021, Activate or Not: Learning Customized Activation, arXiv:2009.04759",
 )
