@@ -89,3 +89,43 @@ def test_scratch_memory_at_most_jax_nn_softmax(name: str, tier: str) -> None:
     per_element = [round(v / (ROWS * COLS), 2) for v in got]
     assert got[0] <= limit[0], (name, tier, "forward", per_element, _baseline(kind))
     assert got[1] <= limit[1], (name, tier, "backward", per_element, _baseline(kind))
+
+
+# Along an axis that is not the last: the kernels reduce along it in place (a transposed
+# copy of the input was 4 bytes per element). A single leading axis, and torch's
+# Softmax2d axis (-3 of NCHW) with short rows.
+AXES = {
+    "axis0": (0, (COLS, ROWS)),
+    "nchw": (-3, (8, 64, 32, 32)),
+}
+AXIS_CASES = {
+    "softmax": jaxact.softmax,
+    "softmin": jaxact.softmin,
+    "log_softmax": jaxact.log_softmax,
+    "softmax1": jaxact.softmax1,
+    "gumbel_softmax": lambda x, axis: jaxact.gumbel_softmax(x, axis=axis, key=KEY),
+}
+
+
+@pytest.mark.parametrize("name", list(AXIS_CASES))
+@pytest.mark.parametrize("where", list(AXES))
+def test_scratch_memory_along_other_axes(name: str, where: str) -> None:
+    axis, shape = AXES[where]
+    x = jax.ShapeDtypeStruct(shape, jnp.float32)
+    rows = x.size // shape[axis]
+
+    def both(fn: Callable[..., Any]) -> tuple[int, int]:
+        return _temp(fn, x), _temp(lambda v, g: jax.vjp(fn, v)[1](g)[0], x, x)
+
+    def nn(v: jax.Array) -> jax.Array:
+        if name == "gumbel_softmax":
+            v = v + jax.random.gumbel(KEY, v.shape, v.dtype)
+        return jax.nn.softmax(v, axis=axis)
+
+    fn = AXIS_CASES[name]
+    with jaxact.precision("fast"):
+        got = both(lambda v: fn(v, axis=axis))
+    base = both(nn)
+    limit = [b + ROW_VALUES * rows * 4 for b in base]
+    per_element = [round(v / x.size, 3) for v in got]
+    assert got[0] <= limit[0] and got[1] <= limit[1], (name, where, per_element, base)

@@ -140,17 +140,34 @@ def _mask(where: Any, x: Array, fn: str) -> Array | None:
 
 
 def _along(
-    fn: str, x: Any, axis: Any, core: Callable[..., Array], *args: Any, where: Any = None
+    fn: str,
+    x: Any,
+    axis: Any,
+    core: Callable[..., Array],
+    *args: Any,
+    where: Any = None,
+    in_place: bool = False,
 ) -> Array:
-    """Checks the input and applies ``core(x, *args)`` along the flattened ``axis``."""
+    """Checks the input and applies ``core(x, *args)`` along the flattened ``axis``.
+
+    ``in_place``: ``core(x, *args, ax)`` reduces along the axis ``ax`` itself, so a
+    single axis that is not the last needs no transposed copy of ``x`` (several axes
+    are moved to the end and flattened, and ``ax`` is the last).
+    """
     x, dtype = prepare(x, fn)
     axes = _axes(axis, x.ndim, fn)
     mask = _mask(where, x, fn)
     if x.size == 0:
         return finish(x, dtype)
+    if in_place and len(axes) == 1:
+        if mask is not None:
+            args = (mask,) + args
+        return finish(core(x, *args, axes[0]), dtype)
     flat, undo = _to_last(x, axes)
     if mask is not None:
         args = (_to_last(mask, axes)[0],) + args
+    if in_place:
+        args = args + (flat.ndim - 1,)
     return finish(undo(core(flat, *args)), dtype)
 
 
@@ -218,9 +235,10 @@ def _dot(a: Array, b: Array) -> Array:
 #   comparison, not a gather or scatter.
 
 
-@jax.custom_jvp
-def _rowsums(*vs: Array) -> tuple[Array, ...]:
-    """Row sums (last axis, keepdims) of the arrays, compensated, in one reduction.
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
+def _rowsums(ax: int, *vs: Array) -> tuple[Array, ...]:
+    """Row sums (along the axis ``ax``, keepdims) of the arrays, compensated, in one
+    reduction.
 
     Each sum is carried as a pair (sum, accumulated rounding errors) and pairs are
     added with :func:`exact.two_sum`, so the sum is within about an ulp whatever
@@ -237,20 +255,20 @@ def _rowsums(*vs: Array) -> tuple[Array, ...]:
             out += [s, e + (p[i + 1] + q[i + 1])]
         return tuple(out)
 
-    r = lax.reduce(operands, (zero,) * len(operands), add, (vs[0].ndim - 1,))
-    return tuple((r[i] + r[i + 1])[..., None] for i in range(0, len(r), 2))
+    r = lax.reduce(operands, (zero,) * len(operands), add, (ax,))
+    return tuple(jnp.expand_dims(r[i] + r[i + 1], ax) for i in range(0, len(r), 2))
 
 
 @_rowsums.defjvp
 def _rowsums_jvp(
-    primals: tuple[Array, ...], tangents: tuple[Array, ...]
+    ax: int, primals: tuple[Array, ...], tangents: tuple[Array, ...]
 ) -> tuple[tuple[Array, ...], tuple[Array, ...]]:
-    return _rowsums(*primals), tuple(jnp.sum(t, axis=-1, keepdims=True) for t in tangents)
+    return _rowsums(ax, *primals), tuple(jnp.sum(t, axis=ax, keepdims=True) for t in tangents)
 
 
-def _tsum(v: Array, live: Array) -> Array:
+def _tsum(v: Array, live: Array, ax: int) -> Array:
     """The row sum of a tangent expression, 0 in rows that are not ``live``."""
-    return ops.where(live, jnp.sum(v, axis=-1, keepdims=True), 0)
+    return ops.where(live, jnp.sum(v, axis=ax, keepdims=True), 0)
 
 
 def _live(s: Array) -> Array:
@@ -264,7 +282,7 @@ def _denominator(s: Array) -> Array:
     return ops.where(s == 0, 1, s)
 
 
-def _shift(x: Array, mask: Array | None) -> tuple[Array, Array]:
+def _shift(x: Array, mask: Array | None, ax: int) -> tuple[Array, Array]:
     """The logits shifted by their row maximum ``m``, and the masked logits.
 
     ``z = x - m`` (``-inf`` where masked, NaN in a row with a NaN). In a row whose
@@ -272,7 +290,9 @@ def _shift(x: Array, mask: Array | None) -> tuple[Array, Array]:
     unmasked) and ``-inf`` elsewhere: the limit of equal logits.
     """
     xm = _masked(x, mask)
-    m = lax.stop_gradient(jnp.max(xm, axis=-1, keepdims=True) if mask is None else _masked_max(xm))
+    m = lax.stop_gradient(
+        jnp.max(xm, axis=ax, keepdims=True) if mask is None else _masked_max(xm, ax)
+    )
     top = xm == m
     if mask is not None:
         top = top & mask
@@ -282,7 +302,7 @@ def _shift(x: Array, mask: Array | None) -> tuple[Array, Array]:
     ), xm
 
 
-def _masked_max(xm: Array) -> Array:
+def _masked_max(xm: Array, ax: int) -> Array:
     """The row maximum (keepdims) as a variadic reduction, which XLA fuses with the
     select that masks ``xm`` (a plain max would take ``xm`` as an array): the maximum
     of ``xm`` and the minimum of ``-xm``, the same number up to its sign."""
@@ -291,12 +311,12 @@ def _masked_max(xm: Array) -> Array:
         (xm, -xm),
         (-big, big),
         lambda p, q: (lax.max(p[0], q[0]), lax.min(p[1], q[1])),
-        (xm.ndim - 1,),
+        (ax,),
     )
-    return lax.max(hi, -lo)[..., None]
+    return jnp.expand_dims(lax.max(hi, -lo), ax)
 
 
-def _reference(xm: Array, mask: Array | None) -> Array:
+def _reference(xm: Array, mask: Array | None, ax: int) -> Array:
     """The row's reference entry for the derivative rules: its first top entry, the
     first entry of ``xm``'s argmax (where that is masked, as in a row of only
     ``-inf``, none).
@@ -305,14 +325,12 @@ def _reference(xm: Array, mask: Array | None) -> Array:
     compared with an iota: no gather or scatter, and nothing for XLA to keep as an
     array.
     """
-    i = jnp.argmax(xm, axis=-1, keepdims=True)
-    iota = lax.broadcasted_iota(
-        i.dtype, xm.shape, xm.ndim - 1, out_sharding=jax.typeof(xm).sharding
-    )
+    i = jnp.argmax(xm, axis=ax, keepdims=True)
+    iota = lax.broadcasted_iota(i.dtype, xm.shape, ax, out_sharding=jax.typeof(xm).sharding)
     return iota == i if mask is None else (iota == i) & mask
 
 
-def _centred_at(t: Array, ref: Array, mask: Array | None, live: Array) -> Array:
+def _centred_at(t: Array, ref: Array, mask: Array | None, live: Array, ax: int) -> Array:
     """The tangent minus its value at the row's reference entry; 0 there and where masked.
 
     The reference entry's own term is then exactly 0, and in the transposed rule its
@@ -320,40 +338,42 @@ def _centred_at(t: Array, ref: Array, mask: Array | None, live: Array) -> Array:
     of a sum it dominates can cancel).
     """
     keep = ~ref if mask is None else mask & ~ref
-    return ops.where(keep, t - _tsum(ops.where(ref, t, 0), live), 0)
+    return ops.where(keep, t - _tsum(ops.where(ref, t, 0), live, ax), 0)
 
 
-def _softmax_parts(x: Array, mask: Array | None) -> tuple[Array, Array, Array]:
+def _softmax_parts(x: Array, mask: Array | None, ax: int) -> tuple[Array, Array, Array]:
     """``e = exp(z)``, the row's divisor ``s = sum(e)`` (1 for a fully masked row) and
     the masked logits: the softmax is ``e / s``."""
-    z, xm = _shift(x, mask)
+    z, xm = _shift(x, mask, ax)
     e = elementary.exp(z)
-    (s,) = _rowsums(e)
+    (s,) = _rowsums(ax, e)
     return e, _denominator(s), xm
 
 
-@jax.custom_jvp
-def _softmax_core(x: Array, mask: Array | None) -> Array:
-    e, s, _ = _softmax_parts(x, mask)
+@functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
+def _softmax_core(x: Array, mask: Array | None, ax: int) -> Array:
+    e, s, _ = _softmax_parts(x, mask, ax)
     return e / s
 
 
 @_softmax_core.defjvp
-def _softmax_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Array, Array]:
+def _softmax_jvp(
+    ax: int, primals: tuple[Any, ...], tangents: tuple[Any, ...]
+) -> tuple[Array, Array]:
     x, mask = primals
-    e, s, xm = _softmax_parts(x, mask)
+    e, s, xm = _softmax_parts(x, mask, ax)
     live = _live(s)
-    u = _centred_at(tangents[0], _reference(xm, mask), mask, live)
+    u = _centred_at(tangents[0], _reference(xm, mask, ax), mask, live, ax)
     y = e / s
     # y (u - <y, u>) as y u - e <e, u> / s^2: in the transposed rule the row sum is then
     # over e g, not over y g, which the elementwise term also uses (XLA keeps a
     # product used twice as an array).
-    return y, y * u - e * (_tsum(e * u, live) / (s * s))
+    return y, y * u - e * (_tsum(e * u, live, ax) / (s * s))
 
 
-@jax.custom_jvp
-def _log_softmax_core(x: Array, mask: Array | None) -> Array:
-    z, _ = _shift(x, mask)
+@functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
+def _log_softmax_core(x: Array, mask: Array | None, ax: int) -> Array:
+    z, _ = _shift(x, mask, ax)
     # The top entries are where z is 0 (x - m is exact): found from z, XLA keeps no
     # array of them.
     top = z == 0
@@ -362,42 +382,45 @@ def _log_softmax_core(x: Array, mask: Array | None) -> Array:
     # keeps full precision. A row with an infinite maximum: -log(count) on its top
     # entries, -inf elsewhere; a fully masked row: -inf.
     rest, count = _rowsums(
-        ops.where(top, 0, elementary.exp(z)), ops.where(top, jnp.ones((), z.dtype), 0)
+        ax, ops.where(top, 0, elementary.exp(z)), ops.where(top, jnp.ones((), z.dtype), 0)
     )
     return z - elementary.log1p(ops.where(count > 0, rest + (count - 1), 0))
 
 
 @_log_softmax_core.defjvp
-def _log_softmax_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Array, Array]:
+def _log_softmax_jvp(
+    ax: int, primals: tuple[Any, ...], tangents: tuple[Any, ...]
+) -> tuple[Array, Array]:
     x, mask = primals
-    y = _log_softmax_core(x, mask)
-    e, s, xm = _softmax_parts(x, mask)
+    y = _log_softmax_core(x, mask, ax)
+    e, s, xm = _softmax_parts(x, mask, ax)
     live = _live(s)
-    u = _centred_at(tangents[0], _reference(xm, mask), mask, live)
-    dy = u - _tsum((e / s) * u, live)
+    u = _centred_at(tangents[0], _reference(xm, mask, ax), mask, live, ax)
+    dy = u - _tsum((e / s) * u, live, ax)
     if mask is not None:
         dy = ops.where(mask, dy, 0)
     return y, dy
 
 
-@jax.jit
-def _softmax_core_masked(x: Array, mask: Array) -> Array:
-    return _softmax_core(x, mask)
+# The kernels' jits, with the reduced axis static.
+@functools.partial(jax.jit, static_argnums=(2,))
+def _softmax_core_masked(x: Array, mask: Array, ax: int) -> Array:
+    return _softmax_core(x, mask, ax)
 
 
-@jax.jit
-def _softmax_core_plain(x: Array) -> Array:
-    return _softmax_core(x, None)
+@functools.partial(jax.jit, static_argnums=(1,))
+def _softmax_core_plain(x: Array, ax: int) -> Array:
+    return _softmax_core(x, None, ax)
 
 
-@jax.jit
-def _log_softmax_core_masked(x: Array, mask: Array) -> Array:
-    return _log_softmax_core(x, mask)
+@functools.partial(jax.jit, static_argnums=(2,))
+def _log_softmax_core_masked(x: Array, mask: Array, ax: int) -> Array:
+    return _log_softmax_core(x, mask, ax)
 
 
-@jax.jit
-def _log_softmax_core_plain(x: Array) -> Array:
-    return _log_softmax_core(x, None)
+@functools.partial(jax.jit, static_argnums=(1,))
+def _log_softmax_core_plain(x: Array, ax: int) -> Array:
+    return _log_softmax_core(x, None, ax)
 
 
 @register(
@@ -443,8 +466,8 @@ def softmax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1, where: Any = 
       network outputs, with relationships to statistical pattern recognition.
     """
     if where is None:
-        return _along("softmax", x, axis, _softmax_core_plain)
-    return _along("softmax", x, axis, _softmax_core_masked, where=where)
+        return _along("softmax", x, axis, _softmax_core_plain, in_place=True)
+    return _along("softmax", x, axis, _softmax_core_masked, where=where, in_place=True)
 
 
 @register(
@@ -485,18 +508,18 @@ def log_softmax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1, where: An
       network outputs.
     """
     if where is None:
-        return _along("log_softmax", x, axis, _log_softmax_core_plain)
-    return _along("log_softmax", x, axis, _log_softmax_core_masked, where=where)
+        return _along("log_softmax", x, axis, _log_softmax_core_plain, in_place=True)
+    return _along("log_softmax", x, axis, _log_softmax_core_masked, where=where, in_place=True)
 
 
-@jax.jit
-def _softmin_core_plain(x: Array) -> Array:
-    return _softmax_core(-x, None)
+@functools.partial(jax.jit, static_argnums=(1,))
+def _softmin_core_plain(x: Array, ax: int) -> Array:
+    return _softmax_core(-x, None, ax)
 
 
-@jax.jit
-def _softmin_core_masked(x: Array, mask: Array) -> Array:
-    return _softmax_core(-x, mask)
+@functools.partial(jax.jit, static_argnums=(2,))
+def _softmin_core_masked(x: Array, mask: Array, ax: int) -> Array:
+    return _softmax_core(-x, mask, ax)
 
 
 @register(
@@ -527,8 +550,8 @@ def softmin(x: ArrayLike, axis: int | tuple[int, ...] | None = -1, where: Any = 
       Array([1., 0.], dtype=float32)
     """
     if where is None:
-        return _along("softmin", x, axis, _softmin_core_plain)
-    return _along("softmin", x, axis, _softmin_core_masked, where=where)
+        return _along("softmin", x, axis, _softmin_core_plain, in_place=True)
+    return _along("softmin", x, axis, _softmin_core_masked, where=where, in_place=True)
 
 
 def _torch_dim(
@@ -616,51 +639,53 @@ def softmin_torch(x: ArrayLike, dim: int | None = None, dtype: Any = None) -> Ar
     return _torch_dim(softmin, "softmin", x, dim, dtype)
 
 
-def _shift1(x: Array) -> tuple[Array, Array, Array]:
+def _shift1(x: Array, ax: int) -> tuple[Array, Array, Array]:
     """:func:`_shift` for ``[0, x]`` with ``m = max(0, max x)``: ``z``, the extra
     logit's ``e^(0 - m)`` and whether it is a top entry."""
-    m = lax.stop_gradient(jnp.maximum(jnp.max(x, axis=-1, keepdims=True), 0))
+    m = lax.stop_gradient(jnp.maximum(jnp.max(x, axis=ax, keepdims=True), 0))
     inf = jnp.isinf(m)
     top = x == m
     z = ops.where(inf, ops.where(top, jnp.zeros((), x.dtype), -jnp.inf), x - ops.where(inf, 0, m))
     return z, elementary.exp(-m), m == 0
 
 
-def _softmax1_parts(x: Array) -> tuple[Array, Array, Array, Array]:
+def _softmax1_parts(x: Array, ax: int) -> tuple[Array, Array, Array, Array]:
     """``e``, the divisor ``s``, ``e0`` (the softmax of ``[0, x]`` is ``[e0, e] / s``)
     and whether the extra logit is a top entry."""
-    z, e0, extra = _shift1(x)
+    z, e0, extra = _shift1(x, ax)
     e = elementary.exp(z)
-    (s,) = _rowsums(e)
+    (s,) = _rowsums(ax, e)
     return e, _denominator(s + e0), e0, extra
 
 
-@jax.custom_jvp
-def _softmax1_core(x: Array) -> Array:
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _softmax1_core(x: Array, ax: int) -> Array:
     # softmax([0, x])[1:] without forming [0, x]: the extra logit's term is added
     # to the row's sum.
-    e, s, _, _ = _softmax1_parts(x)
+    e, s, _, _ = _softmax1_parts(x, ax)
     return e / s
 
 
 @_softmax1_core.defjvp
-def _softmax1_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Array, Array]:
+def _softmax1_jvp(
+    ax: int, primals: tuple[Any, ...], tangents: tuple[Any, ...]
+) -> tuple[Array, Array]:
     # softmax's rule on [0, x] with the tangent [0, t], written as in _softmax_jvp and
     # centred on the reference entry of [0, x]: where that is an entry of x, the extra
     # entry's centred tangent is -t_ref, and its output is e0 / s.
     (x,) = primals
-    e, s, e0, extra = _softmax1_parts(x)
+    e, s, e0, extra = _softmax1_parts(x, ax)
     # The reference is the first top entry of [0, x]: the extra logit where it is one.
-    ref = _reference(x, None) & ~extra
+    ref = _reference(x, None, ax) & ~extra
     live = _live(s)
     t = tangents[0]
-    t_ref = _tsum(ops.where(ref, t, 0), live)
+    t_ref = _tsum(ops.where(ref, t, 0), live, ax)
     u = ops.where(ref, 0, t - t_ref)
     y = e / s
-    return y, y * u - e * ((_tsum(e * u, live) - e0 * t_ref) / (s * s))
+    return y, y * u - e * ((_tsum(e * u, live, ax) - e0 * t_ref) / (s * s))
 
 
-_softmax1_jit = jax.jit(_softmax1_core)
+_softmax1_jit = jax.jit(_softmax1_core, static_argnums=(1,))
 
 
 @register(
@@ -698,7 +723,7 @@ def softmax1(x: ArrayLike, axis: int | tuple[int, ...] | None = -1) -> Array:
       Miller 2023, Attention Is Off By One (blog post,
       https://www.evanmiller.org/attention-is-off-by-one.html).
     """
-    return _along("softmax1", x, axis, _softmax1_jit)
+    return _along("softmax1", x, axis, _softmax1_jit, in_place=True)
 
 
 # ---------------------------------------------------------------------------
@@ -787,8 +812,17 @@ def gumbel_softmax(
     if xc.size == 0:
         return finish(xc, dtype)
     g = jax.random.gumbel(key, xc.shape, xc.dtype)
+    if len(axes) == 1:  # along the axis itself: no transposed copy
+        (ax,) = axes
+        y = _softmax_core_plain((xc + g) / tau, ax)
+        if hard:
+            i = jnp.argmax(y, axis=ax, keepdims=True)
+            iota = lax.broadcasted_iota(i.dtype, y.shape, ax, out_sharding=jax.typeof(y).sharding)
+            top = iota == i
+            y = top.astype(y.dtype) + (y - lax.stop_gradient(y))
+        return finish(y, dtype)
     flat, undo = _to_last((xc + g) / tau, axes)
-    y = _softmax_core_plain(flat)
+    y = _softmax_core_plain(flat, flat.ndim - 1)
     if hard:
         one_hot = jax.nn.one_hot(jnp.argmax(y, axis=-1), y.shape[-1], dtype=y.dtype)
         y = one_hot + (y - lax.stop_gradient(y))
