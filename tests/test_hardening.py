@@ -52,11 +52,30 @@ import jaxact.linen as jl
 import jaxact.nnx as jn
 from jaxact._src import core, layers, periodic, registry
 from jaxact._src.rational import RATIONAL_INIT
+from tests.accuracy import REPRESENTATIVES
 from tests.test_generic import _extra, call, sample
 from tests.test_layer_contract import _TRANSFORM, _nnx_apply
 
 SPECS = registry.SPECS
 NAMES = list(SPECS)
+# The fast lane (`pytest -m "not slow"`): one row per family and kind, the issue's
+# examples, and the rows with a bound that names another argument; the full suite runs
+# every row, library function and layer.
+FAST_ROWS = frozenset(REPRESENTATIVES) | {
+    "hard_tanh",
+    "gelu_clipped",
+    "hard_shrink",
+    "isru",
+    "bent_identity",
+    "entmax15",
+    "snake_beta",
+}
+
+
+def _lane(*values: Any, fast: bool, id: str | None = None) -> Any:
+    return pytest.param(*values, marks=[] if fast else [pytest.mark.slow], id=id)
+
+
 FLOAT8 = (jnp.dtype(jnp.float8_e4m3fn), jnp.dtype(jnp.float8_e5m2))
 INTEGERS = (jnp.dtype(jnp.uint8), jnp.dtype(jnp.uint32), jnp.dtype(jnp.int8))
 KEEP_INTEGERS = ("relu", "hard_tanh", "identity")  # jax.nn keeps integer dtypes here
@@ -168,7 +187,9 @@ def _input(dtype: Any) -> jax.ShapeDtypeStruct:
 
 
 @pytest.mark.parametrize("dtype", FLOAT8, ids=lambda d: d.name)
-@pytest.mark.parametrize("label", LABELS)
+@pytest.mark.parametrize(
+    "label", [_lane(n, fast=n in FAST_ROWS or n == next(iter(LIBRARY))) for n in LABELS]
+)
 def test_float8_is_computed_in_float32_and_rounded_once(label: str, dtype: Any) -> None:
     try:
         jaxpr = jax.make_jaxpr(_callable(label))(_input(dtype))
@@ -278,7 +299,9 @@ def _keep_integers_want(name: str, x: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize("dtype", INTEGERS, ids=lambda d: d.name)
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(
+    "name", [_lane(n, fast=n in FAST_ROWS or n in KEEP_INTEGERS) for n in NAMES]
+)
 def test_integer_input(name: str, dtype: Any) -> None:
     if name in KEEP_INTEGERS:
         x = _integer_inputs()[dtype.name]
@@ -306,6 +329,10 @@ def _domain(spec: registry.Spec, arg: str) -> core.Interval:
 
 
 HYPER = [(name, arg) for name, spec in SPECS.items() for arg in spec.domain]
+
+
+def _hyper_lanes(cases: list[tuple[str, str]]) -> list[Any]:
+    return [_lane(n, a, fast=n in FAST_ROWS, id=f"{n}-{a}") for n, a in cases]
 
 
 def _bound(spec: registry.Spec, end: float | str) -> float:
@@ -350,7 +377,7 @@ def _raises(name: str, arg: str, value: Any, fn: str | None = None, **kw: Any) -
     assert f"jaxact.{name}" in message and f"'{arg}'" in message, message
 
 
-@pytest.mark.parametrize("name,arg", HYPER, ids=[f"{n}-{a}" for n, a in HYPER])
+@pytest.mark.parametrize("name,arg", _hyper_lanes(HYPER))
 def test_nan_hyperparameter_raises(name: str, arg: str) -> None:
     for nan in (math.nan, np.full((), np.nan, np.float32), jnp.asarray([1.0, math.nan] * 3)):
         _raises(name, arg, nan)
@@ -360,13 +387,13 @@ def test_nan_hyperparameter_raises(name: str, arg: str) -> None:
 BOUNDED = [(name, arg) for name, arg in HYPER if _outside(SPECS[name], arg)]
 
 
-@pytest.mark.parametrize("name,arg", BOUNDED, ids=[f"{n}-{a}" for n, a in BOUNDED])
+@pytest.mark.parametrize("name,arg", _hyper_lanes(BOUNDED))
 def test_hyperparameter_outside_its_domain_raises(name: str, arg: str) -> None:
     for value in _outside(SPECS[name], arg):
         _raises(name, arg, value)
 
 
-@pytest.mark.parametrize("name,arg", HYPER, ids=[f"{n}-{a}" for n, a in HYPER])
+@pytest.mark.parametrize("name,arg", _hyper_lanes(HYPER))
 def test_hyperparameter_endpoints_and_traced_values_pass(name: str, arg: str) -> None:
     for value in _endpoints(SPECS[name], arg):
         _abstract(name, **{arg: value})
@@ -401,7 +428,10 @@ def _library_hyper() -> list[tuple[str, str]]:
 LIBRARY_HYPER = _library_hyper()
 
 
-@pytest.mark.parametrize("label,arg", LIBRARY_HYPER, ids=[f"{n}-{a}" for n, a in LIBRARY_HYPER])
+@pytest.mark.parametrize(
+    "label,arg",
+    [_lane(n, a, fast=i < 2, id=f"{n}-{a}") for i, (n, a) in enumerate(LIBRARY_HYPER)],
+)
 def test_library_function_nan_hyperparameter_raises(label: str, arg: str) -> None:
     fn, row = LIBRARY[label]
     _raises(row, arg, math.nan, fn=label, **_required(fn, row))
@@ -495,7 +525,7 @@ def _float32_values(jaxpr: Any) -> int:
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
-@pytest.mark.parametrize("layer", LAYERS)
+@pytest.mark.parametrize("layer", [_lane(n, fast=n == "PReLU") for n in LAYERS])
 def test_float64_parameters_stay_float64(layer: str, framework: str) -> None:
     key = f"{framework}/{layer}"
     programs = _layer_programs()

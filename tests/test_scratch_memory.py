@@ -78,9 +78,17 @@ TIERS = {
 }
 
 
-@pytest.mark.parametrize(
-    "name,tier", [(n, t) for t, names in TIERS.items() for n in names], ids=lambda v: v
-)
+# The fast lane (`pytest -m "not slow"`): softmax and rational in the fast tier, softmax
+# along axis 0; the full suite runs every case.
+FAST = {("softmax", "fast"), ("rational", "fast"), ("softmax", "axis0")}
+
+
+def _lane(a: str, b: str) -> Any:
+    marks = [] if (a, b) in FAST else [pytest.mark.slow]
+    return pytest.param(a, b, marks=marks, id=f"{a}-{b}")
+
+
+@pytest.mark.parametrize("name,tier", [_lane(n, t) for t, names in TIERS.items() for n in names])
 def test_scratch_memory_at_most_jax_nn_softmax(name: str, tier: str) -> None:
     fn, kind, masked = CASES[name]
     with jaxact.precision(tier):
@@ -107,8 +115,7 @@ AXIS_CASES = {
 }
 
 
-@pytest.mark.parametrize("name", list(AXIS_CASES))
-@pytest.mark.parametrize("where", list(AXES))
+@pytest.mark.parametrize("name,where", [_lane(n, w) for w in AXES for n in AXIS_CASES])
 def test_scratch_memory_along_other_axes(name: str, where: str) -> None:
     axis, shape = AXES[where]
     x = jax.ShapeDtypeStruct(shape, jnp.float32)
