@@ -385,22 +385,6 @@ def test_layer_activation() -> None:
     assert layers.layer_activation(Mine()) == ("swish_beta", False)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    "page", ["README.md", "docs/layers.md", "docs/demo.md", "docs/swapping.md"]
-)
-def test_documented_examples_run(page: str) -> None:
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    with open(os.path.join(root, page), encoding="utf-8") as f:
-        text = f.read()
-    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
-    assert blocks, page
-    namespace: dict[str, Any] = {}
-    with jax.numpy_dtype_promotion("standard"):
-        for block in blocks:
-            exec(compile(block, page, "exec"), namespace)
-
-
 # ----------------------------------------------------------------------------
 # swap_activations: what is matched, what a learnable replacement starts from,
 # and the same errors in both frameworks.
