@@ -74,8 +74,9 @@ def _missing(lib: str) -> str | None:
 
 def _cases() -> list[Any]:
     out = []
-    fast = {("torch", "leaky_relu"), ("torch", "Hardtanh"), ("keras", "relu"), ("torch", "GELU")}
-    fast |= {("transformers", "xielu"), ("transformers", "sqrtsoftplus"), ("keras", "PReLU")}
+    # The fast lane: one name of torch and one of Keras (importing torch alone takes
+    # seconds); the full suite compares every name of every library.
+    fast = {("keras", "relu"), ("torch", "GELU")}
     for lib in compat.MODULES:
         for name in sorted(registry.LIBRARY_NAMES[lib]):
             c = compat.case(lib, name)

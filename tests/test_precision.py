@@ -208,6 +208,7 @@ def _run(env_value: str | None, code: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_environment_variable_is_read_at_import() -> None:
     code = (
         "import jax.numpy as jnp, numpy as np, jaxact\n"
@@ -225,6 +226,7 @@ def test_environment_variable_is_read_at_import() -> None:
     assert out.stdout.split() == ["auto", "False"]
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_a_bad_environment_variable_names_itself() -> None:
     out = _run("quick", "import jaxact")
     assert out.returncode != 0

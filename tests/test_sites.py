@@ -510,7 +510,10 @@ TRUTH = {
 }
 
 
-@pytest.mark.parametrize("tier", ["fast", pytest.param("accurate", marks=pytest.mark.slow)])
+# Every elementwise jax.nn function in both tiers: the full suite (the fast lane's
+# substitute tests check values on the model styles above).
+@pytest.mark.slow
+@pytest.mark.parametrize("tier", ["fast", "accurate"])
 def test_substitute_jaxact_elementwise_within_two_ulp(tier):
     """jaxact's version is never further from the truth than jax.nn's by more than
     2 ulp-scaled (eps * max(|f|, 1)) -- and it keeps the tails jax.nn loses."""
