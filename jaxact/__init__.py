@@ -8,9 +8,16 @@ are re-exported unchanged. What is known about each activation (family,
 properties, kinks, library names) is in :mod:`jaxact.registry`.
 ``jaxact.sites(fn, *args)`` lists the activations any JAX function computes (inline
 calls, scans and remat included) and ``jaxact.substitute(fn, mapping)`` replaces them.
+
+The submodules load on first use, so ``import jaxact`` needs only jax:
+``jaxact.linen`` and ``jaxact.nnx`` (the Flax layers), ``jaxact.memory`` (residual
+and scratch bytes), ``jaxact.monitor`` (activation statistics), ``jaxact.bench`` and
+``jaxact.demo`` (the benchmark and the training demo).
 """
 
 # ruff: noqa: F403, I001
+import typing as _typing
+
 # The families, in registry order; each exports its activations through __all__.
 from jaxact._src.relu import *
 from jaxact._src.sigmoid import *
@@ -55,12 +62,28 @@ from jax.nn import (
 
 __version__ = "0.1.0"
 
+# Submodules imported on first attribute access (``jaxact.memory.residual_bytes``
+# without ``import jaxact.memory``): linen, nnx, monitor and demo import flax.
+_SUBMODULES = ("bench", "demo", "linen", "memory", "monitor", "nnx")
+
+if _typing.TYPE_CHECKING:
+    from jaxact import bench as bench
+    from jaxact import demo as demo
+    from jaxact import linen as linen
+    from jaxact import memory as memory
+    from jaxact import monitor as monitor
+    from jaxact import nnx as nnx
+
 # Registry objects that used to live at the top level: still reachable, with a
 # DeprecationWarning that names their new home.
 _MOVED = ("SPECS", "LIBRARY_NAMES", "LIBRARIES", "Kink", "Spec")
 
 
 def __getattr__(name: str):  # type: ignore[no-untyped-def]
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"jaxact.{name}")  # also sets jaxact.<name>
     if name in _MOVED:
         import warnings
 
@@ -71,3 +94,7 @@ def __getattr__(name: str):  # type: ignore[no-untyped-def]
         )
         return getattr(registry, name)
     raise AttributeError(f"module 'jaxact' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_SUBMODULES})

@@ -1,104 +1,155 @@
 """The ``jaxact`` command: a dispatcher over its subcommands.
 
-``jaxact list`` prints the table of activations (here); ``jaxact demo
-[compare|depth|swap]`` runs the training demo (:mod:`jaxact.demo.cli`, needs the
-``demo`` extra); ``jaxact bench`` times the activations and tabulates their
-residual memory (:mod:`jaxact.bench.cli`). Each subcommand owns its arguments:
-its module has ``HELP``, ``DESCRIPTION``, ``add_arguments(parser)`` and
-``run(args, parser) -> int``, and reports bad values with ``parser.error`` on
-its own parser, so every error names the command.
+``jaxact list`` prints the table of activations (:mod:`jaxact._src.listing`);
+``jaxact demo [compare|depth|swap]`` runs the training demo (:mod:`jaxact.demo.cli`,
+needs the ``demo`` extra); ``jaxact bench`` times the activations and tabulates
+their residual memory (:mod:`jaxact.bench.cli`). Each subcommand owns its
+arguments: its module has ``HELP``, ``DESCRIPTION``, ``add_arguments(parser)`` and
+``run(args, parser) -> int``, and reports bad values with ``parser.error`` on its
+own parser, so every error names the command. The dispatcher imports only the
+subcommand it runs (all three only for ``jaxact --help``), and those modules
+import jax, flax and the rest inside ``run``: help and argument errors come at once.
+
+Shared by the subcommands: the default output root :data:`OUT_ROOT` (one folder
+per job under it), :func:`out_problem` (an output folder checked before any work
+starts), :func:`option_message` (a library error worded for the command line) and
+:func:`interrupted` (the one line a Ctrl-C ends with).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import ModuleType
 
-from jaxact.bench import cli as bench_cli
-from jaxact.demo import cli as demo_cli
+OUT_ROOT = "jaxact-out"
+"""The default output root: each job writes to its folder under it (``jaxact-out/demo``,
+``jaxact-out/bench``)."""
 
-HELP = "print every activation with its family and properties"
-DESCRIPTION = None
-HEADER = ["name", "family", "kind", "params", "properties", "gain", "libraries"]
+INTERRUPTED = 130
+"""The exit status after Ctrl-C (SIGINT): 128 + 2, as shells report it."""
 
-
-def _rows() -> list[list[str]]:
-    from jaxact._src import registry
-
-    rows = []
-    for name, spec in registry.SPECS.items():
-        g = registry.gain(name)
-        flags = [
-            ("monotonic", spec.monotonic),
-            ("bounded", spec.bounded),
-            ("smooth", spec.smooth),
-            ("zero-centred", spec.zero_centred),
-            ("self-normalizing", spec.self_normalizing),
-        ]
-        rows.append(
-            [
-                name,
-                spec.family,
-                spec.kind,
-                ", ".join(f"{k}={v:g}" for k, v in spec.params.items()) or "-",
-                " ".join(k for k, on in flags if on) or "-",
-                "-" if g is None else f"{g:.4g}",
-                " ".join(registry.libraries_of(name)) or "research",
-            ]
-        )
-    return rows
+# Subcommand -> the module that implements it.
+COMMANDS = {
+    "list": "jaxact._src.listing",
+    "demo": "jaxact.demo.cli",
+    "bench": "jaxact.bench.cli",
+}
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """Adds the ``jaxact list`` options to ``p``."""
-    p.add_argument("--markdown", action="store_true", help="print a Markdown table")
-    p.add_argument("--library", help="only the names this library uses (torch, keras, ...)")
+def version() -> str:
+    """jaxact's version, without importing anything new: the package's ``__version__``
+    (the package is loaded: this module is in it), else the installed metadata."""
+    found = getattr(sys.modules.get("jaxact"), "__version__", None)
+    if isinstance(found, str):
+        return found
+    from importlib import metadata
+
+    try:
+        return metadata.version("jaxact")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
-def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    """Prints the activations (or one library's names) for parsed :func:`add_arguments` options."""
-    from jaxact._src import registry, text
+def out_problem(path: str | os.PathLike[str]) -> str | None:
+    """What stops a job from writing to the folder ``path``, or None when it can.
 
-    if args.library:
-        try:
-            names = registry.LIBRARY_NAMES[args.library]
-        except KeyError:
-            parser.error(
-                f"unknown library {args.library!r}; choose from {', '.join(registry.LIBRARIES)}"
-            )
-        for n, (target, presets) in names.items():
-            extra = ", ".join(f"{k}={v!r}" for k, v in presets.items())
-            line = f"{n:24} -> jaxact.{target}" + (f"({extra})" if extra else "")
-            own = registry.LIBRARY_FUNCTIONS.get((args.library, n))
-            if own is not None:  # the library's kink convention or argument names
-                summary = (own.__doc__ or "").strip().splitlines()[0].split(": ", 1)[-1]
-                line += f" as {own.__name__}: {summary.replace('``', '').replace(':func:', '')}"
-            print(line)
-        return 0
-    rows = _rows()
-    print(text.format_rows(HEADER, rows, args.markdown))
-    print(f"\n{len(rows)} activations", file=sys.stderr)
-    return 0
+    ``path`` may not exist yet: then its nearest existing parent must be a folder the
+    process can write to (the job creates the rest). Nothing is created here, so a
+    job refused for another reason afterwards leaves nothing behind.
+    """
+    path = os.path.abspath(os.fspath(path))
+    if os.path.exists(path):
+        if not os.path.isdir(path):
+            return "it is a file, not a folder"
+        if not os.access(path, os.W_OK | os.X_OK):
+            return "the folder is not writable"
+        return None
+    parent = path
+    while not os.path.exists(parent):
+        up = os.path.dirname(parent)
+        if up == parent:  # pragma: no cover - the root always exists
+            return "it cannot be created"
+        parent = up
+    if not os.path.isdir(parent):
+        return f"it cannot be created: {parent!r} is a file"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"it cannot be created: {parent!r} is not writable"
+    return None
+
+
+def check_out(parser: argparse.ArgumentParser, path: str) -> None:
+    """``parser.error`` (exit status 2) naming ``--out`` when ``path`` cannot be written."""
+    problem = out_problem(path)
+    if problem is not None:
+        parser.error(f"argument --out: cannot write to {path!r}: {problem}")
+
+
+def option_message(message: str, prog: str, options: Mapping[str, str]) -> str:
+    """A library error as the command line says it: without the ``prog: `` prefix
+    (``parser.error`` adds its own) and with the Python argument names the library
+    names (``argument 'batch_size'``) replaced by the options that set them
+    (``argument --batch-size:``). Names without an option stay as they are."""
+    if message.startswith(f"{prog}: "):
+        message = message[len(prog) + 2 :]
+
+    def flag(name: str) -> str:
+        return options.get(name, f"'{name}'")
+
+    message = re.sub(
+        r"\barguments '(\w+)' and '(\w+)'",
+        lambda m: f"arguments {flag(m[1])} and {flag(m[2])}",
+        message,
+    )
+    message = re.sub(
+        r"\bargument '(\w+)'(:?)",
+        lambda m: f"argument {flag(m[1])}:" if m[1] in options else m[0],
+        message,
+    )
+    return message
+
+
+def interrupted(prog: str, what: str) -> int:
+    """Ends a command stopped by Ctrl-C: one line ``prog: interrupted; what`` on stderr;
+    returns :data:`INTERRUPTED`."""
+    print(f"{prog}: interrupted; {what}", file=sys.stderr, flush=True)
+    return INTERRUPTED
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names (its first word that is no option), if any."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``jaxact``: parses ``argv`` and runs the subcommand it names."""
-    parser = argparse.ArgumentParser(prog="jaxact", description="Activation functions for JAX.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    commands: dict[str, ModuleType] = {
-        "list": sys.modules[__name__],
-        "demo": demo_cli,
-        "bench": bench_cli,
-    }
-    parsers = {}
-    for name, module in commands.items():
-        p = sub.add_parser(name, help=module.HELP, description=module.DESCRIPTION)
-        module.add_arguments(p)
-        parsers[name] = p
-    args = parser.parse_args(argv)
-    return int(commands[args.command].run(args, parsers[args.command]))
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        parser = argparse.ArgumentParser(prog="jaxact", description="Activation functions for JAX.")
+        parser.add_argument("--version", action="version", version=f"jaxact {version()}")
+        sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+        chosen = _command(argv)
+        modules: dict[str, ModuleType] = {}
+        parsers = {}
+        for name, path in COMMANDS.items():
+            if chosen is None or name == chosen:  # the overview needs every one's HELP
+                module = modules[name] = importlib.import_module(path)
+                p = sub.add_parser(name, help=module.HELP, description=module.DESCRIPTION)
+                module.add_arguments(p)
+            else:
+                p = sub.add_parser(name)
+            parsers[name] = p
+        args = parser.parse_args(argv)
+        return int(modules[args.command].run(args, parsers[args.command]))
+    except KeyboardInterrupt:  # the subcommands catch their own; this is before or after
+        return interrupted("jaxact", "nothing was written")
 
 
 if __name__ == "__main__":

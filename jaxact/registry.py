@@ -9,8 +9,11 @@ else is derived from these tables:
 * ``FUNCTIONS``: every public activation name (rows, aliases such as ``swish``,
   and jax.nn's ``gelu`` dispatcher) -> function; ``ALIASES`` the names that are
   no row of their own; ``DISPATCHERS``: dispatcher -> the row its defaults compute.
-* ``LIBRARY_NAMES``: library -> {that library's name -> (jaxact name, preset
-  keyword arguments)}; ``LIBRARIES`` lists the libraries.
+* ``LIBRARY_NAMES``: library -> {that library's name, spelled as it spells it ->
+  (jaxact name, preset keyword arguments)}; ``LIBRARIES`` lists the libraries.
+  ``get`` matches names exactly; a name without a library resolves only where every
+  library that uses it means the same function by it (torch's and Keras'
+  ``LeakyReLU`` differ: ``get`` lists both).
 * ``LIBRARY_FUNCTIONS``: (library, name) -> the function ``get`` returns for that
   name where the library differs from the row in a way arguments cannot express:
   its derivative at a kink (torch's ``leaky_relu'(0)`` is the slope) or its

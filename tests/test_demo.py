@@ -346,9 +346,25 @@ def test_cli_resume(tmp_path, capsys):
     (run,) = first["runs"]["relu"]
     assert len(run["history"]["test_accuracy"]) == 2 and math.isfinite(run["test_loss"])
     assert run["devices"] == first["environment"]["devices"] == jax.device_count()
+    # Every file written is listed, the checkpoints with their folder's size.
+    ckpt = os.path.join(out, "checkpoints", "compare", "")
+    assert set(first["files"]) == {
+        *(os.path.join(out, n) for n in os.listdir(out) if n != "checkpoints"),
+        ckpt,
+    }
+    assert first["checkpoint_bytes"] > 0
+    wrote = next(line for line in printed.splitlines() if line.startswith("wrote "))
+    assert f"{ckpt} (" in wrote and all(p in wrote for p in first["files"])
     assert cli.main([*base, "--resume"]) == 0
     again = _json(os.path.join(out, "compare.json"))
     assert again["runs"]["relu"][0]["history"] == run["history"]
+    # --checkpoint-every 0 writes no checkpoint (nor their folder).
+    other = str(tmp_path / "no-checkpoints")
+    argv = ["demo", "--activations", "relu", "--seeds", "1", "--hidden", "8", "--epochs", "2"]
+    assert cli.main([*argv, "--no-progress", "--checkpoint-every", "0", "--out", other]) == 0
+    assert "checkpoints" not in os.listdir(other)
+    files = _json(os.path.join(other, "compare.json"))["files"]
+    assert set(files) == {os.path.join(other, n) for n in os.listdir(other)}
 
 
 def dataclasses_replace(cfg: demo.TrainConfig, **kw) -> demo.TrainConfig:
@@ -425,12 +441,12 @@ def test_data_errors(tmp_path, capsys):
     with pytest.raises(ValueError, match="no such file"):
         demo.load_npz(str(tmp_path / "missing.npz"))
     (tmp_path / "junk.npz").write_text("not a zip")
-    with pytest.raises(ValueError, match="cannot read"):
+    with pytest.raises(ValueError, match="is not a .npz file; the demo reads"):
         demo.load_npz(str(tmp_path / "junk.npz"))
     with pytest.raises(SystemExit) as e:
         cli.main(["demo", "--data", str(tmp_path / "missing.npz")])
     assert e.value.code == 2
-    assert "argument 'data'" in capsys.readouterr().err
+    assert "argument --data: no such file" in capsys.readouterr().err
 
 
 # ----------------------------------------------------------------------------
@@ -473,7 +489,7 @@ def test_bad_config(kw, field):
 
 
 def test_bad_study_arguments(digits, capsys):
-    with pytest.raises(ValueError, match="argument 'batch_size'.*exceeds"):
+    with pytest.raises(ValueError, match="argument 'batch_size' must be at most the"):
         demo.train("relu", digits, demo.TrainConfig(batch_size=5000), progress=False)
     with pytest.raises(ValueError, match="argument 'seeds'"):
         demo.compare(["relu"], seeds=0, data=digits, out=None)

@@ -228,9 +228,16 @@ def to_channel(p: Array, x: Array, axis: int, layer: str) -> Array:
 
 
 def compute_dtype(dtype: Any, x: Any, layer: str) -> tuple[Array, Any]:
-    """``x`` as an array in the layer's compute dtype: ``dtype`` if set, else x's own."""
-    if not isinstance(x, (jax.Array, np.ndarray, np.generic, int, float)) or isinstance(x, bool):
-        raise layer_error(layer, "x", f"must be a real array, got {type(x).__name__}", TypeError)
+    """``x`` as an array in the layer's compute dtype: ``dtype`` if set, else x's own.
+
+    What the functions reject (``core.as_array``: lists, tuples, strings, booleans,
+    complex numbers, PRNG keys) raises the functions' ``TypeError``, naming ``layer``
+    (``"jaxact.nnx.Activation"``) and the argument ``x``.
+    """
+    if not isinstance(x, (jax.Array, np.ndarray, np.generic)) or not jnp.issubdtype(
+        x.dtype, jnp.floating
+    ):
+        core.as_array(x, layer.removeprefix("jaxact."), "x")  # raises for a non-real x
     x = jnp.asarray(x)
     if dtype is not None:
         x = x.astype(dtype)
@@ -527,20 +534,27 @@ def check_function_keywords(
 # Generic activation layers.
 
 
-def resolve(fn: Any, layer: str) -> Callable[..., Any]:
+def resolve(fn: Any, layer: str, arg: str = "fn") -> Callable[..., Any]:
     """A name (jaxact's, a library's, or "library:name") or a callable -> a function.
 
-    Library names carry their presets (``"gelu_pytorch_tanh"`` is tanh GELU).
+    Library names carry their presets (``"gelu_pytorch_tanh"`` is tanh GELU). A
+    library's name that libraries mean different functions by (``"LeakyReLU"``)
+    raises listing the ``"library:name"`` choices.
     """
     if isinstance(fn, str):
         try:
             return registry.get(fn)
         except ValueError as e:
-            raise layer_error(layer, "fn", str(e)) from None
+            found = registry._candidates(fn)
+            if len(found) > 1 and not isinstance(e, KeyError):  # several meanings
+                raise registry._ambiguous(layer, arg, fn, found, call=arg == "fn") from None
+            if fn.partition(":")[1] and fn.partition(":")[0] not in registry.LIBRARY_NAMES:
+                raise layer_error(layer, arg, str(e)) from None  # an unknown library
+            raise unknown_name(layer, arg, fn) from None
     if callable(fn) and not isinstance(fn, type):
         return fn
     raise layer_error(
-        layer, "fn", f"must be an activation name or a callable, got {fn!r}", TypeError
+        layer, arg, f"must be an activation name or a callable, got {fn!r}", TypeError
     )
 
 
@@ -680,10 +694,9 @@ def activation_name(obj: Any) -> str | None:
 
 
 def unknown_name(layer: str, arg: str, name: str) -> ValueError:
-    """The error for a string argument that names no activation (with close names)."""
-    close = registry._close_names(name)
-    hint = f"; closest names: {', '.join(close)}" if close else ""
-    return ValueError(f"{layer}: argument '{arg}' is not a known activation name: {name!r}{hint}")
+    """The error for a string argument that names no activation (with close names, or
+    where the names are when none is close)."""
+    return registry._unknown_name(layer, arg, name)
 
 
 def matcher(old: Any, layer: str) -> Callable[[Any], bool]:
@@ -753,6 +766,7 @@ def check_swap(layer: str, new: Any, where: Any, module: type, framework: str) -
     if isinstance(new, str):
         if registry.spec_of(new) is None:
             raise unknown_name(layer, "new", new)
+        resolve(new, layer, "new")  # a name of several meanings raises
     elif isinstance(new, type) or not (callable(new) or isinstance(new, module)):
         raise layer_error(
             layer,

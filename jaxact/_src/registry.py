@@ -412,13 +412,55 @@ class UnknownActivationError(KeyError, ValueError):
         return str(self.args[0]) if self.args else ""
 
 
-def _lookup(table: Mapping[str, Entry], name: str) -> tuple[str, Entry] | None:
-    """(the filed spelling of ``name``, its entry); exact case first, then any case."""
-    if name in table:
-        return name, table[name]
-    lowered = {k.lower(): k for k in table}
-    key = lowered.get(name.lower())
-    return None if key is None else (key, table[key])
+def _candidates(name: str) -> dict[str, Entry]:
+    """library -> the entry it files ``name`` under (exact spelling), for every library
+    that uses ``name``, in the order of :data:`LIBRARIES`."""
+    return {lib: _library_names[lib][name] for lib in LIBRARIES if name in _library_names[lib]}
+
+
+def _meaning(library: str, name: str) -> tuple[str, dict[str, Any], Callable[..., Any] | None]:
+    """What ``get(name, library)`` computes: (the row or dispatcher, the preset keyword
+    arguments, the library function that replaces the row's, if any)."""
+    target, presets = _library_names[library][name]
+    return target, dict(presets), _library_fns.get((library, name))
+
+
+def describe_name(library: str, name: str) -> str:
+    """What ``get(name, library)`` returns, in words (as ``jaxact list --library`` prints
+    it): ``jaxact.leaky_relu(negative_slope=0.01) as leaky_relu_torch: leaky_relu with
+    torch's f'(0) = a.``"""
+    target, presets, own = _meaning(library, name)
+    extra = ", ".join(f"{k}={v!r}" for k, v in presets.items())
+    text = f"jaxact.{target}" + (f"({extra})" if extra else "")
+    if own is not None:  # the library's kink convention or argument names
+        summary = (own.__doc__ or "").strip().splitlines()[0].split(": ", 1)[-1]
+        text += f" as {own.__name__}: {summary.replace('``', '').replace(':func:', '')}"
+    return text
+
+
+def _ambiguous(
+    where: str, arg: str, name: str, found: Mapping[str, Entry], call: bool = True
+) -> ValueError:
+    """The error for a foreign name the libraries that use it mean different functions
+    by: one line per library, what picks it and what that returns. ``call``: show the
+    choice as a call of ``where`` (``jaxact.get(name, library=...)``, ``where("lib:name")``),
+    else as the argument's value (``arg='lib:name'``)."""
+    libs = list(found)
+    said = ", ".join(libs[:-1]) + f" and {libs[-1]}"
+    lines = [
+        f"{where}: argument '{arg}' {name!r} is not a jaxact name, and {said} mean "
+        "different functions by it; name the library:"
+    ]
+    for lib in libs:
+        choice = f"{lib}:{name}"
+        if not call:
+            choice = f"{arg}={choice!r}"
+        elif where == "jaxact.get":
+            choice = f"jaxact.get({name!r}, library={lib!r})"
+        else:
+            choice = f"{where}({choice!r})"
+        lines.append(f"  {choice} -> {describe_name(lib, name)}")
+    return ValueError("\n".join(lines))
 
 
 # What each library's own lookup gives for "no activation": Keras' ``get(None)`` is
@@ -441,15 +483,18 @@ def get(name: Any, library: str | None = None) -> Callable[..., Any] | None:
     """Returns the activation called ``name``, with that library's math and defaults.
 
     ``name`` is one of jaxact's names (``jaxact.list_names()``) or a name another
-    library uses; ``library`` (or a ``"library:name"`` prefix) picks whose
-    convention applies where the libraries differ: ``get("gelu")`` is jax.nn's
-    ``gelu`` (tanh form by default), ``get("gelu", "torch")`` and
-    ``get("transformers:gelu")`` the exact erf form, ``get("keras:leaky_relu")``
-    has slope 0.2, ``get("torch:leaky_relu")`` has torch's ``f'(0)`` (the slope)
-    and ``get("keras:hard_shrink")`` Keras' argument name ``threshold``. Without a
-    library, jaxact's names are tried first, then the libraries in the order jax,
-    flax, torch, timm, transformers, keras. Callables pass through unchanged, as in
-    timm and Keras.
+    library uses (``jaxact.list_names("torch")``), spelled exactly: ``"gelu"`` is
+    jaxact's (jax.nn's ``gelu``, the tanh form by default) and ``"GELU"`` torch's
+    class name (the exact erf form). ``library`` (or a ``"library:name"`` prefix)
+    picks whose convention applies where the libraries differ: ``get("gelu",
+    "torch")`` and ``get("transformers:gelu")`` are the erf form,
+    ``get("keras:leaky_relu")`` has slope 0.2, ``get("torch:leaky_relu")`` has
+    torch's ``f'(0)`` (the slope) and ``get("keras:hard_shrink")`` Keras' argument
+    name ``threshold``. Without a library, jaxact's names come first; another
+    library's name resolves when every library that uses it means the same function
+    with the same presets by it (``"SiLU"``, ``"gelu_pytorch_tanh"``), and raises
+    listing the choices where they differ (``"LeakyReLU"``: slope 0.01 in torch, 0.3
+    in Keras). Callables pass through unchanged, as in timm and Keras.
 
     "No activation" is what the library's own lookup makes of it:
     ``get(None, "keras")`` is Keras' ``linear`` (the identity), ``get(None, "timm")``
@@ -459,6 +504,9 @@ def get(name: Any, library: str | None = None) -> Callable[..., Any] | None:
     Raises:
       UnknownActivationError: unknown name or library (the message suggests close
         names); both a ``ValueError`` and a ``KeyError`` (as transformers' ``ACT2FN``).
+      ValueError: a name of several libraries that mean different functions by it,
+        given without ``library`` (the message lists the ``get(name, library=...)``
+        calls and what each returns).
       TypeError: ``name`` is neither a string nor a callable.
     """
     if callable(name):
@@ -476,29 +524,20 @@ def get(name: Any, library: str | None = None) -> Callable[..., Any] | None:
     if not isinstance(name, str):
         raise TypeError(f"jaxact.get: argument 'name' must be a string, got {type(name).__name__}")
     if library is not None:
-        found = _lookup(LIBRARY_NAMES[library], name)
-        if found is None:
-            close = difflib.get_close_matches(name, list(LIBRARY_NAMES[library]), n=5)
+        if name not in LIBRARY_NAMES[library]:
             raise UnknownActivationError(
-                f"jaxact.get: unknown {library} activation {name!r}; closest names: "
-                f"{', '.join(close) or 'none'}"
+                f"jaxact.get: unknown {library} activation {name!r}{_hint(name, library)}"
             )
-        key, (target, presets) = found
-        return _resolve(library, key, target, presets, name)
+        return _resolve(library, name, *LIBRARY_NAMES[library][name], name)
     if name in FUNCTIONS:
         return FUNCTIONS[name]
-    for lib in LIBRARIES:
-        found = _lookup(LIBRARY_NAMES[lib], name)
-        if found is not None:
-            key, (target, presets) = found
-            return _resolve(lib, key, target, presets, name)
-    known = sorted({*FUNCTIONS, *(n for t in LIBRARY_NAMES.values() for n in t)})
-    close = difflib.get_close_matches(name, known, n=5) or difflib.get_close_matches(
-        name.lower(), [k.lower() for k in known], n=5, cutoff=0.5
-    )
-    raise UnknownActivationError(
-        f"jaxact.get: unknown activation {name!r}; closest names: {', '.join(close) or 'none'}"
-    )
+    found = _candidates(name)
+    if not found:
+        raise UnknownActivationError(f"jaxact.get: unknown activation {name!r}{_hint(name)}")
+    first = next(iter(found))
+    if any(_meaning(lib, name) != _meaning(first, name) for lib in found):
+        raise _ambiguous("jaxact.get", "name", name, found)
+    return _resolve(first, name, *found[first], name)
 
 
 def list_names(library: str | None = None) -> list[str]:
@@ -516,7 +555,9 @@ def info(name: str | Callable[..., Any]) -> Spec:
     """The metadata row of an activation.
 
     ``name`` is anything :func:`spec_of` resolves: a jaxact name or alias, any
-    library's name (``"torch:GELU"``, ``"keras:leaky_relu"``), a function (jaxact's,
+    library's name (``"torch:GELU"``, ``"keras:leaky_relu"``; spelled exactly; a name
+    several libraries use is the row they all compute, ``"LeakyReLU"`` is
+    ``leaky_relu`` whatever the slope), a function (jaxact's,
     jax.nn's, flax's) or a ``functools.partial`` of one (the row it computes:
     ``partial(jax.nn.gelu, approximate=False)`` is ``gelu_erf``). A dispatcher
     (``"gelu"``, ``jax.nn.gelu``) means the row of its defaults (``gelu_tanh``).
@@ -528,24 +569,63 @@ def info(name: str | Callable[..., Any]) -> Spec:
     return _require_row("jaxact.info", "name", name)
 
 
-def _close_names(name: str) -> list[str]:
-    """Up to five known names close to ``name`` (any library's), for error messages."""
-    if ":" in name:
-        library, bare = name.split(":", 1)
-        if library in LIBRARY_NAMES:
-            close = difflib.get_close_matches(bare, list(LIBRARY_NAMES[library]), n=5)
-            return [f"{library}:{c}" for c in close]
-    known = sorted({*_functions, *(n for t in _library_names.values() for n in t)})
-    return difflib.get_close_matches(name, known, n=5) or difflib.get_close_matches(
-        name.lower(), [k.lower() for k in known], n=5, cutoff=0.5
+def _close_names(name: str, library: str | None = None) -> list[str]:
+    """Up to five known names close to ``name`` (jaxact's and every library's, or
+    ``library``'s; a ``"library:name"`` gets that library's, prefixed), those that
+    differ from it in case only first."""
+    prefix = ""
+    if library is None and ":" in name:
+        lib, bare = name.split(":", 1)
+        if lib in _library_names:
+            library, name, prefix = lib, bare, f"{lib}:"
+    if library is not None:
+        known = sorted(_library_names[library])
+    else:
+        known = sorted({*_functions, *(n for t in _library_names.values() for n in t)})
+    spellings: dict[str, list[str]] = {}
+    for k in known:
+        spellings.setdefault(k.lower(), []).append(k)
+    same = spellings.get(name.lower(), [])
+    close = difflib.get_close_matches(name, known, n=5) or [
+        k
+        for low in difflib.get_close_matches(name.lower(), list(spellings), n=5, cutoff=0.5)
+        for k in spellings[low]
+    ]
+    return [prefix + k for k in dict.fromkeys([*same, *close])][:5]
+
+
+def _hint(name: str, library: str | None = None) -> str:
+    """The end of an unknown-name message: the close names, or where the names are."""
+    close = _close_names(name, library)
+    bare = name.split(":", 1)[-1].lower()
+    if any(c.split(":", 1)[-1].lower() == bare for c in close):
+        return f"; names are case-sensitive; closest names: {', '.join(close)}"
+    if close:
+        return f"; closest names: {', '.join(close)}"
+    if library is None and ":" in name and name.split(":", 1)[0] in _library_names:
+        library = name.split(":", 1)[0]
+    if library is None:
+        return "; no known name is close (see jaxact.list_names() or `jaxact list`)"
+    return (
+        f"; no known {library} name is close "
+        f"(see jaxact.list_names({library!r}) or `jaxact list --library {library}`)"
     )
 
 
 def _unknown_name(where: str, arg: str, name: str) -> ValueError:
-    """The error for a string that names no activation, with close names."""
-    close = _close_names(name)
-    hint = f"; closest names: {', '.join(close)}" if close else ""
-    return ValueError(f"{where}: argument '{arg}' is not a known activation name: {name!r}{hint}")
+    """The error for a string that names no activation (with close names), or a foreign
+    name the libraries that use it mean different rows by (with the choices)."""
+    found = _candidates(name)
+    if len({_row_of_entry(entry) for entry in found.values()}) > 1:
+        return _ambiguous(where, arg, name, found)
+    return ValueError(
+        f"{where}: argument '{arg}' is not a known activation name: {name!r}{_hint(name)}"
+    )
+
+
+def _row_of_entry(entry: Entry) -> str:
+    """The row a library name computes with its defaults (a dispatcher's default row)."""
+    return _dispatch_default.get(entry[0], entry[0])
 
 
 def _require_row(where: str, arg: str, activation: Any) -> Spec:
@@ -615,7 +695,10 @@ def _resolve_row(activation: Any) -> tuple[Spec, str | None] | None:
         try:
             activation = get(activation)
         except ValueError:
-            return None
+            # A foreign name the libraries mean different functions by, that are one
+            # row (torch's and Keras' "LeakyReLU"), is that row.
+            rows = {_row_of_entry(e) for e in _candidates(activation).values()}
+            return (_specs[rows.pop()], None) if len(rows) == 1 else None
     fn, keywords = _unwrap(activation)
     fn = getattr(fn, "func", fn)
     for spec in _specs.values():

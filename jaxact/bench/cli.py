@@ -2,19 +2,20 @@
 
 :func:`add_arguments` and :func:`run` serve the ``bench`` subcommand of
 ``jaxact`` (see :mod:`jaxact.cli`); :func:`main` is the same command on its
-own parser (``python -m jaxact.bench``, ``python -m benchmarks.speed``).
+own parser (``python -m jaxact.bench``, ``python -m benchmarks.speed``). Importing
+it and adding its arguments needs no jax: :func:`run` imports the benchmark.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from jaxact._src.precision import TIERS
+from jaxact import cli
 from jaxact._src.text import int_list
-from jaxact.bench import report, suite
 from jaxact.bench.config import (
     DEFAULT_CPU_SIZES,
     DEFAULT_DTYPES,
@@ -41,8 +42,26 @@ DESCRIPTION = (
     "(transformer MLP, ViT, SwiGLU, ResNet) built with jaxact's and with jax.nn's "
     "activations; and the residual-memory table (--memory alone is compile-only and "
     "fast). jaxact is timed once per precision tier (--tiers). Prints tables and writes "
-    "JSON, Markdown and PNG to --out."
+    "JSON, Markdown and PNG to --out (checked before any timing starts) at the end."
 )
+
+DEFAULT_OUT = os.path.join(cli.OUT_ROOT, "bench")
+
+# Python argument of jaxact.bench.run -> the option that sets it (for its errors).
+OPTIONS = {
+    name: "--" + name.replace("_", "-")
+    for name in (
+        "functions",
+        "dtypes",
+        "sizes",
+        "repeats",
+        "warmup",
+        "buffers",
+        "step_shape",
+        "step_repeats",
+        "tiers",
+    )
+}
 
 
 def _log2_list(text: str) -> list[int]:
@@ -59,6 +78,8 @@ def _dtype_list(text: str) -> list[str]:
 
 
 def _tier_list(text: str) -> list[str]:
+    from jaxact._src.precision import TIERS
+
     values = [v.strip() for v in text.split(",") if v.strip()]
     if not values or any(v not in TIERS for v in values):
         raise argparse.ArgumentTypeError(
@@ -173,7 +194,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "gives float32 and bfloat16)",
     )
     p.add_argument(
-        "--out", default="jaxact-bench", metavar="DIR", help="output folder (default: jaxact-bench)"
+        "--out",
+        default=DEFAULT_OUT,
+        metavar="DIR",
+        help=f"output folder (default: {DEFAULT_OUT}), checked before any timing starts",
     )
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
     p.epilog = (
@@ -185,8 +209,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Runs the benchmark for parsed :func:`add_arguments` options; prints and writes the report.
 
-    Bad values end in ``parser.error`` (exit status 2), naming the argument.
+    Bad values end in ``parser.error`` (exit status 2), naming the option, before any
+    timing starts (``--out`` included: a file, or a folder that cannot be created or
+    written); Ctrl-C in one line, exit status 130.
     """
+    cli.check_out(parser, args.out)
+    try:
+        return _run(args, parser)
+    except KeyboardInterrupt:
+        return cli.interrupted("jaxact bench", f"nothing was written to {args.out!r}")
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from jaxact.bench import report, suite
+
     sections = [s for s in SECTIONS if getattr(args, s)] or list(SECTIONS)
     quick = args.quick
 
@@ -210,7 +246,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             progress=lambda msg: print(msg, file=sys.stderr, flush=True),
         )
     except ValueError as e:
-        parser.error(str(e))
+        parser.error(cli.option_message(str(e), "jaxact bench", OPTIONS))
     print(f"Machine: {report.machine_line(result['machine'])}")
     for note in result["notes"]:
         print(f"Note: {note}")

@@ -1,18 +1,33 @@
-"""Defaults, definitions and argument checks shared by the ``jaxact bench`` modules."""
+"""Defaults, definitions and argument checks shared by the ``jaxact bench`` modules.
+
+Importing it needs no jax (the command's help shows these defaults): the checks that
+need jax import it when called.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
-from jaxact._src.precision import TIERS
+if TYPE_CHECKING:
+    import jax
 
-Array = jax.Array
-Fn = Callable[[Array], Array]
+    Array = jax.Array
+    Fn = Callable[[Array], Array]
+
+
+def __getattr__(name: str) -> Any:
+    # The type aliases, for the modules that import them at run time (they import jax).
+    if name in ("Array", "Fn"):
+        import jax
+
+        aliases = {"Array": jax.Array, "Fn": Callable[[jax.Array], jax.Array]}
+        globals().update(aliases)
+        return aliases[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 MODES = ("fwd", "fwd+bwd")
 SECTIONS = ("time", "step", "blocks", "memory")
@@ -102,6 +117,8 @@ def error(arg: str, message: str) -> ValueError:
 
 def as_dtype(dtype: Any, arg: str = "dtype") -> np.dtype:
     """``dtype`` as a numpy dtype, one of :data:`DTYPES`."""
+    import jax.numpy as jnp
+
     try:
         d = jnp.dtype(dtype)
     except TypeError:
@@ -121,6 +138,8 @@ def dtype_names(dtypes: Iterable[Any]) -> list[str]:
 
 def tier_names(tiers: Iterable[Any]) -> list[str]:
     """The distinct precision tiers of ``tiers``, in order; at least one."""
+    from jaxact._src.precision import TIERS
+
     if isinstance(tiers, str):
         tiers = tiers.split(",")
     out = []
@@ -164,6 +183,8 @@ def check_block_shape(shape: Sequence[int]) -> BlockShape:
 
 def default_block_shape() -> BlockShape:
     """The default block sizes: :data:`DEFAULT_CPU_BLOCK_SHAPE` on CPU, larger elsewhere."""
+    import jax
+
     return DEFAULT_CPU_BLOCK_SHAPE if jax.default_backend() == "cpu" else DEFAULT_BLOCK_SHAPE
 
 
@@ -200,4 +221,6 @@ def check_sizes(sizes: Iterable[int]) -> list[int]:
 
 def default_sizes() -> tuple[int, ...]:
     """The default log2 sizes: (20, 22) on CPU, (20, 24) on GPU and TPU."""
+    import jax
+
     return DEFAULT_CPU_SIZES if jax.default_backend() == "cpu" else DEFAULT_SIZES

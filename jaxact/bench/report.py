@@ -6,6 +6,7 @@ import json
 import math
 import os
 import pathlib
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,15 @@ from jaxact._src import text
 from jaxact.bench.config import MODES, tier_label
 
 Table = tuple[str, list[str], list[list[str]]]  # title, header, rows
+
+# The overhead rule. A timing size is marked when the copy of the same bytes (the
+# roofline: the bytes moved with no arithmetic) takes less than this per call. A compiled
+# call costs about 10-30 us on a CPU before it moves a byte (a 16-element copy: 13-20 us
+# on 2 cores), plus launch and thread start-up per further kernel; below 0.2 ms those
+# fixed costs are a large share of every time, so ratios there compare overheads and
+# kernel counts rather than throughput (--quick's 2**12 and 2**16 copies take 25-140 us).
+OVERHEAD_BOUND_S = 200e-6
+OVERHEAD_MARK = "fixed per-call overhead dominates"
 
 
 def _num(v: float | None, digits: int = 2) -> str:
@@ -38,8 +48,46 @@ def _label(tier: str) -> str:
     return tier_label("jaxact", tier)
 
 
+def copy_times(result: dict[str, Any]) -> dict[tuple[str, int], dict[str, float]]:
+    """The copy's median seconds per call: (dtype, log2) -> mode -> median over the rows."""
+    out: dict[tuple[str, int], dict[str, list[float]]] = {}
+    for row in result["time"]:
+        for m in MODES:
+            if m in row and "copy" in row[m]["times"]:
+                t = row[m]["times"]["copy"]["median_s"]
+                out.setdefault((row["dtype"], row["log2"]), {}).setdefault(m, []).append(t)
+    return {k: {m: float(np.median(v)) for m, v in d.items()} for k, d in out.items()}
+
+
+def overhead_dominated(result: dict[str, Any]) -> dict[tuple[str, int], dict[str, float]]:
+    """The timing sizes of the overhead rule (:data:`OVERHEAD_BOUND_S`): (dtype, log2) ->
+    mode -> the copy's median seconds per call, where some mode's copy is under the bound."""
+    return {k: v for k, v in copy_times(result).items() if min(v.values()) < OVERHEAD_BOUND_S}
+
+
+def overhead_note(result: dict[str, Any]) -> str | None:
+    """The note the report carries when :func:`overhead_dominated` marks a size, else None."""
+    flagged = overhead_dominated(result)
+    if not flagged:
+        return None
+    sizes = sorted({log2 for _, log2 in flagged})
+    times = [t for v in flagged.values() for t in v.values()]
+    return (
+        "fixed per-call overhead dominates the times at "
+        + ", ".join(f"2^{s}" for s in sizes)
+        + f" elements: there a copy of the same bytes takes {1e6 * min(times):.0f}–"
+        f"{1e6 * max(times):.0f} µs per call. Rule: a size is marked when its copy takes under "
+        f"{1e6 * OVERHEAD_BOUND_S:.0f} µs per call; a compiled call costs roughly 10–30 µs on "
+        "a CPU before it moves a byte, plus launch and thread start-up for every further "
+        "kernel, so at these sizes the ratios compare per-call overhead and kernel counts "
+        "rather than throughput, and need not hold at large sizes. For throughput, time 2^20 "
+        "elements or more (the default sizes; --quick uses tiny ones to be fast)."
+    )
+
+
 def _time_tables(result: dict[str, Any], spread: bool) -> list[Table]:
     tables = []
+    flagged = overhead_dominated(result)
     tiers = _tiers(result)
     groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for row in result["time"]:
@@ -105,6 +153,8 @@ def _time_tables(result: dict[str, Any], spread: bool) -> list[Table]:
         rest = [" / ".join(gb)] * len(tiers) + [" / ".join(ms)] * len(tiers)
         body.append([*copy, *rest, *(["-"] * len(tiers))])
         title = f"Time, {dtype}, 2^{log2} elements ({rows[0]['buffers']} rotating inputs)"
+        if (dtype, log2) in flagged:
+            title += f" — {OVERHEAD_MARK} (see the note)"
         tables.append((title, head, body))
     return tables
 
@@ -249,6 +299,9 @@ def machine_line(m: dict[str, Any]) -> str:
 def format_tables(result: dict[str, Any], markdown: bool = False) -> str:
     """The result as text tables (terminal: medians only) or Markdown (median (min–max))."""
     parts = []
+    note = overhead_note(result)
+    if note:
+        parts += ["**Note:** " + note if markdown else textwrap.fill("Note: " + note, 100), ""]
     for title, head, body in _tables(result, spread=markdown):
         if not body:
             continue
@@ -286,85 +339,129 @@ def _markdown_report(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _plot(result: dict[str, Any], path: pathlib.Path) -> None:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+Panel = tuple[str, list[str], dict[str, list[float | None]]]  # title, row labels, series
 
-    panels: list[tuple[str, list[str], dict[str, list[float | None]]]] = []
+
+def _panels(result: dict[str, Any]) -> list[Panel]:
+    """What bench.png draws: one panel per mode of the time section (the first dtype's
+    largest size), the training step, the model blocks and the residual memory."""
+    panels: list[Panel] = []
+    mine = [_label(t) for t in _tiers(result)]
     if result["time"]:
         d0 = result["config"]["dtypes"][0]
         big = max(r["log2"] for r in result["time"] if r["dtype"] == d0)
         rows = [r for r in result["time"] if r["dtype"] == d0 and r["log2"] == big]
-        series: dict[str, list[float | None]] = {}
+        flag = (
+            f"\n{OVERHEAD_MARK} (see bench.md's note)"
+            if (d0, big) in overhead_dominated(result)
+            else ""
+        )
         for m in MODES:
             if all(m in r for r in rows):
-                for who in (*(_label(t) for t in _tiers(result)), "jax.nn"):
-                    series[f"{who} {m}"] = [
-                        (r[m]["ratio_copy"].get(who) or {}).get("median") for r in rows
-                    ]
-        panels.append(
-            (f"time ÷ copy, {d0}, 2^{big} (lower is better)", [r["function"] for r in rows], series)
-        )
+                series = {
+                    who: [(r[m]["ratio_copy"].get(who) or {}).get("median") for r in rows]
+                    for who in (*mine, "jax.nn")
+                }
+                title = f"{m} time ÷ copy, {d0}, 2^{big} elements{flag}"
+                panels.append((title, [r["function"] for r in rows], series))
     if result["step"]:
         first = result["step"][0]["dtype"]
         rows = [r for r in result["step"] if r["dtype"] == first]
+        series = {
+            who: [(r["ratio_identity"].get(who) or {}).get("median") for r in rows]
+            for who in (*mine, "jax.nn")
+        }
         panels.append(
-            (
-                f"training step ÷ identity step, {first}",
-                [r["function"] for r in rows],
-                {
-                    who: [(r["ratio_identity"].get(who) or {}).get("median") for r in rows]
-                    for who in (*(_label(t) for t in _tiers(result)), "jax.nn")
-                },
-            )
+            (f"training step ÷ identity step, {first}", [r["function"] for r in rows], series)
         )
     if result.get("blocks"):
         rows = result["blocks"]
-        panels.append(
-            (
-                "model-block step, jaxact ÷ jax.nn",
-                [f"{r['block']} {r['dtype']}" for r in rows],
-                {
-                    _label(t): [(r["ratio_baseline"].get(t) or {}).get("median") for r in rows]
-                    for t in _tiers(result)
-                },
-            )
-        )
+        series = {
+            _label(t): [(r["ratio_baseline"].get(t) or {}).get("median") for r in rows]
+            for t in _tiers(result)
+        }
+        labels = [f"{r['block']} {r['dtype']}" for r in rows]
+        panels.append(("model-block step, jaxact ÷ jax.nn", labels, series))
     if result["memory"]:
         rows = result["memory"]
         d0 = next(iter(rows[0]["residual_bytes"]))
-        panels.append(
-            (
-                f"residual bytes per element, {d0}",
-                [r["function"] for r in rows],
-                {
-                    who: [r["residual_bytes"][d0].get(who) for r in rows]
-                    for who in ("jaxact", "jax.nn")
-                },
-            )
-        )
+        series = {
+            who: [r["residual_bytes"][d0].get(who) for r in rows] for who in ("jaxact", "jax.nn")
+        }
+        panels.append((f"residual bytes per element, {d0}", [r["function"] for r in rows], series))
+    return panels
+
+
+def sort_panel(labels: list[str], series: dict[str, list[float | None]]) -> list[int]:
+    """Row order of a panel: by its first series, smallest (fastest, leanest) first, rows
+    without a value last; ties keep the run's order."""
+    first = next(iter(series.values()), [])
+
+    def key(i: int) -> tuple[bool, float]:
+        v = first[i] if i < len(first) else None
+        ok = v is not None and math.isfinite(v)
+        return (not ok, v if ok and v is not None else 0.0)
+
+    return sorted(range(len(labels)), key=key)
+
+
+# Heights in inches: each bar, the gap between rows, and the room for titles and axes.
+BAR_IN, GAP_IN, FRAME_IN = 0.085, 0.09, 2.2
+
+
+def _plot(result: dict[str, Any], path: pathlib.Path) -> Any:
+    """Draws bench.png: horizontal bars, one row per function sorted within each panel,
+    the legend and the panel title above the bars, the x axis labelled at top and bottom.
+    The figure grows with the rows and bars, so every bar keeps its height. Returns the
+    figure (None when there is nothing to draw)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import LogLocator, NullFormatter
+
+    panels = _panels(result)
     if not panels:
-        return
-    n = max(len(p[1]) for p in panels)
-    fig = Figure(figsize=(5.5 * len(panels), max(3.0, 0.22 * n + 1.5)), layout="constrained")
+        return None
+    tall = max(len(p[1]) * (BAR_IN * max(len(p[2]), 1) + GAP_IN) for p in panels)
+    fig = Figure(figsize=(4.6 * len(panels), max(3.5, tall + FRAME_IN)), layout="constrained")
     FigureCanvasAgg(fig)
+    colors = {"jax.nn": "0.55", "jaxact": "tab:blue"}
+    palette = ["tab:blue", "tab:orange", "tab:green", "tab:purple"]
     for i, (title, labels, series) in enumerate(panels):
         ax = fig.add_subplot(1, len(panels), i + 1)
-        ypos = np.arange(len(labels))
+        order = sort_panel(labels, series)
+        ypos = np.arange(len(order))
         k = max(len(series), 1)
         h = 0.8 / k
+        for j in range(0, len(order), 2):  # every other row shaded, to read across
+            ax.axhspan(j - 0.5, j + 0.5, color="0.95", lw=0, zorder=0)
         for j, (label, values) in enumerate(series.items()):
-            vals = [np.nan if v is None else v for v in values]
-            ax.barh(ypos + (j - (k - 1) / 2) * h, vals, height=h, label=label)
-        ax.set_yticks(ypos, labels, fontsize=7)
-        ax.set_ylim(len(labels) - 0.5, -0.5)  # first function on top, no empty margin
-        ax.set_title(title, fontsize=9)
+            vals = np.array([np.nan if values[o] is None else values[o] for o in order], float)
+            color = colors.get(label, palette[j % len(palette)])
+            ax.barh(ypos + (j - (k - 1) / 2) * h, vals, height=h, label=label, color=color)
+        ax.set_yticks(ypos, [labels[o] for o in order], fontsize=7)
+        ax.set_ylim(len(order) - 0.5, -0.5)  # first row on top, no empty margin
+        ax.tick_params(axis="x", labelsize=7, top=True, labeltop=True)
+        ax.grid(axis="x", alpha=0.3)
         if "÷" in title:  # ratios: a log axis, so 0.5x and 2x are as far from 1x
             ax.set_xscale("log")
+            ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0)))
+            ax.xaxis.set_major_formatter("{x:g}")
+            ax.xaxis.set_minor_formatter(NullFormatter())
             ax.axvline(1.0, color="black", linewidth=0.8)
-        ax.legend(fontsize=7)
+        ax.legend(
+            title=title + "\n(sorted; lower is better)",
+            title_fontsize=8,
+            fontsize=7,
+            ncol=k,
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.0),
+            borderaxespad=2.4,  # clear of the x tick labels on top
+            frameon=False,
+            alignment="left",  # the title over the entries' left edge
+        )
     fig.suptitle(f"jaxact bench — {machine_line(result['machine'])}", fontsize=8)
     fig.savefig(path, dpi=110)
+    return fig
 
 
 def write_report(result: dict[str, Any], out: str | os.PathLike[str]) -> dict[str, pathlib.Path]:

@@ -16,8 +16,9 @@ mesh, batch sharded, parameters replicated) and checkpointed with orbax.
 Needs the ``demo`` extra: ``pip install "jaxact[demo]"``.
 
 The names below load on first use, so that ``jaxact.demo.cli`` (the command's
-arguments, imported by every ``jaxact`` command) needs neither flax nor the
-rest of the extra.
+arguments, imported by ``jaxact demo`` and ``jaxact --help``) needs neither flax
+nor the rest of the extra. The studies write to ``jaxact-out/demo`` unless told
+otherwise (``out=``, ``--out``).
 """
 
 from __future__ import annotations

@@ -9,9 +9,12 @@ install when they are missing.
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import sys
 from typing import Any
 
+from jaxact import cli
 from jaxact._src.text import int_list
 
 HELP = "train MLPs on digits and compare activations (needs jaxact[demo])"
@@ -21,8 +24,34 @@ DESCRIPTION = (
     "convergence speed, step time and activation health over several seeds; 'depth' "
     "shows gradient norms at init and accuracy for 2 to 32 layers; 'swap' trains a "
     "sigmoid network, swaps its activations and trains on. Data-parallel over every "
-    "visible device; writes Markdown, JSON and PNG files to --out."
+    "visible device; writes Markdown, JSON and PNG files (and compare's checkpoints) to "
+    "--out. Ctrl-C stops it and prints the command that continues."
 )
+
+DEFAULT_OUT = os.path.join(cli.OUT_ROOT, "demo")
+
+# Python argument (of the studies and TrainConfig) -> the option that sets it: the
+# errors of the Python API name the former, the command's the latter.
+OPTIONS = {
+    name: "--" + name.replace("_", "-")
+    for name in (
+        "activations",
+        "epochs",
+        "seeds",
+        "batch_size",
+        "hidden",
+        "learning_rate",
+        "data",
+        "out",
+        "resume",
+        "fresh",
+        "checkpoint_every",
+        "depths",
+        "width",
+        "old",
+        "new",
+    )
+} | {"target_accuracy": "--target"}
 
 # The options that belong to one study only.
 STUDY_OPTIONS = {
@@ -50,12 +79,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, help="samples per step, a multiple of the devices")
     p.add_argument("--hidden", type=_ints, help="hidden widths, e.g. 128,128,128,128")
     p.add_argument("--learning-rate", type=float, help="AdamW peak learning rate (3e-3)")
-    p.add_argument("--target", type=float, help="target test accuracy for convergence (0.95)")
+    p.add_argument(
+        "--target", type=float, help="target test accuracy for convergence, a fraction (0.95)"
+    )
     p.add_argument("--data", help="a .npz file with arrays x and y (optional x_test, y_test)")
     p.add_argument(
         "--out",
-        default="jaxact-demo",
-        help="output folder (default: jaxact-demo), locked while a study writes to it",
+        default=DEFAULT_OUT,
+        metavar="DIR",
+        help=f"output folder (default: {DEFAULT_OUT}), checked before training starts and "
+        "locked while a study writes to it",
     )
     restart = p.add_mutually_exclusive_group()
     restart.add_argument(
@@ -100,14 +133,69 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
         parser.error(f"--epochs takes one number for 'jaxact demo {study}'")
 
 
+def _command(args: argparse.Namespace, resume: bool) -> str:
+    """The ``jaxact demo`` command line of ``args`` (the options the user gave, the
+    output folder always), with ``--resume`` in place of ``--fresh`` when ``resume``."""
+    words = ["jaxact", "demo", args.study]
+    for name in ("quick", "no_progress"):
+        if getattr(args, name):
+            words.append("--" + name.replace("_", "-"))
+    for dest in (
+        "activations",
+        "epochs",
+        "seeds",
+        "batch_size",
+        "hidden",
+        "learning_rate",
+        "target",
+        "data",
+        "checkpoint_every",
+        "depths",
+        "width",
+        "old",
+        "new",
+    ):
+        value = getattr(args, dest)
+        if value is not None:
+            text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+            words += ["--" + dest.replace("_", "-"), text]
+    words += ["--out", args.out]
+    if resume:
+        words.append("--resume")
+    elif args.fresh:
+        words.append("--fresh")
+    return shlex.join(words)
+
+
+def _interrupted(args: argparse.Namespace) -> int:
+    """The one line after Ctrl-C: the command that continues (compare) or starts over."""
+    if args.study != "compare":
+        what = "this study keeps no checkpoints; start it over with: "
+    elif args.checkpoint_every == 0:
+        what = "--checkpoint-every 0 saved no checkpoints; start over with: "
+    else:
+        return cli.interrupted("jaxact demo", f"continue with: {_command(args, True)}")
+    return cli.interrupted("jaxact demo", what + _command(args, False))
+
+
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Runs the study named by parsed :func:`add_arguments` options.
 
-    Bad values end in ``parser.error`` (exit status 2), naming the argument; a
-    checkpoint that cannot be resumed, or an output folder another demo is using, in
-    one ``jaxact demo: ...`` line on stderr and exit status 1.
+    Bad values end in ``parser.error`` (exit status 2), naming the option, before any
+    training starts (``--out`` included: a file, or a folder that cannot be created or
+    written); a checkpoint that cannot be resumed, or an output folder another demo is
+    using, in one ``jaxact demo: ...`` line on stderr and exit status 1; Ctrl-C in one
+    line naming the command that continues, exit status 130.
     """
     _check(args, parser)
+    cli.check_out(parser, args.out)
+    try:
+        return _run(args, parser)
+    except KeyboardInterrupt:
+        return _interrupted(args)
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         from jaxact.demo import studies, training
     except ImportError as e:
@@ -167,7 +255,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except training.FolderInUseError as e:
         return _fail(f"{e.message}; wait for it to finish or use another --out")
     except ValueError as e:
-        parser.error(str(e))
+        parser.error(cli.option_message(str(e), "jaxact demo", OPTIONS))
     return 0
 
 

@@ -45,6 +45,13 @@ class Dataset:
         )
 
 
+# What --data accepts, said wherever a file is refused.
+NPZ = (
+    "the demo reads a .npz file (numpy.savez or savez_compressed) holding arrays x and y, "
+    "optionally x_test and y_test"
+)
+
+
 def _error(message: str) -> ValueError:
     return ValueError(f"jaxact demo: argument 'data': {message}")
 
@@ -132,12 +139,17 @@ def load_npz(path: str | os.PathLike[str]) -> Dataset:
     ``TEST_FRACTION`` of each class is held out.
     """
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise _error(f"{path!r} is a folder; {NPZ}")
     if not os.path.isfile(path):
         raise _error(f"no such file: {path!r}")
     try:
         arrays = np.load(path, allow_pickle=False)
-    except Exception as e:  # noqa: BLE001 - any unreadable file is the user's input error
-        raise _error(f"cannot read {path!r} as .npz: {e}") from e
+    except Exception:  # noqa: BLE001 - any unreadable file is the user's input error
+        # (numpy's message for a text file advises loading pickles unsafely)
+        raise _error(f"{path!r} is not a .npz file; {NPZ}") from None
+    if isinstance(arrays, np.ndarray):
+        raise _error(f"{path!r} is a .npy file (one array); {NPZ}")
     with arrays:
         missing = [k for k in ("x", "y") if k not in arrays.files]
         if missing:

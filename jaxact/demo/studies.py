@@ -17,10 +17,12 @@ import numpy as np
 from flax import nnx
 
 import jaxact
-from jaxact import monitor
+from jaxact import cli, monitor
 from jaxact import nnx as jn
+from jaxact._src import registry
 from jaxact.demo import data as data_lib
 from jaxact.demo import report
+from jaxact.demo.cli import DEFAULT_OUT
 from jaxact.demo.model import (
     DEFAULT_ACTIVATIONS,
     LEARNABLE,
@@ -50,7 +52,6 @@ __all__ = [
     "DEFAULT_OUT",
 ]
 
-DEFAULT_OUT = "jaxact-demo"
 DEPTH_ACTIVATIONS = ("sigmoid", "tanh", "relu", "selu", "gelu")
 
 # ``quick=True`` settings of each study (anything given explicitly wins).
@@ -69,7 +70,9 @@ def _locks_out(study: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
     """Runs the study holding ``out/.jaxact-demo-<study>.lock`` (when ``out`` is not None):
     a second process running the same study into the same folder stops at once with
     ``FolderInUseError`` instead of both writing (and deleting) the same checkpoints and
-    files. Different studies write different files and may share a folder."""
+    files. Different studies write different files and may share a folder. An ``out``
+    that cannot be written (a file, or under one) raises ``ValueError`` before anything
+    else happens."""
 
     def wrap(fn: Callable[_P, _R]) -> Callable[_P, _R]:
         @functools.wraps(fn)
@@ -77,12 +80,47 @@ def _locks_out(study: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
             out = kwargs.get("out", DEFAULT_OUT)
             if out is None:
                 return fn(*args, **kwargs)
-            with folder_lock(str(out), f".jaxact-demo-{study}.lock", f"jaxact demo {study}"):
-                return fn(*args, **kwargs)
+            folder = str(out)
+            problem = cli.out_problem(folder)
+            if problem is not None:
+                raise ValueError(f"jaxact demo: argument 'out': cannot write to {out!r}: {problem}")
+            lock = os.path.join(folder, _lock_name(study))
+            new_lock, new_folder = not os.path.exists(lock), _first_missing(folder)
+            try:
+                with folder_lock(folder, _lock_name(study), f"jaxact demo {study}"):
+                    return fn(*args, **kwargs)
+            except BaseException:
+                # Refused or interrupted: no lock file or empty folder of its own left.
+                _remove_new(lock if new_lock else None, new_folder)
+                raise
 
         return locked
 
     return wrap
+
+
+def _first_missing(folder: str) -> str | None:
+    """The outermost folder of ``folder``'s path (itself included) that does not exist."""
+    path, missing = os.path.abspath(folder), None
+    while not os.path.exists(path):
+        path, missing = os.path.dirname(path), path
+    return missing
+
+
+def _remove_new(lock: str | None, top: str | None) -> None:
+    """Removes the ``lock`` file, then its folder and the parents up to ``top`` (the
+    folders the study created) while they are empty."""
+    try:
+        if lock is not None:
+            os.remove(lock)
+            path = os.path.dirname(os.path.abspath(lock))
+            while top is not None:
+                os.rmdir(path)  # fails unless empty
+                if path == top:
+                    return
+                path = os.path.dirname(path)
+    except OSError:
+        return
 
 
 def _say(verbose: bool, *lines: str) -> None:
@@ -105,14 +143,30 @@ def _check_seeds(seeds: Any) -> int:
     return seeds
 
 
+def _activation(name: Any, arg: str = "activations") -> str:
+    """``check_activation(name)`` with its errors naming the argument ``arg``."""
+    if isinstance(name, str) and name not in LEARNABLE:
+        try:
+            registry.get(name)
+        except registry.UnknownActivationError as e:  # the registry's words, the demo's argument
+            raise ValueError(
+                f"jaxact demo: argument '{arg}': {str(e).removeprefix('jaxact.get: ')}"
+            ) from None
+    try:
+        return check_activation(name)
+    except ValueError as e:
+        message = str(e).replace("argument 'activations'", f"argument '{arg}'", 1)
+        raise ValueError(message) from None
+
+
 def _activations(names: Any, default: Sequence[str]) -> list[str]:
     if names is None:
         return list(default)
     if isinstance(names, str):
         names = [n for n in names.split(",") if n]
-    names = [check_activation(n) for n in names]
+    names = [_activation(n) for n in names]
     if not names:
-        raise ValueError("jaxact demo: argument 'activations' is empty")
+        raise ValueError("jaxact demo: argument 'activations' names no activation")
     if len(set(names)) != len(names):
         raise ValueError(f"jaxact demo: argument 'activations' repeats a name: {names}")
     return names
@@ -137,25 +191,59 @@ def _finish(
     plots: dict[str, Callable[[str], str]],
 ) -> dict[str, Any]:
     """Stamps the wall time, writes ``<study>.md``, the plots and ``<study>.json`` to
-    ``out`` (unless None) and prints the table and the files."""
+    ``out`` (unless None) and prints the table and everything the study wrote there.
+
+    ``result["files"]`` lists every path the study wrote to: its files, its checkpoint
+    folder (ending in a separator; its size on disk in ``result["checkpoint_bytes"]``)
+    and the lock file of the study."""
     result["wall_time_s"] = time.perf_counter() - t0
     result["files"] = []
-    if out is not None:
-        report.ensure_dir(out)
-        study = result["study"]
-        files = [report.write_text(os.path.join(out, f"{study}.md"), markdown(result))]
-        files += [plot(os.path.join(out, name)) for name, plot in plots.items()]
-        files.append(os.path.join(out, f"{study}.json"))
-        result["files"] = files
-        report.write_text(files[-1], dumps(result))
+    if out is None:
+        _say(verbose, "", result["table"], "", f"wall time {result['wall_time_s']:.1f} s")
+        return result
+    report.ensure_dir(out)
+    study = result["study"]
+    files = [report.write_text(os.path.join(out, f"{study}.md"), markdown(result))]
+    files += [plot(os.path.join(out, name)) for name, plot in plots.items()]
+    json_path = os.path.join(out, f"{study}.json")
+    checkpoints = os.path.join(out, "checkpoints", study)
+    said = [*files, json_path]
+    files.append(json_path)
+    if os.path.isdir(checkpoints):
+        size = _bytes_under(checkpoints)
+        result["checkpoint_bytes"] = size
+        files.append(os.path.join(checkpoints, ""))
+        said.append(f"{os.path.join(checkpoints, '')} ({_size(size)})")
+    lock = os.path.join(out, _lock_name(study))
+    files.append(lock)
+    said.append(f"and the lock file {lock}")
+    result["files"] = files
+    report.write_text(json_path, dumps(result))
     _say(verbose, "", result["table"], "", f"wall time {result['wall_time_s']:.1f} s")
-    if result["files"]:
-        _say(verbose, "wrote " + ", ".join(result["files"]))
+    _say(verbose, "wrote " + ", ".join(said[:-1]) + " " + said[-1])
     return result
 
 
-def _percent(v: float) -> str:
-    return "-" if v is None or math.isnan(v) else f"{100 * v:.1f}%"
+def _lock_name(study: str) -> str:
+    return f".jaxact-demo-{study}.lock"
+
+
+def _bytes_under(folder: str) -> int:
+    """The size of the files under ``folder``."""
+    return sum(
+        os.path.getsize(os.path.join(root, name))
+        for root, _, names in os.walk(folder)
+        for name in names
+    )
+
+
+def _size(n: int) -> str:
+    """``41 MB``, ``3.2 MB``, ``12 kB``, ``512 B`` (decimal units)."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            value = n / scale
+            return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
+    return f"{n} B"
 
 
 def _hidden_grad_norms(grad_norms: dict[str, float], depth: int) -> list[float]:
@@ -212,7 +300,8 @@ def compare(
       epochs: overrides ``config.epochs``; default 30 (quick: 10).
       config: a ``TrainConfig`` (model widths, batch size, optimiser, target, checkpoints).
       data: None (scikit-learn's digits), a ``.npz`` path or a ``Dataset``.
-      out: the output folder (checkpoints go to ``out/checkpoints/compare``), locked
+      out: the output folder (default ``jaxact-out/demo``; checkpoints go to
+        ``out/checkpoints/compare``, none with ``config.checkpoint_every == 0``), locked
         for the study (another process comparing into it gets ``FolderInUseError``).
       quick: the quick settings of ``QUICK["compare"]``.
       resume: continue each run from its latest checkpoint in ``out`` (verified
@@ -226,7 +315,9 @@ def compare(
 
     Returns:
       ``{"summary": {activation: figures}, "runs": {activation: [records]},
-      "table": markdown, "files": [paths], "wall_time_s", "config", "environment"}``.
+      "table": markdown, "files": [paths], "wall_time_s", "config", "environment"}``;
+      ``files`` lists everything written to ``out``, the checkpoint folder (its size
+      in ``"checkpoint_bytes"``) and the study's lock file included.
     """
     t0 = time.perf_counter()
     if resume and fresh:
@@ -244,15 +335,19 @@ def compare(
     for name in names:
         runs[name] = []
         for seed in range(n_seeds):
-            ckpt = None if out is None else os.path.join(out, "checkpoints", "compare", name)
+            folder = None
+            if out is not None:
+                folder = os.path.join(out, "checkpoints", "compare", name, f"seed{seed}")
+                if not cfg.checkpoint_every and not os.path.isdir(folder):
+                    folder = None  # nothing to save, nothing to delete
             record, _ = train(
                 name,
                 dataset,
                 cfg,
                 seed,
                 mesh=mesh,
-                checkpoint_dir=None if ckpt is None else os.path.join(ckpt, f"seed{seed}"),
-                resume=resume,
+                checkpoint_dir=folder,
+                resume=resume and folder is not None,
                 fresh=fresh,
                 progress=progress,
                 interrupt_after=interrupt_after,
@@ -303,41 +398,7 @@ def _summarize(records: Sequence[dict[str, Any]], cfg: TrainConfig) -> dict[str,
 
 
 def _compare_table(summary: dict[str, dict[str, Any]], cfg: TrainConfig, n_seeds: int) -> str:
-    target = f"{100 * cfg.target_accuracy:g}%"
-    header = [
-        "activation",
-        "test accuracy (%)",
-        "test loss",
-        f"epochs to {target}",
-        "step (ms)",
-        "dead (worst layer)",
-        "saturated",
-        "output std, layer 1 → last",
-        "grad norm layer 1 / last",
-    ]
-    rows = []
-    for name, s in summary.items():
-        if s["epochs_to_target_mean"] is None:
-            epochs = "never"
-        else:
-            epochs = f"{s['epochs_to_target_mean']:.1f}"
-            if s["reached_target"] < n_seeds:
-                epochs += f" ({s['reached_target']}/{n_seeds} seeds)"
-        std = s.get("output_std_per_layer", [])
-        rows.append(
-            [
-                name,
-                f"{100 * s['accuracy_mean']:.2f} ± {100 * s['accuracy_std']:.2f}",
-                f"{s['test_loss_mean']:.4f}",
-                epochs,
-                f"{s['step_time_ms']:.3f}",
-                _percent(s.get("dead_worst_layer", math.nan)),
-                _percent(s.get("saturated_mean", math.nan)),
-                f"{std[0]:.2f} → {std[-1]:.2f}" if std else "-",
-                f"{s.get('grad_norm_first_over_last', math.nan):.3g}",
-            ]
-        )
-    return report.markdown_table(header, rows)
+    return report.compare_table(summary, cfg.target_accuracy, n_seeds)
 
 
 def _compare_md(result: dict[str, Any]) -> str:
@@ -359,9 +420,10 @@ def _compare_md(result: dict[str, Any]) -> str:
             "Health columns: at the end of training on the test set. *dead*: share of units whose "
             "derivative is 0 for every test sample, in the worst layer; *saturated*: share of "
             "entries where a bounded activation's derivative is below 1 % of its maximum, mean "
-            "over layers; *grad norm layer 1 / last*: gradient norm of the first hidden layer's "
+            "over layers; *grad 1/last*: gradient norm of the first hidden layer's "
             "parameters over the last hidden layer's, on the training set (median over "
-            "seeds). Step time: median epoch time over steps, compiling epochs excluded.",
+            "seeds); each layer's output std is in `compare.json`. Step time: median epoch "
+            "time over steps, compiling epochs excluded.",
             "",
             f"Wall time {result['wall_time_s']:.1f} s. Curves: `compare_curves.png`.",
         ]
@@ -661,7 +723,7 @@ def swap(
       config, data, out, quick, progress, verbose, mesh: as in :func:`compare`.
     """
     t0 = time.perf_counter()
-    old, new = check_activation(old), check_activation(new)
+    old, new = _activation(old, "old"), _activation(new, "new")
     if old == new:
         raise ValueError(f"jaxact demo: arguments 'old' and 'new' are both {old!r}")
     e1, e2 = _pick(epochs, quick, "swap", "epochs", (15, 15))

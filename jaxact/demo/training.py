@@ -18,6 +18,8 @@ import json
 import math
 import os
 import shutil
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, cast
@@ -403,6 +405,31 @@ def _file_digests(folder: str) -> dict[str, dict[str, Any]]:
     return files
 
 
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Holds back Ctrl-C (SIGINT) until the block ends, then raises ``KeyboardInterrupt``.
+
+    Around orbax's saves and the manifest: interrupted midway, orbax's background
+    threads print tracebacks at exit and a save is left half done; deferred, the save
+    finishes (a fraction of a second) and the run can resume from it. Only where Python's
+    own handler is installed, in the main thread (a handler of the caller's is kept).
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
+
+
 def _is_step(name: str) -> bool:
     """An orbax step folder (``12``) or an unfinished one (``12.orbax-checkpoint-tmp-...``)."""
     head, _, tail = name.partition(".")
@@ -443,6 +470,10 @@ class _Checkpoints:
         self._manifest: dict[str, Any] = {}
         existed = os.path.isdir(self.directory)
         self._stack = contextlib.ExitStack()
+        with _interrupts_deferred():
+            self._open(existed, resume, ocp)
+
+    def _open(self, existed: bool, resume: bool, ocp: Any) -> None:
         self._stack.enter_context(folder_lock(self.directory))
         try:
             if resume and existed:
@@ -542,7 +573,11 @@ class _Checkpoints:
 
     def save(self, epoch: int, leaves: list[Array], record: dict[str, Any]) -> None:
         """Saves step ``epoch``, waits for orbax, then names it in the manifest and
-        deletes the step before it."""
+        deletes the step before it (Ctrl-C waits for all of it)."""
+        with _interrupts_deferred():
+            self._save(epoch, leaves, record)
+
+    def _save(self, epoch: int, leaves: list[Array], record: dict[str, Any]) -> None:
         ocp = self._ocp
         self.manager.save(
             epoch,
@@ -613,11 +648,12 @@ class _Checkpoints:
         return leaves
 
     def close(self) -> None:
-        try:
-            self.manager.wait_until_finished()
-            self.manager.close()
-        finally:
-            self._stack.close()
+        with _interrupts_deferred():
+            try:
+                self.manager.wait_until_finished()
+                self.manager.close()
+            finally:
+                self._stack.close()
 
 
 def _progress(total: int, desc: str, enabled: bool) -> Any:
@@ -685,8 +721,8 @@ def train(
     steps = len(data.y_train) // cfg.batch_size
     if steps < 1:
         raise ValueError(
-            f"jaxact demo: argument 'batch_size' ({cfg.batch_size}) exceeds the "
-            f"{len(data.y_train)} training samples"
+            f"jaxact demo: argument 'batch_size' must be at most the {len(data.y_train)} "
+            f"training samples, got {cfg.batch_size}"
         )
     if resume and checkpoint_dir is None:
         raise ValueError("jaxact demo: argument 'resume' needs a checkpoint directory")
@@ -722,6 +758,7 @@ def train(
         }
         start = 0
         ckpt = _Checkpoints(checkpoint_dir, resume=resume) if checkpoint_dir is not None else None
+        bar: Any = None
         try:
             leaves, treedef = jax.tree.flatten((params, opt_state))
             if ckpt is not None and ckpt.step is not None:
@@ -777,8 +814,9 @@ def train(
                         jax.tree.leaves((params, opt_state)),
                         {"identity": identity, "history": history},
                     )
-            bar.close()
         finally:
+            if bar is not None:  # cleared before anything printed after an interrupt
+                bar.close()
             if ckpt is not None:
                 ckpt.close()
         model = nnx.merge(graphdef, params, rest)
