@@ -39,7 +39,6 @@ from jaxact._src.precision import (
     precision as precision,
     set_precision as set_precision,
 )
-from jaxact._src.sites import Site as Site, sites as sites, substitute as substitute
 from jaxact._src.registry import (
     gain as gain,
     get as get,
@@ -66,7 +65,12 @@ __version__ = "0.1.0"
 # without ``import jaxact.memory``): linen, nnx, monitor and demo import flax.
 _SUBMODULES = ("bench", "demo", "linen", "memory", "monitor", "nnx")
 
+# sites, substitute and Site load on first use (with jax.extend: tens of milliseconds of
+# every `import jaxact`, the floor of the `jaxact` command's start).
+_SITES = ("Site", "sites", "substitute")
+
 if _typing.TYPE_CHECKING:
+    from jaxact._src.sites import Site as Site, sites as sites, substitute as substitute
     from jaxact import bench as bench
     from jaxact import demo as demo
     from jaxact import linen as linen
@@ -84,6 +88,12 @@ def __getattr__(name: str):  # type: ignore[no-untyped-def]
         import importlib
 
         return importlib.import_module(f"jaxact.{name}")  # also sets jaxact.<name>
+    if name in _SITES:
+        from jaxact._src import sites as _sites_module
+
+        value = getattr(_sites_module, name)
+        globals()[name] = value
+        return value
     if name in _MOVED:
         import warnings
 
@@ -97,4 +107,4 @@ def __getattr__(name: str):  # type: ignore[no-untyped-def]
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_SUBMODULES})
+    return sorted({*globals(), *_SUBMODULES, *_SITES})

@@ -275,9 +275,12 @@ def test_submodules_load_on_attribute_access() -> None:
 def test_import_jaxact_loads_neither_flax_nor_its_submodules() -> None:
     code = (
         "import sys, jaxact\n"
-        "heavy = ('flax', 'optax', 'orbax', 'jaxact.memory', 'jaxact.nnx', 'jaxact.demo')\n"
+        "heavy = ('flax', 'optax', 'orbax', 'jaxact.memory', 'jaxact.nnx', 'jaxact.demo',\n"
+        "         'jaxact._src.sites', 'jax.extend')\n"
         "assert not [m for m in heavy if m in sys.modules], sorted(sys.modules)\n"
         "assert jaxact.memory.residuals.__module__ == 'jaxact.memory'\n"
+        "assert jaxact.sites.__module__ == jaxact.substitute.__module__ == 'jaxact._src.sites'\n"
+        "assert 'jax.extend' in sys.modules and jaxact.Site.__name__ == 'Site'\n"
         "assert 'flax' not in sys.modules\n"
         "assert jaxact.nnx.Activation and 'flax' in sys.modules\n"
     )
