@@ -408,6 +408,7 @@ def _block_variables(block: Any, shape: tuple[int, ...], dtype: str, seed: int) 
     return jax.tree.map(draw, params), ones, rng.standard_normal(x.shape).astype(d)
 
 
+@pytest.mark.slow  # builds and differentiates every block
 def test_blocks_agree_with_jax_nn() -> None:
     # Each block built with jaxact's activations (traced under each tier) computes what the
     # one built with jax.nn's computes, on the same parameters and input: the benchmark
@@ -451,6 +452,7 @@ def test_blocks_agree_with_jax_nn() -> None:
             )
 
 
+@pytest.mark.slow  # compiles and times a model block
 def test_block_time_one_block() -> None:
     # The Python API on one block; the whole section runs in test_cli_blocks.
     r = blocks.block_time(

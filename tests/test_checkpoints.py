@@ -201,7 +201,11 @@ FAULTS = {
 }
 
 
-@pytest.mark.parametrize("fault", list(FAULTS))
+@pytest.mark.parametrize(
+    # One fault in the fast lane; every fault in the full suite.
+    "fault",
+    [pytest.param(f, marks=[] if i == 0 else [pytest.mark.slow]) for i, f in enumerate(FAULTS)],
+)
 def test_fault_stops_resume_in_one_line_and_fresh_trains(fault, pristine, data, tmp_path):
     source, history = pristine
     folder = str(tmp_path / "seed0")
@@ -296,6 +300,7 @@ def _hold(path: str):
     return f
 
 
+@pytest.mark.slow  # a second demo in a subprocess
 def test_second_demo_on_one_out_stops_at_once(data, tmp_path):
     out = str(tmp_path)
     with _hold(os.path.join(out, ".jaxact-demo-compare.lock")):

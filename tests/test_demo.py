@@ -332,6 +332,7 @@ def test_resume_reproduces_the_uninterrupted_run(tmp_path, digits):
         demo.train("relu", digits, cfg, 4, checkpoint_dir=ckpt, resume=True, progress=False)
 
 
+@pytest.mark.slow  # trains and resumes through the CLI
 def test_cli_resume(tmp_path, capsys):
     # The fast lane's run of `jaxact demo` (compare): its files, then a resume that replays them.
     out = str(tmp_path)

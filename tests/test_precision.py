@@ -132,7 +132,9 @@ def test_tiers_compute_different_kernels() -> None:
     "dtype,resolved",
     [("float64", "accurate"), ("float32", "fast"), ("bfloat16", "fast"), ("float16", "fast")],
 )
-@pytest.mark.parametrize("x64", [False, True], ids=["x32", "x64"])
+@pytest.mark.parametrize(
+    "x64", [False, pytest.param(True, marks=pytest.mark.slow)], ids=["x32", "x64"]
+)
 def test_auto_is_accurate_for_float64_and_fast_otherwise(
     dtype: str, resolved: str, x64: bool
 ) -> None:
