@@ -25,7 +25,8 @@ every other family: the rows of a family share their kernels),
 
 Each is compared with the row's jit on one device (eagerly on one device for
 ``eager``): at most 1 ulp apart (NaN where it is NaN), or ``TOLERANCE[row]``
-where the difference is inherent to sharded execution. The batch axes are sharded
+where the difference is inherent to sharded execution; the sparse maps in ulps of
+their slice's largest entry (``SLICE_SCALED``). The batch axes are sharded
 (``P("data", "model", None)``); the last axis, which the vector rows act along, is
 not. ``meta_acon`` averages over the non-channel axes, so its shards are whole
 samples (``P(("data", "model"))``) under ``shard_map``; ``gumbel_softmax`` draws
@@ -114,8 +115,23 @@ def value_and_grad(name: str) -> Callable[[jax.Array, jax.Array], tuple[jax.Arra
     return both
 
 
-def ulps(got: np.ndarray, want: np.ndarray) -> float:
-    """The largest difference in ulps of the larger magnitude (NaN only where NaN)."""
+# The sparse maps y = [z - tau]_+^p: an entry near the support's edge is the
+# difference of two O(1) numbers, so its relative error has no bound (a 1-ulp change
+# of tau moves it by many of its own ulps). They are compared in ulps of the largest
+# entry of their slice along the last axis (tests/test_normalizing.py holds them to
+# 2 ulp of the unit scale against mpmath), within 1 ulp, or within the bound given:
+# (bound, why). No FIXED check: whether a shard's program rounds tau as the
+# one-device program does depends on the host's code generation.
+SLICE_SCALED: dict[str, tuple[float, str]] = {
+    "sparsemax": (1.0, ""),
+    "entmax15": (2.0, "y = (z - tau)^2: dy/dtau = -2 (z - tau), up to 2 at the top entry"),
+    "entmax_bisect": (1.0, ""),
+}
+
+
+def ulps(got: np.ndarray, want: np.ndarray, per_slice: bool = False) -> float:
+    """The largest difference in ulps of the larger magnitude (NaN only where NaN);
+    with ``per_slice``, of the largest magnitude of the slice along the last axis."""
     got = np.asarray(got, np.float32)
     want = np.asarray(want, np.float32)
     if got.shape != want.shape:
@@ -124,7 +140,10 @@ def ulps(got: np.ndarray, want: np.ndarray) -> float:
     if np.any(np.isnan(got) != nan):
         return np.inf
     same = (got == want) | nan
-    spacing = np.spacing(np.maximum(np.abs(got), np.abs(want)))
+    mag = np.maximum(np.abs(got), np.abs(want))
+    if per_slice:
+        mag = np.broadcast_to(np.nanmax(mag, axis=-1, keepdims=True, initial=0.0), mag.shape)
+    spacing = np.spacing(mag)
     diff = np.abs(got.astype(np.float64) - want.astype(np.float64)) / spacing
     return float(np.max(np.where(same, 0.0, diff), initial=0.0))
 
@@ -195,7 +214,7 @@ def run_row(name: str, devices: Any) -> list[tuple[str, str]]:
         want_smap = _blockwise(both, x, g, smap_spec)
     else:
         want_smap = want
-    bound = TOLERANCE.get(name, (1.0, ""))[0]
+    bound = TOLERANCE.get(name, SLICE_SCALED.get(name, (1.0, "")))[0]
     worst = 0.0
     results: list[tuple[str, str]] = []
     for axis_type in (AxisType.Auto, AxisType.Explicit):
@@ -212,7 +231,7 @@ def run_row(name: str, devices: Any) -> list[tuple[str, str]]:
                     continue
                 reference = {"jit": want, "eager": want_eager, "shard_map": want_smap}[expected]
                 for part, a, b in zip(PARTS, got, reference, strict=True):
-                    err = ulps(a, b)
+                    err = ulps(a, b, per_slice=name in SLICE_SCALED)
                     detail = "" if err <= bound else f"{err:.3g} ulp from one device"
                     results.append((f"{name} {mode} {kind} {part}", detail))
                     worst = max(worst, err)

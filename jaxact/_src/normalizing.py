@@ -916,8 +916,13 @@ def _entmax15_core(x: Array) -> Array:
     zs = _sort_desc(z)
     k = jnp.arange(1, z.shape[-1] + 1, dtype=z.dtype)
     mean = jnp.cumsum(zs, axis=-1) / k
-    mean_sq = jnp.cumsum(zs * zs, axis=-1) / k
-    delta = (1 - k * (mean_sq - mean * mean)) / k
+    # The support's sum of squared deviations, sum_{j<=k} (z_j - mean_k)^2, as Welford's
+    # running sum of the non-negative terms (z_j - mean_{j-1})(z_j - mean_j): no
+    # cancellation, where k (mean of squares - squared mean) lost up to 8 ulp of the
+    # unit scale (tau - and every y near the support's edge - with it).
+    prev = jnp.concatenate([zs[..., :1], mean[..., :-1]], axis=-1)
+    squares = jnp.cumsum((zs - prev) * (zs - mean), axis=-1)
+    delta = (1 - squares) / k
     tau_k = mean - jnp.sqrt(jnp.maximum(delta, 0))
     size = jnp.sum(tau_k <= zs, axis=-1, keepdims=True)
     tau = jnp.take_along_axis(tau_k, size - 1, axis=-1)
