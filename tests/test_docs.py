@@ -19,7 +19,14 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 PAGES = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))]
 CONTINUES = "# continues the example above\n"
 # Pages whose examples train or build several models (seconds each) run in the full suite.
-HEAVY = {"README.md", "docs/demo.md", "docs/layers.md", "docs/swapping.md"}
+HEAVY = {
+    "README.md",
+    "docs/choosing.md",
+    "docs/demo.md",
+    "docs/layers.md",
+    "docs/porting.md",
+    "docs/swapping.md",
+}
 
 
 def python_blocks(page: str) -> list[str]:
