@@ -150,6 +150,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(modules[args.command].run(args, parsers[args.command]))
     except KeyboardInterrupt:  # the subcommands catch their own; this is before or after
         return interrupted("jaxact", "nothing was written")
+    except BrokenPipeError:
+        # The reader went away (`jaxact list | head`): stop quietly, as Unix tools do.
+        # Python would flush stdout again at exit and print a second error: point it
+        # at /dev/null first.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 141  # 128 + SIGPIPE, what a shell reports for such a pipeline
 
 
 if __name__ == "__main__":

@@ -342,3 +342,17 @@ def test_help_imports_nothing_heavy():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert proc.stdout.strip() == "[]", proc.stdout
+
+
+@pytest.mark.slow  # a fresh interpreter
+def test_a_closed_pipe_ends_quietly() -> None:
+    # `jaxact list | head -1`: the reader stops before the table is written.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jaxact.cli", "list"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the command has started writing (its start takes ~1 s)
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141 and err == "", err
