@@ -354,5 +354,6 @@ def test_a_closed_pipe_ends_quietly() -> None:
     )
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()  # before the command has started writing (its start takes ~1 s)
-    err = proc.stderr.read().decode()
+    with proc.stderr:
+        err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141 and err == "", err
