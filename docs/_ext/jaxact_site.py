@@ -268,6 +268,23 @@ def accuracy_table(results: dict[str, Any] | None, name: str) -> list[str]:
     ]
 
 
+def derivatives_note(name: str) -> str:
+    """What the plotted derivatives are, from the row's facts."""
+    spec = registry.SPECS[name]
+    rule = (
+        "The derivatives plotted are what `jax.grad` and `jax.grad(jax.grad(...))` return: "
+        "jaxact's `custom_jvp` rules, closed forms in x"
+    )
+    if spec.piecewise_linear:
+        return (
+            f"{rule}. Piecewise linear: f′ takes two values and f″ is 0 (the backward pass "
+            "keeps a one-byte code); the kink conventions below give f′ at the corners."
+        )
+    if spec.kind != "elementwise":
+        return f"{rule}, here along the line the plot follows."
+    return f"{rule}; the formulas are in the definition below."
+
+
 def public_path(name: str) -> str:
     """The documented dotted path of a row's function."""
     return f"jaxact.{name}" if hasattr(jaxact, name) else f"jaxact.registry.SPECS[{name!r}].fn"
@@ -291,6 +308,8 @@ def activation_page(name: str, results: dict[str, Any] | None, residual: float) 
     lines += [
         f"f (solid), f′ (dashed) and f″ (dotted) on [{X_RANGE[0]:g}, {X_RANGE[1]:g}] in "
         "float32" + (f"; plotted as {how}." if how else "."),
+        "",
+        derivatives_note(name),
         "",
         "## Definition",
         "",
