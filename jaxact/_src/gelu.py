@@ -666,7 +666,8 @@ def gelu_clipped(x: ArrayLike, min_val: ArrayLike = -10.0, max_val: ArrayLike = 
     .. math::
       f(x) = \operatorname{clip}(x\,\Phi(x), m, M), \qquad
       f'(x) = \bigl(\Phi(x) + x\,\varphi(x)\bigr)\,
-              \mathbf 1[m \le x\,\Phi(x) \le M]
+              \mathbf 1[m \le x\,\Phi(x) \le M], \qquad
+      f''(x) = \varphi(x)\,(2 - x^2)\,\mathbf 1[m \le x\,\Phi(x) \le M]
 
     Kink convention: like ``torch.clamp`` the gradient passes where the GELU
     value equals a bound (closed interval). With the defaults the upper bound

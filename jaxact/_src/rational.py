@@ -435,6 +435,7 @@ def rational(
 
     .. math::
       f = \frac{P}{Q}, \qquad f' = \frac{P'Q - PQ'}{Q^2}, \qquad
+      f'' = \frac{P'' - 2 f' Q' - f Q''}{Q}, \qquad
       \frac{\partial f}{\partial a_j} = \frac{x^j}{Q}, \qquad
       \frac{\partial f}{\partial b_k}\Big|_A = -\frac{P\,\mathrm{sign}(b_k)|x|^k}{Q^2}
 
@@ -616,6 +617,7 @@ def acon_c(x: ArrayLike, p1: ArrayLike = 1.0, p2: ArrayLike = 0.0, beta: ArrayLi
     .. math::
       f(x) = d\,\sigma(\beta d) + p_2 x, \qquad
       f'(x) = (p_1 - p_2)\big(\sigma(\beta d) + \beta d\,\sigma(\beta d)\sigma(-\beta d)\big) + p_2,
+      \qquad f''(x) = (p_1 - p_2)^2 \beta\,\sigma'(\beta d)\,\big(2 - \beta d \tanh(\beta d/2)\big),
 
     .. math::
       \frac{\partial f}{\partial p_1} = x\big(\sigma(\beta d) + \beta d\,\sigma'(\beta d)\big),

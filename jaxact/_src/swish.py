@@ -219,7 +219,11 @@ def swish_beta(x: ArrayLike, beta: ArrayLike = 1.0) -> Array:
     .. math::
       f(x) = x\,\sigma(\beta x), \qquad
       \frac{\partial f}{\partial x} = \sigma(\beta x) + \beta x\,\sigma'(\beta x), \qquad
-      \frac{\partial f}{\partial \beta} = x^2 \sigma'(\beta x)
+      \frac{\partial f}{\partial \beta} = x^2 \sigma'(\beta x),
+
+    .. math::
+      \frac{\partial^2 f}{\partial x^2} = \beta\,\sigma'(\beta x)\,
+          \bigl(2 - \beta x \tanh(\beta x / 2)\bigr)
 
     with :math:`\sigma'(z) = \sigma(z)\sigma(-z)`. ``beta = 1`` is :func:`silu`,
     ``beta = 1.702`` is ``quick_gelu``, ``beta -> inf`` tends to relu.
@@ -271,6 +275,7 @@ def e_swish(x: ArrayLike, beta: ArrayLike = 1.0) -> Array:
     .. math::
       f(x) = \beta x\,\sigma(x), \qquad
       f'(x) = \beta\,(\sigma(x) + x\,\sigma(x)\sigma(-x)), \qquad
+      f''(x) = \beta\,\sigma(x)\sigma(-x)\,(2 - x \tanh(x/2)), \qquad
       \frac{\partial f}{\partial \beta} = x\,\sigma(x)
 
     Args:
@@ -453,7 +458,11 @@ def mish(x: ArrayLike) -> Array:
 
     .. math::
       f(x) = x \tanh(\mathrm{softplus}(x)), \qquad
-      f'(x) = \tanh(\mathrm{sp}(x)) + x\,\sigma(x)\,\mathrm{sech}^2(\mathrm{sp}(x))
+      f'(x) = \tanh(\mathrm{sp}(x)) + x\,\sigma(x)\,\mathrm{sech}^2(\mathrm{sp}(x)),
+
+    .. math::
+      f''(x) = \sigma(x)\,\mathrm{sech}^2(\mathrm{sp}(x))\,
+          \bigl(2 + x\,(\sigma(-x) - 2\,\sigma(x) \tanh(\mathrm{sp}(x)))\bigr)
 
     Evaluated in closed form: with :math:`n = e^x(e^x + 2)`,
     :math:`\tanh(\mathrm{sp}(x)) = n/(n+2)` and
@@ -556,7 +565,15 @@ def smish(x: ArrayLike, alpha: ArrayLike = 1.0, beta: ArrayLike = 1.0) -> Array:
       f'(x) = \alpha\left(T + z\,\frac{4(1+s)\,\sigma'(z)}{(m+2)^2}\right)
 
     with :math:`z = \beta x`, :math:`s = \sigma(z)`, :math:`m = s(s+2)` and
-    :math:`T = \tanh(\log(1+s)) = m/(m+2)` (no ``log`` is evaluated).
+    :math:`T = \tanh(\log(1+s)) = m/(m+2)` (no ``log`` is evaluated). With
+    :math:`g(z) = m/(m+2)`, so that :math:`f = (\alpha/\beta)\,z\,g(z)`:
+
+    .. math::
+      f''(x) = \alpha\beta\,\bigl(2 g'(z) + z\,g''(z)\bigr), \qquad
+      g' = \frac{4(1+s)\,\sigma'}{(m+2)^2}, \qquad
+      g'' = \frac{4\sigma'\bigl(\sigma' - (1+s)\tanh(z/2)\bigr)}{(m+2)^2}
+          - \frac{16(1+s)^2\sigma'^2}{(m+2)^3}
+
     ``smish(-inf) = 0``, ``smish'(+inf) = 0.6 alpha``.
 
     Args:
