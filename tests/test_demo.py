@@ -19,6 +19,7 @@ from jaxact import cli, demo, monitor
 from jaxact import nnx as jn
 from jaxact.demo import data as data_lib
 from jaxact.demo.model import check_activation
+from jaxact.registry import UnknownActivationError
 
 PNG = b"\x89PNG\r\n\x1a\n"
 # relu's test accuracy in `jaxact demo --quick` (2 seeds x 10 epochs) must exceed this;
@@ -455,11 +456,17 @@ def test_data_errors(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    "name, message",
-    [("softmax", "vector"), ("gumbel_softmax", "vector|random"), ("nope", "nope"), (3, "name")],
+    "name, error, message",
+    [
+        ("softmax", ValueError, "vector"),
+        ("gumbel_softmax", ValueError, "vector|random"),
+        # The registry's error type (a KeyError too), with one prefix.
+        ("nope", UnknownActivationError, "unknown activation 'nope'"),
+        (3, TypeError, "must be a name, got 3"),
+    ],
 )
-def test_bad_activation(name, message):
-    with pytest.raises(ValueError, match=f"argument 'activations'.*({message})"):
+def test_bad_activation(name, error, message):
+    with pytest.raises(error, match=f"^jaxact demo: argument 'activations': .*({message})"):
         check_activation(name)
 
 

@@ -412,6 +412,21 @@ class UnknownActivationError(KeyError, ValueError):
         return str(self.args[0]) if self.args else ""
 
 
+def relabel(error: Exception, where: str, arg: str) -> Exception:
+    """``error`` from :func:`get`, reworded for a caller that took the name as ``arg``.
+
+    The same exception type (``UnknownActivationError`` stays one, so callers catching
+    ``KeyError`` still do) with one prefix: ``"<where>: argument '<arg>': ..."``
+    instead of ``"<where>: argument '<arg>': jaxact.get: ..."``.
+    """
+    message = str(error)
+    for prefix in ("jaxact.get: argument 'name' ", "jaxact.get: "):
+        if message.startswith(prefix):
+            message = message[len(prefix) :]
+            break
+    return type(error)(f"{where}: argument {arg!r}: {message}")
+
+
 def _candidates(name: str) -> dict[str, Entry]:
     """library -> the entry it files ``name`` under (exact spelling), for every library
     that uses ``name``, in the order of :data:`LIBRARIES`."""

@@ -1176,7 +1176,7 @@ def _row_of_key(key: Any) -> str:
             try:
                 registry.get(key)
             except ValueError as e:
-                raise ValueError(f"jaxact.substitute: argument 'mapping': {e}") from None
+                raise registry.relabel(e, "jaxact.substitute", "mapping") from None
             raise ValueError(
                 f"jaxact.substitute: argument 'mapping': {key!r} names no activation row"
             )
@@ -1219,7 +1219,7 @@ def _replacement(value: Any) -> tuple[Callable[..., Any], dict[str, Any], str | 
         try:
             fn = registry.get(value)
         except ValueError as e:
-            raise ValueError(f"jaxact.substitute: argument 'mapping': {e}") from None
+            raise registry.relabel(e, "jaxact.substitute", "mapping") from None
         # A library's name means that library's math with its own defaults; a
         # jaxact name of the site's own row keeps the site's hyperparameters.
         spec = registry.SPECS.get(value) or (

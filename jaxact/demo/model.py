@@ -48,13 +48,13 @@ LEARNABLE: dict[str, tuple[Callable[[int], nnx.Module], str]] = {
 def check_activation(name: Any) -> str:
     """Validates a demo activation: a learnable name or an elementwise registry name."""
     if not isinstance(name, str):
-        raise ValueError(f"jaxact demo: argument 'activations': each must be a name, got {name!r}")
+        raise TypeError(f"jaxact demo: argument 'activations': each must be a name, got {name!r}")
     if name in LEARNABLE:
         return name
     try:
         registry.get(name)
     except ValueError as e:
-        raise ValueError(f"jaxact demo: argument 'activations': {e}") from None
+        raise registry.relabel(e, "jaxact demo", "activations") from None
     spec = registry.spec_of(name)
     if spec is not None and spec.kind != "elementwise":
         raise ValueError(
