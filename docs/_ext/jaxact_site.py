@@ -591,6 +591,29 @@ def _plot_key(name: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _draw_some(jobs: list[tuple[str, str, str]]) -> None:
+    for name, png, key in jobs:
+        plot(name, pathlib.Path(png))
+        pathlib.Path(png).with_suffix(".key").write_text(key)
+
+
+def draw(stale: dict[str, tuple[pathlib.Path, str]], workers: int = 2) -> None:
+    """Draws the stale plots, split over ``workers`` fresh interpreters when there are
+    many (each costs a few seconds to start; a cold build draws 74)."""
+    jobs = [(name, str(png), key) for name, (png, key) in stale.items()]
+    if len(jobs) < 8 or workers < 2:
+        _draw_some(jobs)
+        return
+    import concurrent.futures
+    import multiprocessing
+
+    # Fresh interpreters ("spawn"), not forks of this process, whose JAX has threads.
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        for done in [pool.submit(_draw_some, jobs[i::workers]) for i in range(workers)]:
+            done.result()
+
+
 def write_site(source: pathlib.Path, names: Iterable[str] | None = None) -> None:
     """Writes the gallery and the API reference into the docs source folder ``source``."""
     wanted = list(registry.SPECS) if names is None else list(names)
@@ -599,14 +622,15 @@ def write_site(source: pathlib.Path, names: Iterable[str] | None = None) -> None
     residuals = {}
     for name in registry.SPECS:
         residuals[name] = residual_bytes(name)
+    stale = {}
     for name in wanted:
         png = gallery / PLOTS / f"{name}.png"
-        stamp = png.with_suffix(".key")
         key = _plot_key(name)
+        stamp = png.with_suffix(".key")
         if not png.exists() or not stamp.exists() or stamp.read_text() != key:
-            plot(name, png)
-            stamp.write_text(key)
+            stale[name] = (png, key)
         _write(gallery / f"{name}.md", activation_page(name, results, residuals[name]))
+    draw(stale)
     _write(gallery / "index.md", gallery_index(results, residuals))
     for page, text in api_pages().items():
         _write(source / API / f"{page}.md", text)
