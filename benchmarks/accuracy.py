@@ -30,6 +30,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import jaxact  # noqa: E402
 from jaxact import registry  # noqa: E402
+from jaxact._src.text import ulp_cell  # noqa: E402
 from tests.accuracy import half_sweep, run_grid  # noqa: E402
 
 
@@ -99,19 +100,13 @@ COLUMNS = [f"{d}.{o}" for d in ("float32", "float64") for o in ("f", "d1", "d2")
 COLUMNS += [f"{d}.{o}" for d in ("bfloat16", "float16") for o in ("f", "d1")]
 
 
-def _cell(c: dict[str, Any]) -> str:
-    ulp = c["ulp"]
-    text = f"{ulp:.2f}" if ulp < 1e4 else f"{ulp:.1e}"
-    return text if c["bad"] == 0 else f"**{c['bad']} bad**, {text}"
-
-
 def markdown(results: dict[str, dict[str, Any]]) -> str:
     head = "| function | impl | " + " | ".join(COLUMNS) + " |"
     lines = [head, "|" + "---|" * (len(COLUMNS) + 2)]
     for name, impls in results.items():
         for impl, row in impls.items():
             lines.append(
-                f"| {name} | {impl} | " + " | ".join(_cell(row[c]) for c in COLUMNS) + " |"
+                f"| {name} | {impl} | " + " | ".join(ulp_cell(row[c]) for c in COLUMNS) + " |"
             )
     return "\n".join(lines)
 

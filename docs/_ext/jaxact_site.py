@@ -30,7 +30,7 @@ import json
 import math
 import pathlib
 import types
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -39,6 +39,7 @@ import numpy as np
 
 import jaxact
 from jaxact import registry
+from jaxact._src.text import format_rows, ulp_cell
 
 GALLERY = "gallery"
 API = "api"
@@ -229,14 +230,6 @@ ACCURACY_COLUMNS = (
 ORDER_LABELS = {"f": "f", "d1": "f′", "d2": "f″"}
 
 
-def _accuracy_cell(cell: dict[str, Any] | None) -> str:
-    if cell is None:
-        return "—"
-    ulp = float(cell["ulp"])
-    text = f"{ulp:.2f}" if ulp < 1e4 else f"{ulp:.1e}"
-    return text if not cell.get("bad") else f"**{cell['bad']} bad**, {text}"
-
-
 def accuracy_table(results: dict[str, Any] | None, name: str) -> list[str]:
     """The max-ulp table of a row from the accuracy benchmark's JSON."""
     if not results or name not in results:
@@ -251,12 +244,13 @@ def accuracy_table(results: dict[str, Any] | None, name: str) -> list[str]:
     head = ["implementation"]
     for dtype, orders in ACCURACY_COLUMNS:
         head += [f"{dtype} {ORDER_LABELS[o]}" for o in orders]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    rows = []
     for impl, row in results[name].items():
         cells = [impl]
         for dtype, orders in ACCURACY_COLUMNS:
-            cells += [_accuracy_cell(row.get(f"{dtype}.{o}")) for o in orders]
-        lines.append("| " + " | ".join(cells) + " |")
+            cells += [ulp_cell(row.get(f"{dtype}.{o}")) for o in orders]
+        rows.append(cells)
+    lines = format_rows(head, rows, markdown=True).splitlines()
     return [
         "Largest error in ulps on the grid of nasty inputs of `tests/accuracy.py` "
         "(float32, float64: against 50-digit mpmath; bfloat16, float16: every one of "
@@ -320,46 +314,46 @@ def activation_page(name: str, results: dict[str, Any] | None, residual: float) 
         "",
         "## Properties",
         "",
-        "| property | |",
-        "|---|---|",
     ]
-    lines += [f"| {label} | {_yes(getattr(spec, attr))} |" for attr, label in PROPERTIES]
+    properties = [[label, _yes(getattr(spec, attr))] for attr, label in PROPERTIES]
+    properties += [
+        ["bounded below", _yes(spec.bounded_below)],
+        ["piecewise linear", _yes(spec.piecewise_linear)],
+        ["residual bytes per element (float32, for the backward pass)", f"{residual:.3g}"],
+        ["init gain (`jaxact.gain`)", _gain(name)],
+    ]
     lines += [
-        f"| bounded below | {_yes(spec.bounded_below)} |",
-        f"| piecewise linear | {_yes(spec.piecewise_linear)} |",
-        f"| residual bytes per element (float32, for the backward pass) | {residual:.3g} |",
-        f"| init gain (`jaxact.gain`) | {_gain(name)} |",
+        format_rows(["property", ""], properties, markdown=True),
         "",
         "## Parameters",
         "",
     ]
     if spec.params:
-        lines += ["| parameter | default | domain |", "|---|---|---|"]
-        lines += [
-            f"| `{p}` | {_number(v)} | `{spec.domain.get(p, '(-inf, inf)')}` |"
+        params = [
+            [f"`{p}`", _number(v), f"`{spec.domain.get(p, '(-inf, inf)')}`"]
             for p, v in spec.params.items()
         ]
+        lines.append(format_rows(["parameter", "default", "domain"], params, markdown=True))
     else:
         lines.append("No numeric parameters.")
     lines += ["", "## Kink conventions", ""]
     if spec.kinks:
-        lines += ["| at x | derivative | value |", "|---|---|---|"]
-        lines += [
-            f"| {_number(k.x)} | {ORDER_LABELS['d' + str(k.order)]} | {_number(k.value)} |"
-            for k in spec.kinks
+        kinks = [
+            [_number(k.x), ORDER_LABELS["d" + str(k.order)], _number(k.value)] for k in spec.kinks
         ]
+        lines.append(format_rows(["at x", "derivative", "value"], kinks, markdown=True))
         lines += ["", "Pinned by the tests (`tests/test_generic.py`)."]
     else:
         lines.append("None: smooth, or no corner where a convention is needed.")
     lines += ["", "## Library names", ""]
     rows = library_rows(name)
     if rows:
-        lines += ["| library | name | parameters | in jaxact |", "|---|---|---|---|"]
-        lines += [
-            f"| {LIBRARY_TITLES.get(lib, lib)} | `{n}` | {params} | "
-            f"`jaxact.get({f'{lib}:{n}'!r})` |"
+        names = [
+            [LIBRARY_TITLES.get(lib, lib), f"`{n}`", params, f"`jaxact.get({f'{lib}:{n}'!r})`"]
             for lib, n, params in rows
         ]
+        head = ["library", "name", "parameters", "in jaxact"]
+        lines.append(format_rows(head, names, markdown=True))
     else:
         lines.append("None of the libraries jaxact follows has it.")
     if spec.aliases:
@@ -414,14 +408,13 @@ def gallery_index(results: dict[str, Any] | None, residuals: dict[str, float]) -
         "With the default parameters; residual bytes: what the backward pass keeps per "
         "element of a float32 input (`jaxact.memory.residual_bytes`).",
         "",
-        "| " + " | ".join(head) + " |",
-        "|" + "---|" * len(head),
     ]
-    for n, s in registry.SPECS.items():
-        cells = [f"[{n}]({n}.md)", s.family, *(_yes(getattr(s, a)) for a, _ in PROPERTIES)]
-        cells += [f"{residuals[n]:.3g}", _gain(n)]
-        lines.append("| " + " | ".join(cells) + " |")
-    lines.append("")
+    rows = [
+        [f"[{n}]({n}.md)", s.family, *(_yes(getattr(s, a)) for a, _ in PROPERTIES)]
+        + [f"{residuals[n]:.3g}", _gain(n)]
+        for n, s in registry.SPECS.items()
+    ]
+    lines += [format_rows(head, rows, markdown=True), ""]
     return "\n".join(lines)
 
 
@@ -447,18 +440,14 @@ def top_level_names() -> list[str]:
     )
 
 
-# jax.nn's utilities that jaxact re-exports unchanged (documented by JAX).
-JAX_REEXPORTS = (
-    "dot_product_attention",
-    "get_scaled_dot_general_config",
-    "initializers",
-    "log1mexp",
-    "logmeanexp",
-    "logsumexp",
-    "one_hot",
-    "scaled_dot_general",
-    "scaled_matmul",
-    "standardize",
+# jax.nn's utilities that jaxact re-exports unchanged (documented by JAX): the top-level
+# names that are jax.nn's own objects and no registry row.
+JAX_REEXPORTS = tuple(
+    n
+    for n in sorted(dir(jaxact))
+    if not n.startswith("_")
+    and getattr(jax.nn, n, None) is getattr(jaxact, n)
+    and registry.spec_of(n) is None
 )
 SUBMODULE_PAGES = (
     ("registry", "jaxact.registry", "The registry: what is known about each activation."),
@@ -614,16 +603,15 @@ def draw(stale: dict[str, tuple[pathlib.Path, str]], workers: int = 2) -> None:
             done.result()
 
 
-def write_site(source: pathlib.Path, names: Iterable[str] | None = None) -> None:
+def write_site(source: pathlib.Path) -> None:
     """Writes the gallery and the API reference into the docs source folder ``source``."""
-    wanted = list(registry.SPECS) if names is None else list(names)
     gallery = source / GALLERY
     results = load_accuracy(source)
     residuals = {}
     for name in registry.SPECS:
         residuals[name] = residual_bytes(name)
     stale = {}
-    for name in wanted:
+    for name in registry.SPECS:
         png = gallery / PLOTS / f"{name}.png"
         key = _plot_key(name)
         stamp = png.with_suffix(".key")

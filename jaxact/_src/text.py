@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 
 def int_list(
@@ -38,3 +39,13 @@ def format_rows(
     out = [fmt.format(*header), fmt.format(*("-" * w for w in widths))]
     out += [fmt.format(*r) for r in rows]
     return "\n".join(out)
+
+
+def ulp_cell(cell: Mapping[str, Any] | None) -> str:
+    """An accuracy benchmark result (``{"ulp": ..., "bad": ...}``) as a table cell: the max
+    ulp, with the count of bad points in bold before it where there are any."""
+    if cell is None:
+        return "—"
+    ulp = float(cell["ulp"])
+    text = f"{ulp:.2f}" if ulp < 1e4 else f"{ulp:.1e}"
+    return text if not cell.get("bad") else f"**{cell['bad']} bad**, {text}"
