@@ -54,7 +54,7 @@ from jaxact._src.registry import Spec
 Array = jax.Array
 Stats = dict[str, dict[str, Array]]
 
-__all__ = ["health", "nnx_health", "linen_health", "grad_norms", "format_health"]
+__all__ = ["health", "outputs", "nnx_health", "linen_health", "grad_norms", "format_health"]
 
 # The reference range of ``saturated``: max |f'| over this many points of [-R, R].
 SATURATION_RANGE = 10.0
@@ -493,6 +493,53 @@ def health(
         else:
             result[key] = {k: nan for k in ("dead", "saturated", "mean", "std", "grad_norm")}
     return result
+
+
+def outputs(
+    fn: Callable[..., Any], *args: Any, where: Any = None, **kwargs: Any
+) -> dict[str, Array]:
+    """The output of every activation site of any JAX function, as computed in one call.
+
+    The sites and their keys are those of :func:`health`; the function runs forward
+    only, unchanged. Use it for statistics :func:`health` does not give: ranges and
+    percentiles (what decides an activation's quantization error), exact zeros (free
+    sparsity), histograms.
+
+    Args:
+      fn: the function, called as ``fn(*args, **kwargs)``.
+      where: which sites (as in :func:`jaxact.substitute`).
+
+    Returns:
+      ``{key: output}``: each site's output with its own dtype and shape; for a
+      site inside scans, one leading axis per scan around it (outermost first).
+
+    Raises:
+      ValueError: a selected site is inside a ``while_loop`` (its calls cannot be
+        collected); select the others with ``where``.
+
+    Example:
+      >>> import jax, jax.numpy as jnp
+      >>> from jaxact.monitor import outputs
+      >>> def f(x):
+      ...     return jnp.tanh(jax.nn.relu(x) * 30.0)
+      >>> {k.split(":")[-1]: v.tolist() for k, v in outputs(f, jnp.array([-1.0, 2.0])).items()}
+      {'relu': [0.0, 2.0], 'tanh': [0.0, 1.0]}
+    """
+    keep = _sites._site_filter(where, "monitor.outputs")
+    tr = _sites.trace(fn, args, kwargs, "monitor.outputs")
+    found = [s for s in tr.sites if keep(s)]
+    loose = [s for s in found if s.count is None]
+    if loose:
+        raise ValueError(
+            "jaxact.monitor.outputs: the outputs of sites inside a while_loop cannot be "
+            f"collected: {[s.where for s in loose]}; select the others with 'where'"
+        )
+
+    def hook(x: Array, y: Array, site: _sites.Site, params: Any, probe: Any) -> Any:
+        return y, jax.lax.stop_gradient(y)
+
+    _, extras = _sites.evaluate(tr, {s.index: ("hook", hook) for s in found}, "monitor.outputs")
+    return {key: extras[s.index] for key, s in zip(_labels(found), found, strict=True)}
 
 
 # ----------------------------------------------------------------------------

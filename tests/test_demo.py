@@ -227,7 +227,7 @@ _DEVICES_SCRIPT = textwrap.dedent(
                 jax.random.key(0), 0, n=len(data.y_train), steps=steps, batch_size=64
             )
             hlo = T._epoch.lower(
-                p, r, opt, order, x, y,
+                p, r, opt, order, x, y, None,
                 graphdef=T._Graph(g), cfg=cfg, steps=steps, mesh=mesh,
             ).compile().as_text()
         out[name] = {"history": record["history"], "devices": record["devices"],

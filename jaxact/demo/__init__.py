@@ -1,6 +1,6 @@
 """The jaxact demo: why the choice of activation matters, on real data.
 
-Three studies, each a function here and a ``jaxact demo`` subcommand:
+Four studies, each a function here and a ``jaxact demo`` subcommand:
 
 - :func:`compare` (``jaxact demo``): the same Flax NNX MLP, initialised for
   each activation, trained with optax AdamW over several seeds on
@@ -10,6 +10,10 @@ Three studies, each a function here and a ``jaxact demo`` subcommand:
   per-layer gradient norms at initialisation and accuracy after a fixed budget.
 - :func:`swap` (``jaxact demo swap``): train a sigmoid network, swap its
   activations, train on; keeping the weights against re-initialising.
+- :func:`deploy` (``jaxact demo deploy``): quantize each trained network with
+  Qwix (int8 and int4 weights, int8 activations, QAT) and prune it (with and
+  without a fine-tune); the activations' zeros, range and kurtosis explain the
+  outcome. The quantization needs the ``deploy`` extra.
 
 Training is data-parallel over every visible device (``jax.sharding``: a 1-D
 mesh, batch sharded, parameters replicated) and checkpointed with orbax.
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
     from jaxact.demo.data import Dataset as Dataset
     from jaxact.demo.data import load_digits as load_digits
     from jaxact.demo.data import load_npz as load_npz
+    from jaxact.demo.deployment import deploy as deploy
     from jaxact.demo.model import DEFAULT_ACTIVATIONS as DEFAULT_ACTIVATIONS
     from jaxact.demo.model import MLP as MLP
     from jaxact.demo.studies import QUICK as QUICK
@@ -51,6 +56,7 @@ _HOMES = {
     "load_npz": "data",
     "DEFAULT_ACTIVATIONS": "model",
     "MLP": "model",
+    "deploy": "deployment",
     "QUICK": "studies",
     "compare": "studies",
     "depth": "studies",
@@ -73,6 +79,7 @@ __all__ = [
     "FolderInUseError",
     "TrainConfig",
     "compare",
+    "deploy",
     "depth",
     "evaluate",
     "init_grad_norms",

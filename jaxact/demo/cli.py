@@ -23,7 +23,10 @@ DESCRIPTION = (
     "--data) and compare activations: 'compare' (default) tabulates accuracy, loss, "
     "convergence speed, step time and activation health over several seeds; 'depth' "
     "shows gradient norms at init and accuracy for 2 to 32 layers; 'swap' trains a "
-    "sigmoid network, swaps its activations and trains on. Data-parallel over every "
+    "sigmoid network, swaps its activations and trains on; 'deploy' quantizes (Qwix: int8 "
+    "and int4 weights, int8 activations, QAT) and prunes (50, 80, 90 percent, with and without a "
+    "fine-tune) each trained network and measures its activations' zeros, range and "
+    "kurtosis (needs jaxact[deploy] for the quantization). Data-parallel over every "
     "visible device; writes Markdown, JSON and PNG files (and compare's checkpoints) to "
     "--out. Ctrl-C stops it and prints the command that continues."
 )
@@ -50,6 +53,8 @@ OPTIONS = {
         "width",
         "old",
         "new",
+        "sparsities",
+        "finetune_epochs",
     )
 } | {"target_accuracy": "--target"}
 
@@ -58,11 +63,24 @@ STUDY_OPTIONS = {
     "compare": ("resume", "fresh", "checkpoint_every"),
     "depth": ("depths", "width"),
     "swap": ("old", "new"),
+    "deploy": ("sparsities", "finetune_epochs"),
 }
 
 
 def _ints(text: str) -> list[int]:
     return int_list(text)
+
+
+def _fractions(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values or any(not 0 < v < 1 for v in values):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated fractions in (0, 1), got {text!r}"
+        )
+    return values
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -72,10 +90,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--activations",
         help="comma-separated names (compare: the 11 defaults; depth: sigmoid,tanh,relu,selu,"
-        "gelu); 'prelu' and 'pau' are learnable layers",
+        "gelu; deploy: compare's and relu6,hard_swish); 'prelu' and 'pau' are learnable layers",
     )
     p.add_argument("--epochs", type=_ints, help="epochs per run (swap: BEFORE[,AFTER])")
-    p.add_argument("--seeds", type=int, help="runs per activation (compare 5, swap 3, depth 1)")
+    p.add_argument(
+        "--seeds", type=int, help="runs per activation (compare 5, swap 3, deploy 3, depth 1)"
+    )
     p.add_argument("--batch-size", type=int, help="samples per step, a multiple of the devices")
     p.add_argument("--hidden", type=_ints, help="hidden widths, e.g. 128,128,128,128")
     p.add_argument("--learning-rate", type=float, help="AdamW peak learning rate (3e-3)")
@@ -112,6 +132,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--width", type=int, help="depth: hidden width (64)")
     p.add_argument("--old", help="swap: the activation trained first (sigmoid)")
     p.add_argument("--new", help="swap: the activation swapped in (relu)")
+    p.add_argument(
+        "--sparsities",
+        type=_fractions,
+        help="deploy: fractions of each kernel pruned (0.5,0.8,0.9)",
+    )
+    p.add_argument(
+        "--finetune-epochs",
+        type=int,
+        help="deploy: epochs of the QAT and pruning fine-tunes (3; quick 1)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -154,6 +184,8 @@ def _command(args: argparse.Namespace, resume: bool) -> str:
         "width",
         "old",
         "new",
+        "sparsities",
+        "finetune_epochs",
     ):
         value = getattr(args, dest)
         if value is not None:
@@ -227,6 +259,17 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                 epochs=one,
                 resume=args.resume,
                 fresh=args.fresh,
+                **common,
+            )
+        elif args.study == "deploy":
+            from jaxact.demo import deployment
+
+            deployment.deploy(
+                args.activations,
+                seeds=args.seeds,
+                epochs=one,
+                finetune_epochs=args.finetune_epochs,
+                sparsities=args.sparsities,
                 **common,
             )
         elif args.study == "depth":

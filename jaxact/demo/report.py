@@ -27,6 +27,7 @@ __all__ = [
     "mean_std",
     "noise_group",
     "plot_curves",
+    "plot_deploy",
     "plot_depth",
     "plot_swap",
     "styles",
@@ -508,6 +509,51 @@ def plot_swap(
     ax.grid(alpha=0.3)
     fig.legend(loc="outside lower center", ncol=2, fontsize=8, frameon=False)
     fig.suptitle(f"{title}\n{_band_text(first.shape[0])}", fontsize=10)
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def plot_deploy(path: str, result: Mapping[str, Any], title: str) -> str:
+    """Accuracy change from float32 per activation: against the quantization format
+    (when quantization ran), and against the sparsity, without and with fine-tuning."""
+    names = list(result["float32"])
+    st = styles(names)
+    quant = result["quantization"]
+    levels = list(result["pruning"][names[0]])
+    panels = (["quantization"] if quant is not None else []) + ["pruned", "fine-tuned"]
+    fig, axes = _figure(len(panels), width=4.6, height=4.4)
+
+    def drop(values: Sequence[float], base: Sequence[float]) -> float:
+        return float(np.mean([100 * (v - b) for v, b in zip(values, base, strict=True)]))
+
+    for ax, panel in zip(axes, panels, strict=True):
+        for name, s in st.items():
+            base = result["float32"][name]
+            if panel == "quantization":
+                labels = ["float32", *quant[name]]
+                ys = [0.0, *(drop(quant[name][f], base) for f in quant[name])]
+                xs: list[float] = list(range(len(labels)))
+            else:
+                xs = [0.0, *(100 * float(k) for k in levels)]
+                ys = [0.0, *(drop(result["pruning"][name][k][panel], base) for k in levels)]
+            ax.plot(
+                xs, ys, color=s.color, linestyle=s.linestyle, marker=s.marker,
+                markersize=3.5, lw=1.4,
+            )  # fmt: skip
+        if panel == "quantization":
+            ax.set_xticks(range(len(labels)))
+            ax.set_xticklabels([t.replace(", ", "\n").replace(" + ", "\n+ ") for t in labels])
+            ax.tick_params(axis="x", labelsize=7)
+            ax.set(title="post-training quantization (Qwix)", xlabel="format (w: weights, a: acts)")
+        else:
+            what = "no fine-tune" if panel == "pruned" else "fine-tuned, zeros kept"
+            ax.set(title=f"magnitude pruning, {what}", xlabel="sparsity of each kernel (%)")
+        ax.set(ylabel="test accuracy change (points)")
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.grid(alpha=0.3)
+    _family_legend(fig, st)
+    seeds = result["seeds"]
+    fig.suptitle(f"{title}\nmean over {seeds} seed(s)", fontsize=10)
     fig.savefig(path, dpi=110)
     return path
 

@@ -59,6 +59,7 @@ QUICK: dict[str, dict[str, Any]] = {
     "compare": {"seeds": 2, "epochs": 10},
     "depth": {"depths": (2, 8, 32), "epochs": 4},
     "swap": {"seeds": 2, "epochs": (6, 6)},
+    "deploy": {"seeds": 1, "epochs": 10, "finetune_epochs": 1},
 }
 
 

@@ -126,18 +126,29 @@ def _replicated(mesh: Mesh) -> NamedSharding:
     return NamedSharding(mesh, P())
 
 
-def optimizer(cfg: TrainConfig, steps_per_epoch: int) -> optax.GradientTransformation:
-    """AdamW with linear warm-up and cosine decay; no weight decay on biases/activations."""
+def optimizer(
+    cfg: TrainConfig, steps_per_epoch: int, keep: Any = None
+) -> optax.GradientTransformation:
+    """AdamW with linear warm-up and cosine decay; no weight decay on biases/activations.
+
+    ``keep``: a pytree like the parameters of 0/1 arrays; the updates are multiplied
+    by it (after AdamW's weight decay), so a weight whose entry is 0 never changes: a
+    pruned weight stays exactly zero while the others fine-tune.
+    """
     total = cfg.epochs * steps_per_epoch
     warmup = min(cfg.warmup_epochs * steps_per_epoch, total - 1)
     schedule = optax.warmup_cosine_decay_schedule(
         0.0, cfg.learning_rate, warmup, total, end_value=0.01 * cfg.learning_rate
     )
-    return optax.adamw(
+    adamw = optax.adamw(
         schedule,
         weight_decay=cfg.weight_decay,
         mask=lambda tree: jax.tree.map(lambda p: p.ndim >= 2, tree),
     )
+    if keep is None:
+        return adamw
+    frozen = optax.stateless(lambda updates, params: jax.tree.map(jnp.multiply, updates, keep))
+    return optax.chain(adamw, frozen)
 
 
 class _Graph:
@@ -183,6 +194,7 @@ def _epoch(
     order: Array,
     x: Array,
     y: Array,
+    keep: Any,
     *,
     graphdef: _Graph,
     cfg: TrainConfig,
@@ -190,8 +202,8 @@ def _epoch(
     mesh: Mesh,
 ) -> tuple[Any, Any, Array]:
     """One pass over the batches ``x[order]``: ``steps`` AdamW steps in a scan; returns
-    the mean batch loss."""
-    tx = optimizer(cfg, steps)
+    the mean batch loss. ``keep``: as in :func:`optimizer` (None: every weight trains)."""
+    tx = optimizer(cfg, steps, keep)
     batches = NamedSharding(mesh, P(None, "data"))
     xb = jax.lax.with_sharding_constraint(x[order], batches)
     yb = jax.lax.with_sharding_constraint(y[order], batches)
@@ -676,6 +688,7 @@ def train(
     interrupt_after: int | None = None,
     model: nnx.Module | None = None,
     health: bool = True,
+    keep: Any = None,
 ) -> tuple[dict[str, Any], nnx.Module]:
     """Trains one MLP and returns its record and the trained model.
 
@@ -703,6 +716,9 @@ def train(
         testing resumption).
       model: train this model instead of a fresh ``init_model(...)``.
       health: compute the health monitor and gradient norms at the end.
+      keep: 0/1 arrays like the model's ``nnx.Param`` state (``split(model)[1]``):
+        the weights whose entry is 0 are not trained (a pruned network fine-tuned
+        with its zeros kept); None trains every weight.
 
     Returns:
       ``(record, model)``; ``record`` holds the per-epoch ``history``
@@ -736,7 +752,9 @@ def train(
         replicated = _replicated(mesh)
         params = jax.device_put(params, replicated)
         rest = jax.device_put(rest, replicated)
-        opt_state = jax.device_put(optimizer(cfg, steps).init(params), replicated)
+        if keep is not None:
+            keep = jax.device_put(keep, replicated)
+        opt_state = jax.device_put(optimizer(cfg, steps, keep).init(params), replicated)
         x_train, y_train, x_test, y_test = jax.device_put(
             (data.x_train, data.y_train, data.x_test, data.y_test), replicated
         )
@@ -789,6 +807,7 @@ def train(
                     order,
                     x_train,
                     y_train,
+                    keep,
                     graphdef=graph,
                     cfg=epoch_cfg,
                     steps=steps,
