@@ -254,3 +254,49 @@ def test_monitor_reads_layers_through_the_shared_contract():
     source = inspect.getsource(monitor)
     assert "from jaxact import linen" not in source and "from jaxact import nnx" not in source
     assert "layers.layer_activation(" in source
+
+
+# ----------------------------------------------------------------------------
+# monitor.outputs: every site's output, for any function.
+
+
+def test_outputs_of_an_nnx_model_match_the_layers_by_hand():
+    from jaxact.monitor import outputs
+
+    lin1, lin2 = _nnx_linear(scale=1.0, seed=1), _nnx_linear(scale=1.0, seed=2)
+    model = nnx.Sequential(lin1, jn.Activation("relu"), lin2, jn.Activation("gelu"))
+    x = _normal(3, (32, 16))
+    got = outputs(model, x)
+    h = np.maximum(np.asarray(lin1(x)), 0.0)
+    assert list(got) == ["layers/1", "layers/3"]
+    np.testing.assert_array_equal(np.asarray(got["layers/1"]), h)
+    np.testing.assert_allclose(
+        np.asarray(got["layers/3"]), np.asarray(jax.nn.gelu(lin2(jnp.asarray(h)))), **TOL
+    )
+    # relu's exact zeros are the negative pre-activations, counted independently.
+    assert np.mean(np.asarray(got["layers/1"]) == 0) == np.mean(np.asarray(lin1(x)) <= 0)
+
+
+def test_outputs_stack_the_calls_of_a_scan_and_refuse_a_while_loop():
+    from jaxact.monitor import outputs
+
+    def scanned(x):
+        return jax.lax.scan(lambda c, _: (jnp.tanh(c) * 2.0, None), x, None, length=3)[0]
+
+    x = _normal(4, (5, 2))
+    (y,) = outputs(scanned, x).values()
+    assert y.shape == (3, 5, 2)
+    c, expected = x, []
+    for _ in range(3):
+        expected.append(jnp.tanh(c))
+        c = expected[-1] * 2.0
+    np.testing.assert_allclose(np.asarray(y), np.asarray(jnp.stack(expected)), **TOL)
+
+    def looped(x):
+        y = jax.nn.relu(x)
+        return jax.lax.while_loop(lambda c: c.sum() < 10.0, lambda c: c + jax.nn.softplus(c), y)
+
+    with pytest.raises(ValueError, match="jaxact.monitor.outputs: .*while_loop"):
+        outputs(looped, x)
+    (only,) = outputs(looped, x, where=lambda s: s.name == "relu").values()
+    np.testing.assert_array_equal(np.asarray(only), np.maximum(np.asarray(x), 0))

@@ -550,10 +550,17 @@ def plot_deploy(path: str, result: Mapping[str, Any], title: str) -> str:
             ax.set(title=f"magnitude pruning, {what}", xlabel="sparsity of each kernel (%)")
         ax.set(ylabel="test accuracy change (points)")
         ax.axhline(0, color="grey", lw=0.8)
+        # A change within one test sample is the resolution of the accuracy itself.
+        one = 100 / result["test_samples"]
+        ax.axhspan(-one, one, color="grey", alpha=0.15, lw=0)
         ax.grid(alpha=0.3)
     _family_legend(fig, st)
     seeds = result["seeds"]
-    fig.suptitle(f"{title}\nmean over {seeds} seed(s)", fontsize=10)
+    fig.suptitle(
+        f"{title}\nmean over {seeds} seed(s); grey band: ± one test sample "
+        f"({100 / result['test_samples']:.2f} points)",
+        fontsize=10,
+    )
     fig.savefig(path, dpi=110)
     return path
 
