@@ -8,6 +8,7 @@ import io
 import json
 import os
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -234,3 +235,25 @@ def test_the_command_to_start_over_parses_back_to_the_same_run():
     command = demo_cli._command(args, resume=False)
     assert command.startswith("jaxact demo deploy --quick ")
     assert vars(parsed(shlex.split(command)[2:])) == vars(args)
+
+
+@pytest.mark.slow
+def test_square_layers_as_wide_as_the_batch_quantize_and_fine_tune():
+    # (64, 64) kernels and batches of 64: qwix tells a layer's input from its weight by
+    # shape where it cannot trace it, so the QAT steps run in batches of another size.
+    config = demo.TrainConfig(hidden=(64, 64), epochs=2)
+    result = demo.deploy(
+        ["relu"], seeds=1, config=config, finetune_epochs=1, sparsities=[0.5], out=None,
+        progress=False, verbose=False,
+    )  # fmt: skip
+    assert result["finetune"]["qat_batch_size"] == 64 + jax.device_count()
+    for fmt, (acc,) in result["quantization"]["relu"].items():
+        assert acc > 0.5, fmt
+
+
+def test_a_square_layer_as_wide_as_the_test_set_is_refused_before_training(capsys):
+    test_samples = len(demo.load_digits().y_test)
+    config = demo.TrainConfig(hidden=(test_samples, test_samples))
+    with pytest.raises(ValueError, match=f"argument 'hidden': a square layer {test_samples}"):
+        demo.deploy(["relu"], config=config, out=None, progress=False)
+    assert "relu " not in capsys.readouterr().out  # nothing trained

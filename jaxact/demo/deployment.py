@@ -122,6 +122,25 @@ def _rule(qwix: ModuleType, fmt: str) -> Any:
     )
 
 
+def _square_widths(features: int, hidden: Sequence[int], classes: int) -> set[int]:
+    """The widths ``w`` of the MLP's square (``w x w``) kernels.
+
+    Where Qwix (0.1.8) cannot trace a ``Linear``'s input back (in the QAT steps, and
+    run eagerly), it tells input from weight by shape: a ``(rows, w)`` input of a
+    ``(w, w)`` kernel with ``rows == w`` passes for a second weight and fails. The
+    study keeps its row counts off these widths.
+    """
+    widths = [features, *hidden, classes]
+    return {a for a, b in zip(widths[:-1], widths[1:], strict=True) if a == b}
+
+
+def _off(rows: int, square: set[int], step: int) -> int:
+    """The first of ``rows, rows + step, ...`` that is no square width."""
+    while rows in square:
+        rows += step
+    return rows
+
+
 def _ptq(qwix: ModuleType, model: nnx.Module, fmt: str, x_calib: Any) -> nnx.Module:
     """The PTQ model of ``model`` (a copy); its activation scales from ``x_calib``."""
     provider = qwix.PtqProvider([_rule(qwix, fmt)])
@@ -138,15 +157,15 @@ def _qat(
     seed: int,
     mesh: jax.sharding.Mesh,
     progress: bool,
+    x: Any,
 ) -> nnx.Module:
     """Fine-tunes ``model`` with ``QAT`` fake quantization, then converts it to PTQ.
 
-    The activation scales are calibrated on the whole training set before the
+    The activation scales are calibrated on ``x`` (the training set) before the
     fine-tune and then frozen (the quantization statistics are not updated in the
     training steps); the weights are quantized afresh in every forward pass, with the
     straight-through gradient. The converted model keeps those scales.
     """
-    x = jnp.asarray(data.x_train)
     with _qwix_quietly():
         qt = qwix.quantize_model(model, qwix.QtProvider([_rule(qwix, QAT)]), x)
         qt(x)  # collects the activation statistics of the training set
@@ -314,6 +333,18 @@ def deploy(
     if skipped:
         _say(verbose, f"jaxact demo deploy: {skipped}")
     formats = [*FORMATS, f"{QAT}, QAT"]
+    square = _square_widths(dataset.num_features, cfg.hidden, dataset.num_classes)
+    whole = sorted(square & {len(dataset.y_train), len(dataset.y_test)})
+    if qwix is not None and whole:
+        raise ValueError(
+            f"jaxact demo: argument 'hidden': a square layer {whole[0]} wide, as many as the "
+            "samples of the training or test set, which qwix cannot quantize (it takes the "
+            "layer's whole-set input for a second weight); choose another width"
+        )
+    # The QAT steps run in batches of a size qwix cannot mistake either (_square_widths).
+    cfg_qat = dataclasses.replace(
+        cfg_qat, batch_size=_off(cfg_qat.batch_size, square, int(mesh.devices.size))
+    )
     x_calib = jnp.asarray(dataset.x_train)
     accuracy: dict[str, list[float]] = {}
     quant: dict[str, dict[str, list[float]]] = {}
@@ -334,7 +365,7 @@ def deploy(
                     for fmt in FORMATS:
                         ptq = _ptq(qwix, model, fmt, x_calib)
                         quant[name][fmt].append(_accuracy(ptq, dataset))
-                    tuned = _qat(qwix, name, model, dataset, cfg_qat, seed, mesh, progress)
+                    tuned = _qat(qwix, name, model, dataset, cfg_qat, seed, mesh, progress, x_calib)
                     quant[name][formats[-1]].append(_accuracy(tuned, dataset))
             for s in levels:
                 key = f"{s:g}"
@@ -362,6 +393,7 @@ def deploy(
         "finetune": {
             "epochs": n_ft,
             "qat_learning_rate": cfg_qat.learning_rate,
+            "qat_batch_size": cfg_qat.batch_size,
             "prune_learning_rate": cfg_prune.learning_rate,
         },
         "seeds": n_seeds,
