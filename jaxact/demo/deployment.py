@@ -42,13 +42,13 @@ from jaxact.demo.model import DEFAULT_ACTIVATIONS
 from jaxact.demo.studies import (
     _activations,
     _check_seeds,
-    _environment,
     _finish,
     _locks_out,
     _pick,
     _say,
+    _setup,
 )
-from jaxact.demo.training import TrainConfig, make_mesh, split, train
+from jaxact.demo.training import TrainConfig, split, train
 
 __all__ = [
     "DEPLOY_ACTIVATIONS",
@@ -325,11 +325,8 @@ def deploy(
         )
         for scale in (QAT_LR, PRUNE_LR)
     )
-    dataset = data_lib.load(data)
-    mesh = make_mesh() if mesh is None else mesh
-    env = _environment(dataset, mesh)
+    dataset, mesh, env = _setup(data, mesh, verbose, "jaxact demo deploy")
     qwix, skipped = _qwix()
-    _say(verbose, f"jaxact demo deploy: {env['data']}; {env['devices']} device(s)")
     if skipped:
         _say(verbose, f"jaxact demo deploy: {skipped}")
     formats = [*FORMATS, f"{QAT}, QAT"]

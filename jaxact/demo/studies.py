@@ -183,6 +183,18 @@ def _environment(dataset: data_lib.Dataset, mesh: jax.sharding.Mesh) -> dict[str
     }
 
 
+def _setup(
+    data: Any, mesh: jax.sharding.Mesh | None, verbose: bool, head: str
+) -> tuple[data_lib.Dataset, jax.sharding.Mesh, dict[str, Any]]:
+    """A study's data set, mesh (default: every device) and environment, announced in one
+    line that starts with ``head`` and ends with the devices."""
+    dataset = data_lib.load(data)
+    mesh = make_mesh() if mesh is None else mesh
+    env = _environment(dataset, mesh)
+    _say(verbose, f"{head}: {env['data']}; {env['devices']} {env['platform']} device(s)")
+    return dataset, mesh, env
+
+
 def _finish(
     result: dict[str, Any],
     t0: float,
@@ -327,10 +339,7 @@ def compare(
     n_seeds = _check_seeds(_pick(seeds, quick, "compare", "seeds", 5))
     cfg = config or TrainConfig()
     cfg = dataclasses.replace(cfg, epochs=_pick(epochs, quick, "compare", "epochs", cfg.epochs))
-    dataset = data_lib.load(data)
-    mesh = make_mesh() if mesh is None else mesh
-    env = _environment(dataset, mesh)
-    _say(verbose, f"jaxact demo: {env['data']}; {env['devices']} {env['platform']} device(s)")
+    dataset, mesh, env = _setup(data, mesh, verbose, "jaxact demo")
     runs: dict[str, list[dict[str, Any]]] = {}
     summary: dict[str, dict[str, Any]] = {}
     for name in names:
@@ -542,10 +551,7 @@ def depth(
     n_epochs = _pick(epochs, quick, "depth", "epochs", 10)
     n_seeds = _check_seeds(seeds)
     base = config or TrainConfig()
-    dataset = data_lib.load(data)
-    mesh = make_mesh() if mesh is None else mesh
-    env = _environment(dataset, mesh)
-    _say(verbose, f"jaxact demo depth: {env['data']}; {env['devices']} device(s)")
+    dataset, mesh, env = _setup(data, mesh, verbose, "jaxact demo depth")
     norms: dict[str, dict[int, dict[str, list[float]]]] = {}
     accuracy: dict[str, dict[int, list[float]]] = {}
     for name in names:
@@ -730,10 +736,7 @@ def swap(
     e1, e2 = _pick(epochs, quick, "swap", "epochs", (15, 15))
     n_seeds = _check_seeds(_pick(seeds, quick, "swap", "seeds", 3))
     base = config or TrainConfig()
-    dataset = data_lib.load(data)
-    mesh = make_mesh() if mesh is None else mesh
-    env = _environment(dataset, mesh)
-    _say(verbose, f"jaxact demo swap: {old} → {new}; {env['data']}; {env['devices']} device(s)")
+    dataset, mesh, env = _setup(data, mesh, verbose, f"jaxact demo swap: {old} → {new}")
     arms = {
         f"continue {old}": "continue",
         f"swap to {new}, keep weights": "keep",
