@@ -300,3 +300,28 @@ def test_outputs_stack_the_calls_of_a_scan_and_refuse_a_while_loop():
         outputs(looped, x)
     (only,) = outputs(looped, x, where=lambda s: s.name == "relu").values()
     np.testing.assert_array_equal(np.asarray(only), np.maximum(np.asarray(x), 0))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "bfloat16", "float16"])
+def test_outputs_under_x64_jit_and_a_sharded_input_keep_dtype_and_values(dtype):
+    from jax.sharding import Mesh, NamedSharding
+    from jax.sharding import PartitionSpec as P
+
+    from jaxact.monitor import outputs
+
+    def f(x):
+        return jnp.tanh(jax.nn.relu(x) * 2.0)
+
+    with jax.enable_x64(True):
+        x = jnp.linspace(-3, 3, 16, dtype=dtype).reshape(4, 4)
+        mesh = Mesh(np.array(jax.devices()[:1]), ("d",))
+        x = jax.device_put(x, NamedSharding(mesh, P("d")))
+        got = jax.jit(lambda x: outputs(f, x))(x)
+        relu, tanh = (got[k] for k in sorted(got, key=lambda k: k.endswith("tanh")))
+        assert relu.dtype == tanh.dtype == x.dtype
+        np.testing.assert_array_equal(
+            np.asarray(relu, np.float64), np.maximum(np.asarray(x, np.float64), 0)
+        )
+        # tanh's output is the function's own output (the last site), bit for bit.
+        np.testing.assert_array_equal(np.asarray(tanh), np.asarray(jax.jit(f)(x)))
+        assert relu.sharding.spec == P("d")

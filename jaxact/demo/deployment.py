@@ -75,7 +75,6 @@ QAT = "int4 w + int8 a"
 # trained network to its quantization grid; a pruned one has to relearn.
 QAT_LR = 0.1
 PRUNE_LR = 1.0
-ZERO_ABS = 0.0  # an entry counts as a zero when it is exactly 0
 
 
 # Flax's deprecation warnings for the API qwix (0.1.8) itself calls: qwix's to fix, not
@@ -234,7 +233,7 @@ def activation_stats(model: nnx.Module, x: Any) -> dict[str, dict[str, float]]:
         centred = v - v.mean()
         var = float(np.mean(centred**2))
         stats[key] = {
-            "zero": float(np.mean(a <= ZERO_ABS)),
+            "zero": float(np.mean(v == 0)),
             "max_abs": float(a.max()),
             "p999": float(np.quantile(a, 0.999)),
             "kurtosis": float(np.mean(centred**4) / var**2) if var > 0 else float("nan"),
